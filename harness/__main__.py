@@ -1,0 +1,235 @@
+"""Command line: run, interpreters, cases, report. HarnessError becomes an exit code, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import signal
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from . import __version__, report, results
+from .config import load_cases, load_matrix
+from .errors import HarnessError
+from .installers import Toolchain
+from .interpreters import Discovery, discover, select
+from .model import Case, Installer
+from .paths import cache_dir
+from .pipeline import Progress, Settings, run_plan
+from .plan import plan
+
+
+def _paths(patterns: list[str]) -> list[str]:
+    return [p for p in patterns if os.sep in p]
+
+
+def _discover(args: argparse.Namespace) -> tuple[Discovery, Any]:
+    matrix = load_matrix(args.matrix)
+    return discover(matrix, args.cache_dir, _paths(args.python)), matrix
+
+
+def case_json(case: Case) -> dict[str, Any]:
+    return {
+        "id": case.id,
+        "backend": case.backend,
+        "binding": case.binding,
+        "dist_name": case.dist_name,
+        "module": case.module,
+        "description": case.description,
+        "notes": case.notes,
+        "targets": [k.value for k, _ in case.recipes],
+        "unsupported": {k.value: why for k, why in case.unsupported},
+    }
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    discovery, matrix = _discover(args)
+    cases = load_cases(matrix.cases_dir)
+    runners = select(discovery, args.python)
+    the_plan = plan(cases, matrix.targets, discovery.interpreters, runners, args.case, args.target)
+    toolchain = Toolchain.choose(Installer(args.installer) if args.installer else None)
+
+    run_id = results.new_run_id()
+    results_dir: Path = args.results
+    run_dir = results_dir / run_id
+    writer = results.Writer(run_dir)
+    results.point_latest(results_dir, run_dir)
+    environment: dict[str, Any] = {
+        "schema_version": results.SCHEMA_VERSION,
+        "run_id": run_id,
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "argv": sys.argv[1:],
+        "harness_version": __version__,
+        "host": {"python": sys.version.split()[0], "platform": platform.platform(), "cpus": os.cpu_count()},
+        "installer": toolchain.version(),
+        "matrix": str(matrix.path),
+        "cache_dir": str(args.cache_dir),
+        "interpreters": [i.to_json() for i in runners],
+        "build_interpreters": sorted({b.python.id for b in the_plan.builds}),
+        "excluded": [list(e) for e in discovery.excluded],
+        "cases": [case_json(c) for c in cases],
+        "targets": [
+            {"name": t.name, "kind": t.kind.value, "py_api": t.py_api, "build_on": list(t.build_on)}
+            for t in matrix.targets
+        ],
+    }
+    results.write_json(run_dir / results.ENVIRONMENT_FILE, environment)
+    print(
+        f"run {run_id}: {len(the_plan.builds)} wheels x {len(runners)} interpreters "
+        f"({', '.join(i.id for i in runners)}), {the_plan.total_cells} cells, {args.jobs} jobs, "
+        f"{toolchain.version()}",
+        file=sys.stderr,
+    )
+    settings = Settings(
+        toolchain,
+        args.cache_dir,
+        args.jobs,
+        args.timeout or matrix.timeout_s,
+        matrix.build_timeout_s,
+        matrix.known_issues,
+        args.rebuild,
+    )
+    progress = Progress(the_plan.total_cells)
+    interrupted = False
+    try:
+        run_plan(the_plan, settings, run_id, writer, progress)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        writer.close()
+        environment["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
+        environment["interrupted"] = interrupted
+        results.write_json(run_dir / results.ENVIRONMENT_FILE, environment)
+        (run_dir / "report.md").write_text(report.markdown(writer.records, environment))
+    print(report.terminal_summary(writer.records, environment, str(run_dir)))
+    if interrupted:
+        print(f"interrupted: {len(writer.records)} finished cells are kept in {run_dir}", file=sys.stderr)
+        return 130
+    return 1 if report.problems(writer.records) else 0
+
+
+def cmd_interpreters(args: argparse.Namespace) -> int:
+    discovery, _ = _discover(args)
+    chosen = select(discovery, args.python)
+    if args.json:
+        print(
+            json.dumps(
+                {"interpreters": [i.to_json() for i in chosen], "excluded": [list(e) for e in discovery.excluded]},
+                indent=2,
+            )
+        )
+        return 0
+    rows = [("id", "version", "impl", "build", "debug", "provider", "path")]
+    for i in chosen:
+        rows.append(
+            (
+                i.id,
+                i.version_str,
+                i.implementation,
+                "free-threaded" if i.free_threaded else "GIL",
+                "yes" if i.debug else "no",
+                i.provider.value,
+                i.path,
+            )
+        )
+    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    if not any(i.free_threaded for i in chosen):
+        print("\nno free-threaded interpreter found: abi3t rows untested on free-threading")
+    for where, why in discovery.excluded:
+        print(f"not used: {where}: {why}")
+    return 0
+
+
+def cmd_cases(args: argparse.Namespace) -> int:
+    matrix = load_matrix(args.matrix)
+    cases = load_cases(matrix.cases_dir)
+    if args.json:
+        print(json.dumps([case_json(c) for c in cases], indent=2))
+        return 0
+    for case in cases:
+        kinds = ", ".join(k.value for k, _ in case.recipes)
+        print(f"{case.id:<28} {kinds:<28} {case.description}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    records, environment = results.load(args.run_dir)
+    (args.run_dir / "report.md").write_text(report.markdown(records, environment))
+    print(report.terminal_summary(records, environment, str(args.run_dir)))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="python -m harness", description=__doc__)
+    top.add_argument("--version", action="version", version=__version__)
+    top.add_argument("-v", "--verbose", action="store_true", help="log every command run")
+    sub = top.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--matrix", type=Path, default=Path("matrix.toml"), help="matrix file (default: %(default)s)")
+        p.add_argument(
+            "--cache-dir", type=Path, default=None, help="default: $ABI_HARNESS_CACHE or ~/.cache/abi-harness"
+        )
+        p.add_argument(
+            "--python",
+            action="append",
+            default=[],
+            metavar="ID|PATH",
+            help="run on these interpreters only: an id or glob (cp312, cp31*) or an executable path",
+        )
+
+    run = sub.add_parser("run", help="build the wheels and run every cell")
+    common(run)
+    run.add_argument("--case", action="append", default=[], metavar="GLOB", help="e.g. 'setuptools/*'")
+    run.add_argument("--target", action="append", default=[], metavar="NAME", help="a [targets] name")
+    run.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 2)
+    run.add_argument(
+        "--installer", choices=[i.value for i in Installer], default=None, help="default: uv when available, else pip"
+    )
+    run.add_argument("--results", type=Path, default=Path("results"), help="default: %(default)s")
+    run.add_argument("--timeout", type=float, default=None, help="seconds per import/call (default: matrix.toml)")
+    run.add_argument("--rebuild", action="store_true", help="ignore cached wheels")
+    run.set_defaults(func=cmd_run)
+
+    interps = sub.add_parser("interpreters", help="list discovered interpreters")
+    common(interps)
+    interps.add_argument("--json", action="store_true")
+    interps.set_defaults(func=cmd_interpreters)
+
+    cases = sub.add_parser("cases", help="list the extension cases")
+    cases.add_argument("--matrix", type=Path, default=Path("matrix.toml"))
+    cases.add_argument("--json", action="store_true")
+    cases.set_defaults(func=cmd_cases)
+
+    rep = sub.add_parser("report", help="rebuild report.md from a run directory")
+    rep.add_argument("run_dir", type=Path)
+    rep.set_defaults(func=cmd_report)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `... | head` ends quietly
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(message)s")
+    if getattr(args, "cache_dir", "unset") is None:
+        args.cache_dir = cache_dir()
+    if getattr(args, "jobs", 1) < 1:
+        print("error: --jobs must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        result: int = args.func(args)
+        return result
+    except HarnessError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,295 @@
+"""Find interpreters, probe each once (inside itself), give each a stable id, select the columns."""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import packaging
+
+from . import proc
+from .errors import ConfigError
+from .model import Interpreter, Matrix, Provider
+
+log = logging.getLogger(__name__)
+
+PROBE_TIMEOUT_S = 60
+_PATH_NAME = re.compile(r"(python3(\.\d+t?)?|pypy3(\.\d+)?)")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    path: str
+    provider: Provider
+    id: str = ""  # a user-chosen id from [[interpreters]]
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """Every interpreter found, and what was found but not used, with the reason."""
+
+    interpreters: tuple[Interpreter, ...]
+    excluded: tuple[tuple[str, str], ...]  # (id or path, reason)
+
+    def by_id(self) -> dict[str, Interpreter]:
+        return {i.id: i for i in self.interpreters}
+
+
+def pyenv_candidates() -> list[Candidate]:
+    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    found = []
+    for version_dir in sorted((root / "versions").glob("*")):
+        for name in ("python3", "pypy3", "python"):
+            exe = version_dir / "bin" / name
+            if exe.is_file():
+                found.append(Candidate(str(exe), Provider.PYENV))
+                break
+    return found
+
+
+def uv_candidates() -> list[Candidate]:
+    uv = find_uv()
+    if uv is None:
+        return []
+    out = proc.run([uv, "python", "list", "--only-installed", "--output-format", "json"], timeout=60)
+    if not out.ok:
+        log.warning("uv python list failed: %s", out.stderr.strip()[:200])
+        return []
+    try:
+        entries = json.loads(out.stdout)
+    except json.JSONDecodeError:
+        return []
+    # uv also lists interpreters it saw on PATH or in pyenv; keep only its own installs.
+    return [Candidate(e["path"], Provider.UV) for e in entries if e.get("path") and "/uv/python/" in str(e["path"])]
+
+
+def path_candidates() -> list[Candidate]:
+    found: list[Candidate] = []
+    seen: set[str] = set()
+    for directory in os.environ.get("PATH", "").split(os.pathsep):
+        # pyenv shims only redirect to pyenv's versions (found directly) and fail for inactive ones.
+        if not directory or directory.rstrip("/").endswith("/shims") or directory in seen:
+            continue
+        seen.add(directory)
+        try:
+            names = sorted(os.listdir(directory))
+        except OSError:
+            continue
+        for name in names:
+            exe = os.path.join(directory, name)
+            if _PATH_NAME.fullmatch(name) and os.access(exe, os.X_OK) and os.path.isfile(exe):
+                found.append(Candidate(exe, Provider.PATH))
+    return found
+
+
+def find_uv() -> str | None:
+    """uv on PATH, else the binary shipped by the `uv` PyPI package in this environment."""
+    uv = shutil.which("uv")
+    if uv:
+        return uv
+    try:
+        from uv import find_uv_bin  # type: ignore[import-not-found,unused-ignore]  # noqa: PLC0415
+
+        return str(find_uv_bin())
+    except (ImportError, FileNotFoundError):
+        return None
+
+
+def _packaging_dir(cache: Path) -> Path:
+    """A private copy of our `packaging`, importable by the probed interpreter without our site-packages."""
+    dest = cache / "probe-lib" / f"packaging-{packaging.__version__}"
+    if not (dest / "packaging").is_dir():
+        tmp = dest.with_name(dest.name + f".tmp{os.getpid()}")
+        shutil.copytree(Path(packaging.__file__).parent, tmp / "packaging", dirs_exist_ok=True)
+        if dest.exists():  # another process made it meanwhile
+            shutil.rmtree(tmp)
+        else:
+            tmp.replace(dest)
+    return dest
+
+
+def _probe_key(path: str) -> str:
+    real = os.path.realpath(path)
+    st = os.stat(real)
+    raw = f"{path}|{real}|{st.st_mtime_ns}|{st.st_size}|{packaging.__version__}|{_probe_source()}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:24]
+
+
+def _probe_source() -> str:
+    return resources.files("harness").joinpath("_probe.py").read_text()
+
+
+def probe(path: str, cache: Path) -> dict[str, Any]:
+    """Facts about the interpreter at *path*, from the interpreter itself; cached by file identity."""
+    key = _probe_key(path)
+    cached = cache / "probes" / f"{key}.json"
+    if cached.is_file():
+        data: dict[str, Any] = json.loads(cached.read_text())
+        return data
+    out = proc.run([path, "-I", "-c", _probe_source(), str(_packaging_dir(cache))], timeout=PROBE_TIMEOUT_S)
+    if not out.ok:
+        detail = (out.stderr.strip() or out.stdout.strip()).splitlines()[-1:] or ["no output"]
+        raise ProbeFailed(f"probe failed ({'timeout' if out.timed_out else out.returncode}): {detail[0]}")
+    try:
+        data = json.loads(out.stdout.strip().splitlines()[-1])
+    except (json.JSONDecodeError, IndexError):
+        raise ProbeFailed(f"probe printed no JSON: {out.stdout.strip()[:200]!r}") from None
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cached.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_text(json.dumps(data, indent=1))
+    tmp.replace(cached)
+    return data
+
+
+class ProbeFailed(Exception):
+    pass
+
+
+def from_probe(candidate: Candidate, facts: dict[str, Any]) -> Interpreter:
+    major, minor, micro = (int(p) for p in facts["version"].split("."))
+    return Interpreter(
+        id=candidate.id,
+        path=candidate.path,
+        provider=candidate.provider,
+        implementation=facts["implementation"],
+        version=(major, minor, micro),
+        free_threaded=bool(facts["free_threaded"]),
+        debug=bool(facts["debug"]),
+        soabi=facts["soabi"],
+        ext_suffixes=tuple(facts["ext_suffixes"]),
+        platform=facts["platform"],
+        glibc=facts.get("glibc"),
+        base_prefix=os.path.realpath(facts["base_prefix"]),
+        is_venv=os.path.realpath(facts["prefix"]) != os.path.realpath(facts["base_prefix"]),
+        supported_tags=tuple(facts["supported_tags"]),
+        tags_source=facts["tags_source"],
+    )
+
+
+def _identity(interp: Interpreter) -> tuple[str, str, str]:
+    """Two paths to one installation (a venv, a symlink, python3 vs python3.12) share this."""
+    return interp.base_prefix, interp.version_str, interp.soabi
+
+
+def assign_ids(interps: Iterable[Interpreter]) -> tuple[Interpreter, ...]:
+    """Dedupe, then give ids: cp312; a second cp312 from another provider becomes cp312-<provider>."""
+    best: dict[tuple[str, str, str], Interpreter] = {}
+    for interp in interps:
+        key = _identity(interp)
+        # Preference: explicit, then a real installation over a venv, then provider rank.
+        rank = (interp.provider is not Provider.EXPLICIT, interp.is_venv, interp.provider.rank, interp.path)
+        other = best.get(key)
+        if other is None or rank < (
+            other.provider is not Provider.EXPLICIT,
+            other.is_venv,
+            other.provider.rank,
+            other.path,
+        ):
+            best[key] = interp
+    # The preferred provider of a version gets the bare id (pyenv's 3.11 is cp311, Debian's is cp311-path).
+    ordered = sorted(
+        best.values(),
+        key=lambda i: (i.implementation, i.minor, i.free_threaded, i.debug, i.provider.rank, i.version, i.path),
+    )
+    taken = {i.id for i in ordered if i.id}  # user-chosen ids win
+    result = []
+    for interp in ordered:
+        if interp.id:
+            result.append(interp)
+            continue
+        new_id = interp.base_id
+        if new_id in taken:
+            new_id = f"{interp.base_id}-{interp.provider.value}"
+        n = 2
+        while new_id in taken:
+            new_id = f"{interp.base_id}-{interp.provider.value}-{n}"
+            n += 1
+        taken.add(new_id)
+        result.append(replace(interp, id=new_id))
+    return tuple(result)
+
+
+def discover(matrix: Matrix, cache: Path, extra_paths: Sequence[str] = ()) -> Discovery:
+    """Everything the sources in matrix.toml find, plus explicit paths; explicit ones must work."""
+    explicit = [Candidate(path, Provider.EXPLICIT, id_) for path, id_ in matrix.explicit]
+    explicit += [Candidate(path, Provider.EXPLICIT) for path in extra_paths]
+    problems = []
+    for cand in explicit:
+        if not os.path.isfile(cand.path) or not os.access(cand.path, os.X_OK):
+            where = "--python" if cand.path in extra_paths else f"{matrix.path}: [[interpreters]] path"
+            problems.append(f"{where} {cand.path!r}: no executable file there; give the path of a python binary")
+    if problems:
+        raise ConfigError(problems)
+
+    sources = {
+        Provider.PYENV: pyenv_candidates,
+        Provider.UV: uv_candidates,
+        Provider.PATH: path_candidates,
+    }
+    candidates = list(explicit)
+    for provider in matrix.sources:
+        candidates += sources[provider]()
+
+    def attempt(cand: Candidate) -> Interpreter | str:
+        try:
+            return from_probe(cand, probe(cand.path, cache))
+        except (ProbeFailed, OSError) as exc:
+            return str(exc)
+
+    _packaging_dir(cache)  # once, before the threads that use it
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+        outcomes = list(pool.map(attempt, candidates))
+
+    excluded: list[tuple[str, str]] = []
+    usable: list[Interpreter] = []
+    for cand, outcome in zip(candidates, outcomes, strict=True):
+        if isinstance(outcome, str):
+            if cand.provider is Provider.EXPLICIT:
+                problems.append(f"interpreter {cand.path!r} does not run as Python: {outcome}")
+            excluded.append((cand.path, outcome))
+        elif cand.provider is Provider.EXPLICIT and not outcome.is_cpython:
+            problems.append(f"interpreter {cand.path!r} is {outcome.implementation} {outcome.version_str}, not CPython")
+        elif outcome.minor < matrix.min_version and cand.provider is not Provider.EXPLICIT:
+            floor = ".".join(map(str, matrix.min_version))
+            excluded.append((cand.path, f"{outcome.base_id}: older than discovery.min_version {floor}"))
+        else:
+            usable.append(outcome)
+    if problems:
+        raise ConfigError(problems)
+    return Discovery(assign_ids(usable), tuple(sorted(set(excluded))))
+
+
+def select(discovery: Discovery, patterns: Sequence[str]) -> tuple[Interpreter, ...]:
+    """The run columns: all interpreters, or those matching --python ids/globs/paths."""
+    if not patterns:
+        return discovery.interpreters
+    chosen: dict[str, Interpreter] = {}
+    missing = []
+    for pattern in patterns:
+        hits = [
+            i
+            for i in discovery.interpreters
+            if fnmatch.fnmatchcase(i.id, pattern)
+            or (os.sep in pattern and os.path.realpath(i.path) == os.path.realpath(pattern))
+        ]
+        if not hits:
+            missing.append(pattern)
+        chosen.update((i.id, i) for i in hits)
+    if missing:
+        ids = ", ".join(i.id for i in discovery.interpreters) or "none"
+        raise ConfigError(
+            f"no interpreter matched {', '.join(map(repr, missing))}; found: {ids}. "
+            "Pass an interpreter path with --python PATH or add an [[interpreters]] entry to matrix.toml"
+        )
+    return tuple(i for i in discovery.interpreters if i.id in chosen)

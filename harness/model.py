@@ -1,0 +1,338 @@
+"""Frozen value types shared by every step of the data flow."""
+
+from __future__ import annotations
+
+import enum
+import fnmatch
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class Status(enum.StrEnum):
+    """The whole verdict taxonomy; every record carries one of these plus a reason."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    XFAIL = "xfail"
+    XPASS = "xpass"
+    SKIP = "skip"
+    CRASH = "crash"
+    TIMEOUT = "timeout"
+    ERROR = "error"
+
+    @property
+    def is_problem(self) -> bool:
+        """Statuses that make a run exit non-zero and get listed in the summary."""
+        return self in {Status.FAIL, Status.XPASS, Status.CRASH, Status.TIMEOUT, Status.ERROR}
+
+
+class TargetKind(enum.StrEnum):
+    """The ABI a wheel claims (see DOMAIN.md, "The ABI targets a wheel can claim")."""
+
+    VERSION_SPECIFIC = "version-specific"
+    ABI3 = "abi3"
+    ABI3T = "abi3t"
+    ABI3_ABI3T = "abi3.abi3t"
+
+
+class Provider(enum.StrEnum):
+    """Where an interpreter was found; the order is the preference when two are the same."""
+
+    EXPLICIT = "explicit"
+    PYENV = "pyenv"
+    UV = "uv"
+    PATH = "path"
+
+    @property
+    def rank(self) -> int:
+        return list(Provider).index(self)
+
+
+class Installer(enum.StrEnum):
+    UV = "uv"
+    PIP = "pip"
+
+
+Version = tuple[int, int]
+
+
+def parse_version(text: str) -> Version:
+    """'3.9' -> (3, 9); raises ValueError with the offending text."""
+    m = re.fullmatch(r"(\d+)\.(\d+)", text.strip())
+    if not m:
+        raise ValueError(f"expected a MAJOR.MINOR version like '3.9', got {text!r}")
+    return int(m.group(1)), int(m.group(2))
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    """One probed interpreter: facts reported by the interpreter itself, never guessed from its name."""
+
+    id: str
+    path: str
+    provider: Provider
+    implementation: str  # sys.implementation.name: "cpython", "pypy"
+    version: tuple[int, int, int]
+    free_threaded: bool
+    debug: bool
+    soabi: str
+    ext_suffixes: tuple[str, ...]
+    platform: str  # sysconfig.get_platform(), e.g. "linux-x86_64"
+    glibc: str | None
+    base_prefix: str
+    is_venv: bool
+    supported_tags: tuple[str, ...] = ()  # packaging.tags.sys_tags() computed inside it
+    tags_source: str = ""  # "packaging 26.3" or why tags are unavailable
+
+    @property
+    def minor(self) -> Version:
+        return self.version[0], self.version[1]
+
+    @property
+    def version_str(self) -> str:
+        return ".".join(map(str, self.version))
+
+    @property
+    def is_cpython(self) -> bool:
+        return self.implementation == "cpython"
+
+    @property
+    def base_id(self) -> str:
+        """cp312, cp315t, cp315d, cp315td, pp311: what the interpreter is, not where it lives."""
+        prefix = {"cpython": "cp", "pypy": "pp"}.get(self.implementation, self.implementation[:2])
+        flags = ("t" if self.free_threaded else "") + ("d" if self.debug else "")
+        return f"{prefix}{self.version[0]}{self.version[1]}{flags}"
+
+    def describe(self) -> str:
+        gil = "free-threaded" if self.free_threaded else "GIL"
+        extra = ", debug" if self.debug else ""
+        return f"{self.id} ({self.implementation} {self.version_str}, {gil}{extra}, {self.provider.value}: {self.path})"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "path": self.path,
+            "provider": self.provider.value,
+            "implementation": self.implementation,
+            "version": self.version_str,
+            "free_threaded": self.free_threaded,
+            "debug": self.debug,
+            "soabi": self.soabi,
+            "ext_suffixes": list(self.ext_suffixes),
+            "platform": self.platform,
+            "glibc": self.glibc,
+            "base_prefix": self.base_prefix,
+            "is_venv": self.is_venv,
+            "supported_tags": list(self.supported_tags),
+            "tags_source": self.tags_source,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Interpreter:
+        major, minor, micro = (int(p) for p in str(data["version"]).split(".")[:3])
+        return cls(
+            id=data["id"],
+            path=data["path"],
+            provider=Provider(data["provider"]),
+            implementation=data["implementation"],
+            version=(major, minor, micro),
+            free_threaded=bool(data["free_threaded"]),
+            debug=bool(data["debug"]),
+            soabi=data["soabi"],
+            ext_suffixes=tuple(data["ext_suffixes"]),
+            platform=data["platform"],
+            glibc=data.get("glibc"),
+            base_prefix=data["base_prefix"],
+            is_venv=bool(data["is_venv"]),
+            supported_tags=tuple(data.get("supported_tags", ())),
+            tags_source=data.get("tags_source", ""),
+        )
+
+
+@dataclass(frozen=True)
+class Target:
+    """A named ABI target from matrix.toml, e.g. 'abi3' = kind abi3, minimum 3.9."""
+
+    name: str
+    kind: TargetKind
+    min_python: Version | None  # the stable-ABI baseline; None for version-specific
+    build_on: tuple[str, ...]  # selectors: "each", "oldest", "newest" or interpreter id globs
+
+    @property
+    def py_api(self) -> str:
+        """The wheel's Python tag for a stable-ABI target, e.g. cp39."""
+        if self.min_python is None:
+            return ""
+        return f"cp{self.min_python[0]}{self.min_python[1]}"
+
+    @property
+    def limited_api_hex(self) -> str:
+        if self.min_python is None:
+            return ""
+        return f"0x{self.min_python[0]:02X}{self.min_python[1]:02X}0000"
+
+
+@dataclass(frozen=True)
+class TargetRecipe:
+    """How one case asks its backend for one target kind (from case.toml)."""
+
+    config_settings: tuple[tuple[str, str], ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Case:
+    """One static extension project under extensions/<backend>/<binding>/."""
+
+    backend: str
+    binding: str
+    path: Path
+    description: str
+    notes: str
+    recipes: tuple[tuple[TargetKind, TargetRecipe], ...]
+    unsupported: tuple[tuple[TargetKind, str], ...] = ()
+
+    @property
+    def id(self) -> str:
+        return f"{self.backend}/{self.binding}"
+
+    @property
+    def dist_name(self) -> str:
+        """Distribution name derived from the case, so wheels of two cases never clash."""
+        return f"abitest-{self.backend}-{self.binding}".lower()
+
+    @property
+    def module(self) -> str:
+        return self.dist_name.replace("-", "_")
+
+    def recipe(self, kind: TargetKind) -> TargetRecipe | None:
+        return dict(self.recipes).get(kind)
+
+    def unsupported_reason(self, kind: TargetKind) -> str | None:
+        """Why this case cannot build *kind*, or None when it can."""
+        reason = dict(self.unsupported).get(kind)
+        if reason:
+            return reason
+        if self.recipe(kind) is None:
+            return f"{self.path / 'case.toml'} declares no [targets.{kind.value}]"
+        return None
+
+
+@dataclass(frozen=True)
+class KnownIssue:
+    """An upstream bug that makes matching cells fail; the cell is then xfail, or xpass when fixed."""
+
+    index: int
+    case: str
+    target: str
+    build_python: str
+    run_python: str
+    status: Status
+    link: str
+    note: str
+
+    def matches(self, case: str, target: str, build_python: str, run_python: str) -> bool:
+        pairs = (
+            (self.case, case),
+            (self.target, target),
+            (self.build_python, build_python),
+            (self.run_python, run_python),
+        )
+        return all(fnmatch.fnmatchcase(value, pattern) for pattern, value in pairs)
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """matrix.toml, parsed and validated once."""
+
+    path: Path
+    cases_dir: Path
+    min_version: Version
+    sources: tuple[Provider, ...]
+    explicit: tuple[tuple[str, str], ...]  # (path, optional id)
+    targets: tuple[Target, ...]
+    known_issues: tuple[KnownIssue, ...]
+    timeout_s: float
+    build_timeout_s: float
+
+
+@dataclass(frozen=True)
+class BuildSpec:
+    """One wheel to build: (case, target, build interpreter)."""
+
+    case: Case
+    target: Target
+    python: Interpreter
+
+    @property
+    def id(self) -> str:
+        return f"{self.case.id}:{self.target.name}:{self.python.id}"
+
+    def template_values(self) -> dict[str, str]:
+        return {
+            "py_api": self.target.py_api,
+            "limited_api_hex": self.target.limited_api_hex,
+            "min_python": ".".join(map(str, self.target.min_python or ())),
+            "module": self.case.module,
+        }
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """A built wheel and what we know about how it was made."""
+
+    spec_id: str
+    wheel: Path
+    tags: tuple[str, ...]  # the expanded compressed tag set, e.g. ("cp39-abi3-linux_x86_64",)
+    build_log: Path
+    tools: tuple[tuple[str, str], ...]  # build-environment package versions
+    frontend: str
+    cached: bool
+    duration_s: float
+    cache_key: str
+
+
+@dataclass(frozen=True, order=True)
+class Cell:
+    """(case, target, build interpreter, run interpreter); str() and parse() round-trip."""
+
+    case: str
+    target: str
+    build_python: str
+    run_python: str
+
+    def __str__(self) -> str:
+        return f"{self.case}:{self.target}:{self.build_python}:{self.run_python}"
+
+    @classmethod
+    def parse(cls, text: str) -> Cell:
+        parts = text.split(":")
+        if len(parts) != 4 or not all(parts):
+            raise ValueError(f"a cell id is CASE:TARGET:BUILD_PYTHON:RUN_PYTHON, got {text!r}")
+        return cls(*parts)
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What the tag rules say an installer must do with a wheel on an interpreter, and why."""
+
+    accept: bool
+    rule: str
+    known_issue: KnownIssue | None = None
+
+    @property
+    def label(self) -> str:
+        base = "install+work" if self.accept else "refuse"
+        if self.known_issue is not None:
+            return f"{base}, known issue: {self.known_issue.status.value}"
+        return base
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: Status
+    reason: str
+    stage: str  # build, install, import, call, plan
+    details: dict[str, Any] = field(default_factory=dict)

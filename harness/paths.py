@@ -1,0 +1,16 @@
+"""Where the harness keeps things outside the repository."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def cache_dir() -> Path:
+    """$ABI_HARNESS_CACHE, else $XDG_CACHE_HOME/abi-harness, else ~/.cache/abi-harness."""
+    explicit = os.environ.get("ABI_HARNESS_CACHE")
+    if explicit:
+        return Path(explicit).expanduser().resolve()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return (base / "abi-harness").resolve()

@@ -1,0 +1,258 @@
+"""Run a plan: builds and cells in one pool, each cell recorded the moment it finishes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from . import oracle
+from .build import BuildFailure, build, extension_files
+from .execute import execute
+from .installers import Toolchain
+from .model import Artifact, BuildSpec, Cell, Interpreter, KnownIssue, Status, Verdict
+from .plan import Plan, PlannedSkip
+from .results import Record, Writer
+
+
+@dataclass(frozen=True)
+class Settings:
+    toolchain: Toolchain
+    cache: Path
+    jobs: int
+    timeout_s: float
+    build_timeout_s: float
+    known_issues: tuple[KnownIssue, ...]
+    rebuild: bool = False
+
+
+class Progress:
+    """One line per finished cell, with a running count; failures are easy to spot."""
+
+    def __init__(self, total: int, stream: TextIO = sys.stderr) -> None:
+        self.total = total
+        self.done = 0
+        self.counts: Counter[str] = Counter()
+        self.stream = stream
+        self.start = time.monotonic()
+
+    def note(self, text: str) -> None:
+        print(f"    {text}", file=self.stream, flush=True)
+
+    def cell(self, record: Record) -> None:
+        self.done += 1
+        self.counts[record.status] += 1
+        elapsed = time.monotonic() - self.start
+        eta = elapsed / self.done * (self.total - self.done)
+        width = len(str(self.total))
+        head = f"[{self.done:>{width}}/{self.total} eta {eta:4.0f}s]"
+        print(f"{head} {record.status:<7} {record.cell}  {record.reason[:110]}", file=self.stream, flush=True)
+
+
+def _base_record(run_id: str, cell: Cell, spec_case: Any, target: Any) -> dict[str, Any]:
+    return {
+        "run_id": run_id,
+        "cell": str(cell),
+        "case": cell.case,
+        "backend": spec_case.backend,
+        "binding": spec_case.binding,
+        "target": target.name,
+        "target_kind": target.kind.value,
+        "build_python": cell.build_python,
+        "run_python": cell.run_python,
+    }
+
+
+def skip_record(run_id: str, skip: PlannedSkip) -> Record:
+    return Record(
+        **_base_record(run_id, skip.cell, skip.case, skip.target),
+        status=Status.SKIP.value,
+        reason=skip.reason,
+        stage="plan",
+        expected="-",
+    )
+
+
+def failed_build_records(
+    run_id: str,
+    spec: BuildSpec,
+    failure: BuildFailure,
+    runners: tuple[Interpreter, ...],
+    run_dir: Path,
+    known: tuple[KnownIssue, ...],
+) -> list[Record]:
+    """A build that fails is a failed cell for every column, with its log; the run goes on."""
+    log = _copy_log(failure.build_log, run_dir / "logs" / "builds" / f"{_safe(spec.id)}.log", run_dir)
+    records = []
+    for run in runners:
+        cell = Cell(spec.case.id, spec.target.name, spec.python.id, run.id)
+        issue = oracle.find_known_issue(known, cell.case, cell.target, cell.build_python, cell.run_python)
+        verdict = oracle.apply_known_issue(Verdict(failure.status, failure.reason, "build"), issue)
+        records.append(
+            Record(
+                **_base_record(run_id, cell, spec.case, spec.target),
+                status=verdict.status.value,
+                reason=verdict.reason,
+                stage="build",
+                expected="a wheel",
+                build_log=log,
+                log=log,
+                build_tools=dict(failure.tools),
+                known_issue=issue.link if issue else None,
+            )
+        )
+    return records
+
+
+def cell_record(
+    run_id: str,
+    spec: BuildSpec,
+    artifact: Artifact,
+    run: Interpreter,
+    settings: Settings,
+    run_dir: Path,
+    build_log: str,
+) -> Record:
+    cell = Cell(spec.case.id, spec.target.name, spec.python.id, run.id)
+    issue = oracle.find_known_issue(settings.known_issues, cell.case, cell.target, cell.build_python, cell.run_python)
+    expectation = oracle.expect(artifact.tags, run, issue)
+    log_rel = Path("logs") / "cells" / f"{_safe(str(cell))}.log"
+    start = time.monotonic()
+    work_root = settings.cache / "cells"
+    work_root.mkdir(parents=True, exist_ok=True)
+    verdict, installer = execute(
+        artifact,
+        spec.case.module,
+        run,
+        expectation,
+        settings.toolchain,
+        work_root,
+        settings.timeout_s,
+        run_dir / log_rel,
+    )
+    verdict = oracle.apply_known_issue(verdict, issue)
+    agrees = oracle.packaging_accepts(artifact.tags, run)
+    reason = verdict.reason
+    if agrees is not None and agrees != expectation.accept:
+        reason += f" [packaging.tags in {run.id} {'accepts' if agrees else 'refuses'} it, the tag rules do not]"
+    return Record(
+        **_base_record(run_id, cell, spec.case, spec.target),
+        status=verdict.status.value,
+        reason=reason,
+        stage=verdict.stage,
+        expected=expectation.label,
+        expected_rule=expectation.rule,
+        wheel=artifact.wheel.name,
+        wheel_tags=list(artifact.tags),
+        ext_files=list(extension_files(artifact.wheel)),
+        installer=installer,
+        packaging_accepts=agrees,
+        known_issue=issue.link if issue else None,
+        build_cached=artifact.cached,
+        build_tools=dict(artifact.tools),
+        build_log=build_log,
+        duration_s=round(time.monotonic() - start, 3),
+        log=str(log_rel),
+        details=verdict.details,
+    )
+
+
+def safe_cell_record(
+    run_id: str,
+    spec: BuildSpec,
+    artifact: Artifact,
+    run: Interpreter,
+    settings: Settings,
+    run_dir: Path,
+    build_log: str,
+) -> Record:
+    """A harness bug in one cell is an `error` record for that cell, not the end of the run."""
+    try:
+        return cell_record(run_id, spec, artifact, run, settings, run_dir, build_log)
+    except Exception as exc:
+        cell = Cell(spec.case.id, spec.target.name, spec.python.id, run.id)
+        return Record(
+            **_base_record(run_id, cell, spec.case, spec.target),
+            status=Status.ERROR.value,
+            reason=f"harness error: {type(exc).__name__}: {exc}",
+            stage="harness",
+            expected="-",
+            wheel=artifact.wheel.name,
+            wheel_tags=list(artifact.tags),
+            build_log=build_log,
+        )
+
+
+def safe_build(spec: BuildSpec, settings: Settings) -> Artifact | BuildFailure:
+    try:
+        return build(spec, settings.toolchain, settings.cache, settings.build_timeout_s, settings.rebuild)
+    except Exception as exc:
+        note = settings.cache / "logs" / f"harness-error-{_safe(spec.id)}.log"
+        note.parent.mkdir(parents=True, exist_ok=True)
+        note.write_text(f"{type(exc).__name__}: {exc}\n")
+        return BuildFailure(
+            spec.id, f"harness error while building: {type(exc).__name__}: {exc}", note, status=Status.ERROR
+        )
+
+
+def run_plan(plan: Plan, settings: Settings, run_id: str, writer: Writer, progress: Progress) -> None:
+    """Builds first come first served; each finished build fans out into its cells."""
+    for skip in plan.skips:
+        record = skip_record(run_id, skip)
+        writer.write(record)
+        progress.cell(record)
+    run_dir = writer.run_dir
+    with ThreadPoolExecutor(max_workers=settings.jobs) as pool:
+        pending: dict[Future[Any], Callable[[Any], None]] = {}
+
+        def on_build(spec: BuildSpec) -> Callable[[Any], None]:
+            def done(result: Artifact | BuildFailure) -> None:
+                if isinstance(result, BuildFailure):
+                    progress.note(f"build FAILED {spec.id}: {result.reason}")
+                    for record in failed_build_records(
+                        run_id, spec, result, plan.run_pythons, run_dir, settings.known_issues
+                    ):
+                        writer.write(record)
+                        progress.cell(record)
+                    return
+                state = "cached" if result.cached else f"built in {result.duration_s:.1f}s"
+                progress.note(f"{state}: {spec.id} -> {result.wheel.name}")
+                log = _copy_log(result.build_log, run_dir / "logs" / "builds" / f"{_safe(spec.id)}.log", run_dir)
+                for run in plan.run_pythons:
+                    future = pool.submit(safe_cell_record, run_id, spec, result, run, settings, run_dir, log)
+                    pending[future] = on_cell
+
+            return done
+
+        def on_cell(record: Record) -> None:
+            writer.write(record)
+            progress.cell(record)
+
+        for spec in plan.builds:
+            future = pool.submit(safe_build, spec, settings)
+            pending[future] = on_build(spec)
+        while pending:
+            finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+            for future in finished:
+                handler = pending.pop(future)
+                handler(future.result())
+
+
+def _copy_log(source: Path, dest: Path, run_dir: Path) -> str:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if source.is_file():
+        shutil.copyfile(source, dest)
+    else:
+        dest.write_text(f"(log {source} not found)\n")
+    return os.path.relpath(dest, run_dir)
+
+
+def _safe(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)

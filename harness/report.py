@@ -1,0 +1,145 @@
+"""Reports rebuilt from records alone: the terminal summary and the Markdown grid per case."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from .model import Status
+from .results import Record
+
+SYMBOLS = {
+    "pass": "✅",
+    "refused": "🚫",
+    "fail": "❌",
+    "xfail": "⚠️",
+    "xpass": "❗",
+    "skip": "⏭️",
+    "crash": "💥",
+    "timeout": "⏱️",
+    "error": "🛑",
+}
+LEGEND = (
+    "✅ installed, imported, every call correct · 🚫 refused by the installer, as the tag rules require · "
+    "❌ fail · 💥 crash · ⏱️ timeout · 🛑 error (harness or infrastructure) · ⚠️ xfail (known upstream issue) · "
+    "❗ xpass (known issue no longer bites) · ⏭️ skip · blank: cell not in this run"
+)
+
+
+def symbol(record: Record) -> str:
+    if record.status == Status.PASS.value and "refused" in record.details:
+        return SYMBOLS["refused"]
+    return SYMBOLS[record.status]
+
+
+def totals(records: Sequence[Record]) -> str:
+    counts = Counter(r.status for r in records)
+    parts = [f"{counts[s.value]} {s.value}" for s in Status if counts[s.value]]
+    return f"{len(records)} cells: " + (", ".join(parts) if parts else "none")
+
+
+def problems(records: Sequence[Record]) -> list[Record]:
+    return sorted((r for r in records if Status(r.status).is_problem), key=lambda r: r.cell)
+
+
+def free_threading_note(environment: dict[str, Any]) -> str | None:
+    interps = environment.get("interpreters", [])
+    if interps and not any(i.get("free_threaded") for i in interps):
+        return (
+            "No free-threaded interpreter found: abi3t rows untested on free-threading, and no "
+            "free-threaded column exists. Add one with `uv python install 3.15t` or `--python PATH`."
+        )
+    return None
+
+
+def terminal_summary(records: Sequence[Record], environment: dict[str, Any], run_dir: str, limit: int = 40) -> str:
+    lines = [totals(records)]
+    bad = problems(records)
+    if bad:
+        lines.append(f"problems ({len(bad)}):")
+        for r in bad[:limit]:
+            lines.append(f"  {r.status:<7} {r.cell}: {r.reason[:160]}")
+        if len(bad) > limit:
+            lines.append(f"  ... and {len(bad) - limit} more in report.md")
+    xpasses = [r for r in records if r.status == Status.XPASS.value]
+    if xpasses:
+        links = sorted({r.known_issue or "" for r in xpasses})
+        lines.append(f"known issues that no longer bite (remove from matrix.toml?): {', '.join(links)}")
+    note = free_threading_note(environment)
+    if note:
+        lines.append(note)
+    lines.append(f"results: {run_dir}/results.jsonl")
+    lines.append(f"report:  {run_dir}/report.md")
+    return "\n".join(lines)
+
+
+def _row_key(r: Record) -> tuple[str, str, str]:
+    return r.target, r.wheel or "", r.build_python
+
+
+def markdown(records: Sequence[Record], environment: dict[str, Any]) -> str:
+    interps = environment.get("interpreters", [])
+    columns = [i["id"] for i in interps] or sorted({r.run_python for r in records})
+    out = [f"# ABI matrix, run {environment.get('run_id', '?')}", ""]
+    out.append(
+        f"{totals(records)}. Harness {environment.get('harness_version', '?')}, "
+        f"installer {environment.get('installer', '?')}, started {environment.get('started', '?')}."
+    )
+    out.append("")
+    note = free_threading_note(environment)
+    if note:
+        out += [f"> **{note}**", ""]
+    out += ["## Interpreters", "", "| id | version | build | provider | path |", "|---|---|---|---|---|"]
+    for i in interps:
+        build = ("free-threaded" if i["free_threaded"] else "GIL") + (", debug" if i["debug"] else "")
+        out.append(f"| {i['id']} | {i['implementation']} {i['version']} | {build} | {i['provider']} | `{i['path']}` |")
+    excluded = environment.get("excluded", [])
+    if excluded:
+        out += ["", "Found but not used:", ""]
+        out += [f"- `{where}`: {why}" for where, why in excluded]
+    out += ["", LEGEND, ""]
+
+    by_case: dict[str, list[Record]] = defaultdict(list)
+    for r in records:
+        by_case[r.case].append(r)
+    descriptions = {c["id"]: c.get("description", "") for c in environment.get("cases", [])}
+    order = {name: n for n, name in enumerate(columns)}
+    target_order = {t["name"]: n for n, t in enumerate(environment.get("targets", []))}
+    for case in sorted(by_case):
+        out += [f"## {case}", ""]
+        if descriptions.get(case):
+            out += [descriptions[case], ""]
+        rows: dict[tuple[str, str, str], dict[str, Record]] = defaultdict(dict)
+        for r in by_case[case]:
+            rows[_row_key(r)][r.run_python] = r
+        out.append("| target | wheel tag | built on | " + " | ".join(columns) + " |")
+        out.append("|---|---|---|" + "---|" * len(columns))
+        for key in sorted(rows, key=lambda k: (target_order.get(k[0], 99), order.get(k[2], 99), k[1])):
+            target, wheel, built_on = key
+            tag = f"`{wheel.split('-', 2)[-1].removesuffix('.whl')}`" if wheel else "no wheel"
+            cells = [symbol(rows[key][c]) if c in rows[key] else "" for c in columns]
+            out.append(f"| {target} | {tag} | {built_on} | " + " | ".join(cells) + " |")
+        out.append("")
+
+    bad = problems(records)
+    out += [f"## Problems ({len(bad)})", ""]
+    out += [
+        f"- `{r.cell}` **{r.status}** at {r.stage}: {r.reason}" + (f" ([log]({r.log}))" if r.log else "") for r in bad
+    ] or ["None."]
+    xfails = [r for r in records if r.status == Status.XFAIL.value]
+    if xfails:
+        out += ["", f"## Known issues ({len(xfails)} cells)", ""]
+        out += [f"- `{r.cell}`: {r.reason}" for r in xfails]
+    skips: dict[str, list[str]] = defaultdict(list)
+    for r in records:
+        if r.status == Status.SKIP.value:
+            skips[r.reason].append(r.cell)
+    if skips:
+        out += ["", "## Skips", ""]
+        out += [
+            f"- {reason} ({len(cells)} cells: {', '.join(f'`{c}`' for c in cells[:6])}"
+            f"{', ...' if len(cells) > 6 else ''})"
+            for reason, cells in sorted(skips.items())
+        ]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,32 @@
+"""Thin sessions: each calls one harness entry point. Logic lives in harness/."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["tests", "lint"]
+nox.options.reuse_venv = "yes"
+nox.needs_version = ">=2024.3.2"
+
+
+@nox.session
+def matrix(session: nox.Session) -> None:
+    """Build every case for every target and run it on every interpreter (args go to `run`)."""
+    session.install("-e", ".")
+    session.run("python", "-m", "harness", "run", *session.posargs)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Unit tests, then integration tests that build and run real wheels (pytest args pass through)."""
+    session.install("-e", ".[test]")
+    session.run("python", "-m", "pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff (lint + format check) and mypy --strict."""
+    session.install("-e", ".[lint]")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("mypy")
