@@ -1,0 +1,78 @@
+"""Shared fixtures: interpreter facts recorded from real probes, and 3.15 facts derived from DOMAIN.md."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import packaging
+import pytest
+from packaging import tags
+
+from harness.model import Interpreter
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REPO = Path(__file__).parent.parent
+
+
+def pytest_report_header() -> list[str]:
+    return [f"packaging {packaging.__version__}"]
+
+
+def recorded(interp_id: str) -> Interpreter:
+    """A real probe's output, captured on this project's machine."""
+    return Interpreter.from_json(json.loads((FIXTURES / "interpreters" / f"{interp_id}.json").read_text()))
+
+
+def derived_315(free_threaded: bool) -> Interpreter:
+    """3.15 facts from ../shared/DOMAIN.md (no 3.15 on the host): suffixes as Debian's build lists them,
+    tags as packaging >= 26.1 computes them for that ABI."""
+    base = recorded("cp313")
+    platforms = list(dict.fromkeys(t.split("-", 2)[2] for t in base.supported_tags))
+    abi = "cp315t" if free_threaded else "cp315"
+    suffixes = [f".cpython-{abi[2:]}-x86_64-linux-gnu.so"]
+    if not free_threaded:
+        suffixes += [".abi3-x86_64-linux-gnu.so", ".abi3.so"]
+    suffixes += [".abi3t-x86_64-linux-gnu.so", ".abi3t.so", ".so"]
+    return replace(
+        base,
+        id=abi,
+        path=f"/fake/python3.15{'t' if free_threaded else ''}",
+        version=(3, 15, 2),
+        free_threaded=free_threaded,
+        soabi=f"cpython-{abi[2:]}-x86_64-linux-gnu",
+        ext_suffixes=tuple(suffixes),
+        supported_tags=tuple(str(t) for t in tags.cpython_tags((3, 15), [abi], platforms)),
+        tags_source=f"derived: packaging {packaging.__version__} cpython_tags((3, 15), [{abi!r}])",
+    )
+
+
+@pytest.fixture(scope="session")
+def cp38() -> Interpreter:
+    return recorded("cp38")
+
+
+@pytest.fixture(scope="session")
+def cp39() -> Interpreter:
+    return recorded("cp39")
+
+
+@pytest.fixture(scope="session")
+def cp312() -> Interpreter:
+    return recorded("cp312")
+
+
+@pytest.fixture(scope="session")
+def cp313() -> Interpreter:
+    return recorded("cp313")
+
+
+@pytest.fixture(scope="session")
+def cp315() -> Interpreter:
+    return derived_315(free_threaded=False)
+
+
+@pytest.fixture(scope="session")
+def cp315t() -> Interpreter:
+    return derived_315(free_threaded=True)

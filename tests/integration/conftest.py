@@ -1,0 +1,56 @@
+"""Integration fixtures: the real harness CLI on real interpreters, with a throwaway cache."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from harness.results import Record, load
+from tests.conftest import REPO
+
+NEEDED = ("cp38", "cp39", "cp311", "cp312", "cp313")
+
+Harness = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="session")
+def harness(cache_dir: Path) -> Harness:
+    def run(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+        cmd = [sys.executable, "-m", "harness", *args]
+        if args[0] in ("run", "interpreters"):
+            cmd += ["--cache-dir", str(cache_dir)]
+        return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=1800, check=False)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def interpreter_ids(harness: Harness) -> list[str]:
+    out = harness("interpreters", "--json")
+    assert out.returncode == 0, out.stderr
+    ids = [i["id"] for i in json.loads(out.stdout)["interpreters"]]
+    missing = [i for i in NEEDED if i not in ids]
+    if missing:
+        pytest.skip(
+            f"integration tests need CPython {', '.join(missing)} (found {', '.join(ids)}); "
+            "install them with pyenv or uv, or add them with --python"
+        )
+    return ids
+
+
+def run_records(
+    harness: Harness, results: Path, *args: str
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Record]]:
+    out = harness("run", "--results", str(results), *args)
+    records, _ = load(results / "latest")
+    return out, {r.cell: r for r in records}

@@ -1,0 +1,160 @@
+"""Real builds with real backends, real installers, real interpreters: asserted outcomes, not just 'ran'."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from harness.results import Record
+from tests.conftest import REPO
+from tests.integration.conftest import Harness, run_records
+
+pytestmark = pytest.mark.integration
+
+CASES = ("setuptools/c-api", "scikit-build-core/c-api")
+PYTHONS = ("cp39", "cp311", "cp312", "cp313")
+
+
+@pytest.fixture(scope="module")
+def first_run(
+    harness: Harness, interpreter_ids: list[str], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Record], Path]:
+    results = tmp_path_factory.mktemp("results")
+    args = [a for c in CASES for a in ("--case", c)] + [a for p in PYTHONS for a in ("--python", p)]
+    out, records = run_records(harness, results, *args)
+    return out, records, results
+
+
+def test_run_succeeds_and_every_cell_has_a_verdict(
+    first_run: tuple[subprocess.CompletedProcess[str], dict[str, Record], Path],
+) -> None:
+    out, records, _ = first_run
+    assert out.returncode == 0, out.stdout + out.stderr[-3000:]
+    # 2 cases x (4 version-specific + 2 abi3 wheels) x 4 interpreters
+    assert len(records) == 2 * 6 * 4
+    for record in records.values():
+        assert record.status in {"pass", "fail", "xfail", "xpass", "skip", "crash", "timeout", "error"}
+        assert record.reason
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("build", ["cp39", "cp313"])
+@pytest.mark.parametrize("run", PYTHONS)
+def test_cp39_abi3_wheel_works_everywhere(
+    first_run: tuple[object, dict[str, Record], Path], case: str, build: str, run: str
+) -> None:
+    record = first_run[1][f"{case}:abi3:{build}:{run}"]
+    assert record.status == "pass", record.reason
+    assert record.stage == "call"
+    assert record.wheel is not None
+    assert record.wheel.endswith("-cp39-abi3-linux_x86_64.whl")
+    assert [f.rsplit(".", 2)[-2] for f in record.ext_files] == ["abi3"]
+    compiled = record.details["compiled"]
+    assert compiled["Py_LIMITED_API"] == 0x03090000
+    assert compiled["PY_VERSION_HEX"] >> 16 == (0x0309 if build == "cp39" else 0x030D)
+    assert all(call["ok"] for call in record.details["calls"])
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_cp312_wheel_refused_on_311(first_run: tuple[object, dict[str, Record], Path], case: str) -> None:
+    record = first_run[1][f"{case}:version-specific:cp312:cp311"]
+    assert record.status == "pass", record.reason
+    assert record.expected.startswith("refuse")
+    assert record.stage == "install"
+    assert record.details["refused"]  # the installer's own words
+    assert record.packaging_accepts is False
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_version_specific_wheel_works_on_its_own_version(
+    first_run: tuple[object, dict[str, Record], Path], case: str
+) -> None:
+    record = first_run[1][f"{case}:version-specific:cp312:cp312"]
+    assert record.status == "pass", record.reason
+    assert record.wheel is not None
+    assert record.wheel.endswith("-cp312-cp312-linux_x86_64.whl")
+    assert record.ext_files[0].endswith(".cpython-312-x86_64-linux-gnu.so")
+    assert record.details["compiled"]["Py_LIMITED_API"] == 0
+    assert record.build_tools  # the pinned build environment is recorded
+
+
+def test_results_directory(first_run: tuple[object, dict[str, Record], Path]) -> None:
+    _, records, results = first_run
+    latest = results / "latest"
+    report = (latest / "report.md").read_text()
+    assert "| target | wheel tag | built on | cp39 | cp311 | cp312 | cp313 |" in report
+    assert "No free-threaded interpreter found" in report
+    environment = json.loads((latest / "environment.json").read_text())
+    assert [i["id"] for i in environment["interpreters"]] == list(PYTHONS)
+    for record in records.values():
+        assert record.log is not None
+        assert (latest / record.log).is_file()
+
+
+def test_second_unchanged_run_builds_nothing(
+    harness: Harness, first_run: tuple[object, dict[str, Record], Path], tmp_path: Path
+) -> None:
+    args = [a for c in CASES for a in ("--case", c)] + [a for p in PYTHONS for a in ("--python", p)]
+    out, records = run_records(harness, tmp_path, *args)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert records.keys() == first_run[1].keys()
+    assert all(r.build_cached for r in records.values())
+    assert "built in" not in out.stderr
+    assert {c: r.status for c, r in records.items()} == {c: r.status for c, r in first_run[1].items()}
+
+
+def test_pip_installer(harness: Harness, interpreter_ids: list[str], tmp_path: Path) -> None:
+    """The fallback path: pip builds (PEP 517, isolated) and installs; pip refuses cp39-abi3 on 3.8."""
+    out, records = run_records(
+        harness,
+        tmp_path,
+        "--installer",
+        "pip",
+        "--case",
+        "setuptools/c-api",
+        "--target",
+        "abi3",
+        "--python",
+        "cp38",
+        "--python",
+        "cp39",
+    )
+    assert out.returncode == 0, out.stdout + out.stderr[-3000:]
+    works = records["setuptools/c-api:abi3:cp39:cp39"]
+    assert works.status == "pass", works.reason
+    assert works.installer is not None
+    assert works.installer.startswith("pip ")
+    refused = records["setuptools/c-api:abi3:cp39:cp38"]
+    assert refused.status == "pass", refused.reason
+    assert "is not a supported wheel on this platform" in refused.details["refused"]
+
+
+def test_failing_build_is_recorded_and_the_run_goes_on(
+    harness: Harness, interpreter_ids: list[str], tmp_path: Path
+) -> None:
+    """A case added from a temporary directory; a second case there does not compile."""
+    cases = tmp_path / "extensions"
+    good = cases / "setuptools" / "c-api"
+    shutil.copytree(REPO / "extensions" / "setuptools" / "c-api", good)
+    broken = cases / "setuptools" / "broken"
+    shutil.copytree(good, broken)
+    pyproject = broken / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace("abitest-setuptools-c-api", "abitest-setuptools-broken"))
+    for source in broken.rglob("*.c"):
+        source.write_text(source.read_text() + "\n#error deliberately broken\n")
+    matrix = tmp_path / "matrix.toml"
+    matrix.write_text('[discovery]\nsources = ["pyenv"]\n[targets.version-specific]\nbuild_on = ["each"]\n')
+    out, records = run_records(harness, tmp_path / "results", "--matrix", str(matrix), "--python", "cp312")
+    assert out.returncode == 1
+    assert records["setuptools/c-api:version-specific:cp312:cp312"].status == "pass"
+    failed = records["setuptools/broken:version-specific:cp312:cp312"]
+    assert failed.status == "fail"
+    assert failed.stage == "build"
+    assert "build failed" in failed.reason
+    assert failed.build_log is not None
+    assert "deliberately broken" in (tmp_path / "results" / "latest" / failed.build_log).read_text()
+    assert "fail    setuptools/broken:version-specific:cp312:cp312" in out.stdout

@@ -1,0 +1,47 @@
+"""Telling an installer's tag refusal from other failures, on messages recorded from uv 0.13.9 and pip."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.installers import Toolchain
+from harness.proc import Outcome
+
+UV_RESOLVER_WRAPPED = """error: No solution found when resolving dependencies
+  cause: Because only abitest-setuptools-c-api==1.0.0 is available and
+         abitest-setuptools-c-api==1.0.0 has no wheels with a matching Python
+         version tag (e.g., `cp311`), we can conclude that all versions of
+         abitest-setuptools-c-api cannot be used.
+"""
+UV_PATH = """error: Failed to determine installation plan
+  cause: A path (out/x-1.0-cp312-cp312-linux_x86_64.whl) dependency is incompatible with the current platform
+
+hint: The wheel is compatible with CPython 3.12 (`cp312`), but you're using CPython 3.11 (`cp311`)"""
+PIP = "ERROR: x-1.0-cp39-abi3-linux_x86_64.whl is not a supported wheel on this platform."
+OTHER = "error: Failed to read `x.whl`\n  cause: No such file or directory (os error 2)"
+
+
+def failed(stderr: str) -> Outcome:
+    return Outcome(("installer",), 1, "", stderr, 0.1)
+
+
+@pytest.mark.parametrize(
+    ("stderr", "words"),
+    [
+        (UV_RESOLVER_WRAPPED, "has no wheels with a matching Python version tag (e.g., `cp311`)"),
+        (UV_PATH, "dependency is incompatible with the current platform"),
+        (PIP, "is not a supported wheel on this platform"),
+    ],
+)
+def test_refusals(stderr: str, words: str) -> None:
+    assert Toolchain.refused(failed(stderr))
+    assert words in Toolchain.message(failed(stderr))
+
+
+def test_other_failure_is_not_a_refusal() -> None:
+    assert not Toolchain.refused(failed(OTHER))
+    assert Toolchain.message(failed(OTHER)) == "error: Failed to read `x.whl`"
+
+
+def test_success_is_not_a_refusal() -> None:
+    assert not Toolchain.refused(Outcome(("installer",), 0, PIP, "", 0.1))

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from typing import Any
+
+from harness.report import markdown, terminal_summary
+from harness.results import Record
+
+
+def rec(
+    cell: str,
+    status: str,
+    reason: str = "why",
+    details: dict[str, Any] | None = None,
+    wheel: str | None = "abitest_x-1.0.0-cp39-abi3-linux_x86_64.whl",
+) -> Record:
+    case, target, build, run = cell.split(":")
+    return Record(
+        run_id="r",
+        cell=cell,
+        case=case,
+        backend="b",
+        binding="x",
+        target=target,
+        target_kind=target,
+        build_python=build,
+        run_python=run,
+        status=status,
+        reason=reason,
+        stage="call",
+        expected="install+work",
+        wheel=wheel,
+        details=details or {},
+        log="logs/x.log",
+    )
+
+
+ENV: dict[str, Any] = {
+    "run_id": "r1",
+    "interpreters": [
+        {
+            "id": i,
+            "implementation": "cpython",
+            "version": v,
+            "free_threaded": False,
+            "debug": False,
+            "provider": "pyenv",
+            "path": f"/p/{i}",
+        }
+        for i, v in (("cp38", "3.8.18"), ("cp39", "3.9.18"), ("cp313", "3.13.0"))
+    ],
+    "targets": [{"name": "abi3"}],
+}
+
+
+def test_grid_rows_columns_and_symbols() -> None:
+    records = [
+        rec("b/x:abi3:cp39:cp38", "pass", "refused as expected", {"refused": "not supported"}),
+        rec("b/x:abi3:cp39:cp39", "pass"),
+        rec("b/x:abi3:cp39:cp313", "crash", "import/call crashed with SIGSEGV"),
+    ]
+    text = markdown(records, ENV)
+    assert "| target | wheel tag | built on | cp38 | cp39 | cp313 |" in text
+    assert "| abi3 | `cp39-abi3-linux_x86_64` | cp39 | 🚫 | ✅ | 💥 |" in text
+    assert "## Problems (1)" in text
+    assert "`b/x:abi3:cp39:cp313` **crash** at call: import/call crashed with SIGSEGV" in text
+
+
+def test_free_threading_absence_is_said() -> None:
+    text = markdown([rec("b/x:abi3:cp39:cp39", "pass")], ENV)
+    assert "No free-threaded interpreter found: abi3t rows untested on free-threading" in text
+    threaded = {**ENV, "interpreters": [{**ENV["interpreters"][0], "free_threaded": True}]}
+    assert "No free-threaded interpreter found" not in markdown([rec("b/x:abi3:cp39:cp38", "pass")], threaded)
+
+
+def test_skips_grouped_with_reason() -> None:
+    records = [
+        rec(f"b/x:abi3t:-:{i}", "skip", "case does not support abi3t: reason", wheel=None) for i in ("cp38", "cp39")
+    ]
+    text = markdown(records, ENV)
+    assert "- case does not support abi3t: reason (2 cells:" in text
+    assert "| abi3t | no wheel | - | ⏭️ | ⏭️ |  |" in text
+
+
+def test_terminal_summary_lists_problems_and_xpass() -> None:
+    records = [rec("b/x:abi3:cp39:cp39", "fail", "bad"), rec("b/x:abi3:cp39:cp313", "xpass", "fixed")]
+    records[1] = Record(**{**records[1].to_json(), "known_issue": "https://x/1"})
+    text = terminal_summary(records, ENV, "results/r1")
+    assert text.splitlines()[0] == "2 cells: 1 fail, 1 xpass"
+    assert "fail    b/x:abi3:cp39:cp39: bad" in text
+    assert "remove from matrix.toml?): https://x/1" in text
