@@ -17,6 +17,13 @@ def matrix(session: nox.Session) -> None:
 
 
 @nox.session
+def provision(session: nox.Session) -> None:
+    """Install interpreters into the cache: a Debian rootfs (3.13-3.15, debug, PyPy) and uv builds."""
+    session.install("-e", ".")
+    session.run("python", "-m", "harness", "provision", *session.posargs)
+
+
+@nox.session
 def tests(session: nox.Session) -> None:
     """Unit tests, then integration tests that build and run real wheels (pytest args pass through)."""
     session.install("-e", ".[test]")

@@ -13,13 +13,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import __version__, report, results
+from . import __version__, provision, report, results
 from .config import load_cases, load_matrix
 from .errors import HarnessError
 from .installers import Toolchain
 from .interpreters import Discovery, discover, select
 from .model import Case, Installer
-from .paths import cache_dir
+from .paths import cache_dir, provision_dir
 from .pipeline import Progress, Settings, run_plan
 from .plan import plan
 
@@ -52,7 +52,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     cases = load_cases(matrix.cases_dir)
     runners = select(discovery, args.python)
     the_plan = plan(cases, matrix.targets, discovery.interpreters, runners, args.case, args.target)
-    toolchain = Toolchain.choose(Installer(args.installer) if args.installer else None)
+    toolchain = Toolchain.choose(Installer(args.installer) if args.installer else None, args.cache_dir)
 
     run_id = results.new_run_id()
     results_dir: Path = args.results
@@ -166,6 +166,26 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_provision(args: argparse.Namespace) -> int:
+    providers = args.providers or ["debian", "uv"]
+    unknown = [p for p in providers if p not in ("debian", "uv")]
+    if unknown:
+        print(f"error: unknown provider {', '.join(unknown)}; choose from debian, uv", file=sys.stderr)
+        return 2
+
+    def say(line: str) -> None:
+        print(line, flush=True)
+
+    if "debian" in providers:
+        debian = provision.DebianRootfs(args.into, args.suite, args.mirror)
+        versions = args.debian_python or list(provision.DEBIAN_VERSIONS)
+        debian.provision(provision.debian_packages(versions, args.package), say)
+    if "uv" in providers:
+        provision.provision_uv(args.into, args.uv_python or list(provision.UV_VERSIONS), say)
+    say("now: python -m harness interpreters")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m harness", description=__doc__)
     top.add_argument("--version", action="version", version=__version__)
@@ -208,6 +228,31 @@ def parser() -> argparse.ArgumentParser:
     cases.add_argument("--json", action="store_true")
     cases.set_defaults(func=cmd_cases)
 
+    prov = sub.add_parser("provision", help="install interpreters into the cache: a Debian rootfs, uv builds")
+    prov.add_argument("providers", nargs="*", metavar="PROVIDER", help="debian, uv (default: both)")
+    prov.add_argument(
+        "--into",
+        type=Path,
+        default=None,
+        help="default: $ABI_HARNESS_PROVISION_DIR or the cache dir (~/.cache/abi-harness)",
+    )
+    prov.add_argument("--suite", default=provision.DEFAULT_SUITE, help="Debian suite (default: %(default)s)")
+    prov.add_argument("--mirror", default=provision.DEFAULT_MIRROR, help="Debian mirror (default: %(default)s)")
+    prov.add_argument(
+        "--debian-python",
+        action="append",
+        metavar="X.Y",
+        help=f"Debian CPython versions (default: {' '.join(provision.DEBIAN_VERSIONS)})",
+    )
+    prov.add_argument("--package", action="append", default=[], help="another Debian package for the rootfs")
+    prov.add_argument(
+        "--uv-python",
+        action="append",
+        metavar="VERSION",
+        help=f"uv python install requests (default: {' '.join(provision.UV_VERSIONS)})",
+    )
+    prov.set_defaults(func=cmd_provision)
+
     rep = sub.add_parser("report", help="rebuild report.md from a run directory")
     rep.add_argument("run_dir", type=Path)
     rep.set_defaults(func=cmd_report)
@@ -220,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(message)s")
     if getattr(args, "cache_dir", "unset") is None:
         args.cache_dir = cache_dir()
+    if getattr(args, "into", "unset") is None:
+        args.into = provision_dir()
     if getattr(args, "jobs", 1) < 1:
         print("error: --jobs must be at least 1", file=sys.stderr)
         return 2

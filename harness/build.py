@@ -73,7 +73,7 @@ def cache_key(spec: BuildSpec, pins: list[str], frontend: str) -> str:
     for path in source_files(spec.case.path):
         digest.update(str(path.relative_to(spec.case.path)).encode() + b"\0" + path.read_bytes() + b"\0")
     recipe = spec.case.recipe(spec.target.kind)
-    exe = os.path.realpath(spec.python.path)
+    exe = os.path.realpath(spec.python.host_path)
     st = os.stat(exe)
     facts = {
         "schema": BUILD_SCHEMA,
@@ -101,7 +101,7 @@ def build(
     values = spec.template_values()
 
     requires = build_requires(spec.case.path)
-    pins, resolved = toolchain.resolve(requires, spec.python.path)
+    pins, resolved = toolchain.resolve(requires, spec.python)
     if pins is None:
         log_path = logs / f"resolve-{_safe(spec.id)}-{int(time.time())}.log"
         log_path.write_text(resolved.transcript())
@@ -135,7 +135,7 @@ def build(
         constraints.write_text("\n".join(pins) + "\n")
         settings = [(render(k, values), render(v, values)) for k, v in recipe.config_settings]
         env = {k: render(v, values) for k, v in recipe.env}
-        out = toolchain.build_wheel(spec.python.path, src, work / "out", settings, env, constraints, timeout)
+        out = toolchain.build_wheel(spec.python, src, work / "out", settings, env, constraints, timeout)
         header = (
             f"# build {spec.id}\n# python: {spec.python.describe()}\n# frontend: {frontend}\n"
             f"# build requirements: {' '.join(pins)}\n# config settings: {settings}\n# env: {env}\n"

@@ -100,6 +100,16 @@ def _enum_value(problems: _Problems, enum_type: Any, value: Any, key: str) -> An
     return None
 
 
+def _globs(p: _Problems, table: dict[str, Any], key: str, prefix: str) -> tuple[str, ...]:
+    """A selector: one glob or a list of globs (default: everything)."""
+    value = table.get(key, "*")
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, list) or not values or not all(isinstance(v, str) and v for v in values):
+        p.add(f"{prefix}{key}", f"expected a glob or a list of globs, got {value!r}")
+        return ("*",)
+    return tuple(values)
+
+
 def load_matrix(path: Path) -> Matrix:
     """Parse matrix.toml; raises ConfigError listing every problem."""
     data = _read_toml(path)
@@ -192,10 +202,10 @@ def load_matrix(path: Path) -> Matrix:
             known.append(
                 KnownIssue(
                     index=i,
-                    case=p.get(entry, "case", str, key, "*") or "*",
-                    target=p.get(entry, "target", str, key, "*") or "*",
-                    build_python=p.get(entry, "build_python", str, key, "*") or "*",
-                    run_python=p.get(entry, "run_python", str, key, "*") or "*",
+                    case=_globs(p, entry, "case", key),
+                    target=_globs(p, entry, "target", key),
+                    build_python=_globs(p, entry, "build_python", key),
+                    run_python=_globs(p, entry, "run_python", key),
                     status=status,
                     link=link,
                     note=p.get(entry, "note", str, key, "") or "",

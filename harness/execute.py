@@ -58,13 +58,13 @@ def execute(
     installer = toolchain.installer.value
     try:
         env_dir = work / "venv"
-        made = toolchain.create_env(interp.path, env_dir)
+        made = toolchain.create_env(interp, env_dir)
         transcript.append(made.transcript())
         if not made.ok:
             return Verdict(Status.ERROR, f"could not create an environment: {_tail(made.stderr)}", "install"), installer
         env_python = env_dir / "bin" / "python"
-        installer = toolchain.describe_in(env_python)
-        installed = toolchain.install(env_python, artifact.wheel)
+        installer = toolchain.describe_in(interp, env_python)
+        installed = toolchain.install(interp, env_python, artifact.wheel)
         transcript.append(installed.transcript())
         if not installed.ok:
             message = toolchain.message(installed)
@@ -84,7 +84,7 @@ def execute(
             ), installer
 
         # -I: no user site, no PYTHONPATH, no current directory on sys.path.
-        called = proc.run([env_python, "-I", "-c", call_script(), module], cwd=work, timeout=timeout)
+        called = toolchain.run(interp, [str(env_python), "-I", "-c", call_script(), module], cwd=work, timeout=timeout)
         transcript.append(called.transcript())
         status, reason, details = interpret_call(called, timeout)
         stage = "call" if details.get("calls") else "import"

@@ -1,18 +1,23 @@
-"""The real installers and build frontends: uv when available, pip otherwise. Commands only, no policy."""
+"""The real installers and build frontends: uv when available, pip otherwise. Commands only, no policy.
+
+Every command that touches an interpreter goes through `launch`, which runs it inside the
+interpreter's rootfs (bubblewrap) when it has one, so the same code serves host and Debian columns.
+"""
 
 from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import proc
+from . import proc, rootfs
 from .errors import HarnessError
 from .interpreters import find_uv
-from .model import Installer
+from .model import Installer, Interpreter
 
 # What each installer prints when the tags rule a wheel out (as opposed to any other failure).
 _REFUSAL = re.compile(
@@ -35,39 +40,60 @@ class Toolchain:
 
     installer: Installer
     uv: str | None
+    cache: Path
 
     @classmethod
-    def choose(cls, requested: Installer | None) -> Toolchain:
+    def choose(cls, requested: Installer | None, cache: Path) -> Toolchain:
         uv = find_uv()
         if requested is Installer.UV and uv is None:
             raise HarnessError("--installer uv: uv not found on PATH nor as the `uv` package; pip install uv")
         if requested is None:
             requested = Installer.UV if uv else Installer.PIP
-        return cls(requested, uv)
+        return cls(requested, uv, cache)
+
+    @property
+    def use_uv(self) -> bool:
+        return self.installer is Installer.UV and self.uv is not None
 
     def version(self) -> str:
-        if self.installer is Installer.UV and self.uv:
+        if self.use_uv and self.uv:
             return _uv_version(self.uv)
         return "pip (the version inside each environment)"
 
+    def launch(self, interp: Interpreter, argv: Sequence[str], cwd: Path | None = None) -> list[str]:
+        """*argv* as it must run for *interp*: unchanged on the host, through bwrap in a rootfs."""
+        if not interp.root:
+            return list(argv)
+        binds: list[Path | str] = [self.cache]
+        if self.uv:
+            binds.append(os.path.dirname(self.uv))
+        return rootfs.command(interp.root, argv, binds, cwd=cwd)
+
+    def run(
+        self,
+        interp: Interpreter,
+        argv: Sequence[str],
+        *,
+        cwd: Path | None = None,
+        env: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        stdin: str | None = None,
+    ) -> proc.Outcome:
+        return proc.run(self.launch(interp, argv, cwd), cwd=cwd, env=env, timeout=timeout, stdin=stdin)
+
     # -- builds --------------------------------------------------------------------------
 
-    def resolve(self, requires: Sequence[str], python: str) -> tuple[list[str] | None, proc.Outcome]:
-        """Pin the build requirements as they resolve for *python* today."""
-        if self.installer is Installer.UV and self.uv:
-            out = proc.run(
-                [self.uv, "pip", "compile", "-", "--python", python, "--no-header", "--no-annotate", "--quiet"],
-                stdin="\n".join(requires) + "\n",
-                timeout=300,
-            )
+    def resolve(self, requires: Sequence[str], interp: Interpreter) -> tuple[list[str] | None, proc.Outcome]:
+        """Pin the build requirements as they resolve for *interp* today."""
+        if self.use_uv and self.uv:
+            argv = [self.uv, "pip", "compile", "-", "--python", interp.path, "--no-header", "--no-annotate", "--quiet"]
+            out = self.run(interp, argv, stdin="\n".join(requires) + "\n", timeout=300)
             if not out.ok:
                 return None, out
             pins = [line.strip() for line in out.stdout.splitlines() if "==" in line and not line.startswith("#")]
             return sorted(pins, key=str.lower), out
-        out = proc.run(
-            [python, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet", "--report", "-", *requires],
-            timeout=300,
-        )
+        argv = [interp.path, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet", "--report", "-"]
+        out = self.run(interp, [*argv, *requires], timeout=300)
         if not out.ok:
             return None, out
         try:
@@ -79,7 +105,7 @@ class Toolchain:
 
     def build_wheel(
         self,
-        python: str,
+        interp: Interpreter,
         source: Path,
         out_dir: Path,
         config_settings: Sequence[tuple[str, str]],
@@ -89,36 +115,36 @@ class Toolchain:
     ) -> proc.Outcome:
         """A PEP 517 build in an isolated environment, build requirements held to *constraints*."""
         settings = [f"{k}={v}" for k, v in config_settings]
-        if self.installer is Installer.UV and self.uv:
-            cmd = [self.uv, "build", "--wheel", "--python", python, "--out-dir", str(out_dir), str(source)]
-            cmd += ["--build-constraints", str(constraints)]
+        if self.use_uv and self.uv:
+            argv = [self.uv, "build", "--wheel", "--python", interp.path, "--out-dir", str(out_dir), str(source)]
+            argv += ["--build-constraints", str(constraints)]
             # One argument per setting: a value starting with "--" would be read as a flag.
-            cmd += [f"--config-setting={s}" for s in settings]
-            return proc.run(cmd, env=env, timeout=timeout)
-        cmd = [python, "-m", "pip", "wheel", "--no-deps", "-w", str(out_dir), str(source)]
-        cmd += [f"--config-settings={s}" for s in settings]
+            argv += [f"--config-setting={s}" for s in settings]
+            return self.run(interp, argv, cwd=source, env=env, timeout=timeout)
+        argv = [interp.path, "-m", "pip", "wheel", "--no-deps", "-w", str(out_dir), str(source)]
+        argv += [f"--config-settings={s}" for s in settings]
         # pip hands PIP_CONSTRAINT on to the pip that fills the isolated build environment.
-        return proc.run(cmd, env={**env, "PIP_CONSTRAINT": str(constraints)}, timeout=timeout)
+        return self.run(interp, argv, cwd=source, env={**env, "PIP_CONSTRAINT": str(constraints)}, timeout=timeout)
 
     # -- cells ---------------------------------------------------------------------------
 
-    def create_env(self, python: str, dest: Path) -> proc.Outcome:
-        if self.installer is Installer.UV and self.uv:
-            return proc.run([self.uv, "venv", "--quiet", "--no-project", "--python", python, str(dest)], timeout=120)
-        return proc.run([python, "-m", "venv", str(dest)], timeout=300)
+    def create_env(self, interp: Interpreter, dest: Path) -> proc.Outcome:
+        if self.use_uv and self.uv:
+            argv = [self.uv, "venv", "--quiet", "--no-project", "--python", interp.path, str(dest)]
+            return self.run(interp, argv, timeout=120)
+        return self.run(interp, [interp.path, "-m", "venv", str(dest)], timeout=300)
 
-    def install(self, env_python: Path, wheel: Path) -> proc.Outcome:
+    def install(self, interp: Interpreter, env_python: Path, wheel: Path) -> proc.Outcome:
         """Install one wheel as a user would: its runtime dependencies (cffi's _cffi_backend) from the index."""
-        if self.installer is Installer.UV and self.uv:
-            return proc.run([self.uv, "pip", "install", "--python", str(env_python), str(wheel)], timeout=300)
-        cmd = [str(env_python), "-m", "pip", "install", "--no-cache-dir", str(wheel)]
-        return proc.run(cmd, timeout=300)
+        if self.use_uv and self.uv:
+            return self.run(interp, [self.uv, "pip", "install", "--python", str(env_python), str(wheel)], timeout=300)
+        return self.run(interp, [str(env_python), "-m", "pip", "install", "--no-cache-dir", str(wheel)], timeout=300)
 
-    def describe_in(self, env_python: Path) -> str:
+    def describe_in(self, interp: Interpreter, env_python: Path) -> str:
         """'uv 0.13.9' or 'pip 24.0', as used for one environment."""
-        if self.installer is Installer.UV:
+        if self.use_uv:
             return self.version()
-        out = proc.run([str(env_python), "-m", "pip", "--version"], timeout=60)
+        out = self.run(interp, [str(env_python), "-m", "pip", "--version"], timeout=60)
         return " ".join(out.stdout.split()[:2]) if out.ok else "pip (version unknown)"
 
     @staticmethod

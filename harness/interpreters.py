@@ -18,9 +18,10 @@ from typing import Any
 
 import packaging
 
-from . import proc
+from . import proc, rootfs
 from .errors import ConfigError
 from .model import Interpreter, Matrix, Provider
+from .paths import provision_dir
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,11 @@ class Candidate:
     path: str
     provider: Provider
     id: str = ""  # a user-chosen id from [[interpreters]]
+    root: str = ""  # a provisioned rootfs (see provision.py)
+
+    @property
+    def host_path(self) -> str:
+        return self.root + self.path if self.root else self.path
 
 
 @dataclass(frozen=True)
@@ -58,20 +64,44 @@ def pyenv_candidates() -> list[Candidate]:
     return found
 
 
-def uv_candidates() -> list[Candidate]:
+def uv_python_dir(cache: Path) -> Path:
+    """Where `provision uv` installs interpreters (UV_PYTHON_INSTALL_DIR), inside the harness cache."""
+    return cache / "uv-python"
+
+
+def uv_candidates(cache: Path) -> list[Candidate]:
+    """uv-managed interpreters: the user's own installs and those `provision uv` put in the cache."""
     uv = find_uv()
     if uv is None:
         return []
-    out = proc.run([uv, "python", "list", "--only-installed", "--output-format", "json"], timeout=60)
-    if not out.ok:
-        log.warning("uv python list failed: %s", out.stderr.strip()[:200])
-        return []
-    try:
-        entries = json.loads(out.stdout)
-    except json.JSONDecodeError:
-        return []
-    # uv also lists interpreters it saw on PATH or in pyenv; keep only its own installs.
-    return [Candidate(e["path"], Provider.UV) for e in entries if e.get("path") and "/uv/python/" in str(e["path"])]
+    found: dict[str, Candidate] = {}
+    for install_dir in (None, uv_python_dir(cache)):
+        env = {"UV_PYTHON_INSTALL_DIR": str(install_dir)} if install_dir else None
+        out = proc.run([uv, "python", "list", "--only-installed", "--output-format", "json"], env=env, timeout=60)
+        try:
+            entries = json.loads(out.stdout) if out.ok else []
+        except json.JSONDecodeError:
+            entries = []
+        managed = str(install_dir) if install_dir else "/uv/python/"
+        # uv also lists interpreters it saw on PATH or in pyenv; keep only its own installs.
+        for entry in entries:
+            path = str(entry.get("path") or "")
+            if managed in path:
+                found[path] = Candidate(path, Provider.UV)
+    return sorted(found.values(), key=lambda c: c.path)
+
+
+def debian_candidates(cache: Path) -> list[Candidate]:
+    """Interpreters of every provisioned Debian rootfs (listed by `provision debian` in ready.json)."""
+    found = []
+    for ready in sorted((cache / "debian").glob("*/ready.json")):
+        try:
+            data = json.loads(ready.read_text())
+        except (OSError, json.JSONDecodeError):
+            continue
+        root = str(ready.parent / "root")
+        found += [Candidate(path, Provider.DEBIAN, root=root) for path in data.get("interpreters", [])]
+    return found
 
 
 def path_candidates() -> list[Candidate]:
@@ -119,10 +149,10 @@ def _packaging_dir(cache: Path) -> Path:
     return dest
 
 
-def _probe_key(path: str) -> str:
-    real = os.path.realpath(path)
+def _probe_key(path: str, root: str) -> str:
+    real = os.path.realpath(root + path)
     st = os.stat(real)
-    raw = f"{path}|{real}|{st.st_mtime_ns}|{st.st_size}|{packaging.__version__}|{_probe_source()}"
+    raw = f"{root}|{path}|{real}|{st.st_mtime_ns}|{st.st_size}|{packaging.__version__}|{_probe_source()}"
     return hashlib.sha256(raw.encode()).hexdigest()[:24]
 
 
@@ -130,14 +160,17 @@ def _probe_source() -> str:
     return resources.files("harness").joinpath("_probe.py").read_text()
 
 
-def probe(path: str, cache: Path) -> dict[str, Any]:
+def probe(path: str, cache: Path, root: str = "") -> dict[str, Any]:
     """Facts about the interpreter at *path*, from the interpreter itself; cached by file identity."""
-    key = _probe_key(path)
+    key = _probe_key(path, root)
     cached = cache / "probes" / f"{key}.json"
     if cached.is_file():
         data: dict[str, Any] = json.loads(cached.read_text())
         return data
-    out = proc.run([path, "-I", "-c", _probe_source(), str(_packaging_dir(cache))], timeout=PROBE_TIMEOUT_S)
+    argv = [path, "-I", "-c", _probe_source(), str(_packaging_dir(cache))]
+    if root:
+        argv = rootfs.command(root, argv, [cache])
+    out = proc.run(argv, timeout=PROBE_TIMEOUT_S)
     if not out.ok:
         detail = (out.stderr.strip() or out.stdout.strip()).splitlines()[-1:] or ["no output"]
         raise ProbeFailed(f"probe failed ({'timeout' if out.timed_out else out.returncode}): {detail[0]}")
@@ -174,17 +207,18 @@ def from_probe(candidate: Candidate, facts: dict[str, Any]) -> Interpreter:
         is_venv=os.path.realpath(facts["prefix"]) != os.path.realpath(facts["base_prefix"]),
         supported_tags=tuple(facts["supported_tags"]),
         tags_source=facts["tags_source"],
+        root=candidate.root,
     )
 
 
-def _identity(interp: Interpreter) -> tuple[str, str, str]:
+def _identity(interp: Interpreter) -> tuple[str, str, str, str]:
     """Two paths to one installation (a venv, a symlink, python3 vs python3.12) share this."""
-    return interp.base_prefix, interp.version_str, interp.soabi
+    return interp.root, interp.base_prefix, interp.version_str, interp.soabi
 
 
 def assign_ids(interps: Iterable[Interpreter]) -> tuple[Interpreter, ...]:
     """Dedupe, then give ids: cp312; a second cp312 from another provider becomes cp312-<provider>."""
-    best: dict[tuple[str, str, str], Interpreter] = {}
+    best: dict[tuple[str, str, str, str], Interpreter] = {}
     for interp in interps:
         key = _identity(interp)
         # Preference: explicit, then a real installation over a venv, then provider rank.
@@ -234,16 +268,22 @@ def discover(matrix: Matrix, cache: Path, extra_paths: Sequence[str] = ()) -> Di
 
     sources = {
         Provider.PYENV: pyenv_candidates,
-        Provider.UV: uv_candidates,
+        Provider.UV: lambda: uv_candidates(provision_dir()),
+        Provider.DEBIAN: lambda: debian_candidates(provision_dir()),
         Provider.PATH: path_candidates,
     }
     candidates = list(explicit)
+    excluded: list[tuple[str, str]] = []
     for provider in matrix.sources:
-        candidates += sources[provider]()
+        found = sources[provider]()
+        if not found and provider is Provider.DEBIAN:
+            expected_at = provision_dir() / "debian"
+            excluded.append(("debian", f"no rootfs provisioned under {expected_at}; run `nox -s provision`"))
+        candidates += found
 
     def attempt(cand: Candidate) -> Interpreter | str:
         try:
-            return from_probe(cand, probe(cand.path, cache))
+            return from_probe(cand, probe(cand.path, cache, cand.root))
         except (ProbeFailed, OSError) as exc:
             return str(exc)
 
@@ -251,18 +291,17 @@ def discover(matrix: Matrix, cache: Path, extra_paths: Sequence[str] = ()) -> Di
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
         outcomes = list(pool.map(attempt, candidates))
 
-    excluded: list[tuple[str, str]] = []
     usable: list[Interpreter] = []
     for cand, outcome in zip(candidates, outcomes, strict=True):
         if isinstance(outcome, str):
             if cand.provider is Provider.EXPLICIT:
                 problems.append(f"interpreter {cand.path!r} does not run as Python: {outcome}")
-            excluded.append((cand.path, outcome))
+            excluded.append((cand.host_path, outcome))
         elif cand.provider is Provider.EXPLICIT and not outcome.is_cpython:
             problems.append(f"interpreter {cand.path!r} is {outcome.implementation} {outcome.version_str}, not CPython")
         elif outcome.minor < matrix.min_version and cand.provider is not Provider.EXPLICIT:
             floor = ".".join(map(str, matrix.min_version))
-            excluded.append((cand.path, f"{outcome.base_id}: older than discovery.min_version {floor}"))
+            excluded.append((cand.host_path, f"{outcome.base_id}: older than discovery.min_version {floor}"))
         else:
             usable.append(outcome)
     if problems:

@@ -43,6 +43,7 @@ class Provider(enum.StrEnum):
     EXPLICIT = "explicit"
     PYENV = "pyenv"
     UV = "uv"
+    DEBIAN = "debian"
     PATH = "path"
 
     @property
@@ -85,6 +86,12 @@ class Interpreter:
     is_venv: bool
     supported_tags: tuple[str, ...] = ()  # packaging.tags.sys_tags() computed inside it
     tags_source: str = ""  # "packaging 26.3" or why tags are unavailable
+    root: str = ""  # a provisioned rootfs the interpreter runs in (through bwrap); "" for the host
+
+    @property
+    def host_path(self) -> str:
+        """Where the executable is on the host's file system."""
+        return self.root + self.path if self.root else self.path
 
     @property
     def minor(self) -> Version:
@@ -108,7 +115,8 @@ class Interpreter:
     def describe(self) -> str:
         gil = "free-threaded" if self.free_threaded else "GIL"
         extra = ", debug" if self.debug else ""
-        return f"{self.id} ({self.implementation} {self.version_str}, {gil}{extra}, {self.provider.value}: {self.path})"
+        where = f"{self.path} in {self.root}" if self.root else self.path
+        return f"{self.id} ({self.implementation} {self.version_str}, {gil}{extra}, {self.provider.value}: {where})"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -127,6 +135,7 @@ class Interpreter:
             "is_venv": self.is_venv,
             "supported_tags": list(self.supported_tags),
             "tags_source": self.tags_source,
+            "root": self.root,
         }
 
     @classmethod
@@ -148,6 +157,7 @@ class Interpreter:
             is_venv=bool(data["is_venv"]),
             supported_tags=tuple(data.get("supported_tags", ())),
             tags_source=data.get("tags_source", ""),
+            root=data.get("root", ""),
         )
 
 
@@ -225,10 +235,10 @@ class KnownIssue:
     """An upstream bug that makes matching cells fail; the cell is then xfail, or xpass when fixed."""
 
     index: int
-    case: str
-    target: str
-    build_python: str
-    run_python: str
+    case: tuple[str, ...]  # each selector: globs, any of which may match
+    target: tuple[str, ...]
+    build_python: tuple[str, ...]
+    run_python: tuple[str, ...]
     status: Status
     link: str
     note: str
@@ -240,7 +250,7 @@ class KnownIssue:
             (self.build_python, build_python),
             (self.run_python, run_python),
         )
-        return all(fnmatch.fnmatchcase(value, pattern) for pattern, value in pairs)
+        return all(any(fnmatch.fnmatchcase(value, p) for p in patterns) for patterns, value in pairs)
 
 
 @dataclass(frozen=True)

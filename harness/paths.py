@@ -14,3 +14,11 @@ def cache_dir() -> Path:
     xdg = os.environ.get("XDG_CACHE_HOME")
     base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
     return (base / "abi-harness").resolve()
+
+
+def provision_dir() -> Path:
+    """Where provisioned interpreters live: $ABI_HARNESS_PROVISION_DIR, else the default cache.
+
+    Separate from --cache-dir, so a run with a throwaway wheel cache still finds them."""
+    explicit = os.environ.get("ABI_HARNESS_PROVISION_DIR")
+    return Path(explicit).expanduser().resolve() if explicit else cache_dir()

@@ -49,7 +49,8 @@ def test_good_matrix(tmp_path: Path) -> None:
     ]
     assert matrix.targets[0].build_on == ("each",)
     assert matrix.known_issues[0].status is Status.CRASH
-    assert matrix.known_issues[0].run_python == "*"
+    assert matrix.known_issues[0].run_python == ("*",)
+    assert matrix.known_issues[0].case == ("setuptools/*",)
 
 
 def test_repository_matrix_and_cases_load() -> None:
@@ -101,6 +102,7 @@ def test_all_problems_reported_together(tmp_path: Path) -> None:
         ('timeout = "soon"\n', "timeout", "expected int or float"),
         ('[[known_issue]]\nstatus = "xfail"\nlink = "https://x"\n', "known_issue[0].status", "fail, crash or timeout"),
         ('[[interpreters]]\nid = "x"\n', "interpreters[0].path", "missing"),
+        ('[[known_issue]]\nrun_python = []\nlink = "https://x"\n', "known_issue[0].run_python", "list of globs"),
         ('[targets.version-specific]\nmin_python = "3.9"\n', "targets.version-specific.min_python", "no stable-ABI"),
     ],
 )

@@ -46,9 +46,11 @@ def test_base_ids(cp313: Interpreter, cp315t: Interpreter) -> None:
 
 
 def test_known_issue_globs() -> None:
-    issue = KnownIssue(0, "setuptools/*", "abi3", "*", "cp31[23]", Status.FAIL, "https://x", "")
+    issue = KnownIssue(0, ("setuptools/*",), ("abi3",), ("*",), ("cp31[23]", "cp39"), Status.FAIL, "https://x", "")
     assert issue.matches("setuptools/cffi", "abi3", "cp39", "cp312")
+    assert issue.matches("setuptools/cffi", "abi3", "cp39", "cp39")
     assert not issue.matches("setuptools/cffi", "abi3", "cp39", "cp311")
+    assert not issue.matches("setuptools/cffi", "abi3", "cp39", "cp312-debian")
     assert not issue.matches("meson-python/c-api", "abi3", "cp39", "cp312")
 
 

@@ -142,7 +142,7 @@ def test_packaging_view_unknown_without_tags(cp313: Interpreter) -> None:
     assert oracle.packaging_accepts([f"cp313-cp313-{LINUX}"], replace(cp313, supported_tags=())) is None
 
 
-ISSUE = KnownIssue(0, "*", "*", "*", "*", Status.FAIL, "https://github.com/o/r/issues/1", "broken")
+ISSUE = KnownIssue(0, ("*",), ("*",), ("*",), ("*",), Status.FAIL, "https://github.com/o/r/issues/1", "broken")
 
 
 @pytest.mark.parametrize(
@@ -164,6 +164,6 @@ def test_known_issue_application(status: Status, known: KnownIssue | None, resul
 
 
 def test_find_known_issue_first_match() -> None:
-    other = replace(ISSUE, index=1, case="meson-python/*", link="https://x/2")
+    other = replace(ISSUE, index=1, case=("meson-python/*",), link="https://x/2")
     assert oracle.find_known_issue([other, ISSUE], "meson-python/c-api", "abi3", "cp39", "cp313") is other
     assert oracle.find_known_issue([other], "setuptools/c-api", "abi3", "cp39", "cp313") is None

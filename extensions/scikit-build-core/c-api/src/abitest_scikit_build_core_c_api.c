@@ -69,7 +69,9 @@ abitest_exec(PyObject *m)
 
 static PyModuleDef_Slot abitest_slots[] = {
     {Py_mod_exec, (void *)abitest_exec},
-#ifdef Py_mod_gil  /* 3.13+ (limited API 3.13+): safe without the GIL */
+/* Not `#ifdef Py_mod_gil`: 3.15's generated slot header defines every slot id for any
+ * Py_LIMITED_API, while Py_MOD_GIL_NOT_USED (and the slot's support at run time) needs 3.13+. */
+#if PY_VERSION_HEX >= 0x030d0000 && (!defined(Py_LIMITED_API) || Py_LIMITED_API+0 >= 0x030d0000)
     {Py_mod_gil, Py_MOD_GIL_NOT_USED},
 #endif
     {0, NULL}
