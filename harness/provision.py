@@ -22,7 +22,18 @@ DEFAULT_MIRROR = "http://deb.debian.org/debian"
 DEFAULT_SUITE = "unstable"
 DEBIAN_VERSIONS = ("3.13", "3.14", "3.15")
 # What the cases need to build inside the rootfs: compilers, CMake/Ninja, patchelf for meson-python.
-DEBIAN_TOOLS = ("gcc", "g++", "make", "cmake", "ninja-build", "patchelf", "pkg-config", "ca-certificates")
+# python3-pip: Debian's pip serves every python3.X there, for `--installer pip`.
+DEBIAN_TOOLS = (
+    "gcc",
+    "g++",
+    "make",
+    "cmake",
+    "ninja-build",
+    "patchelf",
+    "pkg-config",
+    "ca-certificates",
+    "python3-pip",
+)
 UV_VERSIONS = ("3.13t", "3.14t", "3.15t")
 # The apt archive served here can carry Release files past their Valid-Until date; apt would then
 # refuse every update. Their signatures are still checked.

@@ -35,6 +35,20 @@ def harness(cache_dir: Path) -> Harness:
 
 
 @pytest.fixture(scope="session")
+def host_matrix(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The repository's cases with fixed build interpreters, so results do not depend on whether a
+    newer (provisioned) interpreter exists: abi3 is built on cp39 and cp313."""
+    path = tmp_path_factory.mktemp("matrix") / "matrix.toml"
+    path.write_text(
+        f'cases_dir = "{REPO / "extensions"}"\n'
+        '[discovery]\nsources = ["pyenv", "uv", "debian", "path"]\n'
+        '[targets.version-specific]\nbuild_on = ["each"]\n'
+        '[targets.abi3]\nmin_python = "3.9"\nbuild_on = ["cp39", "cp313"]\n'
+    )
+    return path
+
+
+@pytest.fixture(scope="session")
 def interpreter_ids(harness: Harness) -> list[str]:
     out = harness("interpreters", "--json")
     assert out.returncode == 0, out.stderr

@@ -19,8 +19,14 @@ def test_ids_from_probe_facts(cp39: Interpreter, cp313: Interpreter, cp315: Inte
 
 
 def test_same_version_elsewhere_gets_provider_suffix(cp313: Interpreter) -> None:
-    debian = unnamed(cp313, provider=Provider.DEBIAN, root="/cache/debian/unstable/root", path="/usr/bin/python3.13",
-                     base_prefix="/usr", version=(3, 13, 18))
+    debian = unnamed(
+        cp313,
+        provider=Provider.DEBIAN,
+        root="/cache/debian/unstable/root",
+        path="/usr/bin/python3.13",
+        base_prefix="/usr",
+        version=(3, 13, 18),
+    )
     system = unnamed(cp313, provider=Provider.PATH, path="/usr/bin/python3.13", base_prefix="/usr")
     ids = {i.id: i.provider for i in assign_ids([debian, system, unnamed(cp313)])}
     # pyenv is preferred for the bare id; a rootfs's /usr is not the host's /usr
@@ -35,7 +41,12 @@ def test_two_paths_to_one_installation_are_one_column(cp312: Interpreter) -> Non
 
 
 def test_explicit_interpreter_keeps_its_id_and_wins(cp312: Interpreter) -> None:
-    local = unnamed(cp312, provider=Provider.EXPLICIT, id="cp312-main", path="/home/me/cpython/python",
-                    base_prefix="/home/me/cpython")
+    local = unnamed(
+        cp312,
+        provider=Provider.EXPLICIT,
+        id="cp312-main",
+        path="/home/me/cpython/python",
+        base_prefix="/home/me/cpython",
+    )
     ids = sorted(i.id for i in assign_ids([unnamed(cp312), local]))
     assert ids == ["cp312", "cp312-main"]
