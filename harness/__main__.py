@@ -153,6 +153,9 @@ def cmd_cases(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([case_json(c) for c in cases], indent=2))
         return 0
+    if args.markdown:
+        print(report.case_table(cases))
+        return 0
     for case in cases:
         kinds = ", ".join(k.value for k, _ in case.recipes)
         print(f"{case.id:<28} {kinds:<28} {case.description}")
@@ -226,6 +229,7 @@ def parser() -> argparse.ArgumentParser:
     cases = sub.add_parser("cases", help="list the extension cases")
     cases.add_argument("--matrix", type=Path, default=Path("matrix.toml"))
     cases.add_argument("--json", action="store_true")
+    cases.add_argument("--markdown", action="store_true", help="the README's case table")
     cases.set_defaults(func=cmd_cases)
 
     prov = sub.add_parser("provision", help="install interpreters into the cache: a Debian rootfs, uv builds")

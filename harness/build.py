@@ -122,7 +122,16 @@ def build(
         meta = json.loads(done.read_text())
         wheel = entry / meta["wheel"]
         return Artifact(
-            spec.id, wheel, wheel_tags(wheel), entry / "build.log", tools, frontend, True, time.monotonic() - start, key
+            spec.id,
+            wheel,
+            wheel_tags(wheel),
+            entry / "build.log",
+            tools,
+            frontend,
+            True,
+            time.monotonic() - start,
+            key,
+            extension_files(wheel),
         )
 
     (cache / "work").mkdir(parents=True, exist_ok=True)
@@ -181,7 +190,16 @@ def build(
             staging.replace(entry)
         wheel = entry / wheels[0].name
         return Artifact(
-            spec.id, wheel, tags, entry / "build.log", tools, frontend, False, time.monotonic() - start, key
+            spec.id,
+            wheel,
+            tags,
+            entry / "build.log",
+            tools,
+            frontend,
+            False,
+            time.monotonic() - start,
+            key,
+            extension_files(wheel),
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)

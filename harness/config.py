@@ -229,7 +229,7 @@ def load_case(case_toml: Path, cases_dir: Path) -> Case:
     """Parse one extensions/<backend>/<binding>/case.toml."""
     data = _read_toml(case_toml)
     p = _Problems(case_toml)
-    p.unknown_keys(data, ("description", "notes", "targets", "unsupported"), "")
+    p.unknown_keys(data, ("description", "notes", "targets", "unsupported", "build"), "")
     rel = case_toml.parent.relative_to(cases_dir).parts
     if len(rel) != 2:
         p.add("", f"a case lives at {cases_dir}/<backend>/<binding>/case.toml")
@@ -260,6 +260,17 @@ def load_case(case_toml: Path, cases_dir: Path) -> Case:
                 p.add(f"unsupported.{name}", f"also declared in [targets.{name}]; keep one")
             unsupported.append((kind, reason))
 
+    build = p.get(data, "build", dict, "", {}) or {}
+    p.unknown_keys(build, ("providers", "reason"), "build.")
+    providers: list[Provider] = []
+    for i, name in enumerate(p.get(build, "providers", list, "build.", []) or []):
+        provider = _enum_value(p, Provider, name, f"build.providers[{i}]")
+        if provider is not None:
+            providers.append(provider)
+    build_reason = p.get(build, "reason", str, "build.", "") or ""
+    if providers and not build_reason:
+        p.add("build.reason", "required with build.providers: why only these interpreters can build the case")
+
     case = Case(
         backend,
         binding,
@@ -268,6 +279,8 @@ def load_case(case_toml: Path, cases_dir: Path) -> Case:
         p.get(data, "notes", str, "", "") or "",
         tuple(recipes),
         tuple(unsupported),
+        tuple(providers),
+        build_reason,
     )
     _check_dist_name(p, case)
     p.raise_if_any()

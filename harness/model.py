@@ -203,6 +203,8 @@ class Case:
     notes: str
     recipes: tuple[tuple[TargetKind, TargetRecipe], ...]
     unsupported: tuple[tuple[TargetKind, str], ...] = ()
+    build_providers: tuple[Provider, ...] = ()  # empty: any interpreter may build it
+    build_reason: str = ""  # why build_providers restricts it
 
     @property
     def id(self) -> str:
@@ -302,6 +304,7 @@ class Artifact:
     cached: bool
     duration_s: float
     cache_key: str
+    ext_files: tuple[str, ...] = ()  # compiled files inside the wheel
 
 
 @dataclass(frozen=True, order=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from . import oracle
-from .build import BuildFailure, build, extension_files
+from .build import BuildFailure, build
 from .execute import execute
 from .installers import Toolchain
 from .model import Artifact, BuildSpec, Cell, Interpreter, KnownIssue, Status, Verdict
@@ -137,7 +137,10 @@ def cell_record(
         settings.timeout_s,
         run_dir / log_rel,
     )
-    verdict = oracle.apply_known_issue(verdict, issue)
+    problems = oracle.artifact_problems(
+        spec.target, spec.python, artifact.tags, artifact.ext_files, verdict.details.get("compiled")
+    )
+    verdict = oracle.apply_known_issue(oracle.with_artifact_problems(verdict, problems), issue)
     agrees = oracle.packaging_accepts(artifact.tags, run)
     reason = verdict.reason
     if agrees is not None and agrees != expectation.accept:
@@ -151,7 +154,7 @@ def cell_record(
         expected_rule=expectation.rule,
         wheel=artifact.wheel.name,
         wheel_tags=list(artifact.tags),
-        ext_files=list(extension_files(artifact.wheel)),
+        ext_files=list(artifact.ext_files),
         installer=installer,
         packaging_accepts=agrees,
         known_issue=issue.link if issue else None,

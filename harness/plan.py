@@ -101,13 +101,22 @@ def plan(
         for target in selected_targets:
             unsupported = case.unsupported_reason(target.kind)
             build_pythons = [] if unsupported else builders(target, everyone, runners)
+            if case.build_providers:
+                build_pythons = [b for b in build_pythons if b.provider in case.build_providers]
             if unsupported or not build_pythons:
-                reason = (
-                    f"case does not support {target.kind.value}: {unsupported}"
-                    if unsupported
-                    else f"no interpreter to build {target.name} on: it needs {requirement(target)} "
-                    f"matching build_on {list(target.build_on)}; have {', '.join(i.id for i in everyone)}"
-                )
+                only = ", ".join(p.value for p in case.build_providers)
+                if unsupported:
+                    reason = f"case does not support {target.kind.value}: {unsupported}"
+                elif case.build_providers:
+                    reason = (
+                        f"no {only} interpreter to build {target.name} on ({case.build_reason}); "
+                        "provision one with `nox -s provision`"
+                    )
+                else:
+                    reason = (
+                        f"no interpreter to build {target.name} on: it needs {requirement(target)} "
+                        f"matching build_on {list(target.build_on)}; have {', '.join(i.id for i in everyone)}"
+                    )
                 skips += [PlannedSkip(Cell(case.id, target.name, "-", r.id), case, target, reason) for r in runners]
                 continue
             builds += [BuildSpec(case, target, b) for b in build_pythons]

@@ -6,7 +6,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from .model import Status
+from .model import Case, Status, TargetKind
 from .results import Record
 
 SYMBOLS = {
@@ -143,3 +143,18 @@ def markdown(records: Sequence[Record], environment: dict[str, Any]) -> str:
             for reason, cells in sorted(skips.items())
         ]
     return "\n".join(out) + "\n"
+
+
+CASES_BEGIN = "<!-- cases:begin (python -m harness cases --markdown) -->"
+CASES_END = "<!-- cases:end -->"
+
+
+def case_table(cases: Sequence[Case]) -> str:
+    """The README's case table, generated from the case.toml files."""
+    kinds = list(TargetKind)
+    lines = ["| case | " + " | ".join(k.value for k in kinds) + " | what it builds |", "|---" * (len(kinds) + 2) + "|"]
+    for case in cases:
+        marks = ["yes" if case.recipe(k) else "no" for k in kinds]
+        build = f" Builds on {', '.join(p.value for p in case.build_providers)} only." if case.build_providers else ""
+        lines.append(f"| `{case.id}` | " + " | ".join(marks) + f" | {case.description}{build} |")
+    return "\n".join([CASES_BEGIN, *lines, CASES_END])

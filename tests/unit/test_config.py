@@ -170,3 +170,13 @@ config_setings = {}
 def test_cases_dir_missing(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cases directory not found"):
         load_cases(tmp_path / "nope")
+
+
+def test_readme_case_table_is_generated_from_case_toml() -> None:
+    """README.md lists the cases; regenerate with `python -m harness cases --markdown`."""
+    from harness.report import CASES_BEGIN, CASES_END, case_table
+
+    readme = (REPO / "README.md").read_text()
+    start, end = readme.index(CASES_BEGIN), readme.index(CASES_END) + len(CASES_END)
+    cases = load_cases(load_matrix(REPO / "matrix.toml").cases_dir)
+    assert readme[start:end] == case_table(cases)
