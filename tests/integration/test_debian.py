@@ -95,4 +95,9 @@ def test_abi3_built_by_315_is_the_known_issue_on_upstream_39(cross: dict[str, Re
     assert record.known_issue == "https://github.com/python/cpython/issues/122931"
     assert record.ext_files == ["abitest_setuptools_c_api.abi3-x86_64-linux-gnu.so"]
     assert "ModuleNotFoundError" in record.reason
-    assert cross["setuptools/c-api:abi3:cp315:cp314"].status == "pass"  # Debian's 3.14 knows the suffix
+    # Debian's 3.14 knows the multiarch suffix and imports it, but the wheel is still not what the
+    # target asked for, so the cell fails at the artifact stage (and the known issue covers it).
+    debian_314 = cross["setuptools/c-api:abi3:cp315:cp314"]
+    assert debian_314.status == "xfail", debian_314.reason
+    assert debian_314.stage == "artifact"
+    assert "cell itself: imported, 6/6 calls correct" in debian_314.reason
