@@ -18,7 +18,7 @@ from .config import load_cases, load_matrix
 from .errors import HarnessError
 from .installers import Toolchain
 from .interpreters import Discovery, discover, select
-from .model import Case, Installer
+from .model import Case
 from .paths import cache_dir, provision_dir
 from .pipeline import Progress, Settings, run_plan
 from .plan import plan
@@ -52,7 +52,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     cases = load_cases(matrix.cases_dir)
     runners = select(discovery, args.python)
     the_plan = plan(cases, matrix.targets, discovery.interpreters, runners, args.case, args.target)
-    toolchain = Toolchain.choose(Installer(args.installer) if args.installer else None, args.cache_dir)
+    toolchains = Toolchain.parse(args.installer, args.cache_dir)
+    toolchain = toolchains[0]
 
     run_id = results.new_run_id()
     results_dir: Path = args.results
@@ -66,7 +67,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         "argv": sys.argv[1:],
         "harness_version": __version__,
         "host": {"python": sys.version.split()[0], "platform": platform.platform(), "cpus": os.cpu_count()},
-        "installer": toolchain.version(),
+        "installer": ", ".join(t.version() for t in toolchains),
         "matrix": str(matrix.path),
         "cache_dir": str(args.cache_dir),
         "interpreters": [i.to_json() for i in runners],
@@ -86,7 +87,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     settings = Settings(
-        toolchain,
+        toolchains,
         args.cache_dir,
         args.jobs,
         args.timeout or matrix.timeout_s,
@@ -214,7 +215,10 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--target", action="append", default=[], metavar="NAME", help="a [targets] name")
     run.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 2)
     run.add_argument(
-        "--installer", choices=[i.value for i in Installer], default=None, help="default: uv when available, else pip"
+        "--installer",
+        default=None,
+        metavar="uv|pip|pip,uv",
+        help="default: uv when available, else pip; several: each resolves and installs, the first builds",
     )
     run.add_argument("--results", type=Path, default=Path("results"), help="default: %(default)s")
     run.add_argument("--timeout", type=float, default=None, help="seconds per import/call (default: matrix.toml)")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import proc, rootfs
-from .errors import HarnessError
+from .errors import ConfigError, HarnessError
 from .interpreters import find_uv
 from .model import Installer, Interpreter
 
@@ -50,6 +50,18 @@ class Toolchain:
         if requested is None:
             requested = Installer.UV if uv else Installer.PIP
         return cls(requested, uv, cache)
+
+    @classmethod
+    def parse(cls, spec: str | None, cache: Path) -> tuple[Toolchain, ...]:
+        """--installer uv | pip | pip,uv: the first builds and runs the calls; all resolve and install."""
+        if not spec:
+            return (cls.choose(None, cache),)
+        names = [n.strip() for n in spec.split(",") if n.strip()]
+        choices = [i.value for i in Installer]
+        unknown = [n for n in names if n not in choices]
+        if unknown or not names:
+            raise ConfigError(f"--installer {spec}: choose from {', '.join(choices)} (comma-separated for several)")
+        return tuple(cls.choose(Installer(n), cache) for n in dict.fromkeys(names))
 
     @property
     def use_uv(self) -> bool:
@@ -129,10 +141,20 @@ class Toolchain:
     # -- cells ---------------------------------------------------------------------------
 
     def create_env(self, interp: Interpreter, dest: Path) -> proc.Outcome:
-        if self.use_uv and self.uv:
+        """A fresh environment; uv creates pip's too (--seed), much faster than ensurepip."""
+        if self.uv:
             argv = [self.uv, "venv", "--quiet", "--no-project", "--python", interp.path, str(dest)]
+            if not self.use_uv:
+                argv.append("--seed")
             return self.run(interp, argv, timeout=120)
         return self.run(interp, [interp.path, "-m", "venv", str(dest)], timeout=300)
+
+    def dry_run(self, interp: Interpreter, env_python: Path, wheel: Path) -> proc.Outcome:
+        """Would the installer take this wheel here? (resolve only, nothing installed)"""
+        if self.use_uv and self.uv:
+            argv = [self.uv, "pip", "install", "--dry-run", "--python", str(env_python), str(wheel)]
+            return self.run(interp, argv, timeout=300)
+        return self.run(interp, [str(env_python), "-m", "pip", "install", "--dry-run", str(wheel)], timeout=300)
 
     def install(self, interp: Interpreter, env_python: Path, wheel: Path) -> proc.Outcome:
         """Install one wheel as a user would: its runtime dependencies (cffi's _cffi_backend) from the index."""

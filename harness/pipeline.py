@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from . import oracle
+from .audit import Audit, audit_wheel
 from .build import BuildFailure, build
 from .execute import execute
 from .installers import Toolchain
@@ -24,13 +25,17 @@ from .results import Record, Writer
 
 @dataclass(frozen=True)
 class Settings:
-    toolchain: Toolchain
+    toolchains: tuple[Toolchain, ...]  # the first builds wheels and runs the calls
     cache: Path
     jobs: int
     timeout_s: float
     build_timeout_s: float
     known_issues: tuple[KnownIssue, ...]
     rebuild: bool = False
+
+    @property
+    def toolchain(self) -> Toolchain:
+        return self.toolchains[0]
 
 
 class Progress:
@@ -115,6 +120,7 @@ def cell_record(
     run_id: str,
     spec: BuildSpec,
     artifact: Artifact,
+    audit: Audit,
     run: Interpreter,
     settings: Settings,
     run_dir: Path,
@@ -132,7 +138,8 @@ def cell_record(
         spec.case.module,
         run,
         expectation,
-        settings.toolchain,
+        settings.toolchains,
+        audit,
         work_root,
         settings.timeout_s,
         run_dir / log_rel,
@@ -142,13 +149,10 @@ def cell_record(
     )
     verdict = oracle.apply_known_issue(oracle.with_artifact_problems(verdict, problems), issue)
     agrees = oracle.packaging_accepts(artifact.tags, run)
-    reason = verdict.reason
-    if agrees is not None and agrees != expectation.accept:
-        reason += f" [packaging.tags in {run.id} {'accepts' if agrees else 'refuses'} it, the tag rules do not]"
     return Record(
         **_base_record(run_id, cell, spec.case, spec.target),
         status=verdict.status.value,
-        reason=reason,
+        reason=verdict.reason,
         stage=verdict.stage,
         expected=expectation.label,
         expected_rule=expectation.rule,
@@ -163,6 +167,8 @@ def cell_record(
         build_log=build_log,
         duration_s=round(time.monotonic() - start, 3),
         log=str(log_rel),
+        stages=verdict.details.pop("stages", {}),
+        audit=audit.to_json(),
         details=verdict.details,
     )
 
@@ -171,6 +177,7 @@ def safe_cell_record(
     run_id: str,
     spec: BuildSpec,
     artifact: Artifact,
+    audit: Audit,
     run: Interpreter,
     settings: Settings,
     run_dir: Path,
@@ -178,7 +185,7 @@ def safe_cell_record(
 ) -> Record:
     """A harness bug in one cell is an `error` record for that cell, not the end of the run."""
     try:
-        return cell_record(run_id, spec, artifact, run, settings, run_dir, build_log)
+        return cell_record(run_id, spec, artifact, audit, run, settings, run_dir, build_log)
     except Exception as exc:
         cell = Cell(spec.case.id, spec.target.name, spec.python.id, run.id)
         return Record(
@@ -193,9 +200,13 @@ def safe_cell_record(
         )
 
 
-def safe_build(spec: BuildSpec, settings: Settings) -> Artifact | BuildFailure:
+def safe_build(spec: BuildSpec, settings: Settings) -> tuple[Artifact, Audit] | BuildFailure:
+    """Build (or fetch from the cache) and audit once per wheel; a harness bug is an error, not a crash."""
     try:
-        return build(spec, settings.toolchain, settings.cache, settings.build_timeout_s, settings.rebuild)
+        result = build(spec, settings.toolchain, settings.cache, settings.build_timeout_s, settings.rebuild)
+        if isinstance(result, BuildFailure):
+            return result
+        return result, audit_wheel(result.wheel, result.tags, result.wheel.parent / "audit.json")
     except Exception as exc:
         note = settings.cache / "logs" / f"harness-error-{_safe(spec.id)}.log"
         note.parent.mkdir(parents=True, exist_ok=True)
@@ -216,8 +227,9 @@ def run_plan(plan: Plan, settings: Settings, run_id: str, writer: Writer, progre
         pending: dict[Future[Any], Callable[[Any], None]] = {}
 
         def on_build(spec: BuildSpec) -> Callable[[Any], None]:
-            def done(result: Artifact | BuildFailure) -> None:
-                if isinstance(result, BuildFailure):
+            def done(built: tuple[Artifact, Audit] | BuildFailure) -> None:
+                if isinstance(built, BuildFailure):
+                    result = built
                     progress.note(f"build FAILED {spec.id}: {result.reason}")
                     for record in failed_build_records(
                         run_id, spec, result, plan.run_pythons, run_dir, settings.known_issues
@@ -225,11 +237,12 @@ def run_plan(plan: Plan, settings: Settings, run_id: str, writer: Writer, progre
                         writer.write(record)
                         progress.cell(record)
                     return
-                state = "cached" if result.cached else f"built in {result.duration_s:.1f}s"
-                progress.note(f"{state}: {spec.id} -> {result.wheel.name}")
-                log = _copy_log(result.build_log, run_dir / "logs" / "builds" / f"{_safe(spec.id)}.log", run_dir)
+                artifact, audit = built
+                state = "cached" if artifact.cached else f"built in {artifact.duration_s:.1f}s"
+                progress.note(f"{state}: {spec.id} -> {artifact.wheel.name}")
+                log = _copy_log(artifact.build_log, run_dir / "logs" / "builds" / f"{_safe(spec.id)}.log", run_dir)
                 for run in plan.run_pythons:
-                    future = pool.submit(safe_cell_record, run_id, spec, result, run, settings, run_dir, log)
+                    future = pool.submit(safe_cell_record, run_id, spec, artifact, audit, run, settings, run_dir, log)
                     pending[future] = on_cell
 
             return done

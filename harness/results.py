@@ -47,6 +47,8 @@ class Record:
     build_log: str | None = None
     duration_s: float = 0.0
     log: str | None = None
+    stages: dict[str, dict[str, str]] = field(default_factory=dict)  # audit, resolve, install, import, call, threads
+    audit: dict[str, Any] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
 

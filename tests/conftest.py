@@ -59,6 +59,20 @@ def cp39() -> Interpreter:
 
 
 @pytest.fixture(scope="session")
+def cp311(cp312: Interpreter) -> Interpreter:
+    """3.11 facts derived from the recorded 3.12 probe (tags as packaging computes them for cp311)."""
+    platforms = list(dict.fromkeys(t.split("-", 2)[2] for t in cp312.supported_tags))
+    return replace(
+        cp312,
+        id="cp311",
+        version=(3, 11, 7),
+        soabi="cpython-311-x86_64-linux-gnu",
+        ext_suffixes=(".cpython-311-x86_64-linux-gnu.so", ".abi3.so", ".so"),
+        supported_tags=tuple(str(t) for t in tags.cpython_tags((3, 11), ["cp311"], platforms)),
+    )
+
+
+@pytest.fixture(scope="session")
 def cp312() -> Interpreter:
     return recorded("cp312")
 

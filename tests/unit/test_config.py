@@ -7,6 +7,7 @@ import pytest
 from harness.config import load_case, load_cases, load_matrix
 from harness.errors import ConfigError
 from harness.model import Provider, Status, TargetKind
+from harness.report import CASES_BEGIN, CASES_END, case_table
 from tests.conftest import REPO
 
 GOOD = """
@@ -174,8 +175,6 @@ def test_cases_dir_missing(tmp_path: Path) -> None:
 
 def test_readme_case_table_is_generated_from_case_toml() -> None:
     """README.md lists the cases; regenerate with `python -m harness cases --markdown`."""
-    from harness.report import CASES_BEGIN, CASES_END, case_table
-
     readme = (REPO / "README.md").read_text()
     start, end = readme.index(CASES_BEGIN), readme.index(CASES_END) + len(CASES_END)
     cases = load_cases(load_matrix(REPO / "matrix.toml").cases_dir)

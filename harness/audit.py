@@ -1,0 +1,149 @@
+"""Static symbol audit of a wheel, once per wheel: abi3audit for abi3, the harness's own rules for abi3t.
+
+A finding may carry the Python version it needs (a stable-ABI symbol added later than the wheel's
+baseline): it then fails only the cells on older interpreters the wheel claims.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+import zipfile
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+
+import abi3info  # type: ignore[import-untyped]
+from elftools.elf.elffile import ELFFile
+from elftools.elf.sections import SymbolTableSection
+
+from . import proc
+
+ABI3T_FIRST = (3, 15)
+
+
+@dataclass(frozen=True)
+class Finding:
+    file: str
+    message: str
+    needs: tuple[int, int] | None = None  # fails only below this version; None: fails everywhere
+
+
+@dataclass(frozen=True)
+class Audit:
+    tool: str  # what looked: "abi3audit 0.0.26", "harness abi3t rules", or why nothing did
+    findings: tuple[Finding, ...]
+    applicable: bool  # False for version-specific wheels: nothing to audit
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "tool": self.tool,
+            "applicable": self.applicable,
+            "findings": [{"file": f.file, "message": f.message, "needs": f.needs} for f in self.findings],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> Audit:
+        findings = data.get("findings", [])
+        assert isinstance(findings, list)
+        return cls(
+            str(data["tool"]),
+            tuple(
+                Finding(f["file"], f["message"], (f["needs"][0], f["needs"][1]) if f.get("needs") else None)
+                for f in findings
+            ),
+            bool(data["applicable"]),
+        )
+
+
+def audit_wheel(wheel: Path, tags: tuple[str, ...], cache_file: Path) -> Audit:
+    """Audit *wheel* (cached beside it, keyed by the audit rules' version)."""
+    if cache_file.is_file():
+        data = json.loads(cache_file.read_text())
+        if data.get("rules") == _rules_version():
+            return Audit.from_json(data)
+    abis = {t.split("-")[1] for t in tags}
+    if "abi3t" in abis:
+        result = _abi3t_rules(wheel)
+        if "abi3" in abis:  # abi3.abi3t: the same file must also pass the abi3 audit
+            abi3 = _abi3audit(wheel)
+            result = Audit(f"{result.tool} + {abi3.tool}", result.findings + abi3.findings, True)
+    elif "abi3" in abis:
+        result = _abi3audit(wheel)
+    else:
+        result = Audit("none: not a stable-ABI wheel", (), False)
+    with contextlib.suppress(OSError):  # a read-only cache only costs a re-audit
+        cache_file.write_text(json.dumps({**result.to_json(), "rules": _rules_version()}, indent=1))
+    return result
+
+
+def _rules_version() -> str:
+    return f"1/abi3info {getattr(abi3info, '__version__', '?')}"
+
+
+def _abi3audit(wheel: Path) -> Audit:
+    out = proc.run([sys.executable, "-m", "abi3audit", "--report", str(wheel)], timeout=300)
+    try:
+        report = json.loads(out.stdout)
+    except json.JSONDecodeError:
+        return Audit(f"abi3audit failed: {(out.stderr or out.stdout).strip()[-200:]}", (), True)
+    findings = []
+    for spec in report.get("specs", {}).values():
+        for so in spec.get("wheel", []):
+            name, result = so["name"], so.get("result") or {}
+            for symbol in result.get("non_abi3_symbols", []):
+                findings.append(Finding(name, f"{symbol} is not part of the stable ABI (abi3audit)"))
+            for symbol, version in sorted(result.get("future_abi3_objects", {}).items()):
+                major, minor = (int(p) for p in str(version).split(".")[:2])
+                baseline = result.get("baseline", "?")
+                message = f"{symbol} joined the stable ABI in {version}, after the wheel's {baseline} (abi3audit)"
+                findings.append(Finding(name, message, (major, minor)))
+    return Audit("abi3audit", tuple(findings), True)
+
+
+def _abi3t_rules(wheel: Path) -> Audit:
+    """PEP 803 rules abi3audit does not know yet: PyModExport entry point, 3.15 stable ABI symbols only."""
+    stable = {s.name: f.added for s, f in abi3info.FUNCTIONS.items()}
+    stable.update({s.name: d.added for s, d in abi3info.DATAS.items()})
+    findings = []
+    with zipfile.ZipFile(wheel) as zf:
+        for name in zf.namelist():
+            if not name.endswith(".so"):
+                continue
+            exported, imported = _dynamic_symbols(zf.read(name))
+            if not any(s.startswith("PyModExport_") for s in exported):
+                findings.append(Finding(name, "exports no PyModExport_<name>: abi3t modules need PEP 793 export"))
+            for symbol in sorted(s for s in exported if s.startswith("PyInit_")):
+                findings.append(Finding(name, f"exports {symbol}: the legacy PyModuleDef path is not abi3t"))
+            for symbol in sorted(s for s in imported if s.startswith(("Py", "_Py"))):
+                added = stable.get(symbol)
+                if added is None:
+                    findings.append(Finding(name, f"{symbol} is not part of the stable ABI"))
+                elif (added.major, added.minor) > ABI3T_FIRST:
+                    findings.append(
+                        Finding(
+                            name,
+                            f"{symbol} joined the stable ABI in {added.major}.{added.minor}",
+                            (added.major, added.minor),
+                        )
+                    )
+    return Audit("harness abi3t rules (abi3info)", tuple(findings), True)
+
+
+def _dynamic_symbols(data: bytes) -> tuple[set[str], set[str]]:
+    """(defined and exported, undefined) names in an ELF shared object's dynamic symbol table."""
+    elf = ELFFile(BytesIO(data))
+    table = elf.get_section_by_name(".dynsym")
+    exported: set[str] = set()
+    imported: set[str] = set()
+    if not isinstance(table, SymbolTableSection):
+        return exported, imported
+    for symbol in table.iter_symbols():
+        if not symbol.name:
+            continue
+        if symbol["st_shndx"] == "SHN_UNDEF":
+            imported.add(symbol.name)
+        elif symbol["st_info"]["bind"] in ("STB_GLOBAL", "STB_WEAK"):
+            exported.add(symbol.name)
+    return exported, imported
