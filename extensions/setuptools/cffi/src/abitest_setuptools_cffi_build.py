@@ -19,6 +19,12 @@ So we always pass it explicitly:
 
 The abi3 wheel tag is bdist_wheel's py_limited_api option, passed by the
 harness as the PEP 517 config setting --build-option=--py-limited-api=cp39.
+
+abi3.abi3t (ABITEST_LIMITED_API=0x030F0000, --py-limited-api=cp315) is the
+same switch: on a free-threaded 3.15+ build cffi >= 2.1 adds
+Py_TARGET_ABI3T=0x030f0000 by itself and setuptools names the file *.abi3t.so
+and tags the wheel abi3.abi3t. On a GIL build neither does, so the result is
+a plain cp315-abi3 wheel; nothing here forces abi3t behind their backs.
 """
 import os
 

@@ -1,4 +1,5 @@
 # cython: language_level=3
+# cython: freethreading_compatible=True
 """ABI test extension written in Cython: add() and compile-time header facts."""
 
 from operator import index
