@@ -10,12 +10,13 @@ import contextlib
 import json
 import sys
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from io import BytesIO
 from pathlib import Path
 
 import abi3info  # type: ignore[import-untyped]
 from elftools.elf.elffile import ELFFile
+from elftools.elf.gnuversions import GNUVerNeedSection
 from elftools.elf.sections import SymbolTableSection
 
 from . import proc
@@ -35,12 +36,16 @@ class Audit:
     tool: str  # what looked: "abi3audit 0.0.26", "harness abi3t rules", or why nothing did
     findings: tuple[Finding, ...]
     applicable: bool  # False for version-specific wheels: nothing to audit
+    # The newest symbol version each system library must provide (auditwheel's view of the
+    # wheel's real platform), e.g. {"GLIBC": "2.34", "GLIBCXX": "3.4.32", "CXXABI": "1.3.15"}.
+    platform: tuple[tuple[str, str], ...] = ()
 
     def to_json(self) -> dict[str, object]:
         return {
             "tool": self.tool,
             "applicable": self.applicable,
             "findings": [{"file": f.file, "message": f.message, "needs": f.needs} for f in self.findings],
+            "platform": dict(self.platform),
         }
 
     @classmethod
@@ -54,6 +59,7 @@ class Audit:
                 for f in findings
             ),
             bool(data["applicable"]),
+            tuple(sorted(dict(data.get("platform") or {}).items())),  # type: ignore[call-overload]
         )
 
 
@@ -72,13 +78,14 @@ def audit_wheel(wheel: Path, tags: tuple[str, ...], cache_file: Path) -> Audit:
         result = _abi3audit(wheel)
     else:
         result = Audit("none: not a stable-ABI wheel", (), False)
+    result = replace(result, platform=tuple(sorted(platform_needs(wheel).items())))
     with contextlib.suppress(OSError):  # a read-only cache only costs a re-audit
         cache_file.write_text(json.dumps({**result.to_json(), "rules": _rules_version()}, indent=1))
     return result
 
 
 def _rules_version() -> str:
-    return f"1/abi3info {getattr(abi3info, '__version__', '?')}"
+    return f"2/abi3info {getattr(abi3info, '__version__', '?')}"
 
 
 def _abi3audit(wheel: Path) -> Audit:
@@ -146,3 +153,23 @@ def _dynamic_symbols(data: bytes) -> tuple[set[str], set[str]]:
         elif symbol["st_info"]["bind"] in ("STB_GLOBAL", "STB_WEAK"):
             exported.add(symbol.name)
     return exported, imported
+
+
+def platform_needs(wheel: Path) -> dict[str, str]:
+    """The newest GLIBC_/GLIBCXX_/CXXABI_ symbol version the wheel's shared objects require."""
+    newest: dict[str, tuple[int, ...]] = {}
+    with zipfile.ZipFile(wheel) as zf:
+        for name in zf.namelist():
+            if not name.endswith(".so"):
+                continue
+            elf = ELFFile(BytesIO(zf.read(name)))
+            section = elf.get_section_by_name(".gnu.version_r")
+            if not isinstance(section, GNUVerNeedSection):
+                continue
+            for _, auxiliaries in section.iter_versions():
+                for aux in auxiliaries:
+                    library, _, version = aux.name.partition("_")
+                    parts = tuple(int(p) for p in version.split(".") if p.isdigit())
+                    if library in ("GLIBC", "GLIBCXX", "CXXABI") and parts > newest.get(library, ()):
+                        newest[library] = parts
+    return {lib: ".".join(map(str, v)) for lib, v in sorted(newest.items())}

@@ -8,6 +8,7 @@ fresh environment, so a crash or a hang is one cell's verdict and never the run'
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import tempfile
 import zipfile
@@ -28,6 +29,7 @@ STAGES = ("audit", "resolve", "install", "import", "call", "threads")
 THREADS = 8
 # Clean refusals to load: the interpreter's safety nets working (anything else is reported as found).
 CLEAN_LOAD_ERRORS = ("ImportError", "ModuleNotFoundError", "SystemError")
+_MISSING_VERSION = re.compile(r"version `((?:GLIBC|GLIBCXX|CXXABI)_[\d.]+)' not found")
 
 
 @dataclass(frozen=True)
@@ -213,7 +215,7 @@ def execute(
         out = cell.run_call(accepted[0][0], accepted[0][1], module, [])
         status, reason, result = interpret_call(out, timeout)
         details.update(result)
-        stages.append(Stage("import", status, reason))
+        stages.append(platform_mismatch(interp, audit, result) or Stage("import", status, reason))
         if status is Status.PASS:
             stages.append(call_stage(result))
             stages.append(threads_stage(interp, result))
@@ -255,6 +257,24 @@ def resolve_stage(
         return Stage("resolve", Status.PASS, f"accepted by {', '.join(verdicts)} ({expectation.rule}){extra}")
     messages = "; ".join(f"{n}: {m}" for n, (_, m) in verdicts.items())
     return Stage("resolve", Status.PASS, f"refused as expected ({expectation.rule}); {messages}{extra}")
+
+
+def platform_mismatch(interp: Interpreter, audit: Audit, result: dict[str, Any]) -> Stage | None:
+    """An import failing for a missing GLIBC_/GLIBCXX_/CXXABI_ version is the platform's, not the ABI's.
+
+    A wheel built against newer system libraries (Debian unstable's rootfs) runs on an older host;
+    its linux_x86_64 tag cannot say so, a manylinux tag would (PEP 600). Expected, so xfail.
+    """
+    match = _MISSING_VERSION.search(result.get("import_error", ""))
+    if not match:
+        return None
+    needs = ", ".join(f"{lib} {version}" for lib, version in audit.platform) or "unknown"
+    return Stage(
+        "import",
+        Status.XFAIL,
+        f"platform mismatch, not an ABI bug: {match.group(1)} not found on this system (glibc "
+        f"{interp.glibc or '?'}); the wheel needs {needs}, which its linux_x86_64 tag cannot say (PEP 600)",
+    )
 
 
 def forced_load_stages(out: proc.Outcome, timeout: float, details: dict[str, Any]) -> list[Stage]:

@@ -48,7 +48,7 @@ class Record:
     duration_s: float = 0.0
     log: str | None = None
     stages: dict[str, dict[str, str]] = field(default_factory=dict)  # audit, resolve, install, import, call, threads
-    audit: dict[str, Any] = field(default_factory=dict)
+    audit: dict[str, Any] = field(default_factory=dict)  # tool, findings, platform (GLIBC/GLIBCXX needs)
     details: dict[str, Any] = field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
 

@@ -17,6 +17,7 @@ from harness.execute import (
     decide,
     forced_load_stages,
     interpret_call,
+    platform_mismatch,
     resolve_stage,
     threads_stage,
 )
@@ -171,3 +172,17 @@ def test_audit_finding_fails_only_older_claimed_interpreters(cp39: Interpreter, 
     assert audit_stage(audit, cp313, ACCEPT).status is Status.PASS
     assert audit_stage(audit, cp39, REFUSE).status is Status.PASS  # not claimed there
     assert audit_stage(Audit("none: not a stable-ABI wheel", (), False), cp39, ACCEPT).status is Status.SKIP
+
+
+def test_missing_system_library_version_is_a_platform_mismatch(cp313: Interpreter) -> None:
+    audit = Audit("abi3audit", (), True, (("CXXABI", "1.3.15"), ("GLIBC", "2.14")))
+    error = (
+        "ImportError: /usr/lib/x86_64-linux-gnu/libstdc++.so.6: version `CXXABI_1.3.15' not found "
+        "(required by /venv/lib/python3.13/site-packages/m.abi3.so)"
+    )
+    stage = platform_mismatch(cp313, audit, {"import_error": error})
+    assert stage is not None
+    assert stage.status is Status.XFAIL
+    assert "platform mismatch, not an ABI bug: CXXABI_1.3.15 not found" in stage.reason
+    assert "the wheel needs CXXABI 1.3.15, GLIBC 2.14" in stage.reason
+    assert platform_mismatch(cp313, audit, {"import_error": "ImportError: undefined symbol: PyFoo"}) is None
