@@ -58,12 +58,13 @@ def requirement(target: Target) -> str:
 def builders(target: Target, everyone: Sequence[Interpreter], runners: Sequence[Interpreter]) -> list[Interpreter]:
     """Resolve a target's build_on selectors: each (run column), oldest, newest, or id globs."""
     eligible = [i for i in everyone if can_build(target.kind, target, i)]
+    allowed = {i.id for i in everyone}
     # Release builds before debug builds, then discovery order, for a stable choice.
     ordered = sorted(eligible, key=lambda i: (i.version, i.debug, i.free_threaded, i.provider.rank, i.id))
     chosen: dict[str, Interpreter] = {}
     for selector in target.build_on:
         if selector == "each":
-            picks = [i for i in runners if can_build(target.kind, target, i)]
+            picks = [i for i in runners if i.id in allowed and can_build(target.kind, target, i)]
         elif selector == "oldest":
             picks = ordered[:1]
         elif selector == "newest":
@@ -100,9 +101,9 @@ def plan(
     for case in selected_cases:
         for target in selected_targets:
             unsupported = case.unsupported_reason(target.kind)
-            build_pythons = [] if unsupported else builders(target, everyone, runners)
-            if case.build_providers:
-                build_pythons = [b for b in build_pythons if b.provider in case.build_providers]
+            # A case restricted to some providers picks its oldest/newest among those only.
+            allowed = [i for i in everyone if not case.build_providers or i.provider in case.build_providers]
+            build_pythons = [] if unsupported else builders(target, allowed, runners)
             if unsupported or not build_pythons:
                 only = ", ".join(p.value for p in case.build_providers)
                 if unsupported:

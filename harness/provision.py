@@ -34,6 +34,20 @@ DEBIAN_TOOLS = (
     "ca-certificates",
     "python3-pip",
 )
+# Rust for maturin/pyo3: the crate registry is unreachable here, Debian packages crates instead.
+DEBIAN_RUST = (
+    "cargo",
+    "rustc",
+    "librust-pyo3-ffi-dev",
+    "librust-pyo3-build-config-dev",
+    "librust-pyo3-macros-dev",
+    "librust-libc-dev",
+    "librust-once-cell-dev",
+    "librust-portable-atomic-dev",
+)
+# Packages whose files are enough when apt cannot install them: librust-pyo3-dev depends on every
+# optional PyO3 feature's crate, and one such chain is broken in unstable at times.
+DEBIAN_UNPACK_FALLBACK = ("librust-pyo3-dev",)
 UV_VERSIONS = ("3.13t", "3.14t", "3.15t")
 # The apt archive served here can carry Release files past their Valid-Until date; apt would then
 # refuse every update. Their signatures are still checked.
@@ -44,7 +58,7 @@ Say = Callable[[str], None]
 
 def debian_packages(versions: Sequence[str] = DEBIAN_VERSIONS, extra: Sequence[str] = ()) -> list[str]:
     pythons = [f"python{v}{part}" for v in versions for part in ("", "-dev", "-venv", "-dbg")]
-    return [*pythons, "pypy3", "pypy3-dev", "pypy3-venv", *DEBIAN_TOOLS, *extra]
+    return [*pythons, "pypy3", "pypy3-dev", "pypy3-venv", *DEBIAN_TOOLS, *DEBIAN_RUST, *extra]
 
 
 @dataclass(frozen=True)
@@ -117,6 +131,8 @@ class DebianRootfs:
         self.run(["dpkg", "--configure", "-a"], say)  # finishes what an interrupted earlier attempt left
         say(f"debian/{self.suite}: installing {len(packages)} packages (about a minute)")
         self.run(["apt-get", "install", "-y", "-q", "--no-install-recommends", *packages], say)
+        for package in DEBIAN_UNPACK_FALLBACK:
+            self.install_or_unpack(package, say)
         interpreters = self.interpreters()
         self.ready.write_text(
             json.dumps(
@@ -132,6 +148,23 @@ class DebianRootfs:
             + "\n"
         )
         say(f"debian/{self.suite}: ready with {', '.join(interpreters)}")
+
+    def install_or_unpack(self, package: str, say: Say) -> None:
+        """apt-get install; when apt cannot resolve it, unpack its files (said out loud, not silently)."""
+        argv = ["apt-get", "install", "-y", "-q", "--no-install-recommends", package]
+        env = {"DEBIAN_FRONTEND": "noninteractive"}
+        out = proc.run(rootfs.command(str(self.root), argv, writable=True), env=env, timeout=1800)
+        if out.ok:
+            say(f"debian/{self.suite}: {package} installed")
+            return
+        errors = [ln.strip() for ln in (out.stderr + "\n" + out.stdout).splitlines() if ln.startswith("E:")]
+        why = errors[0] if errors else _last(out.stderr or out.stdout)
+        say(
+            f"debian/{self.suite}: apt cannot install {package} ({why}); unpacking its files without its "
+            "optional dependencies instead"
+        )
+        script = f"cd /tmp && apt-get download {package} && dpkg-deb -x {package}_*.deb / && rm -f {package}_*.deb"
+        self.run(["sh", "-c", script], say)
 
     def interpreters(self) -> list[str]:
         """python3.X, python3.Xd (Debian's Py_DEBUG builds) and pypy3, as paths inside the rootfs."""

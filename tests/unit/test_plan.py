@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from harness.errors import ConfigError
-from harness.model import Case, Interpreter, Target, TargetKind, TargetRecipe
+from harness.model import Case, Interpreter, Provider, Target, TargetKind, TargetRecipe
 from harness.plan import builders, can_build, plan
 
 ABI3 = Target("abi3", TargetKind.ABI3, (3, 9), ("oldest", "newest"))
@@ -76,3 +76,14 @@ def test_plan_filters_errors(everyone: list[Interpreter]) -> None:
         plan([CASE], [VS], everyone, everyone, case_globs=["meson*"])
     with pytest.raises(ConfigError, match="targets: version-specific"):
         plan([CASE], [VS], everyone, everyone, target_names=["abi4"])
+
+
+def test_provider_restriction_applies_before_oldest_newest(everyone: list[Interpreter], cp315: Interpreter) -> None:
+    debian_314 = replace(cp315, id="cp314", version=(3, 14, 0), provider=Provider.DEBIAN)
+    debian_315 = replace(cp315, provider=Provider.DEBIAN)
+    rust = replace(CASE, build_providers=(Provider.DEBIAN,), build_reason="crates from Debian")
+    result = plan([rust], [ABI3, VS], [*everyone, debian_314, debian_315], everyone)
+    # oldest and newest among the Debian interpreters; "each" only where a run column is Debian's
+    assert [b.python.id for b in result.builds if b.target is ABI3] == ["cp314", "cp315"]
+    assert [b.python.id for b in result.builds if b.target is VS] == []
+    assert all("no debian interpreter to build version-specific" in s.reason for s in result.skips)
