@@ -273,7 +273,8 @@ def platform_mismatch(interp: Interpreter, audit: Audit, result: dict[str, Any])
         "import",
         Status.XFAIL,
         f"platform mismatch, not an ABI bug: {match.group(1)} not found on this system (glibc "
-        f"{interp.glibc or '?'}); the wheel needs {needs}, which its linux_x86_64 tag cannot say (PEP 600)",
+        f"{interp.glibc or '?'}); the wheel needs {needs}, which its linux_x86_64 tag cannot say "
+        "(a manylinux tag would: https://peps.python.org/pep-0600/)",
     )
 
 

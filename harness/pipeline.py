@@ -223,7 +223,12 @@ def run_plan(plan: Plan, settings: Settings, run_id: str, writer: Writer, progre
         writer.write(record)
         progress.cell(record)
     run_dir = writer.run_dir
-    with ThreadPoolExecutor(max_workers=settings.jobs) as pool:
+    # Two pools, so cells (short, mostly waiting on subprocesses) stream out while the CPU-bound
+    # builds queue behind each other, instead of every cell waiting for the last build.
+    with (
+        ThreadPoolExecutor(max_workers=settings.jobs) as builds,
+        ThreadPoolExecutor(max_workers=settings.jobs) as cells,
+    ):
         pending: dict[Future[Any], Callable[[Any], None]] = {}
 
         def on_build(spec: BuildSpec) -> Callable[[Any], None]:
@@ -242,7 +247,7 @@ def run_plan(plan: Plan, settings: Settings, run_id: str, writer: Writer, progre
                 progress.note(f"{state}: {spec.id} -> {artifact.wheel.name}")
                 log = _copy_log(artifact.build_log, run_dir / "logs" / "builds" / f"{_safe(spec.id)}.log", run_dir)
                 for run in plan.run_pythons:
-                    future = pool.submit(safe_cell_record, run_id, spec, artifact, audit, run, settings, run_dir, log)
+                    future = cells.submit(safe_cell_record, run_id, spec, artifact, audit, run, settings, run_dir, log)
                     pending[future] = on_cell
 
             return done
@@ -252,7 +257,7 @@ def run_plan(plan: Plan, settings: Settings, run_id: str, writer: Writer, progre
             progress.cell(record)
 
         for spec in plan.builds:
-            future = pool.submit(safe_build, spec, settings)
+            future = builds.submit(safe_build, spec, settings)
             pending[future] = on_build(spec)
         while pending:
             finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)

@@ -66,12 +66,53 @@ def terminal_summary(records: Sequence[Record], environment: dict[str, Any], run
     if xpasses:
         links = sorted({r.known_issue or "" for r in xpasses})
         lines.append(f"known issues that no longer bite (remove from matrix.toml?): {', '.join(links)}")
+    disagreements = installer_disagreements(records)
+    if disagreements:
+        lines.append(f"installer disagreements ({len(disagreements)}):")
+        lines += [f"  {r.cell}: {why}" for r, why in disagreements[:limit]]
     note = free_threading_note(environment)
     if note:
         lines.append(note)
     lines.append(f"results: {run_dir}/results.jsonl")
     lines.append(f"report:  {run_dir}/report.md")
     return "\n".join(lines)
+
+
+def installer_disagreements(records: Sequence[Record]) -> list[tuple[Record, str]]:
+    """Cells where the installers (and packaging.tags) did not all give the same answer."""
+    found = []
+    for r in sorted(records, key=lambda r: r.cell):
+        answers = {name: bool(v.get("accepts")) for name, v in r.details.get("resolve", {}).items()}
+        if r.packaging_accepts is not None:
+            answers["packaging.tags"] = r.packaging_accepts
+        if len(set(answers.values())) > 1:
+            found.append((r, ", ".join(f"{n} {'accepts' if ok else 'refuses'}" for n, ok in answers.items())))
+    return found
+
+
+def produced(records: Sequence[Record]) -> list[str]:
+    """Per case and target: the tag and file suffix each build actually produced (or why none)."""
+    seen: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
+    for r in records:
+        if r.wheel:
+            tag = r.wheel.split("-", 2)[-1].removesuffix(".whl").rsplit("-", 1)[0]
+            suffixes = (
+                ", ".join(sorted({"." + f.rsplit("/", 1)[-1].split(".", 1)[1] for f in r.ext_files})) or "no extension"
+            )
+            seen[(r.case, r.target)][r.build_python] = f"`{tag}` {suffixes}"
+        elif r.stage == "build":
+            seen[(r.case, r.target)][r.build_python] = "build failed"
+        elif r.stage == "plan":
+            seen[(r.case, r.target)].setdefault("-", "not built")
+    targets = sorted({t for _, t in seen})
+    lines = ["| case | " + " | ".join(targets) + " |", "|---" * (len(targets) + 1) + "|"]
+    for case in sorted({c for c, _ in seen}):
+        cells = []
+        for target in targets:
+            builds = seen.get((case, target), {})
+            cells.append("<br>".join(f"{b}: {what}" if b != "-" else what for b, what in sorted(builds.items())))
+        lines.append(f"| {case} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def _row_key(r: Record) -> tuple[str, str, str]:
@@ -98,6 +139,14 @@ def markdown(records: Sequence[Record], environment: dict[str, Any]) -> str:
     if excluded:
         out += ["", "Found but not used:", ""]
         out += [f"- `{where}`: {why}" for where, why in excluded]
+    out += [
+        "",
+        "## What each backend produced",
+        "",
+        "Per target, the wheel tag (without platform) and extension suffix each build interpreter gave.",
+        "",
+    ]
+    out += produced(records)
     out += ["", LEGEND, ""]
 
     by_case: dict[str, list[Record]] = defaultdict(list)
@@ -127,6 +176,10 @@ def markdown(records: Sequence[Record], environment: dict[str, Any]) -> str:
     out += [
         f"- `{r.cell}` **{r.status}** at {r.stage}: {r.reason}" + (f" ([log]({r.log}))" if r.log else "") for r in bad
     ] or ["None."]
+    disagreements = installer_disagreements(records)
+    if disagreements:
+        out += ["", f"## Installer disagreements ({len(disagreements)})", ""]
+        out += [f"- `{r.cell}`: {why}" for r, why in disagreements]
     xfails = [r for r in records if r.status == Status.XFAIL.value]
     if xfails:
         out += ["", f"## Known issues ({len(xfails)} cells)", ""]

@@ -88,3 +88,22 @@ def test_terminal_summary_lists_problems_and_xpass() -> None:
     assert text.splitlines()[0] == "2 cells: 1 fail, 1 xpass"
     assert "fail    b/x:abi3:cp39:cp39: bad" in text
     assert "remove from matrix.toml?): https://x/1" in text
+
+
+def test_installer_disagreements_listed() -> None:
+    agree = rec("b/x:abi3:cp39:cp38", "pass", details={"resolve": {"uv": {"accepts": False}, "pip": {"accepts": False}}})
+    split = rec("b/x:abi3:cp39:cp39", "fail", details={"resolve": {"uv": {"accepts": True}, "pip": {"accepts": False}}})
+    text = markdown([agree, split], ENV)
+    assert "## Installer disagreements (1)" in text
+    assert "- `b/x:abi3:cp39:cp39`: uv accepts, pip refuses" in text
+    assert "installer disagreements (1):" in terminal_summary([agree, split], ENV, "r")
+
+
+def test_produced_table_shows_tag_and_suffix_per_build() -> None:
+    records = [
+        Record(**{**rec("b/x:abi3:cp39:cp39", "pass").to_json(), "ext_files": ["x.abi3.so"]}),
+        Record(**{**rec("b/x:abi3:cp315:cp39", "xfail", wheel="abitest_x-1.0.0-cp39-abi3-linux_x86_64.whl").to_json(),
+                  "ext_files": ["p/x.abi3-x86_64-linux-gnu.so"]}),
+    ]
+    text = markdown(records, ENV)
+    assert "| b/x | cp315: `cp39-abi3` .abi3-x86_64-linux-gnu.so<br>cp39: `cp39-abi3` .abi3.so |" in text
