@@ -52,7 +52,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     cases = load_cases(matrix.cases_dir)
     runners = select(discovery, args.python)
     the_plan = plan(cases, matrix.targets, discovery.interpreters, runners, args.case, args.target)
-    toolchains = Toolchain.parse(args.installer, args.cache_dir)
+    toolchains = Toolchain.parse(args.installer or ",".join(matrix.installers), args.cache_dir)
     toolchain = toolchains[0]
 
     run_id = results.new_run_id()

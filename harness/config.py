@@ -10,6 +10,7 @@ from typing import Any
 from .errors import ConfigError
 from .model import (
     Case,
+    Installer,
     KnownIssue,
     Matrix,
     Provider,
@@ -121,6 +122,7 @@ def load_matrix(path: Path) -> Matrix:
             "cases_dir",
             "timeout",
             "build_timeout",
+            "installers",
             "discovery",
             "interpreters",
             "targets",
@@ -135,6 +137,9 @@ def load_matrix(path: Path) -> Matrix:
     cases_dir = path.parent / p.get(data, "cases_dir", str, "", "extensions")
     timeout = p.get(data, "timeout", (int, float), "", 60)
     build_timeout = p.get(data, "build_timeout", (int, float), "", 900)
+    installers = p.get(data, "installers", list, "", []) or []
+    for i, name in enumerate(installers):
+        _enum_value(p, Installer, name, f"installers[{i}]")
 
     discovery = p.get(data, "discovery", dict, "", {}) or {}
     p.unknown_keys(discovery, ("sources", "min_version"), "discovery.")
@@ -222,6 +227,7 @@ def load_matrix(path: Path) -> Matrix:
         known_issues=tuple(known),
         timeout_s=float(timeout),
         build_timeout_s=float(build_timeout),
+        installers=tuple(str(i) for i in installers),
     )
 
 

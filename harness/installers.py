@@ -28,6 +28,9 @@ _REFUSAL = re.compile(
 )
 
 
+_PIP_VERSIONS: dict[tuple[str, str], str] = {}  # seeded pip differs per interpreter only
+
+
 @functools.cache
 def _uv_version(uv: str) -> str:
     out = proc.run([uv, "--version"], timeout=30)
@@ -163,11 +166,14 @@ class Toolchain:
         return self.run(interp, [str(env_python), "-m", "pip", "install", "--no-cache-dir", str(wheel)], timeout=300)
 
     def describe_in(self, interp: Interpreter, env_python: Path) -> str:
-        """'uv 0.13.9' or 'pip 24.0', as used for one environment."""
+        """'uv 0.13.9' or 'pip 24.0', as used for one environment (the same for every env of *interp*)."""
         if self.use_uv:
             return self.version()
-        out = self.run(interp, [str(env_python), "-m", "pip", "--version"], timeout=60)
-        return " ".join(out.stdout.split()[:2]) if out.ok else "pip (version unknown)"
+        key = (interp.id, interp.path)
+        if key not in _PIP_VERSIONS:
+            out = self.run(interp, [str(env_python), "-m", "pip", "--version"], timeout=60)
+            _PIP_VERSIONS[key] = " ".join(out.stdout.split()[:2]) if out.ok else "pip (version unknown)"
+        return _PIP_VERSIONS[key]
 
     @staticmethod
     def refused(outcome: proc.Outcome) -> bool:

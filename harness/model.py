@@ -268,6 +268,7 @@ class Matrix:
     known_issues: tuple[KnownIssue, ...]
     timeout_s: float
     build_timeout_s: float
+    installers: tuple[str, ...] = ()  # default for --installer; empty: uv when available, else pip
 
 
 @dataclass(frozen=True)

@@ -82,6 +82,7 @@ def skip_record(run_id: str, skip: PlannedSkip) -> Record:
         reason=skip.reason,
         stage="plan",
         expected="-",
+        stages={"plan": {"status": Status.SKIP.value, "reason": skip.reason}},
     )
 
 
@@ -111,6 +112,7 @@ def failed_build_records(
                 log=log,
                 build_tools=dict(failure.tools),
                 known_issue=issue.link if issue else None,
+                stages={"build": {"status": failure.status.value, "reason": failure.reason}},
             )
         )
     return records
