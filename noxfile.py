@@ -37,3 +37,10 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
+
+
+@nox.session
+def benchmark(session: nox.Session) -> None:
+    """Cold and warm runs of a fixed subset with uv and with pip (measures, asserts nothing)."""
+    session.install("-e", ".")
+    session.run("python", "benchmarks/run_bench.py", *session.posargs)
