@@ -15,8 +15,10 @@ from pathlib import Path
 
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
+from . import proc
 from .installers import Toolchain
 from .model import Artifact, BuildSpec, Status
+from .paths import safe_name
 
 # Bump when the way wheels are built changes, so old cache entries are not reused.
 BUILD_SCHEMA = 1
@@ -103,11 +105,11 @@ def build(
     requires = build_requires(spec.case.path)
     pins, resolved = toolchain.resolve(requires, spec.python)
     if pins is None:
-        log_path = logs / f"resolve-{_safe(spec.id)}-{int(time.time())}.log"
+        log_path = logs / f"resolve-{safe_name(spec.id)}-{int(time.time())}.log"
         log_path.write_text(resolved.transcript())
         return BuildFailure(
             spec.id,
-            f"could not resolve build requirements {requires}: {_last_line(resolved.stderr)}",
+            f"could not resolve build requirements {requires}: {proc.last_line(resolved.stderr, prefer_errors=True)}",
             log_path,
             status=Status.ERROR,
         )
@@ -152,19 +154,20 @@ def build(
         log_text = header + out.transcript()
         wheels = sorted((work / "out").glob("*.whl")) if (work / "out").is_dir() else []
         if not out.ok or len(wheels) != 1:
-            log_path = logs / f"build-{_safe(spec.id)}-{key}.log"
+            log_path = logs / f"build-{safe_name(spec.id)}-{key}.log"
             log_path.write_text(log_text)
             if out.timed_out:
                 why = f"build timed out after {timeout:.0f}s"
             elif out.ok:
                 why = f"build produced {len(wheels)} wheels, expected one"
             else:
-                why = f"build failed (exit {out.returncode}): {_last_line(out.stderr or out.stdout)}"
+                last = proc.last_line(out.stderr or out.stdout, prefer_errors=True)
+                why = f"build failed (exit {out.returncode}): {last}"
             return BuildFailure(spec.id, why, log_path, tools)
         try:
             tags = wheel_tags(wheels[0])
         except InvalidWheelFilename as exc:
-            log_path = logs / f"build-{_safe(spec.id)}-{key}.log"
+            log_path = logs / f"build-{safe_name(spec.id)}-{key}.log"
             log_path.write_text(log_text)
             return BuildFailure(spec.id, f"invalid wheel file name: {exc}", log_path, tools)
         staging = work / "entry"
@@ -203,13 +206,3 @@ def build(
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)
-
-
-def _safe(text: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)
-
-
-def _last_line(text: str) -> str:
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    errors = [ln for ln in lines if "error" in ln.lower()]
-    return (errors or lines or ["no output"])[-1][:300]

@@ -62,10 +62,10 @@ def interpret_call(out: proc.Outcome, timeout: float) -> tuple[Status, str, dict
     if out.timed_out:
         return Status.TIMEOUT, f"import/call did not finish within {timeout:.0f}s (killed)", {}
     if out.signal_name:
-        return Status.CRASH, f"import/call crashed with {out.signal_name}: {_tail(out.stderr)}", {}
+        return Status.CRASH, f"import/call crashed with {out.signal_name}: {proc.last_line(out.stderr)}", {}
     lines = [ln for ln in out.stdout.splitlines() if ln.startswith(RESULT_MARKER)]
     if not lines:
-        return Status.CRASH, f"interpreter exited {out.returncode} before reporting: {_tail(out.stderr)}", {}
+        return Status.CRASH, f"interpreter exited {out.returncode} before reporting: {proc.last_line(out.stderr)}", {}
     result: dict[str, Any] = json.loads(lines[-1][len(RESULT_MARKER) :])
     if "import_error" in result:
         return Status.FAIL, f"import failed: {result['import_error']}", result
@@ -163,7 +163,9 @@ def execute(
             env_dir = work / f"venv-{n}"
             made = cell.record(toolchain.create_env(interp, env_dir))
             if not made.ok:
-                stages.append(Stage("resolve", Status.ERROR, f"could not create an environment: {_tail(made.stderr)}"))
+                stages.append(
+                    Stage("resolve", Status.ERROR, f"could not create an environment: {proc.last_line(made.stderr)}")
+                )
                 return decide(stages, details), installers
             envs.append((toolchain, env_dir / "bin" / "python"))
         installers = ", ".join(t.describe_in(interp, py) for t, py in envs)
@@ -303,8 +305,3 @@ def forced_load_stages(out: proc.Outcome, timeout: float, details: dict[str, Any
         ]
     calls = call_stage(result)
     return [Stage("import", Status.PASS, f"loaded anyway and {calls.reason} (the refusal is by tag only)")]
-
-
-def _tail(text: str) -> str:
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    return lines[-1][:300] if lines else "no output"

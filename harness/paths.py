@@ -22,3 +22,8 @@ def provision_dir() -> Path:
     Separate from --cache-dir, so a run with a throwaway wheel cache still finds them."""
     explicit = os.environ.get("ABI_HARNESS_PROVISION_DIR")
     return Path(explicit).expanduser().resolve() if explicit else cache_dir()
+
+
+def safe_name(text: str) -> str:
+    """A cell or build id as a file name: setuptools/c-api:abi3:cp39 -> setuptools_c-api_abi3_cp39."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)

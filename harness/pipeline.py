@@ -19,6 +19,7 @@ from .build import BuildFailure, build
 from .execute import execute
 from .installers import Toolchain
 from .model import Artifact, BuildSpec, Cell, Interpreter, KnownIssue, Status, Verdict
+from .paths import safe_name
 from .plan import Plan, PlannedSkip
 from .results import Record, Writer
 
@@ -95,7 +96,7 @@ def failed_build_records(
     known: tuple[KnownIssue, ...],
 ) -> list[Record]:
     """A build that fails is a failed cell for every column, with its log; the run goes on."""
-    log = _copy_log(failure.build_log, run_dir / "logs" / "builds" / f"{_safe(spec.id)}.log", run_dir)
+    log = _copy_log(failure.build_log, run_dir / "logs" / "builds" / f"{safe_name(spec.id)}.log", run_dir)
     records = []
     for run in runners:
         cell = Cell(spec.case.id, spec.target.name, spec.python.id, run.id)
@@ -131,7 +132,7 @@ def cell_record(
     cell = Cell(spec.case.id, spec.target.name, spec.python.id, run.id)
     issue = oracle.find_known_issue(settings.known_issues, cell.case, cell.target, cell.build_python, cell.run_python)
     expectation = oracle.expect(artifact.tags, run, issue)
-    log_rel = Path("logs") / "cells" / f"{_safe(str(cell))}.log"
+    log_rel = Path("logs") / "cells" / f"{safe_name(str(cell))}.log"
     start = time.monotonic()
     work_root = settings.cache / "cells"
     work_root.mkdir(parents=True, exist_ok=True)
@@ -210,7 +211,7 @@ def safe_build(spec: BuildSpec, settings: Settings) -> tuple[Artifact, Audit] | 
             return result
         return result, audit_wheel(result.wheel, result.tags, result.wheel.parent / "audit.json")
     except Exception as exc:
-        note = settings.cache / "logs" / f"harness-error-{_safe(spec.id)}.log"
+        note = settings.cache / "logs" / f"harness-error-{safe_name(spec.id)}.log"
         note.parent.mkdir(parents=True, exist_ok=True)
         note.write_text(f"{type(exc).__name__}: {exc}\n")
         return BuildFailure(
@@ -247,7 +248,7 @@ def run_plan(plan: Plan, settings: Settings, run_id: str, writer: Writer, progre
                 artifact, audit = built
                 state = "cached" if artifact.cached else f"built in {artifact.duration_s:.1f}s"
                 progress.note(f"{state}: {spec.id} -> {artifact.wheel.name}")
-                log = _copy_log(artifact.build_log, run_dir / "logs" / "builds" / f"{_safe(spec.id)}.log", run_dir)
+                log = _copy_log(artifact.build_log, run_dir / "logs" / "builds" / f"{safe_name(spec.id)}.log", run_dir)
                 for run in plan.run_pythons:
                     future = cells.submit(safe_cell_record, run_id, spec, artifact, audit, run, settings, run_dir, log)
                     pending[future] = on_cell
@@ -275,7 +276,3 @@ def _copy_log(source: Path, dest: Path, run_dir: Path) -> str:
     else:
         dest.write_text(f"(log {source} not found)\n")
     return os.path.relpath(dest, run_dir)
-
-
-def _safe(text: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)

@@ -88,3 +88,11 @@ def run(
         out, err = proc.communicate()
         timed_out = True
     return Outcome(argv, proc.returncode, out, err, time.monotonic() - start, timed_out)
+
+
+def last_line(text: str, *, prefer_errors: bool = False, default: str = "no output") -> str:
+    """The last non-empty line of a command's output (the last one mentioning an error, if asked)."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if prefer_errors:
+        lines = [ln for ln in lines if "error" in ln.lower()] or lines
+    return lines[-1][:300] if lines else default

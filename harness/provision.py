@@ -158,7 +158,7 @@ class DebianRootfs:
             say(f"debian/{self.suite}: {package} installed")
             return
         errors = [ln.strip() for ln in (out.stderr + "\n" + out.stdout).splitlines() if ln.startswith("E:")]
-        why = errors[0] if errors else _last(out.stderr or out.stdout)
+        why = errors[0] if errors else proc.last_line(out.stderr or out.stdout)
         say(
             f"debian/{self.suite}: apt cannot install {package} ({why}); unpacking its files without its "
             "optional dependencies instead"
@@ -194,7 +194,7 @@ def provision_uv(cache: Path, versions: Sequence[str], say: Say, timeout: float 
     with ThreadPoolExecutor(max_workers=len(versions) or 1) as pool:
         for version, out in pool.map(one, versions):
             if out.ok:
-                say(f"uv: {version}: {_last(out.stderr or out.stdout) or 'installed'}")
+                say(f"uv: {version}: {proc.last_line(out.stderr or out.stdout, default='installed')}")
             else:
                 failed.append(version)
                 say(
@@ -204,14 +204,9 @@ def provision_uv(cache: Path, versions: Sequence[str], say: Say, timeout: float 
     return failed
 
 
-def _last(text: str) -> str:
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    return lines[-1] if lines else ""
-
-
 def _cause(out: proc.Outcome) -> str:
     """uv's innermost cause, e.g. 'failed to lookup address information: Name or service not known'."""
     if out.timed_out:
         return "timed out"
     causes = [ln.strip().removeprefix("cause:").strip() for ln in out.stderr.splitlines() if "cause:" in ln]
-    return causes[-1] if causes else _last(out.stderr) or f"exit {out.returncode}"
+    return causes[-1] if causes else proc.last_line(out.stderr, default=f"exit {out.returncode}")
