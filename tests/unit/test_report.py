@@ -91,7 +91,9 @@ def test_terminal_summary_lists_problems_and_xpass() -> None:
 
 
 def test_installer_disagreements_listed() -> None:
-    agree = rec("b/x:abi3:cp39:cp38", "pass", details={"resolve": {"uv": {"accepts": False}, "pip": {"accepts": False}}})
+    agree = rec(
+        "b/x:abi3:cp39:cp38", "pass", details={"resolve": {"uv": {"accepts": False}, "pip": {"accepts": False}}}
+    )
     split = rec("b/x:abi3:cp39:cp39", "fail", details={"resolve": {"uv": {"accepts": True}, "pip": {"accepts": False}}})
     text = markdown([agree, split], ENV)
     assert "## Installer disagreements (1)" in text
@@ -102,8 +104,12 @@ def test_installer_disagreements_listed() -> None:
 def test_produced_table_shows_tag_and_suffix_per_build() -> None:
     records = [
         Record(**{**rec("b/x:abi3:cp39:cp39", "pass").to_json(), "ext_files": ["x.abi3.so"]}),
-        Record(**{**rec("b/x:abi3:cp315:cp39", "xfail", wheel="abitest_x-1.0.0-cp39-abi3-linux_x86_64.whl").to_json(),
-                  "ext_files": ["p/x.abi3-x86_64-linux-gnu.so"]}),
+        Record(
+            **{
+                **rec("b/x:abi3:cp315:cp39", "xfail", wheel="abitest_x-1.0.0-cp39-abi3-linux_x86_64.whl").to_json(),
+                "ext_files": ["p/x.abi3-x86_64-linux-gnu.so"],
+            }
+        ),
     ]
     text = markdown(records, ENV)
     assert "| b/x | cp315: `cp39-abi3` .abi3-x86_64-linux-gnu.so<br>cp39: `cp39-abi3` .abi3.so |" in text
