@@ -155,3 +155,18 @@ def test_failing_build_is_recorded_and_the_run_goes_on(
     assert failed.build_log is not None
     assert "deliberately broken" in (tmp_path / "results" / "latest" / failed.build_log).read_text()
     assert "fail    setuptools/broken:version-specific:cp312:cp312" in out.stdout
+
+
+def test_explicit_interpreter_path_is_its_own_column(harness: Harness, interpreter_ids: list[str]) -> None:
+    """A local build added with --python PATH: probed for its flags, not named after its path."""
+    listing = json.loads(harness("interpreters", "--json").stdout)["interpreters"]
+    path = next(i["path"] for i in listing if i["id"] == "cp312")
+    out = harness("interpreters", "--json", "--python", path)
+    assert out.returncode == 0, out.stderr
+    (chosen,) = json.loads(out.stdout)["interpreters"]
+    assert (chosen["id"], chosen["provider"], chosen["free_threaded"], chosen["debug"]) == (
+        "cp312",
+        "explicit",
+        False,
+        False,
+    )
