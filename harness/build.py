@@ -59,6 +59,20 @@ def build_requires(case_dir: Path) -> list[str]:
     return [str(r) for r in requires]
 
 
+def requires_python(wheel: Path) -> str:
+    """The wheel's Requires-Python (core metadata), or "" when it declares none."""
+    with zipfile.ZipFile(wheel) as zf:
+        name = next((n for n in zf.namelist() if n.endswith(".dist-info/METADATA")), None)
+        if name is None:
+            return ""
+        for line in zf.read(name).decode("utf-8", "replace").splitlines():
+            if not line.strip():
+                break  # headers end at the first blank line
+            if line.lower().startswith("requires-python:"):
+                return line.split(":", 1)[1].strip()
+    return ""
+
+
 def wheel_tags(wheel: Path) -> tuple[str, ...]:
     """The expanded tag set of a wheel file name (abi3.abi3t -> two tags)."""
     _, _, _, tags = parse_wheel_filename(wheel.name)
@@ -134,6 +148,7 @@ def build(
             time.monotonic() - start,
             key,
             extension_files(wheel),
+            requires_python(wheel),
         )
 
     (cache / "work").mkdir(parents=True, exist_ok=True)
@@ -203,6 +218,7 @@ def build(
             time.monotonic() - start,
             key,
             extension_files(wheel),
+            requires_python(wheel),
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)

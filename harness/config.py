@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import difflib
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from .errors import ConfigError
 from .model import (
@@ -288,28 +291,36 @@ def load_case(case_toml: Path, cases_dir: Path) -> Case:
         tuple(providers),
         build_reason,
     )
-    _check_dist_name(p, case)
+    case = _check_project(p, case)
     p.raise_if_any()
     return case
 
 
-def _check_dist_name(p: _Problems, case: Case) -> None:
-    """The distribution name is derived from the case path; the project must use it."""
+def _check_project(p: _Problems, case: Case) -> Case:
+    """The distribution name is derived from the case path; the project must use it. Reads requires-python."""
     pyproject = case.path / "pyproject.toml"
     if not pyproject.is_file():
         p.add("", f"{pyproject} is missing: a case is a PEP 517 project")
-        return
+        return case
     try:
-        name = tomllib.loads(pyproject.read_text()).get("project", {}).get("name", "")
+        project = tomllib.loads(pyproject.read_text()).get("project", {})
     except tomllib.TOMLDecodeError as exc:
         p.add("", f"{pyproject}: malformed TOML: {exc}")
-        return
+        return case
+    name = project.get("name", "")
     if name.replace("_", "-").lower() != case.dist_name:
         p.add(
             "",
             f"{pyproject}: [project] name is {name!r}; this case's name must be {case.dist_name!r} "
             f"(import name {case.module!r}) so wheels of different cases never clash",
         )
+    requires = project.get("requires-python", "")
+    try:
+        SpecifierSet(requires)
+    except InvalidSpecifier:
+        p.add("", f"{pyproject}: [project] requires-python {requires!r} is not a version specifier")
+        return case
+    return replace(case, requires_python=requires)
 
 
 def load_cases(cases_dir: Path) -> tuple[Case, ...]:

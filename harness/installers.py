@@ -24,7 +24,9 @@ _REFUSAL = re.compile(
     r"is not a supported wheel on this platform"  # pip
     r"|dependency is incompatible with the current platform"  # uv
     r"|is not compatible with the current platform"  # uv, other phrasing
-    r"|has no wheels with a matching [\w ]*tag",  # uv's resolver: Python version / ABI / platform tag
+    r"|has no wheels with a matching [\w ]*tag"  # uv's resolver: Python version / ABI / platform tag
+    r"|the current Python version \([\w.+]+\) does not satisfy Python"  # uv: Requires-Python
+    r"|requires a different Python",  # pip: Requires-Python
 )
 
 

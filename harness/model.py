@@ -205,6 +205,7 @@ class Case:
     unsupported: tuple[tuple[TargetKind, str], ...] = ()
     build_providers: tuple[Provider, ...] = ()  # empty: any interpreter may build it
     build_reason: str = ""  # why build_providers restricts it
+    requires_python: str = ""  # [project] requires-python: interpreters outside it do not build the case
 
     @property
     def id(self) -> str:
@@ -306,6 +307,7 @@ class Artifact:
     duration_s: float
     cache_key: str
     ext_files: tuple[str, ...] = ()  # compiled files inside the wheel
+    requires_python: str = ""  # the wheel's Requires-Python metadata
 
 
 @dataclass(frozen=True, order=True)

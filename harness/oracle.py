@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
+from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag
 
 from .model import Expectation, Interpreter, KnownIssue, Status, Target, TargetKind, Verdict
@@ -106,10 +107,15 @@ def expect(
     wheel_tags: Iterable[str],
     interp: Interpreter,
     known_issue: KnownIssue | None = None,
+    requires_python: str = "",
 ) -> Expectation:
-    """A wheel is accepted when any tag of its (possibly compressed) tag set is (PEP 425)."""
+    """A wheel is accepted when any tag of its (possibly compressed) tag set is (PEP 425) and its
+    Requires-Python admits the interpreter (core metadata, PEP 345)."""
     verdicts = [(str(t), *tag_rule(t, interp)) for t in sorted(_parse(wheel_tags), key=str)]
     accepted = [why for _, ok, why in verdicts if ok]
+    if accepted and requires_python and not SpecifierSet(requires_python).contains(interp.version_str):
+        rule = f"Requires-Python {requires_python} excludes {interp.version_str} (core metadata, PEP 345)"
+        return Expectation(False, rule, known_issue)
     if accepted:
         return Expectation(True, accepted[0], known_issue)
     return Expectation(False, "; ".join(dict.fromkeys(why for _, _, why in verdicts)), known_issue)

@@ -131,7 +131,7 @@ def cell_record(
 ) -> Record:
     cell = Cell(spec.case.id, spec.target.name, spec.python.id, run.id)
     issue = oracle.find_known_issue(settings.known_issues, cell.case, cell.target, cell.build_python, cell.run_python)
-    expectation = oracle.expect(artifact.tags, run, issue)
+    expectation = oracle.expect(artifact.tags, run, issue, artifact.requires_python)
     log_rel = Path("logs") / "cells" / f"{safe_name(str(cell))}.log"
     start = time.monotonic()
     work_root = settings.cache / "cells"

@@ -6,6 +6,8 @@ import fnmatch
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from packaging.specifiers import SpecifierSet
+
 from .errors import ConfigError
 from .model import BuildSpec, Case, Cell, Interpreter, Target, TargetKind
 
@@ -41,6 +43,10 @@ def can_build(kind: TargetKind, target: Target, interp: Interpreter) -> bool:
     if kind is TargetKind.ABI3:
         return not interp.free_threaded and interp.minor >= floor
     return interp.minor >= max(floor, ABI3T_FIRST)
+
+
+def python_allowed(case: Case, interp: Interpreter) -> bool:
+    return not case.requires_python or SpecifierSet(case.requires_python).contains(interp.version_str)
 
 
 def requirement(target: Target) -> str:
@@ -104,6 +110,14 @@ def plan(
             # A case restricted to some providers picks its oldest/newest among those only.
             allowed = [i for i in everyone if not case.build_providers or i.provider in case.build_providers]
             build_pythons = [] if unsupported else builders(target, allowed, runners)
+            # requires-python: the project says it does not build there (nanobind needs 3.9+)
+            outside = [b for b in build_pythons if not python_allowed(case, b)]
+            for b in outside:
+                reason = f"case requires-python {case.requires_python} excludes build interpreter {b.id}"
+                skips += [PlannedSkip(Cell(case.id, target.name, b.id, r.id), case, target, reason) for r in runners]
+            build_pythons = [b for b in build_pythons if b not in outside]
+            if outside and not build_pythons:
+                continue
             if unsupported or not build_pythons:
                 only = ", ".join(p.value for p in case.build_providers)
                 if unsupported:

@@ -18,6 +18,11 @@ UV_PATH = """error: Failed to determine installation plan
 
 hint: The wheel is compatible with CPython 3.12 (`cp312`), but you're using CPython 3.11 (`cp311`)"""
 PIP = "ERROR: x-1.0-cp39-abi3-linux_x86_64.whl is not a supported wheel on this platform."
+UV_REQUIRES_PYTHON = """error: No solution found when resolving dependencies
+  cause: Because the current Python version (3.8.18) does not satisfy Python>=3.9 and x==1.0.0 depends on
+         Python>=3.9, we can conclude that x==1.0.0 cannot be used.
+"""
+PIP_REQUIRES_PYTHON = "ERROR: Package 'x' requires a different Python: 3.8.18 not in '>=3.9'"
 OTHER = "error: Failed to read `x.whl`\n  cause: No such file or directory (os error 2)"
 
 
@@ -31,6 +36,8 @@ def failed(stderr: str) -> Outcome:
         (UV_RESOLVER_WRAPPED, "has no wheels with a matching Python version tag (e.g., `cp311`)"),
         (UV_PATH, "dependency is incompatible with the current platform"),
         (PIP, "is not a supported wheel on this platform"),
+        (UV_REQUIRES_PYTHON, "does not satisfy Python>=3.9"),
+        (PIP_REQUIRES_PYTHON, "requires a different Python: 3.8.18 not in '>=3.9'"),
     ],
 )
 def test_refusals(stderr: str, words: str) -> None:

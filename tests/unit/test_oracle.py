@@ -167,3 +167,11 @@ def test_find_known_issue_first_match() -> None:
     other = replace(ISSUE, index=1, case=("meson-python/*",), link="https://x/2")
     assert oracle.find_known_issue([other, ISSUE], "meson-python/c-api", "abi3", "cp39", "cp313") is other
     assert oracle.find_known_issue([other], "setuptools/c-api", "abi3", "cp39", "cp313") is None
+
+
+def test_requires_python_refuses_what_the_tags_accept(cp38: Interpreter, cp39: Interpreter) -> None:
+    tags = ["py3-none-any"]
+    refused = oracle.expect(tags, cp38, requires_python=">=3.9")
+    assert not refused.accept
+    assert refused.rule == "Requires-Python >=3.9 excludes 3.8.18 (core metadata, PEP 345)"
+    assert oracle.expect(tags, cp39, requires_python=">=3.9").accept

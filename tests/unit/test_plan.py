@@ -87,3 +87,11 @@ def test_provider_restriction_applies_before_oldest_newest(everyone: list[Interp
     assert [b.python.id for b in result.builds if b.target is ABI3] == ["cp314", "cp315"]
     assert [b.python.id for b in result.builds if b.target is VS] == []
     assert all("no debian interpreter to build version-specific" in s.reason for s in result.skips)
+
+
+def test_requires_python_excludes_build_interpreters(everyone: list[Interpreter]) -> None:
+    case = replace(CASE, requires_python=">=3.9")
+    result = plan([case], [VS], everyone, everyone)
+    assert [b.python.id for b in result.builds] == ["cp39", "cp312", "cp313"]
+    assert {str(s.cell) for s in result.skips} == {f"setuptools/c-api:version-specific:cp38:{r.id}" for r in everyone}
+    assert all(s.reason == "case requires-python >=3.9 excludes build interpreter cp38" for s in result.skips)
