@@ -90,7 +90,7 @@ def installer_disagreements(records: Sequence[Record]) -> list[tuple[Record, str
     return found
 
 
-def produced(records: Sequence[Record]) -> list[str]:
+def produced(records: Sequence[Record], columns: Sequence[str] = ()) -> list[str]:
     """Per case and target: the tag and file suffix each build actually produced (or why none)."""
     seen: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
     for r in records:
@@ -103,14 +103,16 @@ def produced(records: Sequence[Record]) -> list[str]:
         elif r.stage == "build":
             seen[(r.case, r.target)][r.build_python] = "build failed"
         elif r.stage == "plan":
-            seen[(r.case, r.target)].setdefault("-", "not built")
+            seen[(r.case, r.target)].setdefault(r.build_python, "not built")
     targets = sorted({t for _, t in seen})
+    order = {name: n for n, name in enumerate(columns)}
     lines = ["| case | " + " | ".join(targets) + " |", "|---" * (len(targets) + 1) + "|"]
     for case in sorted({c for c, _ in seen}):
         cells = []
         for target in targets:
             builds = seen.get((case, target), {})
-            cells.append("<br>".join(f"{b}: {what}" if b != "-" else what for b, what in sorted(builds.items())))
+            ordered = sorted(builds.items(), key=lambda item: (order.get(item[0], len(order)), item[0]))
+            cells.append("<br>".join(f"{b}: {what}" if b != "-" else what for b, what in ordered))
         lines.append(f"| {case} | " + " | ".join(cells) + " |")
     return lines
 
@@ -146,7 +148,7 @@ def markdown(records: Sequence[Record], environment: dict[str, Any]) -> str:
         "Per target, the wheel tag (without platform) and extension suffix each build interpreter gave.",
         "",
     ]
-    out += produced(records)
+    out += produced(records, columns)
     out += ["", LEGEND, ""]
 
     by_case: dict[str, list[Record]] = defaultdict(list)
