@@ -115,7 +115,7 @@ def audit_stage(audit: Audit, interp: Interpreter, expectation: Expectation) -> 
     return Stage("audit", Status.PASS, f"{audit.tool}: no findings")
 
 
-class Cell:
+class CellRun:
     """The environment and transcript of one cell while it runs."""
 
     def __init__(self, interp: Interpreter, work: Path, timeout: float) -> None:
@@ -149,7 +149,7 @@ def execute(
 ) -> tuple[Verdict, str]:
     """Run one cell; returns the verdict (before known issues) and the installers used."""
     work = Path(tempfile.mkdtemp(prefix="cell-", dir=work_root))
-    cell = Cell(interp, work, timeout)
+    cell = CellRun(interp, work, timeout)
     cell.transcript.append(
         f"# wheel: {artifact.wheel}\n# python: {interp.describe()}\n"
         f"# expected: {expectation.label}: {expectation.rule}\n"
