@@ -48,9 +48,6 @@ class Discovery:
     interpreters: tuple[Interpreter, ...]
     excluded: tuple[tuple[str, str], ...]  # (id or path, reason)
 
-    def by_id(self) -> dict[str, Interpreter]:
-        return {i.id: i for i in self.interpreters}
-
 
 def pyenv_candidates() -> list[Candidate]:
     root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))

@@ -1,4 +1,4 @@
-"""Run a plan: builds and cells in one pool, each cell recorded the moment it finishes."""
+"""Run a plan: builds in one pool, cells in another, each cell recorded the moment it finishes."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import os
 import shutil
 import sys
 import time
-from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from .audit import Audit, audit_wheel
 from .build import BuildFailure, build
 from .execute import execute
 from .installers import Toolchain
-from .model import Artifact, BuildSpec, Cell, Interpreter, KnownIssue, Status, Verdict
+from .model import Artifact, BuildSpec, Case, Cell, Interpreter, KnownIssue, Status, Target, Verdict
 from .paths import safe_name
 from .plan import Plan, PlannedSkip
 from .results import Record, Writer
@@ -45,7 +44,6 @@ class Progress:
     def __init__(self, total: int, stream: TextIO = sys.stderr) -> None:
         self.total = total
         self.done = 0
-        self.counts: Counter[str] = Counter()
         self.stream = stream
         self.start = time.monotonic()
 
@@ -54,7 +52,6 @@ class Progress:
 
     def cell(self, record: Record) -> None:
         self.done += 1
-        self.counts[record.status] += 1
         elapsed = time.monotonic() - self.start
         eta = elapsed / self.done * (self.total - self.done)
         width = len(str(self.total))
@@ -62,13 +59,13 @@ class Progress:
         print(f"{head} {record.status:<7} {record.cell}  {record.reason[:110]}", file=self.stream, flush=True)
 
 
-def _base_record(run_id: str, cell: Cell, spec_case: Any, target: Any) -> dict[str, Any]:
+def _base_record(run_id: str, cell: Cell, case: Case, target: Target) -> dict[str, Any]:
     return {
         "run_id": run_id,
         "cell": str(cell),
         "case": cell.case,
-        "backend": spec_case.backend,
-        "binding": spec_case.binding,
+        "backend": case.backend,
+        "binding": case.binding,
         "target": target.name,
         "target_kind": target.kind.value,
         "build_python": cell.build_python,
@@ -96,7 +93,7 @@ def failed_build_records(
     known: tuple[KnownIssue, ...],
 ) -> list[Record]:
     """A build that fails is a failed cell for every column, with its log; the run goes on."""
-    log = _copy_log(failure.build_log, run_dir / "logs" / "builds" / f"{safe_name(spec.id)}.log", run_dir)
+    log = _keep_build_log(failure.build_log, spec, run_dir)
     records = []
     for run in runners:
         cell = Cell(spec.case.id, spec.target.name, spec.python.id, run.id)
@@ -134,8 +131,6 @@ def cell_record(
     expectation = oracle.expect(artifact.tags, run, issue, artifact.requires_python)
     log_rel = Path("logs") / "cells" / f"{safe_name(str(cell))}.log"
     start = time.monotonic()
-    work_root = settings.cache / "cells"
-    work_root.mkdir(parents=True, exist_ok=True)
     verdict, installer = execute(
         artifact,
         spec.case.module,
@@ -143,7 +138,7 @@ def cell_record(
         expectation,
         settings.toolchains,
         audit,
-        work_root,
+        settings.cache / "cells",
         settings.timeout_s,
         run_dir / log_rel,
     )
@@ -221,11 +216,15 @@ def safe_build(spec: BuildSpec, settings: Settings) -> tuple[Artifact, Audit] | 
 
 def run_plan(plan: Plan, settings: Settings, run_id: str, writer: Writer, progress: Progress) -> None:
     """Builds first come first served; each finished build fans out into its cells."""
-    for skip in plan.skips:
-        record = skip_record(run_id, skip)
+    run_dir = writer.run_dir
+    (settings.cache / "cells").mkdir(parents=True, exist_ok=True)
+
+    def on_cell(record: Record) -> None:
         writer.write(record)
         progress.cell(record)
-    run_dir = writer.run_dir
+
+    for skip in plan.skips:
+        on_cell(skip_record(run_id, skip))
     # Two pools, so cells (short, mostly waiting on subprocesses) stream out while the CPU-bound
     # builds queue behind each other, instead of every cell waiting for the last build.
     with (
@@ -237,27 +236,22 @@ def run_plan(plan: Plan, settings: Settings, run_id: str, writer: Writer, progre
         def on_build(spec: BuildSpec) -> Callable[[Any], None]:
             def done(built: tuple[Artifact, Audit] | BuildFailure) -> None:
                 if isinstance(built, BuildFailure):
-                    result = built
-                    progress.note(f"build FAILED {spec.id}: {result.reason}")
-                    for record in failed_build_records(
-                        run_id, spec, result, plan.run_pythons, run_dir, settings.known_issues
-                    ):
-                        writer.write(record)
-                        progress.cell(record)
+                    progress.note(f"build FAILED {spec.id}: {built.reason}")
+                    records = failed_build_records(
+                        run_id, spec, built, plan.run_pythons, run_dir, settings.known_issues
+                    )
+                    for record in records:
+                        on_cell(record)
                     return
                 artifact, audit = built
                 state = "cached" if artifact.cached else f"built in {artifact.duration_s:.1f}s"
                 progress.note(f"{state}: {spec.id} -> {artifact.wheel.name}")
-                log = _copy_log(artifact.build_log, run_dir / "logs" / "builds" / f"{safe_name(spec.id)}.log", run_dir)
+                log = _keep_build_log(artifact.build_log, spec, run_dir)
                 for run in plan.run_pythons:
                     future = cells.submit(safe_cell_record, run_id, spec, artifact, audit, run, settings, run_dir, log)
                     pending[future] = on_cell
 
             return done
-
-        def on_cell(record: Record) -> None:
-            writer.write(record)
-            progress.cell(record)
 
         for spec in plan.builds:
             future = builds.submit(safe_build, spec, settings)
@@ -269,7 +263,9 @@ def run_plan(plan: Plan, settings: Settings, run_id: str, writer: Writer, progre
                 handler(future.result())
 
 
-def _copy_log(source: Path, dest: Path, run_dir: Path) -> str:
+def _keep_build_log(source: Path, spec: BuildSpec, run_dir: Path) -> str:
+    """Copy a build's log into the run directory (the cache may be cleaned); its path relative to the run."""
+    dest = run_dir / "logs" / "builds" / f"{safe_name(spec.id)}.log"
     dest.parent.mkdir(parents=True, exist_ok=True)
     if source.is_file():
         shutil.copyfile(source, dest)

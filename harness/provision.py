@@ -87,10 +87,14 @@ class DebianRootfs:
         have = data.get("packages", [])
         return data if isinstance(have, list) and set(packages) <= set(have) else None
 
-    def run(self, argv: Sequence[str], say: Say, timeout: float = 1800) -> None:
-        """Run a provisioning step inside the rootfs (writable), failing with its output."""
+    def _inside(self, argv: Sequence[str], timeout: float = 1800) -> proc.Outcome:
+        """A command in the rootfs, writable, apt without questions."""
         env = {"DEBIAN_FRONTEND": "noninteractive"}
-        out = proc.run(rootfs.command(str(self.root), argv, writable=True), env=env, timeout=timeout)
+        return proc.run(rootfs.command(str(self.root), argv, writable=True), env=env, timeout=timeout)
+
+    def run(self, argv: Sequence[str], say: Say, timeout: float = 1800) -> None:
+        """Run a provisioning step inside the rootfs, failing with its output."""
+        out = self._inside(argv, timeout)
         self._check(out, " ".join(argv))
         say(f"debian/{self.suite}: {' '.join(argv[:3])} ... done in {out.duration_s:.0f}s")
 
@@ -151,9 +155,7 @@ class DebianRootfs:
 
     def install_or_unpack(self, package: str, say: Say) -> None:
         """apt-get install; when apt cannot resolve it, unpack its files (said out loud, not silently)."""
-        argv = ["apt-get", "install", "-y", "-q", "--no-install-recommends", package]
-        env = {"DEBIAN_FRONTEND": "noninteractive"}
-        out = proc.run(rootfs.command(str(self.root), argv, writable=True), env=env, timeout=1800)
+        out = self._inside(["apt-get", "install", "-y", "-q", "--no-install-recommends", package])
         if out.ok:
             say(f"debian/{self.suite}: {package} installed")
             return
