@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import __version__, provision, report, results
+from . import __version__, provision, rejudge, report, results
 from .config import load_cases, load_matrix
 from .errors import HarnessError
-from .installers import Toolchain
+from .installers import parse_installers, toolchains
 from .interpreters import Discovery, discover, select
 from .model import Case
 from .paths import cache_dir, provision_dir
@@ -52,8 +52,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     cases = load_cases(matrix.cases_dir)
     runners = select(discovery, args.python)
     the_plan = plan(cases, matrix.targets, discovery.interpreters, runners, args.case, args.target)
-    toolchains = Toolchain.parse(args.installer or ",".join(matrix.installers), args.cache_dir)
-    toolchain = toolchains[0]
+    chosen = toolchains(parse_installers(args.installer) if args.installer else matrix.installers, args.cache_dir)
+    toolchain = chosen[0]
 
     run_id = results.new_run_id()
     results_dir: Path = args.results
@@ -67,15 +67,25 @@ def cmd_run(args: argparse.Namespace) -> int:
         "argv": sys.argv[1:],
         "harness_version": __version__,
         "host": {"python": sys.version.split()[0], "platform": platform.platform(), "cpus": os.cpu_count()},
-        "installer": ", ".join(t.version() for t in toolchains),
+        "installer": ", ".join(t.version() for t in chosen),
         "matrix": str(matrix.path),
         "cache_dir": str(args.cache_dir),
         "interpreters": [i.to_json() for i in runners],
         "build_interpreters": sorted({b.python.id for b in the_plan.builds}),
+        # Facts of build interpreters that are not run columns: the judge reads them (--rejudge).
+        "build_interpreter_facts": [
+            i.to_json() for i in {b.python.id: b.python for b in the_plan.builds if b.python not in runners}.values()
+        ],
         "excluded": [list(e) for e in discovery.excluded],
         "cases": [case_json(c) for c in cases],
         "targets": [
-            {"name": t.name, "kind": t.kind.value, "py_api": t.py_api, "build_on": list(t.build_on)}
+            {
+                "name": t.name,
+                "kind": t.kind.value,
+                "py_api": t.py_api,
+                "min_python": ".".join(map(str, t.min_python)) if t.min_python else None,
+                "build_on": list(t.build_on),
+            }
             for t in matrix.targets
         ],
     }
@@ -87,7 +97,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     settings = Settings(
-        toolchains,
+        chosen,
         args.cache_dir,
         args.jobs,
         args.timeout or matrix.timeout_s,
@@ -165,6 +175,13 @@ def cmd_cases(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     records, environment = results.load(args.run_dir)
+    if args.rejudge:
+        matrix = load_matrix(args.matrix)
+        records, changes = rejudge.rejudge(records, environment, matrix.targets, matrix.known_issues)
+        results.write_sorted(args.run_dir / results.RESULTS_FILE, records)
+        print(f"re-judged {len(records)} records with {matrix.path}: {len(changes)} changed status")
+        for change in changes:
+            print(f"  {change.cell}: {change.old} -> {change.new}: {change.reason[:160]}")
     (args.run_dir / "report.md").write_text(report.markdown(records, environment))
     print(report.terminal_summary(records, environment, str(args.run_dir)))
     return 0
@@ -263,6 +280,13 @@ def parser() -> argparse.ArgumentParser:
 
     rep = sub.add_parser("report", help="rebuild report.md from a run directory")
     rep.add_argument("run_dir", type=Path)
+    rep.add_argument(
+        "--rejudge",
+        action="store_true",
+        help="derive every verdict again from the recorded observations with the current matrix.toml "
+        "(rewrites results.jsonl; starts no interpreter) and list the cells whose status changed",
+    )
+    rep.add_argument("--matrix", type=Path, default=Path("matrix.toml"), help="for --rejudge (default: %(default)s)")
     rep.set_defaults(func=cmd_report)
     return top
 

@@ -140,9 +140,10 @@ def load_matrix(path: Path) -> Matrix:
     cases_dir = path.parent / p.get(data, "cases_dir", str, "", "extensions")
     timeout = p.get(data, "timeout", (int, float), "", 60)
     build_timeout = p.get(data, "build_timeout", (int, float), "", 900)
-    installers = p.get(data, "installers", list, "", []) or []
-    for i, name in enumerate(installers):
+    installers = [
         _enum_value(p, Installer, name, f"installers[{i}]")
+        for i, name in enumerate(p.get(data, "installers", list, "", []) or [])
+    ]
 
     discovery = p.get(data, "discovery", dict, "", {}) or {}
     p.unknown_keys(discovery, ("sources", "min_version"), "discovery.")
@@ -230,7 +231,7 @@ def load_matrix(path: Path) -> Matrix:
         known_issues=tuple(known),
         timeout_s=float(timeout),
         build_timeout_s=float(build_timeout),
-        installers=tuple(str(i) for i in installers),
+        installers=tuple(dict.fromkeys(i for i in installers if i is not None)),
     )
 
 

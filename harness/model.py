@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import fnmatch
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -269,7 +269,7 @@ class Matrix:
     known_issues: tuple[KnownIssue, ...]
     timeout_s: float
     build_timeout_s: float
-    installers: tuple[str, ...] = ()  # default for --installer; empty: uv when available, else pip
+    installers: tuple[Installer, ...] = ()  # default for --installer; empty: uv when available, else pip
 
 
 @dataclass(frozen=True)
@@ -351,4 +351,3 @@ class Verdict:
     status: Status
     reason: str
     stage: str  # build, install, import, call, plan
-    details: dict[str, Any] = field(default_factory=dict)

@@ -6,18 +6,19 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import oracle
 from .audit import Audit, audit_wheel
 from .build import BuildFailure, build
 from .execute import execute
 from .installers import Toolchain
-from .model import Artifact, BuildSpec, Case, Cell, Interpreter, KnownIssue, Status, Target, Verdict
+from .judge import CellFacts, judge
+from .model import Artifact, BuildSpec, Case, Cell, Interpreter, KnownIssue, Status, Target
+from .observe import BuildObs, Observed, WheelObs
 from .paths import safe_name
 from .plan import Plan, PlannedSkip
 from .results import Record, Writer
@@ -84,6 +85,16 @@ def skip_record(run_id: str, skip: PlannedSkip) -> Record:
     )
 
 
+def record(run_id: str, facts: CellFacts, case: Case, known: Sequence[KnownIssue], **extra: Any) -> Record:
+    """A record: the cell, its observations, and the judgement derived from them now."""
+    return Record(
+        **_base_record(run_id, facts.cell, case, facts.target),
+        **judge(facts, known).record_fields(),
+        observed=facts.observed.to_json(),
+        **extra,
+    )
+
+
 def failed_build_records(
     run_id: str,
     spec: BuildSpec,
@@ -94,26 +105,58 @@ def failed_build_records(
 ) -> list[Record]:
     """A build that fails is a failed cell for every column, with its log; the run goes on."""
     log = _keep_build_log(failure.build_log, spec, run_dir)
-    records = []
-    for run in runners:
-        cell = Cell(spec.case.id, spec.target.name, spec.python.id, run.id)
-        issue = oracle.find_known_issue(known, cell.case, cell.target, cell.build_python, cell.run_python)
-        verdict = oracle.apply_known_issue(Verdict(failure.status, failure.reason, "build"), issue)
-        records.append(
-            Record(
-                **_base_record(run_id, cell, spec.case, spec.target),
-                status=verdict.status.value,
-                reason=verdict.reason,
-                stage="build",
-                expected="a wheel",
-                build_log=log,
-                log=log,
-                build_tools=dict(failure.tools),
-                known_issue=issue.link if issue else None,
-                stages={"build": {"status": failure.status.value, "reason": failure.reason}},
-            )
+    observed = Observed(
+        build=BuildObs(
+            ok=False,
+            infrastructure=failure.status is Status.ERROR,
+            message=failure.reason,
+            tools=dict(failure.tools),
         )
-    return records
+    )
+    return [
+        record(
+            run_id,
+            CellFacts(
+                cell=Cell(spec.case.id, spec.target.name, spec.python.id, run.id),
+                target=spec.target,
+                build=spec.python,
+                run=run,
+                observed=observed,
+            ),
+            spec.case,
+            known,
+            build_log=log,
+            log=log,
+            build_tools=dict(failure.tools),
+        )
+        for run in runners
+    ]
+
+
+def observe_cell(
+    spec: BuildSpec, artifact: Artifact, audit: Audit, run: Interpreter, settings: Settings, log_path: Path
+) -> Observed:
+    installers, loads = execute(
+        artifact,
+        spec.case.module,
+        run,
+        settings.toolchains,
+        settings.cache / "cells",
+        settings.timeout_s,
+        log_path,
+    )
+    return Observed(
+        build=BuildObs(ok=True, cached=artifact.cached, tools=dict(artifact.tools)),
+        wheel=WheelObs(
+            name=artifact.wheel.name,
+            tags=artifact.tags,
+            ext_files=artifact.ext_files,
+            requires_python=artifact.requires_python,
+        ),
+        audit=audit.to_json(),
+        installers=installers,
+        loads=loads,
+    )
 
 
 def cell_record(
@@ -126,76 +169,33 @@ def cell_record(
     run_dir: Path,
     build_log: str,
 ) -> Record:
+    """Observe the cell, then judge it; a harness bug is an `error` record for that cell, not the run's end."""
     cell = Cell(spec.case.id, spec.target.name, spec.python.id, run.id)
-    issue = oracle.find_known_issue(settings.known_issues, cell.case, cell.target, cell.build_python, cell.run_python)
-    expectation = oracle.expect(artifact.tags, run, issue, artifact.requires_python)
     log_rel = Path("logs") / "cells" / f"{safe_name(str(cell))}.log"
     start = time.monotonic()
-    verdict, installer = execute(
-        artifact,
-        spec.case.module,
-        run,
-        expectation,
-        settings.toolchains,
-        audit,
-        settings.cache / "cells",
-        settings.timeout_s,
-        run_dir / log_rel,
-    )
-    problems = oracle.artifact_problems(
-        spec.target, spec.python, artifact.tags, artifact.ext_files, verdict.details.get("compiled")
-    )
-    verdict = oracle.apply_known_issue(oracle.with_artifact_problems(verdict, problems), issue)
-    agrees = oracle.packaging_accepts(artifact.tags, run)
-    return Record(
-        **_base_record(run_id, cell, spec.case, spec.target),
-        status=verdict.status.value,
-        reason=verdict.reason,
-        stage=verdict.stage,
-        expected=expectation.label,
-        expected_rule=expectation.rule,
+    try:
+        observed = observe_cell(spec, artifact, audit, run, settings, run_dir / log_rel)
+    except Exception as exc:
+        observed = Observed(
+            build=BuildObs(ok=True, cached=artifact.cached, tools=dict(artifact.tools)),
+            harness_error=f"{type(exc).__name__}: {exc}",
+        )
+    installers = [f"{i.version}" for i in observed.installers]
+    return record(
+        run_id,
+        CellFacts(cell=cell, target=spec.target, build=spec.python, run=run, observed=observed),
+        spec.case,
+        settings.known_issues,
         wheel=artifact.wheel.name,
         wheel_tags=list(artifact.tags),
         ext_files=list(artifact.ext_files),
-        installer=installer,
-        packaging_accepts=agrees,
-        known_issue=issue.link if issue else None,
+        installer=", ".join(installers) or None,
         build_cached=artifact.cached,
         build_tools=dict(artifact.tools),
         build_log=build_log,
         duration_s=round(time.monotonic() - start, 3),
         log=str(log_rel),
-        stages=verdict.details.pop("stages", {}),
-        audit=audit.to_json(),
-        details=verdict.details,
     )
-
-
-def safe_cell_record(
-    run_id: str,
-    spec: BuildSpec,
-    artifact: Artifact,
-    audit: Audit,
-    run: Interpreter,
-    settings: Settings,
-    run_dir: Path,
-    build_log: str,
-) -> Record:
-    """A harness bug in one cell is an `error` record for that cell, not the end of the run."""
-    try:
-        return cell_record(run_id, spec, artifact, audit, run, settings, run_dir, build_log)
-    except Exception as exc:
-        cell = Cell(spec.case.id, spec.target.name, spec.python.id, run.id)
-        return Record(
-            **_base_record(run_id, cell, spec.case, spec.target),
-            status=Status.ERROR.value,
-            reason=f"harness error: {type(exc).__name__}: {exc}",
-            stage="harness",
-            expected="-",
-            wheel=artifact.wheel.name,
-            wheel_tags=list(artifact.tags),
-            build_log=build_log,
-        )
 
 
 def safe_build(spec: BuildSpec, settings: Settings) -> tuple[Artifact, Audit] | BuildFailure:
@@ -248,7 +248,7 @@ def run_plan(plan: Plan, settings: Settings, run_id: str, writer: Writer, progre
                 progress.note(f"{state}: {spec.id} -> {artifact.wheel.name}")
                 log = _keep_build_log(artifact.build_log, spec, run_dir)
                 for run in plan.run_pythons:
-                    future = cells.submit(safe_cell_record, run_id, spec, artifact, audit, run, settings, run_dir, log)
+                    future = cells.submit(cell_record, run_id, spec, artifact, audit, run, settings, run_dir, log)
                     pending[future] = on_cell
 
             return done

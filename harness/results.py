@@ -13,7 +13,7 @@ from typing import IO, Any
 from .errors import HarnessError
 from .model import Status
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: `observed` (what happened) apart from the verdict; `findings`
 RESULTS_FILE = "results.jsonl"
 ENVIRONMENT_FILE = "environment.json"
 
@@ -48,8 +48,8 @@ class Record:
     duration_s: float = 0.0
     log: str | None = None
     stages: dict[str, dict[str, str]] = field(default_factory=dict)  # audit, resolve, install, import, call, threads
-    audit: dict[str, Any] = field(default_factory=dict)  # tool, findings, platform (GLIBC/GLIBCXX needs)
-    details: dict[str, Any] = field(default_factory=dict)
+    findings: list[dict[str, str]] = field(default_factory=list)  # refused binaries loaded anyway, no net promised
+    observed: dict[str, Any] | None = None  # observe.Observed: everything the verdict is derived from
     schema_version: int = SCHEMA_VERSION
 
     def to_json(self) -> dict[str, Any]:

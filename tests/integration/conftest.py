@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.observe import LoadObs, Observed, Route
 from harness.results import Record, load
 from tests.conftest import REPO
 
@@ -68,3 +69,21 @@ def run_records(
     out = harness("run", "--results", str(results), *args)
     records, _ = load(results / "latest")
     return out, {r.cell: r for r in records}
+
+
+def observed(record: Record) -> Observed:
+    assert record.observed is not None, record.cell
+    return Observed.from_json(record.observed)
+
+
+def load_of(record: Record, route: Route = Route.INSTALLED) -> LoadObs:
+    found = observed(record).load(route)
+    assert found is not None, f"{record.cell}: no {route.value} load observed"
+    return found
+
+
+def refusals(record: Record) -> str:
+    """The installers' own refusal messages, as recorded."""
+    return "; ".join(
+        f"{i.name}: {i.resolve.message}" for i in observed(record).installers if i.resolve and not i.resolve.ok
+    )
