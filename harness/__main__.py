@@ -104,6 +104,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         matrix.build_timeout_s,
         matrix.known_issues,
         args.rebuild,
+        args.rerun,
     )
     progress = Progress(the_plan.total_cells)
     interrupted = False
@@ -240,6 +241,12 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--results", type=Path, default=Path("results"), help="default: %(default)s")
     run.add_argument("--timeout", type=float, default=None, help="seconds per import/call (default: matrix.toml)")
     run.add_argument("--rebuild", action="store_true", help="ignore cached wheels")
+    run.add_argument(
+        "--rerun",
+        action="store_true",
+        help="execute every cell; by default a cell whose wheel, interpreter, installers and execution code "
+        "are unchanged reuses its recorded observations (judged again with today's matrix.toml)",
+    )
     run.set_defaults(func=cmd_run)
 
     interps = sub.add_parser("interpreters", help="list discovered interpreters")

@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+import threading
 import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from . import proc
 from .installers import Toolchain
 from .model import Artifact, Interpreter
 from .observe import AbiInfo, Answer, FileLoad, InstallerObs, LoadObs, LoadOutcome, Route
+from .paths import safe_name
 
 RESULT_MARKER = "ABI_HARNESS_RESULT "
 LOADING_MARKER = "ABI_HARNESS_LOADING "
@@ -113,20 +115,58 @@ def _answer(toolchain: Toolchain, out: proc.Outcome) -> Answer:
     return Answer(ok=False, refused=toolchain.refused(out), message=toolchain.message(out))
 
 
+class SharedEnvs:
+    """One empty environment per (interpreter, installer) for a run: dry runs and forced loads change
+    nothing in it, so cells share it, and only an installer that accepts the wheel gets a fresh one."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._made: dict[tuple[str, str], tuple[Answer, Path, str]] = {}
+        self._locks: dict[tuple[str, str], threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    def ensure(self, interp: Interpreter, toolchain: Toolchain) -> tuple[Answer, Path, str]:
+        """The environment (made on first use): how its creation went, its python, the transcript."""
+        key = (interp.id, toolchain.installer.value)
+        with self._lock:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._made:
+                dest = self.root / f"{safe_name(key[0])}-{key[1]}"
+                out = toolchain.create_env(interp, dest)
+                self._made[key] = (_answer(toolchain, out), dest / "bin" / "python", out.transcript())
+        return self._made[key]
+
+    def get(self, cell: CellRun, toolchain: Toolchain) -> tuple[Answer, Path]:
+        answer, python, transcript = self.ensure(cell.interp, toolchain)
+        cell.transcript.append(f"# shared environment {python.parent.parent} (made once):\n{transcript}")
+        return answer, python
+
+    def installer_versions(self, interp: Interpreter, toolchains: Sequence[Toolchain]) -> list[str]:
+        """Each installer's version as used for *interp* (pip: the one seeded into its environments)."""
+        versions = []
+        for toolchain in toolchains:
+            made, python, _ = self.ensure(interp, toolchain)
+            versions.append(toolchain.env_version(interp, python) if made.ok else toolchain.version())
+        return versions
+
+
 def execute(
     artifact: Artifact,
     module: str,
     interp: Interpreter,
     toolchains: Sequence[Toolchain],
-    work_root: Path,
+    shared: SharedEnvs,
     timeout: float,
     log_path: Path,
-) -> tuple[tuple[InstallerObs, ...], tuple[LoadObs, ...]]:
-    """Run one cell's steps; returns what each installer answered and every load's outcome."""
-    cell = CellRun(interp, Path(tempfile.mkdtemp(prefix="cell-", dir=work_root)), timeout)
+) -> tuple[tuple[InstallerObs, ...], tuple[LoadObs, ...], str]:
+    """Run one cell's steps: what each installer answered, every load's outcome, and the transcript."""
+    shared.root.mkdir(parents=True, exist_ok=True)
+    cell = CellRun(interp, Path(tempfile.mkdtemp(prefix="cell-", dir=shared.root)), timeout)
     cell.transcript.append(f"# wheel: {artifact.wheel}\n# python: {interp.describe()}\n")
     try:
-        return _steps(cell, artifact, module, toolchains)
+        installers, loads = _steps(cell, artifact, module, toolchains, shared)
+        return installers, loads, "".join(cell.transcript)
     finally:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         log_path.write_text("".join(cell.transcript))
@@ -134,48 +174,50 @@ def execute(
 
 
 def _steps(
-    cell: CellRun, artifact: Artifact, module: str, toolchains: Sequence[Toolchain]
+    cell: CellRun, artifact: Artifact, module: str, toolchains: Sequence[Toolchain], shared: SharedEnvs
 ) -> tuple[tuple[InstallerObs, ...], tuple[LoadObs, ...]]:
     interp = cell.interp
     seen: list[InstallerObs] = []
-    envs: list[tuple[Toolchain, Path]] = []
-    for n, toolchain in enumerate(toolchains):
-        env_dir = cell.work / f"venv-{n}"
-        made = cell.record(toolchain.create_env(interp, env_dir))
-        python = env_dir / "bin" / "python"
+    pythons: list[Path] = []
+    # resolve: would each installer take this wheel here? (a dry run in the shared empty environment)
+    for toolchain in toolchains:
+        made, python = shared.get(cell, toolchain)
         version = toolchain.env_version(interp, python) if made.ok else toolchain.version()
-        seen.append(InstallerObs(name=toolchain.installer.value, version=version, env=_answer(toolchain, made)))
         if not made.ok:
+            seen.append(InstallerObs(name=toolchain.installer.value, version=version, env=made))
             return tuple(seen), ()
-        envs.append((toolchain, python))
-
-    # resolve: would each installer take this wheel here? (nothing installed yet)
-    for n, (toolchain, python) in enumerate(envs):
         answer = _answer(toolchain, cell.record(toolchain.dry_run(interp, python, artifact.wheel)))
-        seen[n] = InstallerObs(name=seen[n].name, version=seen[n].version, env=seen[n].env, resolve=answer)
+        seen.append(InstallerObs(name=toolchain.installer.value, version=version, env=made, resolve=answer))
+        pythons.append(python)
         if not answer.ok and not answer.refused:
             return tuple(seen), ()  # the installer failed for another reason: nothing more to observe
-    accepted = [(n, t, py) for n, (t, py) in enumerate(envs) if seen[n].resolve and seen[n].resolve.ok]  # type: ignore[union-attr]
-
+    accepted = [n for n, obs in enumerate(seen) if obs.resolve is not None and obs.resolve.ok]
     if not accepted:
-        return tuple(seen), _forced_loads(cell, artifact, module, envs[0])
+        return tuple(seen), _forced_loads(cell, artifact, module, toolchains[0], pythons[0])
 
-    for n, toolchain, python in accepted:
-        answer = _answer(toolchain, cell.record(toolchain.install(interp, python, artifact.wheel)))
-        old = seen[n]
-        seen[n] = InstallerObs(name=old.name, version=old.version, env=old.env, resolve=old.resolve, install=answer)
+    fresh: list[Path] = []
+    for n in accepted:
+        toolchain, env_dir = toolchains[n], cell.work / f"venv-{n}"
+        created = cell.record(toolchain.create_env(interp, env_dir))
+        if created.ok:
+            installed = toolchain.install(interp, env_dir / "bin" / "python", artifact.wheel)
+            answer = _answer(toolchain, cell.record(installed))
+        else:
+            answer = Answer(ok=False, message=f"could not create a fresh environment: {toolchain.message(created)}")
+        seen[n] = replace(seen[n], install=answer)
         if not answer.ok:
             return tuple(seen), ()
-    _, toolchain, python = accepted[0]
-    return tuple(seen), (cell.load(Route.INSTALLED, toolchain, python, module, []),)
+        fresh.append(env_dir / "bin" / "python")
+    return tuple(seen), (cell.load(Route.INSTALLED, toolchains[accepted[0]], fresh[0], module, []),)
 
 
-def _forced_loads(cell: CellRun, artifact: Artifact, module: str, env: tuple[Toolchain, Path]) -> tuple[LoadObs, ...]:
+def _forced_loads(
+    cell: CellRun, artifact: Artifact, module: str, toolchain: Toolchain, python: Path
+) -> tuple[LoadObs, ...]:
     """A refused wheel's files, loaded anyway: by file name on sys.path, then each binary by path."""
     unpacked = cell.work / "unpacked"
     with zipfile.ZipFile(artifact.wheel) as zf:
         zf.extractall(unpacked)
-    toolchain, python = env
     loads = [cell.load(Route.SYS_PATH, toolchain, python, module, ["--path", str(unpacked)])]
     by_path = [a for f in artifact.ext_files for a in ("--by-path", f)]
     loads.append(cell.load(Route.BY_PATH, toolchain, python, module, ["--path", str(unpacked), *by_path]))

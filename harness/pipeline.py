@@ -14,7 +14,7 @@ from typing import Any, TextIO
 
 from .audit import Audit, audit_wheel
 from .build import BuildFailure, build
-from .execute import execute
+from .execute import SharedEnvs, execute
 from .installers import Toolchain
 from .judge import CellFacts, judge
 from .model import Artifact, BuildSpec, Case, Cell, Interpreter, KnownIssue, Status, Target
@@ -22,6 +22,7 @@ from .observe import BuildObs, Observed, WheelObs
 from .paths import safe_name
 from .plan import Plan, PlannedSkip
 from .results import Record, Writer
+from .reuse import Reused, Store, cell_key, reusable
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class Settings:
     build_timeout_s: float
     known_issues: tuple[KnownIssue, ...]
     rebuild: bool = False
+    rerun: bool = False  # execute every cell, even where recorded observations could be reused
 
     @property
     def toolchain(self) -> Toolchain:
@@ -134,18 +136,18 @@ def failed_build_records(
 
 
 def observe_cell(
-    spec: BuildSpec, artifact: Artifact, audit: Audit, run: Interpreter, settings: Settings, log_path: Path
-) -> Observed:
-    installers, loads = execute(
-        artifact,
-        spec.case.module,
-        run,
-        settings.toolchains,
-        settings.cache / "cells",
-        settings.timeout_s,
-        log_path,
+    spec: BuildSpec,
+    artifact: Artifact,
+    audit: Audit,
+    run: Interpreter,
+    settings: Settings,
+    shared: SharedEnvs,
+    log_path: Path,
+) -> tuple[Observed, str]:
+    installers, loads, transcript = execute(
+        artifact, spec.case.module, run, settings.toolchains, shared, settings.timeout_s, log_path
     )
-    return Observed(
+    observed = Observed(
         build=BuildObs(ok=True, cached=artifact.cached, tools=dict(artifact.tools)),
         wheel=WheelObs(
             name=artifact.wheel.name,
@@ -157,24 +159,54 @@ def observe_cell(
         installers=installers,
         loads=loads,
     )
+    return observed, transcript
+
+
+@dataclass(frozen=True)
+class CellContext:
+    """What every cell of one run shares."""
+
+    run_id: str
+    run_dir: Path
+    settings: Settings
+    shared: SharedEnvs
+    store: Store
+
+
+def reused_observations(
+    ctx: CellContext, artifact: Artifact, run: Interpreter, log_path: Path
+) -> tuple[str, Observed | None, str]:
+    """(reuse key, the observations recorded under it or None, the run they came from)."""
+    versions = ctx.shared.installer_versions(run, ctx.settings.toolchains)
+    key = cell_key(wheel=artifact.wheel, interp=run, installers=versions, timeout_s=ctx.settings.timeout_s)
+    entry = None if ctx.settings.rerun else ctx.store.get(key)
+    if entry is None:
+        return key, None, ""
+    try:
+        observed = Observed.from_json(entry.observed)
+    except (KeyError, TypeError, ValueError):
+        return key, None, ""  # an entry of another format: run the cell
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log_path.write_text(f"# observations reused from run {entry.run_id} (nothing they depend on changed)\n{entry.log}")
+    return key, observed, entry.run_id
 
 
 def cell_record(
-    run_id: str,
-    spec: BuildSpec,
-    artifact: Artifact,
-    audit: Audit,
-    run: Interpreter,
-    settings: Settings,
-    run_dir: Path,
-    build_log: str,
+    ctx: CellContext, spec: BuildSpec, artifact: Artifact, audit: Audit, run: Interpreter, build_log: str
 ) -> Record:
-    """Observe the cell, then judge it; a harness bug is an `error` record for that cell, not the run's end."""
+    """Observe the cell (or reuse what was observed), then judge it; a harness bug is an `error` record."""
     cell = Cell(spec.case.id, spec.target.name, spec.python.id, run.id)
     log_rel = Path("logs") / "cells" / f"{safe_name(str(cell))}.log"
     start = time.monotonic()
+    reused_from = ""
     try:
-        observed = observe_cell(spec, artifact, audit, run, settings, run_dir / log_rel)
+        key, observed, reused_from = reused_observations(ctx, artifact, run, ctx.run_dir / log_rel)
+        if observed is None:
+            observed, transcript = observe_cell(
+                spec, artifact, audit, run, ctx.settings, ctx.shared, ctx.run_dir / log_rel
+            )
+            if reusable(observed.to_json()):
+                ctx.store.put(key, Reused(ctx.run_id, observed.to_json(), transcript))
     except Exception as exc:
         observed = Observed(
             build=BuildObs(ok=True, cached=artifact.cached, tools=dict(artifact.tools)),
@@ -182,10 +214,10 @@ def cell_record(
         )
     installers = [f"{i.version}" for i in observed.installers]
     return record(
-        run_id,
+        ctx.run_id,
         CellFacts(cell=cell, target=spec.target, build=spec.python, run=run, observed=observed),
         spec.case,
-        settings.known_issues,
+        ctx.settings.known_issues,
         wheel=artifact.wheel.name,
         wheel_tags=list(artifact.tags),
         ext_files=list(artifact.ext_files),
@@ -195,6 +227,7 @@ def cell_record(
         build_log=build_log,
         duration_s=round(time.monotonic() - start, 3),
         log=str(log_rel),
+        reused_from=reused_from or None,
     )
 
 
@@ -217,7 +250,8 @@ def safe_build(spec: BuildSpec, settings: Settings) -> tuple[Artifact, Audit] | 
 def run_plan(plan: Plan, settings: Settings, run_id: str, writer: Writer, progress: Progress) -> None:
     """Builds first come first served; each finished build fans out into its cells."""
     run_dir = writer.run_dir
-    (settings.cache / "cells").mkdir(parents=True, exist_ok=True)
+    shared = SharedEnvs(settings.cache / "cells" / f"run-{run_id}")
+    ctx = CellContext(run_id, run_dir, settings, shared, Store(settings.cache))
 
     def on_cell(record: Record) -> None:
         writer.write(record)
@@ -248,7 +282,7 @@ def run_plan(plan: Plan, settings: Settings, run_id: str, writer: Writer, progre
                 progress.note(f"{state}: {spec.id} -> {artifact.wheel.name}")
                 log = _keep_build_log(artifact.build_log, spec, run_dir)
                 for run in plan.run_pythons:
-                    future = cells.submit(cell_record, run_id, spec, artifact, audit, run, settings, run_dir, log)
+                    future = cells.submit(cell_record, ctx, spec, artifact, audit, run, log)
                     pending[future] = on_cell
 
             return done
@@ -256,11 +290,14 @@ def run_plan(plan: Plan, settings: Settings, run_id: str, writer: Writer, progre
         for spec in plan.builds:
             future = builds.submit(safe_build, spec, settings)
             pending[future] = on_build(spec)
-        while pending:
-            finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
-            for future in finished:
-                handler = pending.pop(future)
-                handler(future.result())
+        try:
+            while pending:
+                finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+                for future in finished:
+                    handler = pending.pop(future)
+                    handler(future.result())
+        finally:
+            shutil.rmtree(shared.root, ignore_errors=True)
 
 
 def _keep_build_log(source: Path, spec: BuildSpec, run_dir: Path) -> str:

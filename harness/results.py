@@ -50,6 +50,7 @@ class Record:
     stages: dict[str, dict[str, str]] = field(default_factory=dict)  # audit, resolve, install, import, call, threads
     findings: list[dict[str, str]] = field(default_factory=list)  # refused binaries loaded anyway, no net promised
     observed: dict[str, Any] | None = None  # observe.Observed: everything the verdict is derived from
+    reused_from: str | None = None  # the run whose observations were reused (nothing they depend on changed)
     schema_version: int = SCHEMA_VERSION
 
     def to_json(self) -> dict[str, Any]:

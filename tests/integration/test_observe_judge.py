@@ -110,3 +110,25 @@ def test_rejudge_reproduces_and_follows_known_issues(
     rejudge(harness, run_dir, matrix)
     assert verdicts(run_dir) == before
     assert json.loads((run_dir / "results.jsonl").read_text().splitlines()[0])["schema_version"] == 2
+
+
+def test_unchanged_cells_are_reused_and_rerun_executes(
+    harness: Harness, interpreter_ids: list[str], tmp_path: Path
+) -> None:
+    """After a run that executes (--rerun), an unchanged run reuses every cell with the same verdicts;
+    --rerun reuses none; another cell timeout (an input of the observations) reuses none."""
+    args = ["--case", "sysconfig/c-api", "--target", "version-specific", "--python", "cp312", "--python", "cp313"]
+    runs = []
+    for extra in (["--rerun"], [], ["--rerun"], ["--timeout", "45"]):
+        out = harness("run", "--results", str(tmp_path / "r"), *args, *extra)
+        assert out.returncode == 0, out.stderr[-3000:]
+        records, _ = load(tmp_path / "r" / "latest")
+        runs.append({r.cell: r for r in records})
+    first, second, rerun, other_timeout = runs
+    assert len(first) == 4
+    assert all(r.reused_from is None for r in first.values())
+    first_run = next(iter(first.values())).run_id
+    assert {r.reused_from for r in second.values()} == {first_run}
+    assert {c: (r.status, r.reason) for c, r in second.items()} == {c: (r.status, r.reason) for c, r in first.items()}
+    assert all(r.reused_from is None for r in rerun.values())
+    assert all(r.reused_from is None for r in other_timeout.values())
