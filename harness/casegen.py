@@ -100,11 +100,13 @@ def drift(cases_dir: Path) -> list[tuple[Path, str]]:
 def sync(cases_dir: Path) -> list[Path]:
     """Render every shared file into its cases; the copies that changed."""
     changed = []
-    for copy, _ in drift(cases_dir):
-        shared = next(s for s in load_manifest(cases_dir) if cases_dir / s.case / s.path == copy)
-        copy.parent.mkdir(parents=True, exist_ok=True)
-        copy.write_text(rendered(cases_dir, shared))
-        changed.append(copy)
+    for shared in load_manifest(cases_dir):
+        copy = cases_dir / shared.case / shared.path
+        want = rendered(cases_dir, shared)
+        if not copy.is_file() or copy.read_text() != want:
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            copy.write_text(want)
+            changed.append(copy)
     return changed
 
 

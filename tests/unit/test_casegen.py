@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from harness import casegen
+from harness.__main__ import main
 from harness.config import load_case, load_cases, load_matrix
 from harness.errors import ConfigError
 from harness.model import Case
@@ -124,3 +125,20 @@ def test_load_cases_ignores_the_shared_dir(cases_copy: Path) -> None:
     (cases_copy / casegen.SHARED_DIR / "x").mkdir()
     (cases_copy / casegen.SHARED_DIR / "x" / "case.toml").write_text("not a case")
     assert [c.id for c in load_cases(cases_copy)] == [c.id for c in CASES]
+
+
+def test_cli_sync_check_and_new_case(cases_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    matrix = cases_copy.parent / "matrix.toml"
+    matrix.write_text(f'cases_dir = "{cases_copy}"\n[targets.version-specific]\n')
+    assert main(["sync-cases", "--check", "--matrix", str(matrix)]) == 0
+    copy = cases_copy / "meson-python" / "cython" / "src" / "abitest_meson_python_cython.pyx"
+    copy.write_text(copy.read_text().replace("INT_MAX", "INT_MAX - 1"))
+    assert main(["sync-cases", "--check", "--matrix", str(matrix)]) == 1
+    assert "1 case files differ" in capsys.readouterr().out
+    assert main(["sync-cases", "--matrix", str(matrix)]) == 0
+    assert f"updated {copy}" in capsys.readouterr().out
+    assert main(["new-case", "setuptools/cython-x", "--matrix", str(matrix)]) == 0
+    assert "new case setuptools/cython-x from setuptools/cython" in capsys.readouterr().out
+    assert main(["sync-cases", "--check", "--matrix", str(matrix)]) == 0  # the new case joined the manifest
+    assert main(["new-case", "setuptools", "--matrix", str(matrix)]) == 2
+    assert "expected BACKEND/BINDING" in capsys.readouterr().err
