@@ -196,7 +196,7 @@ def cmd_new_case(args: argparse.Namespace) -> int:
     if not binding:
         raise ConfigError(f"new-case: {args.case!r}: expected BACKEND/BINDING, e.g. setuptools/c-api-heaptype")
     source = casegen.pick_source(cases, backend, binding, args.source)
-    into: Path = args.into or cases_dir
+    into: Path = args.new_cases_dir or cases_dir
     dest = casegen.new_case(source, cases_dir, backend, binding, into)
     case = load_case(dest / "case.toml", into)  # the renamed project must be a valid case
     print(f"new case {case.id} from {source.id} in {dest} (import name {case.module})")
@@ -320,7 +320,14 @@ def parser() -> argparse.ArgumentParser:
     new.add_argument(
         "--from", dest="source", metavar="CASE", help="case to start from (default: the closest of the same backend)"
     )
-    new.add_argument("--into", type=Path, default=None, help="cases directory to write to (default: matrix.toml's)")
+    new.add_argument(
+        "--cases-dir",
+        dest="new_cases_dir",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help="write there (default: matrix.toml's)",
+    )
     new.set_defaults(func=cmd_new_case)
 
     rep = sub.add_parser("report", help="rebuild report.md from a run directory")

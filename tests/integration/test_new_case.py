@@ -20,7 +20,7 @@ def test_new_case_builds_and_imports(harness: Harness, tmp_path: Path) -> None:
     if PYTHON not in [i["id"] for i in json.loads(interpreters.stdout)["interpreters"]]:
         pytest.skip(f"needs CPython {PYTHON} (pyenv or uv)")
     cases = tmp_path / "extensions"
-    out = harness("new-case", "sysconfig/c-api-renamed", "--from", "sysconfig/c-api", "--into", str(cases))
+    out = harness("new-case", "sysconfig/c-api-renamed", "--from", "sysconfig/c-api", "--cases-dir", str(cases))
     assert out.returncode == 0, out.stderr
     matrix = tmp_path / "matrix.toml"
     matrix.write_text(f'cases_dir = "{cases}"\n[discovery]\nsources = ["pyenv", "uv"]\n[targets.version-specific]\n')

@@ -139,6 +139,7 @@ def test_cli_sync_check_and_new_case(cases_copy: Path, capsys: pytest.CaptureFix
     assert f"updated {copy}" in capsys.readouterr().out
     assert main(["new-case", "setuptools/cython-x", "--matrix", str(matrix)]) == 0
     assert "new case setuptools/cython-x from setuptools/cython" in capsys.readouterr().out
+    assert (cases_copy / "setuptools" / "cython-x" / "src" / "abitest_setuptools_cython_x.pyx").is_file()
     assert main(["sync-cases", "--check", "--matrix", str(matrix)]) == 0  # the new case joined the manifest
     assert main(["new-case", "setuptools", "--matrix", str(matrix)]) == 2
     assert "expected BACKEND/BINDING" in capsys.readouterr().err
