@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import __version__, provision, rejudge, report, results
-from .config import load_cases, load_matrix
-from .errors import HarnessError
+from . import __version__, casegen, provision, rejudge, report, results
+from .config import load_case, load_cases, load_matrix
+from .errors import ConfigError, HarnessError
 from .installers import parse_installers, toolchains
 from .interpreters import Discovery, discover, select
 from .model import Case
@@ -174,6 +174,37 @@ def cmd_cases(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sync_cases(args: argparse.Namespace) -> int:
+    cases_dir = load_matrix(args.matrix).cases_dir
+    if args.check:
+        drifted = casegen.drift(cases_dir)
+        for copy, what in drifted:
+            print(f"{copy}: {what}")
+        if drifted:
+            print(f"{len(drifted)} case files differ from {casegen.SHARED_DIR}/: run `python -m harness sync-cases`")
+            return 1
+        print(f"every shared file is in sync ({casegen.manifest_path(cases_dir)})")
+        return 0
+    for copy in casegen.sync(cases_dir):
+        print(f"updated {copy}")
+    return 0
+
+
+def cmd_new_case(args: argparse.Namespace) -> int:
+    cases_dir = load_matrix(args.matrix).cases_dir
+    cases = load_cases(cases_dir)
+    backend, _, binding = args.case.partition("/")
+    if not binding:
+        raise ConfigError(f"new-case: {args.case!r}: expected BACKEND/BINDING, e.g. setuptools/c-api-heaptype")
+    source = casegen.pick_source(cases, backend, binding, args.source)
+    into: Path = args.new_cases_dir or cases_dir
+    dest = casegen.new_case(source, cases_dir, backend, binding, into)
+    case = load_case(dest / "case.toml", into)  # the renamed project must be a valid case
+    print(f"new case {case.id} from {source.id} in {dest} (import name {case.module})")
+    print("now: edit its case.toml and sources, then `python -m harness cases --markdown` into README.md")
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     records, environment = results.load(args.run_dir)
     if args.rejudge:
@@ -284,6 +315,27 @@ def parser() -> argparse.ArgumentParser:
         help=f"uv python install requests (default: {' '.join(provision.UV_VERSIONS)})",
     )
     prov.set_defaults(func=cmd_provision)
+
+    sync_cases = sub.add_parser("sync-cases", help="render the shared files (extensions/_shared) into the cases")
+    sync_cases.add_argument("--matrix", type=Path, default=Path("matrix.toml"))
+    sync_cases.add_argument("--check", action="store_true", help="change nothing; exit 1 if a copy differs")
+    sync_cases.set_defaults(func=cmd_sync_cases)
+
+    new = sub.add_parser("new-case", help="write a new case directory, renamed from an existing case")
+    new.add_argument("case", metavar="BACKEND/BINDING")
+    new.add_argument("--matrix", type=Path, default=Path("matrix.toml"))
+    new.add_argument(
+        "--from", dest="source", metavar="CASE", help="case to start from (default: the closest of the same backend)"
+    )
+    new.add_argument(
+        "--cases-dir",
+        dest="new_cases_dir",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help="write there (default: matrix.toml's)",
+    )
+    new.set_defaults(func=cmd_new_case)
 
     rep = sub.add_parser("report", help="rebuild report.md from a run directory")
     rep.add_argument("run_dir", type=Path)

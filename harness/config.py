@@ -331,6 +331,8 @@ def load_cases(cases_dir: Path) -> tuple[Case, ...]:
     cases: list[Case] = []
     problems: list[str] = []
     for case_toml in sorted(cases_dir.glob("*/*/case.toml")):
+        if case_toml.parent.parent.name.startswith("_"):
+            continue  # _shared/: the files rendered into cases (harness/casegen.py), not a backend
         try:
             cases.append(load_case(case_toml, cases_dir))
         except ConfigError as exc:
