@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import __version__, provision, report, results
+from . import __version__, provision, report, results, surface
 from .config import load_cases, load_matrix
-from .errors import HarnessError
+from .errors import ConfigError, HarnessError
 from .installers import Toolchain
 from .interpreters import Discovery, discover, select
 from .model import Case
@@ -148,6 +148,40 @@ def cmd_interpreters(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_surface(args: argparse.Namespace) -> int:
+    discovery, _ = _discover(args)
+    if args.diff:
+        chosen = []
+        for name in args.diff:
+            hits = select(discovery, [name])
+            if len(hits) != 1:
+                found = ", ".join(i.id for i in hits)
+                raise ConfigError(f"--diff {name!r} matched {len(hits)} interpreters ({found}); give one id")
+            chosen.append(hits[0])
+    else:
+        chosen = list(select(discovery, args.python))
+    surfaces = [surface.collect(i, args.cache_dir) for i in chosen]
+    if args.diff:
+        a, b = surfaces
+        changes = surface.diff(a, b)
+        if args.json:
+            print(json.dumps({"a": a.id, "b": b.id, "changes": [c.to_json() for c in changes]}, indent=2))
+        else:
+            print(surface.diff_text(a, b, changes))
+        return 0
+    if args.json:
+        milestones, notes = surface.milestones(surfaces)
+        payload = {
+            "surfaces": [s.to_json() for s in surfaces],
+            "milestones": [m.to_json() for m in milestones],
+            "notes": list(notes),
+        }
+        print(json.dumps(payload, indent=1))
+        return 0
+    print(surface.text(surfaces))
+    return 0
+
+
 def cmd_cases(args: argparse.Namespace) -> int:
     matrix = load_matrix(args.matrix)
     cases = load_cases(matrix.cases_dir)
@@ -229,6 +263,12 @@ def parser() -> argparse.ArgumentParser:
     common(interps)
     interps.add_argument("--json", action="store_true")
     interps.set_defaults(func=cmd_interpreters)
+
+    surf = sub.add_parser("surface", help="stable-ABI symbols, layouts and constants of each interpreter build")
+    common(surf)
+    surf.add_argument("--json", action="store_true")
+    surf.add_argument("--diff", nargs=2, metavar=("A", "B"), help="what differs from interpreter A to B")
+    surf.set_defaults(func=cmd_surface)
 
     cases = sub.add_parser("cases", help="list the extension cases")
     cases.add_argument("--matrix", type=Path, default=Path("matrix.toml"))
