@@ -694,7 +694,8 @@ class Change:
 
     def describe(self) -> str:
         where = f"[{self.level}] " if self.level else ""
-        values = f": {self.old} -> {self.new}" if self.old or self.new else ""
+        values = f": {self.old} -> {self.new}" if self.old and self.new else f": {self.old or self.new}"
+        values = "" if values == ": " else values
         return f"{self.kind.value:<17} {where}{self.name}{values}"
 
     def to_json(self) -> dict[str, str]:
