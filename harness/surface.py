@@ -885,7 +885,7 @@ def level_lines(s: Surface) -> list[str]:
     rows = [f"    level {p.level}: {p.reason}" for p in s.levels if not p.ok]
     if not ok:
         return rows
-    top = max(ok, key=lambda p: Level.parse(p.level))
+    top = max(ok, key=lambda p: (not Level.parse(p.level).abi3t, Level.parse(p.level)))
     layouts = dict(top.layouts)
     structs_seen = sorted({k.split(".")[0] for k in layouts})
     rows.append(f"    level {top.level} (in full):")
@@ -915,8 +915,11 @@ def level_lines(s: Surface) -> list[str]:
             rows.append(f"    level {p.level}: same as {top.level}")
             continue
         gone = [c.name for c in changes if c.new == "absent"]
-        other = [f"{c.name} {c.old}->{c.new}" for c in changes if c.new != "absent"]
+        extra = [f"{c.name}={c.new}" for c in changes if c.old == "absent"]
+        other = [f"{c.name} {c.old}->{c.new}" for c in changes if "absent" not in (c.old, c.new)]
         text = f"    level {p.level}: as {top.level} without {len(gone)} items"
+        if extra:
+            text += f"; plus {', '.join(extra[:10])}" + (f" ... ({len(extra)} in all)" if len(extra) > 10 else "")
         if other:
             text += "; differs: " + ", ".join(other)
         rows.append(text)
@@ -971,6 +974,8 @@ def diff_text(a: Surface, b: Surface, changes: Sequence[Change], tag_limit: int 
     if breaks:
         out.append(f"  ABI changes or removals ({len(breaks)}):")
         out += [f"    {c.describe()}" for c in breaks]
+    if not changes:
+        return "\n".join(out)
     shown_tags = 0
     out.append("  all differences:")
     for c in changes:
