@@ -439,7 +439,7 @@ def run_probe(interp: Interpreter, level: Level, include_dirs: Sequence[str], ca
         return LevelProbe(level.name, False, f"no Python.h in {', '.join(include_dirs) or 'any include dir'}")
     if not interp.root and shutil.which("gcc") is None:
         return LevelProbe(level.name, False, "no gcc on PATH to compile the probe with")
-    work = cache / "surface" / "build" / key
+    work = cache / "surface" / "build" / f"{key}-{os.getpid()}"  # two runs never share a work dir
     work.mkdir(parents=True, exist_ok=True)
     absent: dict[str, str] = {}
     outcome = None
