@@ -13,12 +13,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import __version__, casegen, provision, rejudge, report, results
+from . import __version__, casegen, provision, rejudge, report, results, surface
 from .config import load_case, load_cases, load_matrix
 from .errors import ConfigError, HarnessError
 from .installers import parse_installers, toolchains
 from .interpreters import Discovery, discover, select
-from .model import Case
+from .model import Case, Interpreter
 from .paths import cache_dir, provision_dir
 from .pipeline import Progress, Settings, run_plan
 from .plan import plan
@@ -45,6 +45,22 @@ def case_json(case: Case) -> dict[str, Any]:
         "targets": [k.value for k, _ in case.recipes],
         "unsupported": {k.value: why for k, why in case.unsupported},
     }
+
+
+SURFACE_FILE = "surface.md"
+
+
+def surface_section(runners: tuple[Interpreter, ...], cache: Path) -> list[str]:
+    """The run interpreters' ABI surface (cached per interpreter identity); a failure is said, not raised."""
+    try:
+        return surface.report_section(runners, cache)
+    except Exception as exc:  # the matrix's verdicts must not be lost to a surface probe's bug
+        return ["## Surface", "", f"Not measured: {type(exc).__name__}: {exc}"]
+
+
+def run_surface(run_dir: Path) -> list[str]:
+    path = run_dir / SURFACE_FILE
+    return path.read_text().splitlines() if path.is_file() else []
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -117,7 +133,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         environment["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
         environment["interrupted"] = interrupted
         results.write_json(run_dir / results.ENVIRONMENT_FILE, environment)
-        (run_dir / "report.md").write_text(report.markdown(writer.records, environment))
+        if args.surface and not interrupted:
+            (run_dir / SURFACE_FILE).write_text("\n".join(surface_section(runners, args.cache_dir)) + "\n")
+        (run_dir / "report.md").write_text(report.markdown(writer.records, environment, run_surface(run_dir)))
     print(report.terminal_summary(writer.records, environment, str(run_dir)))
     if interrupted:
         print(f"interrupted: {len(writer.records)} finished cells are kept in {run_dir}", file=sys.stderr)
@@ -156,6 +174,40 @@ def cmd_interpreters(args: argparse.Namespace) -> int:
         print("\nno free-threaded interpreter found: abi3t rows untested on free-threading")
     for where, why in discovery.excluded:
         print(f"not used: {where}: {why}")
+    return 0
+
+
+def cmd_surface(args: argparse.Namespace) -> int:
+    discovery, _ = _discover(args)
+    if args.diff:
+        chosen = []
+        for name in args.diff:
+            hits = select(discovery, [name])
+            if len(hits) != 1:
+                found = ", ".join(i.id for i in hits)
+                raise ConfigError(f"--diff {name!r} matched {len(hits)} interpreters ({found}); give one id")
+            chosen.append(hits[0])
+    else:
+        chosen = list(select(discovery, args.python))
+    surfaces = [surface.collect(i, args.cache_dir) for i in chosen]
+    if args.diff:
+        a, b = surfaces
+        changes = surface.diff(a, b)
+        if args.json:
+            print(json.dumps({"a": a.id, "b": b.id, "changes": [c.to_json() for c in changes]}, indent=2))
+        else:
+            print(surface.diff_text(a, b, changes))
+        return 0
+    if args.json:
+        milestones, notes = surface.milestones(surfaces)
+        payload = {
+            "surfaces": [s.to_json() for s in surfaces],
+            "milestones": [m.to_json() for m in milestones],
+            "notes": list(notes),
+        }
+        print(json.dumps(payload, indent=1))
+        return 0
+    print(surface.text(surfaces))
     return 0
 
 
@@ -214,7 +266,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"re-judged {len(records)} records with {matrix.path}: {len(changes)} changed status")
         for change in changes:
             print(f"  {change.cell}: {change.old} -> {change.new}: {change.reason[:160]}")
-    (args.run_dir / "report.md").write_text(report.markdown(records, environment))
+    (args.run_dir / "report.md").write_text(report.markdown(records, environment, run_surface(args.run_dir)))
     print(report.terminal_summary(records, environment, str(args.run_dir)))
     return 0
 
@@ -273,6 +325,12 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=float, default=None, help="seconds per import/call (default: matrix.toml)")
     run.add_argument("--rebuild", action="store_true", help="ignore cached wheels")
     run.add_argument(
+        "--no-surface",
+        dest="surface",
+        action="store_false",
+        help="skip the report's Surface section (each interpreter's ABI surface, cached per interpreter)",
+    )
+    run.add_argument(
         "--rerun",
         action="store_true",
         help="execute every cell; by default a cell whose wheel, interpreter, installers and execution code "
@@ -284,6 +342,12 @@ def parser() -> argparse.ArgumentParser:
     common(interps)
     interps.add_argument("--json", action="store_true")
     interps.set_defaults(func=cmd_interpreters)
+
+    surf = sub.add_parser("surface", help="stable-ABI symbols, layouts and constants of each interpreter build")
+    common(surf)
+    surf.add_argument("--json", action="store_true")
+    surf.add_argument("--diff", nargs=2, metavar=("A", "B"), help="what differs from interpreter A to B")
+    surf.set_defaults(func=cmd_surface)
 
     cases = sub.add_parser("cases", help="list the extension cases")
     cases.add_argument("--matrix", type=Path, default=Path("matrix.toml"))

@@ -140,7 +140,8 @@ def _row_key(r: Record) -> tuple[str, str, str]:
     return r.target, r.wheel or "", r.build_python
 
 
-def markdown(records: Sequence[Record], environment: dict[str, Any]) -> str:
+def markdown(records: Sequence[Record], environment: dict[str, Any], surface: Sequence[str] = ()) -> str:
+    """The run's report; *surface* is an optional "Surface" section (surface.report_section)."""
     interps = environment.get("interpreters", [])
     columns = [i["id"] for i in interps] or sorted({r.run_python for r in records})
     out = [f"# ABI matrix, run {environment.get('run_id', '?')}", ""]
@@ -217,6 +218,8 @@ def markdown(records: Sequence[Record], environment: dict[str, Any]) -> str:
             f"{', ...' if len(cells) > 6 else ''})"
             for reason, cells in sorted(skips.items())
         ]
+    if surface:
+        out += ["", *surface]
     return "\n".join(out) + "\n"
 
 

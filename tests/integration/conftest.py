@@ -26,10 +26,12 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def harness(cache_dir: Path) -> Harness:
-    def run(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    def run(*args: str, cwd: Path = REPO, surface: bool = False) -> subprocess.CompletedProcess[str]:
         cmd = [sys.executable, "-m", "harness", *args]
         if args[0] in ("run", "interpreters"):
             cmd += ["--cache-dir", str(cache_dir)]
+        if args[0] == "run" and not surface:
+            cmd.append("--no-surface")  # measured once, in test_surface_section_in_the_run_report
         return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=1800, check=False)
 
     return run
