@@ -282,15 +282,15 @@ def load_case(case_toml: Path, cases_dir: Path) -> Case:
         p.add("build.reason", "required with build.providers: why only these interpreters can build the case")
 
     case = Case(
-        backend,
-        binding,
-        case_toml.parent,
-        description,
-        p.get(data, "notes", str, "", "") or "",
-        tuple(recipes),
-        tuple(unsupported),
-        tuple(providers),
-        build_reason,
+        backend=backend,
+        binding=binding,
+        path=case_toml.parent,
+        description=description,
+        notes=p.get(data, "notes", str, "", "") or "",
+        recipes=tuple(recipes),
+        unsupported=tuple(unsupported),
+        build_providers=tuple(providers),
+        build_reason=build_reason,
     )
     case = _check_project(p, case)
     p.raise_if_any()

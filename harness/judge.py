@@ -72,7 +72,7 @@ class Judgement:
     def record_fields(self) -> dict[str, Any]:
         """The judgement's part of a record (results.Record field names)."""
         return {
-            "status": self.status.value,
+            "status": self.status,
             "reason": self.reason,
             "stage": self.stage,
             "expected": self.expected,

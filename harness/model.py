@@ -67,7 +67,7 @@ def parse_version(text: str) -> Version:
     return int(m.group(1)), int(m.group(2))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Interpreter:
     """One probed interpreter: facts reported by the interpreter itself, never guessed from its name."""
 
@@ -192,7 +192,7 @@ class TargetRecipe:
     env: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Case:
     """One static extension project under extensions/<backend>/<binding>/."""
 
@@ -233,7 +233,7 @@ class Case:
         return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class KnownIssue:
     """An upstream bug that makes matching cells fail; the cell is then xfail, or xpass when fixed."""
 
@@ -256,7 +256,7 @@ class KnownIssue:
         return all(any(fnmatch.fnmatchcase(value, p) for p in patterns) for patterns, value in pairs)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Matrix:
     """matrix.toml, parsed and validated once."""
 

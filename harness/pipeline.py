@@ -79,7 +79,7 @@ def _base_record(run_id: str, cell: Cell, case: Case, target: Target) -> dict[st
 def skip_record(run_id: str, skip: PlannedSkip) -> Record:
     return Record(
         **_base_record(run_id, skip.cell, skip.case, skip.target),
-        status=Status.SKIP.value,
+        status=Status.SKIP,
         reason=skip.reason,
         stage="plan",
         expected="-",

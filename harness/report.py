@@ -50,7 +50,7 @@ def symbol(record: Record) -> str:
 
 def totals(records: Sequence[Record]) -> str:
     counts = Counter(r.status for r in records)
-    parts = [f"{counts[s.value]} {s.value}" for s in Status if counts[s.value]]
+    parts = [f"{counts[s]} {s.value}" for s in Status if counts[s]]
     return f"{len(records)} cells: " + (", ".join(parts) if parts else "none")
 
 

@@ -18,7 +18,7 @@ RESULTS_FILE = "results.jsonl"
 ENVIRONMENT_FILE = "environment.json"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Record:
     """One cell's outcome. Field names are the public record format (results/README.md)."""
 
@@ -31,7 +31,7 @@ class Record:
     target_kind: str
     build_python: str
     run_python: str
-    status: str
+    status: Status
     reason: str
     stage: str
     expected: str
@@ -61,9 +61,8 @@ class Record:
         version = data.get("schema_version")
         if version != SCHEMA_VERSION:
             raise ValueError(f"record schema_version {version!r}; this harness reads {SCHEMA_VERSION}")
-        Status(data["status"])  # reject unknown statuses early
         known = {f for f in cls.__dataclass_fields__}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        return cls(**{**{k: v for k, v in data.items() if k in known}, "status": Status(data["status"])})
 
 
 def new_run_id(now: datetime | None = None) -> str:

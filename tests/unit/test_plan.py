@@ -13,12 +13,12 @@ ABI3 = Target("abi3", TargetKind.ABI3, (3, 9), ("oldest", "newest"))
 VS = Target("version-specific", TargetKind.VERSION_SPECIFIC, None, ("each",))
 ABI3T = Target("abi3t", TargetKind.ABI3T, (3, 15), ("each",))
 CASE = Case(
-    "setuptools",
-    "c-api",
-    Path("/x"),
-    "d",
-    "",
-    ((TargetKind.VERSION_SPECIFIC, TargetRecipe()), (TargetKind.ABI3, TargetRecipe())),
+    backend="setuptools",
+    binding="c-api",
+    path=Path("/x"),
+    description="d",
+    notes="",
+    recipes=((TargetKind.VERSION_SPECIFIC, TargetRecipe()), (TargetKind.ABI3, TargetRecipe())),
 )
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.model import Status
 from harness.report import markdown, terminal_summary
 from harness.results import Record
 
@@ -24,7 +25,7 @@ def rec(
         target_kind=target,
         build_python=build,
         run_python=run,
-        status=status,
+        status=Status(status),
         reason=reason,
         stage="call",
         expected="install+work",
