@@ -271,6 +271,12 @@ def _tie_pick(answers: Sequence[Answer], tied: Sequence[str]) -> str:
     return "not by listing position" if len({a.chosen for a in answers}) == 1 else "varies"
 
 
+def column_key(column: tuple[Installer, Source]) -> tuple[int, str, int]:
+    """pip before uv, then the sources in Source's order: the table's column order."""
+    installer, source = column
+    return (installer is not Installer.PIP, installer.value, list(Source).index(source))
+
+
 def judge(facts: Sequence[Facts], candidates: Sequence[Candidate], answers: Sequence[Answer]) -> tuple[Row, ...]:
     """Rows for every interpreter and wheel set that has answers, flags set from the answers alone."""
     by_key: dict[tuple[str, WheelSet, Installer, Source], dict[Order, Answer]] = {}
@@ -285,9 +291,7 @@ def judge(facts: Sequence[Facts], candidates: Sequence[Candidate], answers: Sequ
                 continue
             best = fact.best(files)
             cells = []
-            for _, _, installer, source in sorted(
-                keys, key=lambda k: (k[2].value != "pip", k[2].value, list(Source).index(k[3]))
-            ):
+            for _, _, installer, source in sorted(keys, key=lambda k: column_key((k[2], k[3]))):
                 mine = by_key[(fact.id, wheel_set, installer, source)]
                 others = [
                     v
@@ -445,10 +449,7 @@ def markdown(result: Result) -> list[str]:
         f"{MARKS['order']} the choice changed with the listing order · {MARKS['packaging']} not packaging's first "
         f"choice · {MARKS['installers']} pip and uv chose different files for the same listing"
     )
-    columns = sorted(
-        {(c.installer, c.source) for r in rows for c in r.cells},
-        key=lambda k: (k[0] is not Installer.PIP, list(Source).index(k[1])),
-    )
+    columns = sorted({(c.installer, c.source) for r in rows for c in r.cells}, key=column_key)
     for wheel_set in WheelSet:
         chosen = [r for r in rows if r.wheel_set is wheel_set]
         if not chosen:
@@ -470,7 +471,7 @@ def markdown(result: Result) -> list[str]:
         how = f"retagged copy of {c.retagged_from}" if c.retagged_from else "built"
         out.append(f"- `{c.tag}`: {how} ({c.origin})")
     facts = {f.id: f for f in result.facts}
-    versions = sorted({f"{k} {v}" if not v.startswith(k) else v for f in facts.values() for k, v in f.installers})
+    versions = sorted({v for f in facts.values() for _, v in f.installers})
     if versions:
         out += ["", "Installers: " + ", ".join(versions) + "."]
     for who, why in result.skipped:
