@@ -44,3 +44,10 @@ def benchmark(session: nox.Session) -> None:
     """Cold and warm runs of a fixed subset with uv and with pip (measures, asserts nothing)."""
     session.install("-e", ".")
     session.run("python", "benchmarks/run_bench.py", *session.posargs)
+
+
+@nox.session
+def preference(session: nox.Session) -> None:
+    """Which wheel pip and uv pick when several fit, in three listing orders (args go to `preference`)."""
+    session.install("-e", ".")
+    session.run("python", "-m", "harness", "preference", *session.posargs)

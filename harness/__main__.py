@@ -291,6 +291,40 @@ def cmd_provision(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_preference(args: argparse.Namespace) -> int:
+    from . import preference, preference_run  # noqa: PLC0415  (only this command needs them)
+
+    discovery, matrix = _discover(args)
+    cases = {c.id: c for c in load_cases(matrix.cases_dir)}
+    if args.case not in cases:
+        raise ConfigError(f"--case {args.case}: no such case; choose from {', '.join(sorted(cases))}")
+    pythons = select(discovery, args.python) if args.python else preference_run.default_pythons(discovery.interpreters)
+    installers = parse_installers(args.installer)
+    choices = [s.value for s in preference.Source]
+    unknown = [s for s in args.source if s not in choices]
+    if unknown:
+        raise ConfigError(f"--source {', '.join(unknown)}: choose from {', '.join(choices)}")
+    sources = tuple(s for s in preference.Source if s.value in args.source) or tuple(preference.Source)
+    settings = preference_run.Settings(
+        cases[args.case],
+        matrix.targets,
+        discovery.interpreters,
+        pythons,
+        installers,
+        args.cache_dir,
+        seed=args.seed,
+        jobs=args.jobs,
+        sources=sources,
+        keep=args.keep_output,
+    )
+    result = preference_run.run(settings, lambda line: print(line, file=sys.stderr, flush=True))
+    data = result.to_json()
+    if args.output:
+        results.write_json(args.output, data)
+    print(json.dumps(data, indent=2) if args.json else "\n".join(preference.markdown(result)))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m harness", description=__doc__)
     top.add_argument("--version", action="version", version=__version__)
@@ -400,6 +434,22 @@ def parser() -> argparse.ArgumentParser:
         help="write there (default: matrix.toml's)",
     )
     new.set_defaults(func=cmd_new_case)
+
+    pref = sub.add_parser("preference", help="which wheel pip and uv pick when several fit, in three listing orders")
+    common(pref)
+    pref.add_argument(
+        "--case", default="sysconfig/c-api", help="the case whose wheels are offered (default: %(default)s)"
+    )
+    pref.add_argument("--installer", default="pip,uv", metavar="pip,uv", help="default: %(default)s")
+    pref.add_argument(
+        "--source", action="append", default=[], help="index, find-links-page, find-links-dir (default: all three)"
+    )
+    pref.add_argument("--seed", type=int, default=803, help="the shuffled order's seed (default: %(default)s)")
+    pref.add_argument("--jobs", "-j", type=int, default=2)
+    pref.add_argument("--json", action="store_true", help="print the result as JSON instead of the Markdown table")
+    pref.add_argument("--output", type=Path, default=None, help="also write the JSON result here")
+    pref.add_argument("--keep-output", type=Path, default=None, help="save each installer's raw output in this dir")
+    pref.set_defaults(func=cmd_preference)
 
     rep = sub.add_parser("report", help="rebuild report.md from a run directory")
     rep.add_argument("run_dir", type=Path)
