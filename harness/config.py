@@ -112,7 +112,11 @@ def _enum_value(problems: _Problems, enum_type: Any, value: Any, key: str, choic
     if isinstance(value, str) and value in choices:
         return enum_type(value)
     close = difflib.get_close_matches(str(value), choices, n=1)
-    hint = f"did you mean {close[0]!r}? (choose from {', '.join(choices)})" if close else f"choose from {', '.join(choices)}"
+    hint = (
+        f"did you mean {close[0]!r}? (choose from {', '.join(choices)})"
+        if close
+        else f"choose from {', '.join(choices)}"
+    )
     problems.add(key, f"unknown value {value!r}; {hint}")
     return None
 
@@ -293,9 +297,7 @@ def _known_issues(p: _Problems, data: dict[str, Any]) -> tuple[KnownIssue, ...]:
     return tuple(known)
 
 
-def check_selectors(
-    matrix: Matrix, interpreters: Sequence[Interpreter], cases: Sequence[Case]
-) -> list[str]:
+def check_selectors(matrix: Matrix, interpreters: Sequence[Interpreter], cases: Sequence[Case]) -> list[str]:
     """Selectors judged against what exists: a build_on glob matching no interpreter is an error (a typo
     would plan no wheel); a known issue matching nothing is a warning (returned), as interpreters differ
     between machines."""
@@ -368,11 +370,11 @@ def load_case(case_toml: Path, cases_dir: Path) -> Case:
         recipe = TargetRecipe(p.str_table(table, "config_settings", key), p.str_table(table, "env", key))
         for sub, items in (("config_settings", recipe.config_settings), ("env", recipe.env)):
             for k, v in items:
-                for name in _PLACEHOLDER.findall(v):
-                    if name not in PLACEHOLDERS:
+                for word in _PLACEHOLDER.findall(v):
+                    if word not in PLACEHOLDERS:
                         p.add(
                             f"{key}{sub}.{k}",
-                            f"unknown placeholder {{{name}}}; known: {', '.join('{' + x + '}' for x in PLACEHOLDERS)}",
+                            f"unknown placeholder {{{word}}}; known: {', '.join('{' + x + '}' for x in PLACEHOLDERS)}",
                         )
         if kind is not None:
             recipes.append((kind, recipe))

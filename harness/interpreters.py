@@ -177,7 +177,9 @@ def probe(path: str, cache: Path, root: str = "") -> dict[str, Any]:
         if not isinstance(data, dict):
             raise ValueError("not an object")
     except (ValueError, IndexError):
-        raise ProbeFailed(f"the probe printed no JSON facts (is it a Python 3 interpreter?): {_last_words(out.stdout)}") from None
+        raise ProbeFailed(
+            f"the probe printed no JSON facts (is it a Python 3 interpreter?): {_last_words(out.stdout)}"
+        ) from None
     cached.parent.mkdir(parents=True, exist_ok=True)
     tmp = cached.with_suffix(f".tmp{os.getpid()}")
     tmp.write_text(json.dumps(data, indent=1))

@@ -243,7 +243,9 @@ def checked(loaded: Loaded) -> Loaded:
     """*loaded* if nothing but a torn last line is missing from it (said on stderr); else DamagedResults."""
     if loaded.problems:
         unreadable = sum(1 for p in loaded.problems if not p.startswith(str(loaded.path.parent / ENVIRONMENT_FILE)))
-        shown = loaded.problems[:20] + ([f"... and {len(loaded.problems) - 20} more"] if len(loaded.problems) > 20 else [])
+        shown = loaded.problems[:20] + (
+            [f"... and {len(loaded.problems) - 20} more"] if len(loaded.problems) > 20 else []
+        )
         head = (
             f"{loaded.path.parent}: damaged results: {unreadable} unreadable record line(s) beside "
             f"{len(loaded.records)} readable; nothing was rewritten. Repair or remove these lines:"
