@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from datetime import UTC, datetime
@@ -13,8 +13,6 @@ from typing import IO, Any
 
 from .errors import DamagedResults, HarnessError
 from .model import Status
-
-log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 2  # 2: `observed` (what happened) apart from the verdict; `findings`
 RESULTS_FILE = "results.jsonl"
@@ -252,11 +250,11 @@ def checked(loaded: Loaded) -> Loaded:
         )
         raise DamagedResults("\n".join([head, *(f"  {p}" for p in shown)]))
     if loaded.torn_last_line is not None:
-        log.warning(
-            "%s:%d: skipped the last line, cut short by an interrupted write (%d records read)",
-            loaded.path,
-            loaded.torn_last_line,
-            len(loaded.records),
+        # Said on stderr whoever loads (report, resume, merge): a record is never dropped in silence.
+        print(
+            f"warning: {loaded.path}:{loaded.torn_last_line}: skipped the last line, cut short by an "
+            f"interrupted write ({len(loaded.records)} records read)",
+            file=sys.stderr,
         )
     return loaded
 
