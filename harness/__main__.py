@@ -143,11 +143,15 @@ def _resume(args: argparse.Namespace) -> results.Loaded:
         if given != getattr(defaults, name) and given != then:
             flag = "--" + name
             raise ConfigError(
-                f"--resume {run_dir}: {flag} {given!r} differs from the run's {then!r}; "
+                f"--resume {run_dir}: {flag} {_shown(given)} differs from the run's {_shown(then)}; "
                 f"a resumed run keeps its selection (drop {flag}, or start a new run)"
             )
         setattr(args, name, then)
     return loaded
+
+
+def _shown(value: object) -> str:
+    return " ".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
 def _run_resumed(run_dir: Path, resumed: results.Loaded, the_plan: Plan, settings: Settings) -> int:

@@ -425,6 +425,29 @@ ROWS = [
     ),
     Bad("installer-flag", ("--installer conda: choose from",), argv=("--installer", "conda")),
     Bad(
+        "resume-other-selection",
+        ("--resume {root}/results/r: --python cp313 differs from the run's cp312",),
+        files={
+            "results/r/results.jsonl": "",
+            "results/r/environment.json": '{"run_id": "r", "argv": ["run", "--matrix", "{root}/matrix.toml", '
+            '"--python", "cp312"]}',
+        },
+        argv=("--resume", "{root}/results/r", "--python", "cp313"),
+    ),
+    Bad(
+        "resume-no-argv",
+        ("--resume {root}/results/r: environment.json has no recorded argv",),
+        files={"results/r/results.jsonl": "", "results/r/environment.json": '{"run_id": "r"}'},
+        argv=("--resume", "{root}/results/r"),
+    ),
+    Bad(
+        "resume-damaged",
+        ("{root}/results/r/results.jsonl:1: not a JSON record",),
+        files={"results/r/results.jsonl": "junk\n", "results/r/environment.json": '{"run_id": "r", "argv": ["run"]}'},
+        argv=("--resume", "{root}/results/r"),
+        code=3,
+    ),
+    Bad(
         "resume-not-a-run",
         ("--resume {root}/extensions: no results.jsonl there",),
         argv=("--resume", "{root}/extensions"),
@@ -464,7 +487,7 @@ def _project(tmp_path: Path, row: Bad) -> None:
         if isinstance(content, bytes):
             path.write_bytes(content)
         else:
-            path.write_text(content)
+            path.write_text(_fill(content, tmp_path))
         if rel.startswith("bin/"):
             path.chmod(0o755)
 
