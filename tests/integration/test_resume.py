@@ -71,7 +71,7 @@ def _interrupt(cache_dir: Path, results: Path, selection: list[str], sig: signal
     child.wait(timeout=300)
     assert child.stderr is not None
     child.stderr.close()
-    (run_dir,) = [p for p in results.iterdir() if p.is_dir()]
+    (run_dir,) = [p for p in results.iterdir() if p.is_dir() and not p.is_symlink()]
     return run_dir
 
 
