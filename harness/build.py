@@ -15,7 +15,7 @@ from pathlib import Path
 
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
-from . import proc
+from . import atomic, proc
 from .installers import Toolchain
 from .model import Artifact, BuildSpec, Status
 from .paths import safe_name
@@ -201,11 +201,7 @@ def build(
                 indent=1,
             )
         )
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        if entry.exists():  # a concurrent run finished the same build first; theirs is as good
-            shutil.rmtree(staging)
-        else:
-            staging.replace(entry)
+        atomic.publish_dir(staging, entry)  # a concurrent run may have published it first; theirs is as good
         wheel = entry / wheels[0].name
         return Artifact(
             spec.id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import hashlib
 import json
@@ -9,6 +10,7 @@ import logging
 import os
 import re
 import shutil
+import tempfile
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -18,7 +20,7 @@ from typing import Any
 
 import packaging
 
-from . import proc, rootfs
+from . import atomic, proc, rootfs
 from .config import check_explicit_id
 from .errors import ConfigError
 from .model import Interpreter, Matrix, Provider
@@ -138,12 +140,10 @@ def _packaging_dir(cache: Path) -> Path:
     """A private copy of our `packaging`, importable by the probed interpreter without our site-packages."""
     dest = cache / "probe-lib" / f"packaging-{packaging.__version__}"
     if not (dest / "packaging").is_dir():
-        tmp = dest.with_name(dest.name + f".tmp{os.getpid()}")
-        shutil.copytree(Path(packaging.__file__).parent, tmp / "packaging", dirs_exist_ok=True)
-        if dest.exists():  # another process made it meanwhile
-            shutil.rmtree(tmp)
-        else:
-            tmp.replace(dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+        shutil.copytree(Path(packaging.__file__).parent, tmp / "packaging")
+        atomic.publish_dir(tmp, dest)  # another run may have made it meanwhile
     return dest
 
 
@@ -162,9 +162,10 @@ def probe(path: str, cache: Path, root: str = "") -> dict[str, Any]:
     """Facts about the interpreter at *path*, from the interpreter itself; cached by file identity."""
     key = _probe_key(path, root)
     cached = cache / "probes" / f"{key}.json"
-    if cached.is_file():
+    with contextlib.suppress(OSError, ValueError):  # missing or unreadable: probe again
         data: dict[str, Any] = json.loads(cached.read_text())
-        return data
+        if isinstance(data, dict):
+            return data
     argv = [path, "-I", "-c", _probe_source(), str(_packaging_dir(cache))]
     if root:
         argv = rootfs.command(root, argv, [cache])
@@ -180,10 +181,7 @@ def probe(path: str, cache: Path, root: str = "") -> dict[str, Any]:
         raise ProbeFailed(
             f"the probe printed no JSON facts (is it a Python 3 interpreter?): {_last_words(out.stdout)}"
         ) from None
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=1))
-    tmp.replace(cached)
+    atomic.write_text(cached, json.dumps(data, indent=1))
     return data
 
 
