@@ -439,6 +439,9 @@ def main(argv: list[str] | None = None) -> int:
     except HarnessError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except KeyboardInterrupt:  # before or after the cells (a run's cells handle it themselves)
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":
