@@ -20,7 +20,10 @@ from harness.__main__ import main
 from harness.config import check_selectors, load_cases, load_matrix
 from harness.errors import ConfigError
 from harness.interpreters import Discovery
+from harness.results import Writer, load
 from tests.conftest import FIXTURES, recorded
+from tests.unit.test_damaged_results import _FullDisk
+from tests.unit.test_results import record
 
 CASE = "extensions/sysconfig/c-api"
 GOOD_CASE_TOML = """description = "a test case"
@@ -564,3 +567,26 @@ def test_selectors_judged_on_recorded_interpreters(tmp_path: Path) -> None:
         f"{tmp_path / 'matrix.toml'}: known_issue[0].build_python: ['cp315*'] matches nothing "
         "(have: cp312, cp313); the entry applies to no cell"
     ]
+
+
+@pytest.mark.usefixtures("recorded_probe")
+def test_disk_full_mid_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A write error during a run: exit 1 naming the file; every record written before stays readable."""
+    _project(tmp_path, Bad("x", ()))
+
+    def run_plan(plan: object, settings: object, run_id: str, writer: Writer, progress: object, **kw: object) -> None:
+        writer._file = _FullDisk(writer._file, room=1)  # type: ignore[assignment]
+        writer.write(record("sysconfig/c-api:version-specific:cp312:cp312"))
+        writer.write(record("sysconfig/c-api:version-specific:cp312:cp313"))
+
+    monkeypatch.setattr(cli, "run_plan", run_plan)
+    results = tmp_path / "results"
+    argv = ["run", "--matrix", str(tmp_path / "matrix.toml"), "--cache-dir", str(tmp_path / "cache")]
+    assert run_main([*argv, "--results", str(results), "--installer", "pip"]) == 1
+    err = capsys.readouterr().err
+    (run,) = [p for p in results.iterdir() if not p.is_symlink()]
+    assert f"error: {run / 'results.jsonl'}: cannot write results: No space left on device" in err
+    assert "the 1 records written before are intact" in err
+    assert "Traceback" not in err
+    records, _ = load(run)
+    assert [r.cell for r in records] == ["sysconfig/c-api:version-specific:cp312:cp312"]
