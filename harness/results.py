@@ -209,7 +209,7 @@ def read(run_dir: Path) -> Loaded:
             except (ValueError, TypeError) as exc:
                 why = str(exc)
         if why is not None:
-            if torn and number == len(lines):
+            if torn and number == len(lines) and line.startswith(b"{"):  # a record's beginning, cut short
                 torn_line = number
             else:
                 problems.append(f"{path}:{number}: {why}")

@@ -106,6 +106,13 @@ def test_torn_last_line_is_skipped_and_said(tmp_path: Path, capsys: pytest.Captu
     assert (run / "report.md").read_text() != OLD_REPORT
 
 
+def test_garbage_without_newline_is_damage(tmp_path: Path) -> None:
+    """Only the beginning of a record can be a cut-short write; other text is damage, last line or not."""
+    run = run_dir(tmp_path, ["garbage"], tail="")
+    with pytest.raises(DamagedResults, match=r"results\.jsonl:1: not a JSON record"):
+        load(run)
+
+
 def test_bad_last_line_with_newline_is_damage(tmp_path: Path) -> None:
     """A complete (newline-ended) line that is not a record was not cut short: it is damage."""
     run = run_dir(tmp_path, [line(CELLS[0]), line(CELLS[1])[:40]])
