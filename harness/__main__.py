@@ -134,8 +134,10 @@ def _resume(args: argparse.Namespace) -> results.Loaded:
         )
     loaded = results.completed(run_dir)
     argv = loaded.environment.get("argv")
-    if not isinstance(argv, list) or not all(isinstance(a, str) for a in argv):
-        raise ConfigError(f"--resume {run_dir}: {results.ENVIRONMENT_FILE} has no recorded argv; start a new run")
+    if not isinstance(argv, list) or not all(isinstance(a, str) for a in argv) or argv[:1] != ["run"]:
+        raise ConfigError(
+            f"--resume {run_dir}: {results.ENVIRONMENT_FILE} has no recorded `run` command line; start a new run"
+        )
     recorded = parser().parse_args(argv)
     defaults = parser().parse_args(["run"])
     for name in _SELECTION:

@@ -439,8 +439,14 @@ ROWS = [
     ),
     Bad(
         "resume-no-argv",
-        ("--resume {root}/results/r: environment.json has no recorded argv",),
+        ("--resume {root}/results/r: environment.json has no recorded `run` command line",),
         files={"results/r/results.jsonl": "", "results/r/environment.json": '{"run_id": "r"}'},
+        argv=("--resume", "{root}/results/r"),
+    ),
+    Bad(
+        "resume-argv-of-another-command",
+        ("--resume {root}/results/r: environment.json has no recorded `run` command line",),
+        files={"results/r/results.jsonl": "", "results/r/environment.json": '{"run_id": "r", "argv": ["cases"]}'},
         argv=("--resume", "{root}/results/r"),
     ),
     Bad(
