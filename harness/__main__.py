@@ -9,19 +9,20 @@ import os
 import platform
 import signal
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from . import __version__, casegen, provision, rejudge, report, results, surface
-from .config import load_case, load_cases, load_matrix
+from .config import check_selectors, load_case, load_cases, load_matrix
 from .errors import ConfigError, HarnessError
 from .installers import parse_installers, toolchains
 from .interpreters import Discovery, discover, select
 from .model import Case, Interpreter
 from .paths import cache_dir, provision_dir
-from .pipeline import Progress, Settings, run_plan
-from .plan import plan
+from .pipeline import Progress, Settings, planned_cells, run_plan
+from .plan import Plan, plan
 
 
 def _paths(patterns: list[str]) -> list[str]:
@@ -64,13 +65,28 @@ def run_surface(run_dir: Path) -> list[str]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    resumed = _resume(args) if args.resume else None
     discovery, matrix = _discover(args)
     cases = load_cases(matrix.cases_dir)
+    for warning in check_selectors(matrix, discovery.interpreters, cases):
+        print(f"warning: {warning}", file=sys.stderr)
     runners = select(discovery, args.python)
     the_plan = plan(cases, matrix.targets, discovery.interpreters, runners, args.case, args.target)
     chosen = toolchains(parse_installers(args.installer) if args.installer else matrix.installers, args.cache_dir)
     toolchain = chosen[0]
 
+    settings = Settings(
+        chosen,
+        args.cache_dir,
+        args.jobs,
+        args.timeout or matrix.timeout_s,
+        matrix.build_timeout_s,
+        matrix.known_issues,
+        args.rebuild,
+        args.rerun,
+    )
+    if resumed is not None:
+        return _run_resumed(args.resume, resumed, the_plan, settings)
     run_id = results.new_run_id()
     results_dir: Path = args.results
     run_dir = results_dir / run_id
@@ -80,7 +96,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         "schema_version": results.SCHEMA_VERSION,
         "run_id": run_id,
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
-        "argv": sys.argv[1:],
+        "argv": args.argv,
         "harness_version": __version__,
         "host": {"python": sys.version.split()[0], "platform": platform.platform(), "cpus": os.cpu_count()},
         "installer": ", ".join(t.version() for t in chosen),
@@ -112,33 +128,113 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"{toolchain.version()}",
         file=sys.stderr,
     )
-    settings = Settings(
-        chosen,
-        args.cache_dir,
-        args.jobs,
-        args.timeout or matrix.timeout_s,
-        matrix.build_timeout_s,
-        matrix.known_issues,
-        args.rebuild,
-        args.rerun,
+    return _finish(
+        run_dir,
+        run_id,
+        writer,
+        environment,
+        lambda progress: run_plan(the_plan, settings, run_id, writer, progress),
+        the_plan.total_cells,
+        (lambda: surface_section(runners, args.cache_dir)) if args.surface else None,
     )
-    progress = Progress(the_plan.total_cells)
+
+
+# The flags that choose what a run covers: a resumed run must keep them (recorded in environment.json).
+_SELECTION = ("matrix", "case", "target", "python", "installer", "timeout")
+
+
+def _resume(args: argparse.Namespace) -> results.Loaded:
+    """Read the run to continue, and take its selection flags from its recorded argv."""
+    run_dir: Path = args.resume
+    if not (run_dir / results.RESULTS_FILE).is_file():
+        raise ConfigError(
+            f"--resume {run_dir}: no {results.RESULTS_FILE} there; give a run directory such as results/X"
+        )
+    loaded = results.completed(run_dir)
+    argv = loaded.environment.get("argv")
+    if not isinstance(argv, list) or not all(isinstance(a, str) for a in argv) or argv[:1] != ["run"]:
+        raise ConfigError(
+            f"--resume {run_dir}: {results.ENVIRONMENT_FILE} has no recorded `run` command line; start a new run"
+        )
+    recorded = parser().parse_args(argv)
+    defaults = parser().parse_args(["run"])
+    for name in _SELECTION:
+        given, then = getattr(args, name), getattr(recorded, name)
+        if given != getattr(defaults, name) and given != then:
+            flag = "--" + name
+            raise ConfigError(
+                f"--resume {run_dir}: {flag} {_shown(given)} differs from the run's {_shown(then)}; "
+                f"a resumed run keeps its selection (drop {flag}, or start a new run)"
+            )
+        setattr(args, name, then)
+    return loaded
+
+
+def _shown(value: object) -> str:
+    return " ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def _run_resumed(run_dir: Path, resumed: results.Loaded, the_plan: Plan, settings: Settings) -> int:
+    """Run the cells without a complete record; keep the others as they are."""
+    environment = resumed.environment
+    run_id = str(environment.get("run_id", run_dir.name))
+    done = frozenset(r.cell for r in resumed.records)
+    planned = planned_cells(the_plan)
+    stray = sorted(done - planned)
+    if stray:
+        raise ConfigError(
+            f"--resume {run_dir}: {len(stray)} recorded cells are not in today's plan (first: {stray[0]}); "
+            "matrix.toml, the cases or the interpreters changed since; start a new run"
+        )
+    writer = results.Writer(run_dir, keep=resumed.records)
+    environment.setdefault("resumed", []).append(datetime.now(UTC).isoformat(timespec="seconds"))
+    print(
+        f"resuming run {run_id}: {len(done)} of {len(planned)} cells kept, {len(planned - done)} to run",
+        file=sys.stderr,
+    )
+    return _finish(
+        run_dir,
+        run_id,
+        writer,
+        environment,
+        lambda p: run_plan(the_plan, settings, run_id, writer, p, done=done),
+        len(planned - done),
+    )
+
+
+def _finish(
+    run_dir: Path,
+    run_id: str,
+    writer: results.Writer,
+    environment: dict[str, Any],
+    work: Callable[[Progress], None],
+    total: int,
+    surface: Callable[[], list[str]] | None = None,
+) -> int:
     interrupted = False
     try:
-        run_plan(the_plan, settings, run_id, writer, progress)
+        work(Progress(total))
     except KeyboardInterrupt:
         interrupted = True
     finally:
         writer.close()
         environment["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
         environment["interrupted"] = interrupted
-        results.write_json(run_dir / results.ENVIRONMENT_FILE, environment)
-        if args.surface and not interrupted:
-            (run_dir / SURFACE_FILE).write_text("\n".join(surface_section(runners, args.cache_dir)) + "\n")
-        (run_dir / "report.md").write_text(report.markdown(writer.records, environment, run_surface(run_dir)))
+        try:
+            results.write_json(run_dir / results.ENVIRONMENT_FILE, environment)
+            if surface is not None and not interrupted:
+                (run_dir / SURFACE_FILE).write_text("\n".join(surface()) + "\n")
+            (run_dir / "report.md").write_text(report.markdown(writer.records, environment, run_surface(run_dir)))
+        except OSError as exc:
+            if writer.failed is None:  # else the write error already being raised says it
+                raise HarnessError(f"{run_dir}: cannot write the run's report: {exc.strerror}") from None
     print(report.terminal_summary(writer.records, environment, str(run_dir)))
     if interrupted:
-        print(f"interrupted: {len(writer.records)} finished cells are kept in {run_dir}", file=sys.stderr)
+        print(
+            f"interrupted: {len(writer.records)} finished cells are kept in {run_dir}; continue with "
+            f"`python -m harness run --resume {run_dir}`",
+            file=sys.stderr,
+        )
         return 130
     return 1 if report.problems(writer.records) else 0
 
@@ -325,6 +421,34 @@ def cmd_preference(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
+    """An argparse type: a number above zero (argparse then exits 2 naming the flag)."""
+
+    def convert(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
+        return value
+
+    convert.__name__ = kind.__name__  # argparse names the type in its messages
+    return convert
+
+
+def _writable_dir(flag: str, path: Path) -> None:
+    """--results / --cache-dir: a directory we can create and write, checked before any work starts."""
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{flag} {path}: is a file, not a directory; give a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"{flag} {path}: cannot create it ({exc.strerror}); give a directory you can write") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ConfigError(f"{flag} {path}: not writable; give a directory you can write")
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m harness", description=__doc__)
     top.add_argument("--version", action="version", version=__version__)
@@ -348,7 +472,7 @@ def parser() -> argparse.ArgumentParser:
     common(run)
     run.add_argument("--case", action="append", default=[], metavar="GLOB", help="e.g. 'setuptools/*'")
     run.add_argument("--target", action="append", default=[], metavar="NAME", help="a [targets] name")
-    run.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 2)
+    run.add_argument("--jobs", "-j", type=_positive(int), default=os.cpu_count() or 2)
     run.add_argument(
         "--installer",
         default=None,
@@ -356,7 +480,9 @@ def parser() -> argparse.ArgumentParser:
         help="default: uv when available, else pip; several: each resolves and installs, the first builds",
     )
     run.add_argument("--results", type=Path, default=Path("results"), help="default: %(default)s")
-    run.add_argument("--timeout", type=float, default=None, help="seconds per import/call (default: matrix.toml)")
+    run.add_argument(
+        "--timeout", type=_positive(float), default=None, help="seconds per import/call (default: matrix.toml)"
+    )
     run.add_argument("--rebuild", action="store_true", help="ignore cached wheels")
     run.add_argument(
         "--no-surface",
@@ -369,6 +495,13 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="execute every cell; by default a cell whose wheel, interpreter, installers and execution code "
         "are unchanged reuses its recorded observations (judged again with today's matrix.toml)",
+    )
+    run.add_argument(
+        "--resume",
+        type=Path,
+        default=None,
+        metavar="RUN_DIR",
+        help="continue an interrupted run: keep its complete records, run the other cells",
     )
     run.set_defaults(func=cmd_run)
 
@@ -472,15 +605,20 @@ def main(argv: list[str] | None = None) -> int:
         args.cache_dir = cache_dir()
     if getattr(args, "into", "unset") is None:
         args.into = provision_dir()
-    if getattr(args, "jobs", 1) < 1:
-        print("error: --jobs must be at least 1", file=sys.stderr)
-        return 2
+    args.argv = list(argv) if argv is not None else sys.argv[1:]
     try:
+        if getattr(args, "cache_dir", None) is not None:
+            _writable_dir("--cache-dir", args.cache_dir)
+        if getattr(args, "results", None) is not None and not getattr(args, "resume", None):
+            _writable_dir("--results", args.results)
         result: int = args.func(args)
         return result
     except HarnessError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except KeyboardInterrupt:  # before or after the cells (a run's cells handle it themselves)
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

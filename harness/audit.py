@@ -21,7 +21,7 @@ from elftools.elf.elffile import ELFFile
 from elftools.elf.gnuversions import GNUVerNeedSection
 from elftools.elf.sections import SymbolTableSection
 
-from . import proc
+from . import atomic, proc
 
 ABI3T_FIRST = (3, 15)
 
@@ -67,7 +67,7 @@ class Audit:
 
 def audit_wheel(wheel: Path, tags: tuple[str, ...], cache_file: Path) -> Audit:
     """Audit *wheel* (cached beside it, keyed by the audit rules' version)."""
-    if cache_file.is_file():
+    with contextlib.suppress(OSError, ValueError):  # missing or unreadable: audit again
         data = json.loads(cache_file.read_text())
         if data.get("rules") == _rules_version():
             return Audit.from_json(data)
@@ -86,7 +86,7 @@ def audit_wheel(wheel: Path, tags: tuple[str, ...], cache_file: Path) -> Audit:
         result = Audit("none: not a stable-ABI wheel", (), False)
     result = replace(result, platform=tuple(sorted(platform_needs(wheel).items())))
     with contextlib.suppress(OSError):  # a read-only cache only costs a re-audit
-        cache_file.write_text(json.dumps({**result.to_json(), "rules": _rules_version()}, indent=1))
+        atomic.write_text(cache_file, json.dumps({**result.to_json(), "rules": _rules_version()}, indent=1))
     return result
 
 

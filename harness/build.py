@@ -15,7 +15,7 @@ from pathlib import Path
 
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
-from . import proc
+from . import atomic, proc
 from .installers import Toolchain
 from .model import Artifact, BuildSpec, Status
 from .paths import safe_name
@@ -120,7 +120,7 @@ def build(
     pins, resolved = toolchain.resolve(requires, spec.python)
     if pins is None:
         log_path = logs / f"resolve-{safe_name(spec.id)}-{int(time.time())}.log"
-        log_path.write_text(resolved.transcript())
+        atomic.write_text(log_path, resolved.transcript())  # shared cache: whole or not at all
         return BuildFailure(
             spec.id,
             f"could not resolve build requirements {requires}: {proc.last_line(resolved.stderr, prefer_errors=True)}",
@@ -170,7 +170,7 @@ def build(
         wheels = sorted((work / "out").glob("*.whl")) if (work / "out").is_dir() else []
         if not out.ok or len(wheels) != 1:
             log_path = logs / f"build-{safe_name(spec.id)}-{key}.log"
-            log_path.write_text(log_text)
+            atomic.write_text(log_path, log_text)
             if out.timed_out:
                 why = f"build timed out after {timeout:.0f}s"
             elif out.ok:
@@ -183,7 +183,7 @@ def build(
             tags = wheel_tags(wheels[0])
         except InvalidWheelFilename as exc:
             log_path = logs / f"build-{safe_name(spec.id)}-{key}.log"
-            log_path.write_text(log_text)
+            atomic.write_text(log_path, log_text)
             return BuildFailure(spec.id, f"invalid wheel file name: {exc}", log_path, tools)
         staging = work / "entry"
         staging.mkdir()
@@ -201,11 +201,7 @@ def build(
                 indent=1,
             )
         )
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        if entry.exists():  # a concurrent run finished the same build first; theirs is as good
-            shutil.rmtree(staging)
-        else:
-            staging.replace(entry)
+        atomic.publish_dir(staging, entry)  # a concurrent run may have published it first; theirs is as good
         wheel = entry / wheels[0].name
         return Artifact(
             spec.id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import hashlib
 import json
@@ -9,6 +10,7 @@ import logging
 import os
 import re
 import shutil
+import tempfile
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -18,7 +20,8 @@ from typing import Any
 
 import packaging
 
-from . import proc, rootfs
+from . import atomic, proc, rootfs
+from .config import check_explicit_id
 from .errors import ConfigError
 from .model import Interpreter, Matrix, Provider
 from .paths import provision_dir
@@ -137,12 +140,10 @@ def _packaging_dir(cache: Path) -> Path:
     """A private copy of our `packaging`, importable by the probed interpreter without our site-packages."""
     dest = cache / "probe-lib" / f"packaging-{packaging.__version__}"
     if not (dest / "packaging").is_dir():
-        tmp = dest.with_name(dest.name + f".tmp{os.getpid()}")
-        shutil.copytree(Path(packaging.__file__).parent, tmp / "packaging", dirs_exist_ok=True)
-        if dest.exists():  # another process made it meanwhile
-            shutil.rmtree(tmp)
-        else:
-            tmp.replace(dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+        shutil.copytree(Path(packaging.__file__).parent, tmp / "packaging")
+        atomic.publish_dir(tmp, dest)  # another run may have made it meanwhile
     return dest
 
 
@@ -161,29 +162,38 @@ def probe(path: str, cache: Path, root: str = "") -> dict[str, Any]:
     """Facts about the interpreter at *path*, from the interpreter itself; cached by file identity."""
     key = _probe_key(path, root)
     cached = cache / "probes" / f"{key}.json"
-    if cached.is_file():
+    with contextlib.suppress(OSError, ValueError):  # missing or unreadable: probe again
         data: dict[str, Any] = json.loads(cached.read_text())
-        return data
+        if isinstance(data, dict):
+            return data
     argv = [path, "-I", "-c", _probe_source(), str(_packaging_dir(cache))]
     if root:
         argv = rootfs.command(root, argv, [cache])
     out = proc.run(argv, timeout=PROBE_TIMEOUT_S)
     if not out.ok:
-        detail = (out.stderr.strip() or out.stdout.strip()).splitlines()[-1:] or ["no output"]
-        raise ProbeFailed(f"probe failed ({'timeout' if out.timed_out else out.returncode}): {detail[0]}")
+        detail = _last_words(out.stderr) or _last_words(out.stdout)
+        raise ProbeFailed(f"probe failed ({'timeout' if out.timed_out else out.returncode}): {detail}")
     try:
         data = json.loads(out.stdout.strip().splitlines()[-1])
-    except (json.JSONDecodeError, IndexError):
-        raise ProbeFailed(f"probe printed no JSON: {out.stdout.strip()[:200]!r}") from None
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=1))
-    tmp.replace(cached)
+        if not isinstance(data, dict):
+            raise ValueError("not an object")
+    except (ValueError, IndexError):
+        raise ProbeFailed(
+            f"the probe printed no JSON facts (is it a Python 3 interpreter?): {_last_words(out.stdout)}"
+        ) from None
+    atomic.write_text(cached, json.dumps(data, indent=1))
     return data
 
 
 class ProbeFailed(Exception):
     pass
+
+
+def _last_words(output: str) -> str:
+    """The last line of output that is not our own probe source echoed back (`echo`, `cat`, a shell)."""
+    source = set(_probe_source().splitlines())
+    lines = [line for line in output.strip().splitlines() if line.strip() and line not in source]
+    return lines[-1][:200] if lines else "no output"
 
 
 def from_probe(candidate: Candidate, facts: dict[str, Any]) -> Interpreter:
@@ -296,6 +306,8 @@ def discover(matrix: Matrix, cache: Path, extra_paths: Sequence[str] = ()) -> Di
             excluded.append((cand.host_path, outcome))
         elif cand.provider is Provider.EXPLICIT and not outcome.is_cpython:
             problems.append(f"interpreter {cand.path!r} is {outcome.implementation} {outcome.version_str}, not CPython")
+        elif cand.id and (wrong := check_explicit_id(cand.id, outcome)):
+            problems.append(f"{matrix.path}: [[interpreters]] path {cand.path!r}: {wrong}")
         elif outcome.minor < matrix.min_version and cand.provider is not Provider.EXPLICIT:
             floor = ".".join(map(str, matrix.min_version))
             excluded.append((cand.host_path, f"{outcome.base_id}: older than discovery.min_version {floor}"))

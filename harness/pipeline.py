@@ -247,13 +247,30 @@ def safe_build(spec: BuildSpec, settings: Settings) -> tuple[Artifact, Audit] | 
         )
 
 
-def run_plan(plan: Plan, settings: Settings, run_id: str, writer: Writer, progress: Progress) -> None:
-    """Builds first come first served; each finished build fans out into its cells."""
+def spec_cells(spec: BuildSpec, runners: tuple[Interpreter, ...]) -> list[str]:
+    return [str(Cell(spec.case.id, spec.target.name, spec.python.id, run.id)) for run in runners]
+
+
+def planned_cells(plan: Plan) -> frozenset[str]:
+    """Every cell id the plan records, built or skipped."""
+    built = {c for spec in plan.builds for c in spec_cells(spec, plan.run_pythons)}
+    return frozenset(built | {str(skip.cell) for skip in plan.skips})
+
+
+def run_plan(
+    plan: Plan, settings: Settings, run_id: str, writer: Writer, progress: Progress, done: frozenset[str] = frozenset()
+) -> None:
+    """Builds first come first served; each finished build fans out into its cells. Cells in *done* (a
+    resumed run's complete records) are neither run nor recorded again; a wheel all of whose cells are
+    done is not built."""
     run_dir = writer.run_dir
     shared = SharedEnvs(settings.cache / "cells" / f"run-{run_id}")
     ctx = CellContext(run_id, run_dir, settings, shared, Store(settings.cache))
+    kept = done  # `done` is also the name of each build's callback below
 
     def on_cell(record: Record) -> None:
+        if record.cell in kept:
+            return
         writer.write(record)
         progress.cell(record)
 
@@ -282,12 +299,16 @@ def run_plan(plan: Plan, settings: Settings, run_id: str, writer: Writer, progre
                 progress.note(f"{state}: {spec.id} -> {artifact.wheel.name}")
                 log = _keep_build_log(artifact.build_log, spec, run_dir)
                 for run in plan.run_pythons:
+                    if str(Cell(spec.case.id, spec.target.name, spec.python.id, run.id)) in kept:
+                        continue
                     future = cells.submit(cell_record, ctx, spec, artifact, audit, run, log)
                     pending[future] = on_cell
 
             return done
 
         for spec in plan.builds:
+            if kept.issuperset(spec_cells(spec, plan.run_pythons)):
+                continue
             future = builds.submit(safe_build, spec, settings)
             pending[future] = on_build(spec)
         try:

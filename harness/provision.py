@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import proc, rootfs
+from . import atomic, proc, rootfs
 from .errors import HarnessError
 from .interpreters import find_uv, uv_python_dir
 
@@ -110,6 +110,12 @@ class DebianRootfs:
         )
 
     def provision(self, packages: Sequence[str], say: Say) -> None:
+        """Provision under a lock: a second `provision` waits, then finds the work done."""
+        self.cache.mkdir(parents=True, exist_ok=True)
+        with atomic.locked(self.cache / "debian" / f".{self.suite}.lock"):
+            self._provision(packages, say)
+
+    def _provision(self, packages: Sequence[str], say: Say) -> None:
         if self.provisioned(packages):
             say(f"debian/{self.suite}: already provisioned at {self.root} (nothing to do)")
             return
@@ -138,7 +144,8 @@ class DebianRootfs:
         for package in DEBIAN_UNPACK_FALLBACK:
             self.install_or_unpack(package, say)
         interpreters = self.interpreters()
-        self.ready.write_text(
+        atomic.write_text(
+            self.ready,
             json.dumps(
                 {
                     "suite": self.suite,
@@ -149,7 +156,7 @@ class DebianRootfs:
                 },
                 indent=1,
             )
-            + "\n"
+            + "\n",
         )
         say(f"debian/{self.suite}: ready with {', '.join(interpreters)}")
 
@@ -193,7 +200,10 @@ def provision_uv(cache: Path, versions: Sequence[str], say: Say, timeout: float 
         return version, proc.run([uv, "python", "install", version], env=env, timeout=timeout)
 
     failed = []
-    with ThreadPoolExecutor(max_workers=len(versions) or 1) as pool:
+    with (
+        atomic.locked(uv_python_dir(cache).with_name(".uv-python.lock")),
+        ThreadPoolExecutor(max_workers=len(versions) or 1) as pool,
+    ):
         for version, out in pool.map(one, versions):
             if out.ok:
                 say(f"uv: {version}: {proc.last_line(out.stderr or out.stdout, default='installed')}")
