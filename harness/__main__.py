@@ -16,7 +16,7 @@ from typing import Any
 
 from . import __version__, casegen, provision, rejudge, report, results, surface
 from .config import check_selectors, load_case, load_cases, load_matrix
-from .errors import ConfigError, HarnessError
+from .errors import ConfigError, DamagedResults, HarnessError
 from .installers import parse_installers, toolchains
 from .interpreters import Discovery, discover, select
 from .model import Case, Interpreter
@@ -59,9 +59,21 @@ def surface_section(runners: tuple[Interpreter, ...], cache: Path) -> list[str]:
         return ["## Surface", "", f"Not measured: {type(exc).__name__}: {exc}"]
 
 
-def run_surface(run_dir: Path) -> list[str]:
-    path = run_dir / SURFACE_FILE
-    return path.read_text().splitlines() if path.is_file() else []
+PREFERENCE_FILE = "preference.json"  # written by `preference --output RUN_DIR/preference.json` (the nightly)
+
+
+def run_sections(run_dir: Path) -> list[str]:
+    """The extra report sections kept in a run directory: the Surface, and the Preference table."""
+    from . import preference  # noqa: PLC0415  (only runs that carry a preference.json need it)
+
+    lines = (run_dir / SURFACE_FILE).read_text().splitlines() if (run_dir / SURFACE_FILE).is_file() else []
+    pref = run_dir / PREFERENCE_FILE
+    if pref.is_file():
+        try:
+            lines += ["", *preference.markdown(preference.Result.from_json(json.loads(pref.read_text())))]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise DamagedResults(f"{pref}: unreadable preference result ({type(exc).__name__}: {exc})") from None
+    return lines
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -224,7 +236,7 @@ def _finish(
             results.write_json(run_dir / results.ENVIRONMENT_FILE, environment)
             if surface is not None and not interrupted:
                 (run_dir / SURFACE_FILE).write_text("\n".join(surface()) + "\n")
-            (run_dir / "report.md").write_text(report.markdown(writer.records, environment, run_surface(run_dir)))
+            (run_dir / "report.md").write_text(report.markdown(writer.records, environment, run_sections(run_dir)))
         except OSError as exc:
             if writer.failed is None:  # else the write error already being raised says it
                 raise HarnessError(f"{run_dir}: cannot write the run's report: {exc.strerror}") from None
@@ -362,7 +374,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"re-judged {len(records)} records with {matrix.path}: {len(changes)} changed status")
         for change in changes:
             print(f"  {change.cell}: {change.old} -> {change.new}: {change.reason[:160]}")
-    (args.run_dir / "report.md").write_text(report.markdown(records, environment, run_surface(args.run_dir)))
+    (args.run_dir / "report.md").write_text(report.markdown(records, environment, run_sections(args.run_dir)))
     print(report.terminal_summary(records, environment, str(args.run_dir)))
     return 0
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.errors import DamagedResults
 from harness.model import Installer, Interpreter
 from harness.preference import (
     Answer,
@@ -238,3 +239,15 @@ def test_retag_rewrites_tags_name_and_record(tmp_path: Path) -> None:
     assert "sha256=old" not in record
     assert "m.abi3.so,sha256=x,4" in record
     assert retagged_name("m-1.0-2-cp312-abi3-linux_x86_64.whl", "cp39-abi3-any") == "m-1.0-2-cp39-abi3-any.whl"
+
+
+def test_a_runs_preference_result_joins_its_report(tmp_path: Path) -> None:
+    """The nightly writes `preference --output RUN/preference.json`; the run's report then carries the table."""
+    from harness.__main__ import run_sections  # noqa: PLC0415
+
+    (tmp_path / "preference.json").write_text((FIXTURES / "preference" / "result.json").read_text())
+    lines = run_sections(tmp_path)
+    assert "## Preference" in lines[1]
+    (tmp_path / "preference.json").write_text("{}")
+    with pytest.raises(DamagedResults, match=r"preference\.json: unreadable preference result"):
+        run_sections(tmp_path)
