@@ -86,6 +86,16 @@ def load_obs(route: Route, out: proc.Outcome, timeout: float | None = None) -> L
     )
 
 
+def _placeless(load: LoadObs, work: str) -> LoadObs:
+    """The cell's temporary directory named `<cell>` in messages, so runs compare (and diff) cleanly."""
+    return replace(
+        load,
+        exception=load.exception.replace(work, "<cell>"),
+        stderr_tail=load.stderr_tail.replace(work, "<cell>"),
+        module_file=load.module_file.replace(work, "<cell>") if load.module_file else load.module_file,
+    )
+
+
 @dataclass
 class CellRun:
     """The environment and transcript of one cell while it runs."""
@@ -106,7 +116,7 @@ class CellRun:
             argv += ["--threads", str(THREADS)]
         self.transcript.append(f"# load route: {route.value}\n")
         out = self.record(toolchain.run(self.interp, argv, cwd=self.work, timeout=self.timeout))
-        return load_obs(route, out, self.timeout)
+        return _placeless(load_obs(route, out, self.timeout), str(self.work))
 
 
 def _answer(toolchain: Toolchain, out: proc.Outcome) -> Answer:
