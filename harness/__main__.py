@@ -380,21 +380,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_provision(args: argparse.Namespace) -> int:
-    providers = args.providers or ["debian", "uv"]
-    unknown = [p for p in providers if p not in ("debian", "uv")]
-    if unknown:
-        print(f"error: unknown provider {', '.join(unknown)}; choose from debian, uv", file=sys.stderr)
-        return 2
-
     def say(line: str) -> None:
         print(line, flush=True)
 
-    if "debian" in providers:
-        debian = provision.DebianRootfs(args.into, args.suite, args.mirror)
-        versions = args.debian_python or list(provision.DEBIAN_VERSIONS)
-        debian.provision(provision.debian_packages(versions, args.package), say)
-    if "uv" in providers:
-        provision.provision_uv(args.into, args.uv_python or list(provision.UV_VERSIONS), say)
+    provision.provision(args.providers, args.into, args, say)
     say("now: python -m harness interpreters")
     return 0
 
@@ -535,28 +524,13 @@ def parser() -> argparse.ArgumentParser:
     cases.set_defaults(func=cmd_cases)
 
     prov = sub.add_parser("provision", help="install interpreters into the cache: a Debian rootfs, uv builds")
-    prov.add_argument("providers", nargs="*", metavar="PROVIDER", help="debian, uv (default: both)")
     prov.add_argument(
         "--into",
         type=Path,
         default=None,
         help="default: $ABI_HARNESS_PROVISION_DIR or the cache dir (~/.cache/abi-harness)",
     )
-    prov.add_argument("--suite", default=provision.DEFAULT_SUITE, help="Debian suite (default: %(default)s)")
-    prov.add_argument("--mirror", default=provision.DEFAULT_MIRROR, help="Debian mirror (default: %(default)s)")
-    prov.add_argument(
-        "--debian-python",
-        action="append",
-        metavar="X.Y",
-        help=f"Debian CPython versions (default: {' '.join(provision.DEBIAN_VERSIONS)})",
-    )
-    prov.add_argument("--package", action="append", default=[], help="another Debian package for the rootfs")
-    prov.add_argument(
-        "--uv-python",
-        action="append",
-        metavar="VERSION",
-        help=f"uv python install requests (default: {' '.join(provision.UV_VERSIONS)})",
-    )
+    provision.add_arguments(prov)
     prov.set_defaults(func=cmd_provision)
 
     sync_cases = sub.add_parser("sync-cases", help="render the shared files (extensions/_shared) into the cases")
