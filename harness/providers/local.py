@@ -24,12 +24,8 @@ class Local:
 
     def candidates(self, ctx: Context) -> list[Candidate]:
         src = checkout()
-        found = []
-        for build_dir in [src, *sorted(src.glob("build*"))]:
-            exe = build_dir / "python"
-            if exe.is_file() and os.access(exe, os.X_OK):
-                found.append(Candidate(str(exe), NAME))
-        return found
+        exes = [d / "python" for d in [src, *sorted(src.glob("build*"))]]
+        return [Candidate(str(e), NAME) for e in exes if e.is_file() and os.access(e, os.X_OK)]
 
     def note_when_empty(self, ctx: Context) -> str:
         return f"no built CPython ({checkout()}/python or {checkout()}/build*/python)"
