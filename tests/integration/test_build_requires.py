@@ -16,7 +16,7 @@ import pytest
 
 from harness.build import BuildFailure, build
 from harness.config import load_case, load_matrix
-from harness.installers import Toolchain
+from harness.installers import toolchains
 from harness.interpreters import discover, select
 from harness.model import Artifact, BuildSpec, TargetKind, TargetRecipe
 from tests.conftest import REPO
@@ -48,7 +48,7 @@ def test_dynamic_requirements_are_pinned_recorded_and_keyed(tmp_path: Path) -> N
     settings = (("cmake.version", newer_than_host("cmake")), ("ninja.version", newer_than_host("ninja")))
     case = replace(case, recipes=((TargetKind.VERSION_SPECIFIC, TargetRecipe(config_settings=settings)),))
     spec = BuildSpec(case, matrix.targets[0], python)
-    toolchain = Toolchain.choose(None, cache)
+    (toolchain, *_) = toolchains((), cache)  # uv when available, as a run chooses
 
     first = build(spec, toolchain, cache, timeout=900)
     assert not isinstance(first, BuildFailure), first.build_log.read_text()[-2000:]
