@@ -207,9 +207,10 @@ def dynamic_requires(
         shutil.copytree(spec.case.path, src, ignore=shutil.ignore_patterns(*_IGNORED, "*.egg-info"))
         steps = [toolchain.create_env(spec.python, work / "env")]
         env_python = work / "env" / "bin" / "python"
-        if steps[-1].ok:
+        if steps[-1].ok and static:  # an in-tree backend may need nothing at all
             steps.append(toolchain.install_requirements(spec.python, env_python, static))
-        if steps[-1].ok:
+        asked = steps[-1].ok
+        if asked:
             backend, backend_path = build_backend(src)
             argv = [str(env_python), "-I", "-c", REQUIRES_HOOK, backend, json.dumps(backend_path)]
             argv += [json.dumps(settings_dict(settings)), str(work / "requires.json")]
@@ -218,7 +219,7 @@ def dynamic_requires(
             log_path = cache / "logs" / f"requires-{safe_name(spec.id)}-{int(time.time())}.log"
             log_path.write_text("\n".join(out.transcript() for out in steps))
             last = proc.last_line(steps[-1].stderr or steps[-1].stdout, prefer_errors=True)
-            if len(steps) < 3:  # environment or installer trouble, not the backend's
+            if not asked:  # environment or installer trouble, not the backend's
                 return BuildFailure(
                     spec.id, f"no environment to ask the backend in: {last}", log_path, status=Status.ERROR
                 )

@@ -40,10 +40,10 @@ def test_dynamic_requirements_are_pinned_recorded_and_keyed(tmp_path: Path) -> N
     matrix_toml.write_text('[discovery]\nsources = ["pyenv"]\n[targets.version-specific]\n')
     matrix = load_matrix(matrix_toml)
     cache = tmp_path / "cache"
-    found = discover(matrix, cache).interpreters
-    if "cp312" not in {i.id for i in found}:
-        pytest.skip(f"needs pyenv's CPython 3.12 (found {', '.join(i.id for i in found) or 'none'})")
-    (python,) = select(discover(matrix, cache), ["cp312"])
+    found = discover(matrix, cache)
+    if "cp312" not in {i.id for i in found.interpreters}:
+        pytest.skip(f"needs pyenv's CPython 3.12 (found {', '.join(i.id for i in found.interpreters) or 'none'})")
+    (python,) = select(found, ["cp312"])
     case = load_case(REPO / "extensions" / "scikit-build-core" / "c-api" / "case.toml", REPO / "extensions")
     settings = (("cmake.version", newer_than_host("cmake")), ("ninja.version", newer_than_host("ninja")))
     case = replace(case, recipes=((TargetKind.VERSION_SPECIFIC, TargetRecipe(config_settings=settings)),))
@@ -64,3 +64,21 @@ def test_dynamic_requirements_are_pinned_recorded_and_keyed(tmp_path: Path) -> N
     assert again.cached
     assert again.cache_key == first.cache_key
     assert list((cache / "build-requires").glob("*.json")) == [answer]
+
+
+def test_an_in_tree_backend_without_requirements_is_asked_too(tmp_path: Path) -> None:
+    """sysconfig/c-api: `requires = []`, backend-path ["."]; the hook runs in an empty environment."""
+    matrix_toml = tmp_path / "matrix.toml"
+    matrix_toml.write_text('[discovery]\nsources = ["pyenv"]\n[targets.version-specific]\n')
+    matrix = load_matrix(matrix_toml)
+    cache = tmp_path / "cache"
+    found = discover(matrix, cache)
+    if "cp312" not in {i.id for i in found.interpreters}:
+        pytest.skip("needs pyenv's CPython 3.12")
+    (python,) = select(found, ["cp312"])
+    case = load_case(REPO / "extensions" / "sysconfig" / "c-api" / "case.toml", REPO / "extensions")
+    (toolchain, *_) = toolchains((), cache)
+    built = build(BuildSpec(case, matrix.targets[0], python), toolchain, cache, timeout=300)
+    assert isinstance(built, Artifact), built.reason
+    assert built.tools == ()
+    assert json.loads((built.wheel.parent / "artifact.json").read_text())["dynamic_requires"] == []
