@@ -12,7 +12,7 @@ import pytest
 from harness.build import build_backend, digest_of, settings_dict
 from tests.conftest import FIXTURES
 
-RECORDED: dict[str, Any] = json.loads((FIXTURES / "build" / "skbuild-dynamic.json").read_text())
+RECORDED: dict[str, Any] = json.loads((FIXTURES / "build_keys" / "skbuild-dynamic.json").read_text())
 
 
 def with_pins(facts: dict[str, Any], key: str, change: dict[str, str | None]) -> dict[str, Any]:
