@@ -21,8 +21,9 @@ from .installers import parse_installers, toolchains
 from .interpreters import Discovery, discover, select
 from .model import Case, Interpreter
 from .paths import cache_dir, provision_dir
-from .pipeline import Progress, Settings, planned_cells, run_plan
+from .pipeline import Settings, planned_cells, run_plan
 from .plan import Plan, plan
+from .progress import Progress
 
 
 def _paths(patterns: list[str]) -> list[str]:
@@ -98,7 +99,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         args.rerun,
     )
     if resumed is not None:
-        return _run_resumed(args.resume, resumed, the_plan, settings)
+        return _run_resumed(args.resume, resumed, the_plan, settings, verbose=args.verbose >= 1)
     run_id = results.new_run_id()
     results_dir: Path = args.results
     run_dir = results_dir / run_id
@@ -148,6 +149,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         lambda progress: run_plan(the_plan, settings, run_id, writer, progress),
         the_plan.total_cells,
         (lambda: surface_section(runners, args.cache_dir)) if args.surface else None,
+        verbose=args.verbose >= 1,
     )
 
 
@@ -186,7 +188,9 @@ def _shown(value: object) -> str:
     return " ".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
-def _run_resumed(run_dir: Path, resumed: results.Loaded, the_plan: Plan, settings: Settings) -> int:
+def _run_resumed(
+    run_dir: Path, resumed: results.Loaded, the_plan: Plan, settings: Settings, verbose: bool = False
+) -> int:
     """Run the cells without a complete record; keep the others as they are."""
     environment = resumed.environment
     run_id = str(environment.get("run_id", run_dir.name))
@@ -211,6 +215,7 @@ def _run_resumed(run_dir: Path, resumed: results.Loaded, the_plan: Plan, setting
         environment,
         lambda p: run_plan(the_plan, settings, run_id, writer, p, done=done),
         len(planned - done),
+        verbose=verbose,
     )
 
 
@@ -222,13 +227,16 @@ def _finish(
     work: Callable[[Progress], None],
     total: int,
     surface: Callable[[], list[str]] | None = None,
+    verbose: bool = False,
 ) -> int:
+    progress = Progress(total, verbose=verbose)
     interrupted = False
     try:
-        work(Progress(total))
+        work(progress)
     except KeyboardInterrupt:
         interrupted = True
     finally:
+        progress.close()
         writer.close()
         environment["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
         environment["interrupted"] = interrupted
@@ -380,21 +388,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_provision(args: argparse.Namespace) -> int:
-    providers = args.providers or ["debian", "uv"]
-    unknown = [p for p in providers if p not in ("debian", "uv")]
-    if unknown:
-        print(f"error: unknown provider {', '.join(unknown)}; choose from debian, uv", file=sys.stderr)
-        return 2
-
     def say(line: str) -> None:
         print(line, flush=True)
 
-    if "debian" in providers:
-        debian = provision.DebianRootfs(args.into, args.suite, args.mirror)
-        versions = args.debian_python or list(provision.DEBIAN_VERSIONS)
-        debian.provision(provision.debian_packages(versions, args.package), say)
-    if "uv" in providers:
-        provision.provision_uv(args.into, args.uv_python or list(provision.UV_VERSIONS), say)
+    provision.provision(args.providers, args.into, args, say)
     say("now: python -m harness interpreters")
     return 0
 
@@ -464,7 +461,9 @@ def _writable_dir(flag: str, path: Path) -> None:
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m harness", description=__doc__)
     top.add_argument("--version", action="version", version=__version__)
-    top.add_argument("-v", "--verbose", action="store_true", help="log every command run")
+    top.add_argument(
+        "-v", "--verbose", action="count", default=0, help="-v: every cell's line; -vv: also every command run"
+    )
     sub = top.add_subparsers(dest="command", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
@@ -515,6 +514,7 @@ def parser() -> argparse.ArgumentParser:
         metavar="RUN_DIR",
         help="continue an interrupted run: keep its complete records, run the other cells",
     )
+    run.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help="as before the subcommand")
     run.set_defaults(func=cmd_run)
 
     interps = sub.add_parser("interpreters", help="list discovered interpreters")
@@ -535,28 +535,13 @@ def parser() -> argparse.ArgumentParser:
     cases.set_defaults(func=cmd_cases)
 
     prov = sub.add_parser("provision", help="install interpreters into the cache: a Debian rootfs, uv builds")
-    prov.add_argument("providers", nargs="*", metavar="PROVIDER", help="debian, uv (default: both)")
     prov.add_argument(
         "--into",
         type=Path,
         default=None,
         help="default: $ABI_HARNESS_PROVISION_DIR or the cache dir (~/.cache/abi-harness)",
     )
-    prov.add_argument("--suite", default=provision.DEFAULT_SUITE, help="Debian suite (default: %(default)s)")
-    prov.add_argument("--mirror", default=provision.DEFAULT_MIRROR, help="Debian mirror (default: %(default)s)")
-    prov.add_argument(
-        "--debian-python",
-        action="append",
-        metavar="X.Y",
-        help=f"Debian CPython versions (default: {' '.join(provision.DEBIAN_VERSIONS)})",
-    )
-    prov.add_argument("--package", action="append", default=[], help="another Debian package for the rootfs")
-    prov.add_argument(
-        "--uv-python",
-        action="append",
-        metavar="VERSION",
-        help=f"uv python install requests (default: {' '.join(provision.UV_VERSIONS)})",
-    )
+    provision.add_arguments(prov)
     prov.set_defaults(func=cmd_provision)
 
     sync_cases = sub.add_parser("sync-cases", help="render the shared files (extensions/_shared) into the cases")
@@ -612,7 +597,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `... | head` ends quietly
     args = parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(message)s")
+    logging.basicConfig(level=logging.DEBUG if args.verbose >= 2 else logging.WARNING, format="%(message)s")
     if getattr(args, "cache_dir", "unset") is None:
         args.cache_dir = cache_dir()
     if getattr(args, "into", "unset") is None:

@@ -28,6 +28,7 @@ from .model import (
     Version,
     parse_version,
 )
+from .providers import REGISTRY, source_names
 
 SCHEMA_VERSION = 1
 BUILD_SELECTORS = ("each", "oldest", "newest")
@@ -130,6 +131,17 @@ def _positive(p: _Problems, table: dict[str, Any], key: str, prefix: str, defaul
     return float(value)
 
 
+def _provider(problems: _Problems, value: Any, choices: list[str], key: str) -> Provider | None:
+    """A registered provider's name (harness/providers/), with "did you mean" like an enum value."""
+    if isinstance(value, str) and value in choices:
+        return Provider(value)
+    close = difflib.get_close_matches(str(value), choices, n=1)
+    listed = f"choose from {', '.join(choices)}"
+    hint = f"did you mean {close[0]!r}? ({listed})" if close else listed
+    problems.add(key, f"unknown value {value!r}; {hint}")
+    return None
+
+
 def _globs(p: _Problems, table: dict[str, Any], key: str, prefix: str) -> tuple[str, ...]:
     """A selector: one glob or a list of globs (default: everything)."""
     value = table.get(key, "*")
@@ -153,7 +165,6 @@ _TOP_KEYS = (
 )
 _SELECTORS = ("case", "target", "build_python", "run_python")
 _KNOWN_ISSUE_STATUSES = (Status.FAIL.value, Status.CRASH.value, Status.TIMEOUT.value)
-_SOURCES = tuple(p.value for p in Provider if p is not Provider.EXPLICIT)
 _CPXY = re.compile(r"(?:cp|pp)(\d)(\d+)")
 
 
@@ -201,11 +212,9 @@ def _discovery(p: _Problems, data: dict[str, Any]) -> tuple[tuple[Provider, ...]
     p.unknown_keys(discovery, ("sources", "min_version"), "discovery.")
     sources: list[Provider] = []
     for i, name in enumerate(p.get(discovery, "sources", list, "discovery.", ["pyenv", "uv", "path"]) or []):
-        if name == Provider.EXPLICIT.value:
-            p.add(f"discovery.sources[{i}]", "explicit interpreters go in [[interpreters]] entries, not here")
-            continue
-        provider = _enum_value(p, Provider, name, f"discovery.sources[{i}]", _SOURCES)
-        if provider is not None:
+        if name in REGISTRY and not REGISTRY[name].source:
+            p.add(f"discovery.sources[{i}]", f"{name} interpreters go in [[interpreters]] entries, not here")
+        elif (provider := _provider(p, name, source_names(), f"discovery.sources[{i}]")) is not None:
             sources.append(provider)
     min_version = _version(p, discovery.get("min_version", "3.8"), "discovery.min_version") or (3, 8)
     return tuple(sources), min_version
@@ -392,7 +401,7 @@ def load_case(case_toml: Path, cases_dir: Path) -> Case:
     p.unknown_keys(build, ("providers", "reason"), "build.")
     providers: list[Provider] = []
     for i, name in enumerate(p.get(build, "providers", list, "build.", []) or []):
-        provider = _enum_value(p, Provider, name, f"build.providers[{i}]")
+        provider = _provider(p, name, list(REGISTRY), f"build.providers[{i}]")
         if provider is not None:
             providers.append(provider)
     build_reason = p.get(build, "reason", str, "build.", "") or ""

@@ -50,6 +50,10 @@ class Toolchain(Protocol):
     def create_env(self, interp: Interpreter, dest: Path) -> proc.Outcome: ...
     def dry_run(self, interp: Interpreter, env_python: Path, wheel: Path) -> proc.Outcome: ...
     def install(self, interp: Interpreter, env_python: Path, wheel: Path) -> proc.Outcome: ...
+    def install_requirements(self, interp: Interpreter, env_python: Path, requirements: Sequence[str]) -> proc.Outcome:
+        """Requirement strings into an environment (a build backend, asked for its dynamic requirements)."""
+        ...
+
     def resolve(self, requires: Sequence[str], interp: Interpreter) -> tuple[list[str] | None, proc.Outcome]: ...
     def build_wheel(
         self,
@@ -176,6 +180,9 @@ class UvToolchain(_Launching):
         """Install one wheel as a user would: its runtime dependencies (cffi's _cffi_backend) from the index."""
         return self.run(interp, [self.exe, "pip", "install", "--python", str(env_python), str(wheel)], timeout=300)
 
+    def install_requirements(self, interp: Interpreter, env_python: Path, requirements: Sequence[str]) -> proc.Outcome:
+        return self.run(interp, [self.exe, "pip", "install", "--python", str(env_python), *requirements], timeout=600)
+
     def resolve(self, requires: Sequence[str], interp: Interpreter) -> tuple[list[str] | None, proc.Outcome]:
         """Pin the build requirements as they resolve for *interp* today."""
         argv = [self.exe, "pip", "compile", "-", "--python", interp.path, "--no-header", "--no-annotate", "--quiet"]
@@ -234,6 +241,9 @@ class PipToolchain(_Launching):
 
     def install(self, interp: Interpreter, env_python: Path, wheel: Path) -> proc.Outcome:
         return self.run(interp, [str(env_python), "-m", "pip", "install", "--no-cache-dir", str(wheel)], timeout=300)
+
+    def install_requirements(self, interp: Interpreter, env_python: Path, requirements: Sequence[str]) -> proc.Outcome:
+        return self.run(interp, [str(env_python), "-m", "pip", "install", *requirements], timeout=600)
 
     def resolve(self, requires: Sequence[str], interp: Interpreter) -> tuple[list[str] | None, proc.Outcome]:
         argv = [interp.path, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet", "--report", "-"]

@@ -37,18 +37,24 @@ class TargetKind(enum.StrEnum):
     ABI3_ABI3T = "abi3.abi3t"
 
 
-class Provider(enum.StrEnum):
-    """Where an interpreter was found; the order is the preference when two are the same."""
+class Provider(str):
+    """Where an interpreter was found: the name of a module in harness/providers/ (its registry key).
 
-    EXPLICIT = "explicit"
-    PYENV = "pyenv"
-    UV = "uv"
-    DEBIAN = "debian"
-    PATH = "path"
+    An open set, so a string rather than an enum: a new provider is one new module and one registry
+    line, and records keep plain names. `.value` and `.rank` mirror the enum this used to be."""
+
+    __slots__ = ()
+
+    @property
+    def value(self) -> str:
+        return str(self)
 
     @property
     def rank(self) -> int:
-        return list(Provider).index(self)
+        """Preference when two paths are one installation: the provider's place in the registry."""
+        from .providers import rank  # noqa: PLC0415  (providers import model; model stays a leaf)
+
+        return rank(self)
 
 
 class Installer(enum.StrEnum):

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from .audit import Audit, audit_wheel
 from .build import BuildFailure, build
@@ -21,6 +20,7 @@ from .model import Artifact, BuildSpec, Case, Cell, Interpreter, KnownIssue, Sta
 from .observe import BuildObs, Observed, WheelObs
 from .paths import safe_name
 from .plan import Plan, PlannedSkip
+from .progress import Progress
 from .results import Record, Writer
 from .reuse import Reused, Store, cell_key, reusable
 
@@ -39,27 +39,6 @@ class Settings:
     @property
     def toolchain(self) -> Toolchain:
         return self.toolchains[0]
-
-
-class Progress:
-    """One line per finished cell, with a running count; failures are easy to spot."""
-
-    def __init__(self, total: int, stream: TextIO = sys.stderr) -> None:
-        self.total = total
-        self.done = 0
-        self.stream = stream
-        self.start = time.monotonic()
-
-    def note(self, text: str) -> None:
-        print(f"    {text}", file=self.stream, flush=True)
-
-    def cell(self, record: Record) -> None:
-        self.done += 1
-        elapsed = time.monotonic() - self.start
-        eta = elapsed / self.done * (self.total - self.done)
-        width = len(str(self.total))
-        head = f"[{self.done:>{width}}/{self.total} eta {eta:4.0f}s]"
-        print(f"{head} {record.status:<7} {record.cell}  {record.reason[:110]}", file=self.stream, flush=True)
 
 
 def _base_record(run_id: str, cell: Cell, case: Case, target: Target) -> dict[str, Any]:

@@ -117,10 +117,11 @@ def test_second_unchanged_run_builds_nothing(
 ) -> None:
     args = ["--matrix", str(host_matrix)] + [a for c in CASES for a in ("--case", c)]
     args += [a for p in PYTHONS for a in ("--python", p)]
-    out, records = run_records(harness, tmp_path, *args)
+    out, records = run_records(harness, tmp_path, *args, "-v")  # -v: every build's and cell's line
     assert out.returncode == 0, out.stderr[-3000:]
     assert sorted(records) == sorted(first_run[1])
     assert all(r.build_cached for r in records.values())
+    assert "cached: " in out.stderr
     assert "built in" not in out.stderr
     assert {c: r.status for c, r in records.items()} == {c: r.status for c, r in first_run[1].items()}
 

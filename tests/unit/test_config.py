@@ -42,7 +42,7 @@ def problems(path: Path) -> list[str]:
 
 def test_good_matrix(tmp_path: Path) -> None:
     matrix = load_matrix(write(tmp_path, GOOD))
-    assert matrix.sources == (Provider.PYENV,)
+    assert matrix.sources == (Provider("pyenv"),)
     assert matrix.min_version == (3, 9)
     assert [(t.name, t.kind, t.min_python) for t in matrix.targets] == [
         ("version-specific", TargetKind.VERSION_SPECIFIC, None),
