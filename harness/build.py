@@ -234,33 +234,53 @@ def dynamic_requires(
         shutil.rmtree(work, ignore_errors=True)
 
 
-def build(
-    spec: BuildSpec, toolchain: Toolchain, cache: Path, timeout: float, rebuild: bool = False
-) -> Artifact | BuildFailure:
-    """Return the cached wheel for *spec*, or build it. Never raises for a failing build."""
-    start = time.monotonic()
-    logs = cache / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
+@dataclass(frozen=True, kw_only=True)
+class Pins:
+    """The build requirements, static and dynamic, resolved for one build interpreter."""
+
+    pins: list[str]
+    dynamic: list[str]  # what the backend's get_requires_for_build_wheel asked for
+
+    @property
+    def tools(self) -> tuple[tuple[str, str], ...]:
+        return tuple((name, version) for name, _, version in (p.partition("==") for p in self.pins))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Recipe:
+    """A case's recipe for one target, its placeholders filled in."""
+
+    settings: list[tuple[str, str]]
+    env: dict[str, str]
+
+
+def rendered_recipe(spec: BuildSpec) -> Recipe:
     recipe = spec.case.recipe(spec.target.kind)
     assert recipe is not None, "planner only builds supported targets"
     values = spec.template_values()
+    return Recipe(
+        settings=[(render(k, values), render(v, values)) for k, v in recipe.config_settings],
+        env={k: render(v, values) for k, v in recipe.env},
+    )
 
-    settings = [(render(k, values), render(v, values)) for k, v in recipe.config_settings]
-    env = {k: render(v, values) for k, v in recipe.env}
 
+def pin_requirements(
+    spec: BuildSpec, toolchain: Toolchain, recipe: Recipe, cache: Path, timeout: float
+) -> Pins | BuildFailure:
+    """Static requirements resolved, the backend asked for its dynamic ones, both pinned together."""
     requires = build_requires(spec.case.path)
     static, resolved = toolchain.resolve(requires, spec.python)
     dynamic: list[str] = []
     pins = static
     if static is not None:
-        asked = dynamic_requires(spec, toolchain, static, settings, env, cache, timeout)
+        asked = dynamic_requires(spec, toolchain, static, recipe.settings, recipe.env, cache, timeout)
         if isinstance(asked, BuildFailure):
             return asked
         dynamic = asked
         if dynamic:  # pinned together with the static ones, so one resolution holds both
             pins, resolved = toolchain.resolve([*requires, *dynamic], spec.python)
     if pins is None:
-        log_path = logs / f"resolve-{safe_name(spec.id)}-{int(time.time())}.log"
+        log_path = cache / "logs" / f"resolve-{safe_name(spec.id)}-{int(time.time())}.log"
         atomic.write_text(log_path, resolved.transcript())  # shared cache: whole or not at all
         return BuildFailure(
             spec.id,
@@ -269,31 +289,62 @@ def build(
             log_path,
             status=Status.ERROR,
         )
-    tools = tuple((name, version) for name, _, version in (p.partition("==") for p in pins))
+    return Pins(pins=pins, dynamic=dynamic)
+
+
+def build(
+    spec: BuildSpec, toolchain: Toolchain, cache: Path, timeout: float, rebuild: bool = False
+) -> Artifact | BuildFailure:
+    """Return the cached wheel for *spec*, or build it. Never raises for a failing build."""
+    start = time.monotonic()
+    (cache / "logs").mkdir(parents=True, exist_ok=True)
+    recipe = rendered_recipe(spec)
+    pinned = pin_requirements(spec, toolchain, recipe, cache, timeout)
+    if isinstance(pinned, BuildFailure):
+        return pinned
     frontend = toolchain.version()
-    facts = key_facts(spec, pins, frontend)
+    facts = key_facts(spec, pinned.pins, frontend)
     key = digest_of(facts)
     entry = cache / "wheels" / key
     if rebuild and entry.exists():
         shutil.rmtree(entry)
-    done = entry / "artifact.json"
-    if done.is_file():
-        meta = json.loads(done.read_text())
-        wheel = entry / meta["wheel"]
-        return Artifact(
-            spec.id,
-            wheel,
-            wheel_tags(wheel),
-            entry / "build.log",
-            tools,
-            frontend,
-            True,
-            time.monotonic() - start,
-            key,
-            extension_files(wheel),
-            requires_python(wheel),
-        )
+    if not (entry / "artifact.json").is_file():
+        failure = compile_wheel(spec, toolchain, recipe, pinned, facts, entry, cache, timeout)
+        if failure is not None:
+            return failure
+    meta = json.loads((entry / "artifact.json").read_text())
+    wheel = entry / meta["wheel"]
+    return Artifact(
+        spec_id=spec.id,
+        wheel=wheel,
+        tags=wheel_tags(wheel),
+        build_log=entry / "build.log",
+        tools=pinned.tools,
+        frontend=frontend,
+        cached=meta.get("built_by") != _BUILDER_ID,
+        duration_s=time.monotonic() - start,
+        cache_key=key,
+        ext_files=extension_files(wheel),
+        requires_python=requires_python(wheel),
+    )
 
+
+# Tells a wheel this process built from one it found in the cache (artifact.json's `built_by`).
+_BUILDER_ID = f"{os.getpid()}-{time.time_ns()}"
+
+
+def compile_wheel(
+    spec: BuildSpec,
+    toolchain: Toolchain,
+    recipe: Recipe,
+    pinned: Pins,
+    facts: dict[str, object],
+    entry: Path,
+    cache: Path,
+    timeout: float,
+) -> BuildFailure | None:
+    """One PEP 517 build from a copy of the case, published whole into the cache *entry*."""
+    key = entry.name
     (cache / "work").mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f"{key}-", dir=cache / "work"))
     try:
@@ -301,65 +352,51 @@ def build(
         src = work / "src"
         shutil.copytree(spec.case.path, src, ignore=shutil.ignore_patterns(*_IGNORED, "*.egg-info"))
         constraints = work / "build-constraints.txt"
-        constraints.write_text("\n".join(pins) + "\n")
-        out = toolchain.build_wheel(spec.python, src, work / "out", settings, env, constraints, timeout)
+        constraints.write_text("\n".join(pinned.pins) + "\n")
+        frontend = toolchain.version()
+        out = toolchain.build_wheel(spec.python, src, work / "out", recipe.settings, recipe.env, constraints, timeout)
         header = (
             f"# build {spec.id}\n# python: {spec.python.describe()}\n# frontend: {frontend}\n"
-            f"# build requirements: {' '.join(pins)}\n"
-            f"# dynamic (get_requires_for_build_wheel): {' '.join(dynamic) or 'none'}\n"
-            f"# config settings: {settings}\n# env: {env}\n"
+            f"# build requirements: {' '.join(pinned.pins)}\n"
+            f"# dynamic (get_requires_for_build_wheel): {' '.join(pinned.dynamic) or 'none'}\n"
+            f"# config settings: {recipe.settings}\n# env: {recipe.env}\n"
         )
         log_text = header + out.transcript()
         wheels = sorted((work / "out").glob("*.whl")) if (work / "out").is_dir() else []
-        if not out.ok or len(wheels) != 1:
-            log_path = logs / f"build-{safe_name(spec.id)}-{key}.log"
+        why = ""
+        if out.timed_out:
+            why = f"build timed out after {timeout:.0f}s"
+        elif not out.ok:
+            why = (
+                f"build failed (exit {out.returncode}): {proc.last_line(out.stderr or out.stdout, prefer_errors=True)}"
+            )
+        elif len(wheels) != 1:
+            why = f"build produced {len(wheels)} wheels, expected one"
+        else:
+            try:
+                wheel_tags(wheels[0])
+            except InvalidWheelFilename as exc:
+                why = f"invalid wheel file name: {exc}"
+        if why:
+            log_path = cache / "logs" / f"build-{safe_name(spec.id)}-{key}.log"
             atomic.write_text(log_path, log_text)
-            if out.timed_out:
-                why = f"build timed out after {timeout:.0f}s"
-            elif out.ok:
-                why = f"build produced {len(wheels)} wheels, expected one"
-            else:
-                last = proc.last_line(out.stderr or out.stdout, prefer_errors=True)
-                why = f"build failed (exit {out.returncode}): {last}"
-            return BuildFailure(spec.id, why, log_path, tools)
-        try:
-            tags = wheel_tags(wheels[0])
-        except InvalidWheelFilename as exc:
-            log_path = logs / f"build-{safe_name(spec.id)}-{key}.log"
-            atomic.write_text(log_path, log_text)
-            return BuildFailure(spec.id, f"invalid wheel file name: {exc}", log_path, tools)
+            return BuildFailure(spec.id, why, log_path, pinned.tools)
         staging = work / "entry"
         staging.mkdir()
         shutil.move(str(wheels[0]), staging / wheels[0].name)
         (staging / "build.log").write_text(log_text)
-        (staging / "artifact.json").write_text(
-            json.dumps(
-                {
-                    "wheel": wheels[0].name,
-                    "spec": spec.id,
-                    "tools": pins,
-                    "dynamic_requires": dynamic,
-                    "key_facts": facts,
-                    "frontend": frontend,
-                    "duration_s": round(out.duration_s, 3),
-                },
-                indent=1,
-            )
-        )
+        meta = {
+            "wheel": wheels[0].name,
+            "spec": spec.id,
+            "tools": pinned.pins,
+            "dynamic_requires": pinned.dynamic,
+            "key_facts": facts,
+            "frontend": frontend,
+            "duration_s": round(out.duration_s, 3),
+            "built_by": _BUILDER_ID,
+        }
+        (staging / "artifact.json").write_text(json.dumps(meta, indent=1))
         atomic.publish_dir(staging, entry)  # a concurrent run may have published it first; theirs is as good
-        wheel = entry / wheels[0].name
-        return Artifact(
-            spec.id,
-            wheel,
-            tags,
-            entry / "build.log",
-            tools,
-            frontend,
-            False,
-            time.monotonic() - start,
-            key,
-            extension_files(wheel),
-            requires_python(wheel),
-        )
+        return None
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -299,7 +299,7 @@ class BuildSpec:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Artifact:
     """A built wheel and what we know about how it was made."""
 
