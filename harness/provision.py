@@ -212,3 +212,31 @@ def _cause(out: proc.Outcome) -> str:
         return "timed out"
     causes = [ln.strip().removeprefix("cause:").strip() for ln in out.stderr.splitlines() if "cause:" in ln]
     return causes[-1] if causes else proc.last_line(out.stderr, default=f"exit {out.returncode}")
+
+
+def if_missing(into: Path, say: Say) -> list[str]:
+    """What `run --provision` does first: provision what is missing and can be had here, idempotently.
+
+    Returns one "what: why" per thing it could not get (said once by the caller, the run goes on)."""
+    missing: list[str] = []
+    debian = DebianRootfs(into)
+    if debian.provisioned(debian_packages()):
+        pass  # ready marker covers every package: nothing to do, nothing to say
+    elif os.geteuid() != 0:
+        missing.append("Debian rootfs (3.13-3.15, debug, PyPy): not root (debootstrap and apt need it)")
+    else:
+        tools = [
+            name for tool, name in (("debootstrap", "debootstrap"), ("bwrap", "bubblewrap")) if not shutil.which(tool)
+        ]
+        if tools and shutil.which("apt-get"):
+            say(f"provision: apt-get install {' '.join(tools)}")
+            env = {"DEBIAN_FRONTEND": "noninteractive"}
+            proc.run(["apt-get", "install", "-y", "-q", *tools], env=env, timeout=600)
+        try:
+            debian.provision(debian_packages(), say)
+        except HarnessError as exc:
+            missing.append(f"Debian rootfs: {str(exc).splitlines()[0]}")
+    failed = provision_uv(into, UV_VERSIONS, say)
+    if failed:
+        missing.append(f"uv {' '.join(failed)}: not installable here (see the uv lines above)")
+    return missing
