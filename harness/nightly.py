@@ -91,7 +91,8 @@ def rehearse(
     say: Say = print,
 ) -> Outcome:
     """The workflow on one machine: N shard runs one after another (each as `nox -s matrix -- --shard K/N`
-    runs it), then the merge job's `finish`. results/nightly-latest points at the merged run afterwards."""
+    runs it), then the merge job's `finish`. results/nightly-latest then points at the merged run, unless it
+    has regressions."""
     if count < 1:
         raise ConfigError(f"--shards {count}: at least 1")
     previous = resolve_baseline(results_dir, baseline)
@@ -106,6 +107,11 @@ def rehearse(
             raise ConfigError(f"shard {k}/{count} run failed (exit {code}); see its output above")
         shard_dirs.append((shard_results / "latest").resolve())
     outcome = finish(shard_dirs, base / "merged", previous, say)
+    if outcome.exit_code:
+        # As in CI, where the baseline is the last nightly that succeeded: regressions stay visible
+        # until they are fixed (or accepted by rerunning with --baseline this run).
+        say(f"regressions: {results_dir / LATEST} stays at the previous baseline")
+        return outcome
     link = results_dir / LATEST
     tmp = results_dir / f".{LATEST}.{os.getpid()}"
     tmp.unlink(missing_ok=True)
