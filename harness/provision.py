@@ -236,7 +236,15 @@ def if_missing(into: Path, say: Say) -> list[str]:
             debian.provision(debian_packages(), say)
         except HarnessError as exc:
             missing.append(f"Debian rootfs: {str(exc).splitlines()[0]}")
-    failed = provision_uv(into, UV_VERSIONS, say)
+    causes: list[str] = []
+
+    def note(line: str) -> None:
+        if "could not install" in line and "(" in line:
+            causes.append(line.split("(", 1)[1].split(")", 1)[0])
+        say(line)
+
+    failed = provision_uv(into, UV_VERSIONS, note)
     if failed:
-        missing.append(f"uv {' '.join(failed)}: not installable here (see the uv lines above)")
+        why = "; ".join(sorted(set(causes))) or "uv not found"
+        missing.append(f"uv {' '.join(failed)} ({why})")
     return missing
