@@ -1,6 +1,11 @@
 // The HTML report's grids, filters and cell details, drawn from the JSON blob in #data.
 const DATA = JSON.parse(document.getElementById('data').textContent);
-const SYM = DATA.symbols, COLS = DATA.columns, CELLS = DATA.cells;
+const SYM = DATA.symbols, COLS = DATA.columns, CELLS = DATA.cells, POOL = DATA.pool;
+// Shared values come as indexes into DATA.pool (see report_html.py, POOLED).
+for (const c of CELLS) {
+  for (const k of ['stages', 'audit', 'expected_rule']) if (typeof c[k] === 'number') c[k] = POOL[c[k]];
+  for (const k of ['calls', 'resolve']) if (c.details && typeof c.details[k] === 'number') c.details[k] = POOL[c.details[k]];
+}
 const AXES = [['backend','backend'],['binding','binding'],['target','target'],
   ['build_python','build interpreter'],['run_python','run interpreter'],['status','status']];
 const el = (tag, attrs, ...kids) => { const e = document.createElement(tag);

@@ -49,6 +49,32 @@ def _cell_json(r: Record) -> dict[str, Any]:
     return out
 
 
+# Values most cells share (the same stages, calls, audit, rule): stored once in a pool, referenced by
+# index, which keeps a ~4000-cell page at a few MB. The page's script puts them back.
+POOLED = ("stages", "audit", "expected_rule")
+POOLED_DETAILS = ("calls", "resolve")
+
+
+def _pooled(cells: list[dict[str, Any]], pool: list[Any]) -> list[dict[str, Any]]:
+    index: dict[str, int] = {}
+
+    def ref(value: Any) -> int:
+        key = json.dumps(value, sort_keys=True)
+        if key not in index:
+            index[key] = len(pool)
+            pool.append(value)
+        return index[key]
+
+    for cell in cells:
+        for key in POOLED:
+            if key in cell:
+                cell[key] = ref(cell[key])
+        details = cell.get("details")
+        if isinstance(details, dict):
+            cell["details"] = {k: ref(v) if k in POOLED_DETAILS else v for k, v in details.items()}
+    return cells
+
+
 def _inline(text: str) -> str:
     """Markdown table cell text (backticks, <br>) as HTML."""
     escaped = html.escape(text).replace("&lt;br&gt;", "<br>")
@@ -123,11 +149,13 @@ def html_report(
     interps = environment.get("interpreters", [])
     columns = [i["id"] for i in interps] or sorted({r.run_python for r in records})
     columns += sorted({r.run_python for r in records} - set(columns))
+    pool: list[Any] = []
     data = {
         "symbols": SYMBOLS,
         "columns": columns,
         "targets": [t["name"] for t in environment.get("targets", [])],
-        "cells": [_cell_json(r) for r in sorted(records, key=lambda r: r.cell)],
+        "cells": _pooled([_cell_json(r) for r in sorted(records, key=lambda r: r.cell)], pool),
+        "pool": pool,
     }
     # `</` inside a script element would end it early; JSON allows the escaped form.
     blob = json.dumps(data, separators=(",", ":"), sort_keys=True).replace("</", "<\\/")
