@@ -4,7 +4,8 @@ const SYM = DATA.symbols, COLS = DATA.columns, CELLS = DATA.cells, POOL = DATA.p
 // Shared values come as indexes into DATA.pool (see report_html.py, POOLED).
 for (const c of CELLS) {
   for (const k of ['stages', 'audit', 'expected_rule']) if (typeof c[k] === 'number') c[k] = POOL[c[k]];
-  for (const k of ['calls', 'resolve']) if (c.details && typeof c.details[k] === 'number') c.details[k] = POOL[c.details[k]];
+  for (const part of [c.details, c.observed])
+    for (const [k, v] of Object.entries(part || {})) if (v && typeof v === 'object' && '$' in v) part[k] = POOL[v['$']];
 }
 const AXES = [['backend','backend'],['binding','binding'],['target','target'],
   ['build_python','build interpreter'],['run_python','run interpreter'],['status','status']];
@@ -50,7 +51,7 @@ function grids() {
         if (i === undefined) { tr.append(el('td')); continue; }
         const c = CELLS[i];
         const td = el('td', {class: 'c s-' + c.status, 'data-i': i, title: c.cell + ': ' + c.status + ': ' + c.reason},
-          c.symbol || SYM[c.status]);
+          c.symbol);
         td.onclick = () => show(i);
         tr.append(td);
       }

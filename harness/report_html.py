@@ -5,13 +5,22 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from . import diff as diffs
 from .model import Status
-from .report import LEGEND, SYMBOLS, free_threading_note, installer_disagreements, problems, produced, totals
+from .report import (
+    LEGEND,
+    SYMBOLS,
+    free_threading_note,
+    installer_disagreements,
+    problems,
+    produced,
+    symbol,
+    totals,
+)
 from .results import Record
 
 # Kept per cell for the page; the rest of a record (probe facts, tool versions) is in results.jsonl.
@@ -45,14 +54,15 @@ FIELDS = (
 def _cell_json(r: Record) -> dict[str, Any]:
     data = r.to_json()
     out = {k: data[k] for k in FIELDS if data.get(k) not in (None, "", [], {})}
-    out["symbol"] = SYMBOLS["refused"] if r.status == Status.PASS.value and "refused" in r.details else None
+    out["symbol"] = symbol(r)
     return out
 
 
 # Values most cells share (the same stages, calls, audit, rule): stored once in a pool, referenced by
 # index, which keeps a ~4000-cell page at a few MB. The page's script puts them back.
 POOLED = ("stages", "audit", "expected_rule")
-POOLED_DETAILS = ("calls", "resolve")
+NESTED = ("details", "observed")  # their larger parts (calls, resolve answers) are pooled one by one
+POOL_MIN = 40  # characters of JSON: smaller values stay inline
 
 
 def _pooled(cells: list[dict[str, Any]], pool: list[Any]) -> list[dict[str, Any]]:
@@ -69,10 +79,18 @@ def _pooled(cells: list[dict[str, Any]], pool: list[Any]) -> list[dict[str, Any]
         for key in POOLED:
             if key in cell:
                 cell[key] = ref(cell[key])
-        details = cell.get("details")
-        if isinstance(details, dict):
-            cell["details"] = {k: ref(v) if k in POOLED_DETAILS else v for k, v in details.items()}
+        for key in NESTED:
+            part = cell.get(key)
+            if isinstance(part, dict):
+                cell[key] = {k: _ref(v, ref) for k, v in part.items()}
     return cells
+
+
+def _ref(value: Any, ref: Callable[[Any], int]) -> Any:
+    """A pooled reference {"$": index} for a large value (an int stays an int, so refs are told apart)."""
+    if isinstance(value, dict | list) and len(json.dumps(value)) >= POOL_MIN:
+        return {"$": ref(value)}
+    return value
 
 
 def _inline(text: str) -> str:
