@@ -49,6 +49,13 @@ def benchmark(session: nox.Session) -> None:
 
 
 @nox.session
+def preference(session: nox.Session) -> None:
+    """Which wheel pip and uv pick when several fit, in three listing orders (args go to `preference`)."""
+    session.install("-e", ".")
+    session.run("python", "-m", "harness", "preference", *session.posargs)
+
+
+@nox.session
 def nightly(session: nox.Session) -> None:
     """The nightly workflow: `-- --shards 3` rehearses it here (shard runs, merge, diff, reports); the
     workflow's merge job runs `-- --merge DIR... --out DIR [--baseline RUN]`. Exit 1 on regressions."""

@@ -9,21 +9,23 @@ import os
 import platform
 import signal
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import __version__, nightly, provision, report, report_html, results, shard
+from . import __version__, casegen, nightly, provision, rejudge, report, report_html, results, shard, surface
 from . import diff as diffs
 from . import merge as merging
-from .config import load_cases, load_matrix
-from .errors import HarnessError
-from .installers import Toolchain
+from .config import check_selectors, load_case, load_cases, load_matrix
+from .errors import ConfigError, DamagedResults, HarnessError
+from .installers import parse_installers, toolchains
 from .interpreters import Discovery, discover, select
-from .model import Case
+from .model import Case, Interpreter
 from .paths import cache_dir, provision_dir
-from .pipeline import Progress, Settings, run_plan
-from .plan import plan
+from .pipeline import Settings, planned_cells, run_plan
+from .plan import Plan, plan
+from .progress import Progress
 
 
 def _paths(patterns: list[str]) -> list[str]:
@@ -49,13 +51,44 @@ def case_json(case: Case) -> dict[str, Any]:
     }
 
 
+SURFACE_FILE = "surface.md"
+
+
+def surface_section(runners: tuple[Interpreter, ...], cache: Path) -> list[str]:
+    """The run interpreters' ABI surface (cached per interpreter identity); a failure is said, not raised."""
+    try:
+        return surface.report_section(runners, cache)
+    except Exception as exc:  # the matrix's verdicts must not be lost to a surface probe's bug
+        return ["## Surface", "", f"Not measured: {type(exc).__name__}: {exc}"]
+
+
+PREFERENCE_FILE = "preference.json"  # written by `preference --output RUN_DIR/preference.json` (the nightly)
+
+
+def run_sections(run_dir: Path) -> list[str]:
+    """The extra report sections kept in a run directory: the Surface, and the Preference table."""
+    from . import preference  # noqa: PLC0415  (only runs that carry a preference.json need it)
+
+    lines = (run_dir / SURFACE_FILE).read_text().splitlines() if (run_dir / SURFACE_FILE).is_file() else []
+    pref = run_dir / PREFERENCE_FILE
+    if pref.is_file():
+        try:
+            lines += ["", *preference.markdown(preference.Result.from_json(json.loads(pref.read_text())))]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise DamagedResults(f"{pref}: unreadable preference result ({type(exc).__name__}: {exc})") from None
+    return lines
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     if args.provision:
         missing = provision.if_missing(provision_dir(), lambda line: print(line, file=sys.stderr, flush=True))
         if missing:
             print(f"provision: could not get {'; '.join(missing)}", file=sys.stderr)
+    resumed = _resume(args) if args.resume else None
     discovery, matrix = _discover(args)
     cases = load_cases(matrix.cases_dir)
+    for warning in check_selectors(matrix, discovery.interpreters, cases):
+        print(f"warning: {warning}", file=sys.stderr)
     runners = select(discovery, args.python)
     the_plan = plan(cases, matrix.targets, discovery.interpreters, runners, args.case, args.target)
     shard_info = None
@@ -65,9 +98,21 @@ def cmd_run(args: argparse.Namespace) -> int:
         shard_info = {"index": spec.index, "count": spec.count, "plan_digest": shard.plan_digest(the_plan)}
         the_plan = shard.shard(the_plan, spec, weights)
         shard_info["builds"] = [b.id for b in the_plan.builds]
-    toolchains = Toolchain.parse(args.installer or ",".join(matrix.installers), args.cache_dir)
-    toolchain = toolchains[0]
+    chosen = toolchains(parse_installers(args.installer) if args.installer else matrix.installers, args.cache_dir)
+    toolchain = chosen[0]
 
+    settings = Settings(
+        chosen,
+        args.cache_dir,
+        args.jobs,
+        args.timeout or matrix.timeout_s,
+        matrix.build_timeout_s,
+        matrix.known_issues,
+        args.rebuild,
+        args.rerun,
+    )
+    if resumed is not None:
+        return _run_resumed(args.resume, resumed, the_plan, settings, verbose=args.verbose >= 1)
     run_id = results.new_run_id()
     results_dir: Path = args.results
     run_dir = results_dir / run_id
@@ -77,18 +122,28 @@ def cmd_run(args: argparse.Namespace) -> int:
         "schema_version": results.SCHEMA_VERSION,
         "run_id": run_id,
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
-        "argv": sys.argv[1:],
+        "argv": args.argv,
         "harness_version": __version__,
         "host": {"python": sys.version.split()[0], "platform": platform.platform(), "cpus": os.cpu_count()},
-        "installer": ", ".join(t.version() for t in toolchains),
+        "installer": ", ".join(t.version() for t in chosen),
         "matrix": str(matrix.path),
         "cache_dir": str(args.cache_dir),
         "interpreters": [i.to_json() for i in runners],
         "build_interpreters": sorted({b.python.id for b in the_plan.builds}),
+        # Facts of build interpreters that are not run columns: the judge reads them (--rejudge).
+        "build_interpreter_facts": [
+            i.to_json() for i in {b.python.id: b.python for b in the_plan.builds if b.python not in runners}.values()
+        ],
         "excluded": [list(e) for e in discovery.excluded],
         "cases": [case_json(c) for c in cases],
         "targets": [
-            {"name": t.name, "kind": t.kind.value, "py_api": t.py_api, "build_on": list(t.build_on)}
+            {
+                "name": t.name,
+                "kind": t.kind.value,
+                "py_api": t.py_api,
+                "min_python": ".".join(map(str, t.min_python)) if t.min_python else None,
+                "build_on": list(t.build_on),
+            }
             for t in matrix.targets
         ],
     }
@@ -101,31 +156,121 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"{toolchain.version()}",
         file=sys.stderr,
     )
-    settings = Settings(
-        toolchains,
-        args.cache_dir,
-        args.jobs,
-        args.timeout or matrix.timeout_s,
-        matrix.build_timeout_s,
-        matrix.known_issues,
-        args.rebuild,
+    return _finish(
+        run_dir,
+        run_id,
+        writer,
+        environment,
+        lambda progress: run_plan(the_plan, settings, run_id, writer, progress),
+        the_plan.total_cells,
+        (lambda: surface_section(runners, args.cache_dir)) if args.surface else None,
+        verbose=args.verbose >= 1,
     )
-    progress = Progress(the_plan.total_cells)
+
+
+# The flags that choose what a run covers: a resumed run must keep them (recorded in environment.json).
+_SELECTION = ("matrix", "case", "target", "python", "installer", "timeout", "shard", "weights")
+
+
+def _resume(args: argparse.Namespace) -> results.Loaded:
+    """Read the run to continue, and take its selection flags from its recorded argv."""
+    run_dir: Path = args.resume
+    if not (run_dir / results.RESULTS_FILE).is_file():
+        raise ConfigError(
+            f"--resume {run_dir}: no {results.RESULTS_FILE} there; give a run directory such as results/X"
+        )
+    loaded = results.completed(run_dir)
+    argv = loaded.environment.get("argv")
+    if not isinstance(argv, list) or not all(isinstance(a, str) for a in argv) or argv[:1] != ["run"]:
+        raise ConfigError(
+            f"--resume {run_dir}: {results.ENVIRONMENT_FILE} has no recorded `run` command line; start a new run"
+        )
+    recorded = parser().parse_args(argv)
+    defaults = parser().parse_args(["run"])
+    for name in _SELECTION:
+        given, then = getattr(args, name), getattr(recorded, name)
+        if given != getattr(defaults, name) and given != then:
+            flag = "--" + name
+            raise ConfigError(
+                f"--resume {run_dir}: {flag} {_shown(given)} differs from the run's {_shown(then)}; "
+                f"a resumed run keeps its selection (drop {flag}, or start a new run)"
+            )
+        setattr(args, name, then)
+    return loaded
+
+
+def _shown(value: object) -> str:
+    return " ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def _run_resumed(
+    run_dir: Path, resumed: results.Loaded, the_plan: Plan, settings: Settings, verbose: bool = False
+) -> int:
+    """Run the cells without a complete record; keep the others as they are."""
+    environment = resumed.environment
+    run_id = str(environment.get("run_id", run_dir.name))
+    done = frozenset(r.cell for r in resumed.records)
+    planned = planned_cells(the_plan)
+    stray = sorted(done - planned)
+    if stray:
+        raise ConfigError(
+            f"--resume {run_dir}: {len(stray)} recorded cells are not in today's plan (first: {stray[0]}); "
+            "matrix.toml, the cases or the interpreters changed since; start a new run"
+        )
+    writer = results.Writer(run_dir, keep=resumed.records)
+    environment.setdefault("resumed", []).append(datetime.now(UTC).isoformat(timespec="seconds"))
+    print(
+        f"resuming run {run_id}: {len(done)} of {len(planned)} cells kept, {len(planned - done)} to run",
+        file=sys.stderr,
+    )
+    return _finish(
+        run_dir,
+        run_id,
+        writer,
+        environment,
+        lambda p: run_plan(the_plan, settings, run_id, writer, p, done=done),
+        len(planned - done),
+        verbose=verbose,
+    )
+
+
+def _finish(
+    run_dir: Path,
+    run_id: str,
+    writer: results.Writer,
+    environment: dict[str, Any],
+    work: Callable[[Progress], None],
+    total: int,
+    surface: Callable[[], list[str]] | None = None,
+    verbose: bool = False,
+) -> int:
+    progress = Progress(total, verbose=verbose)
     interrupted = False
     try:
-        run_plan(the_plan, settings, run_id, writer, progress)
+        work(progress)
     except KeyboardInterrupt:
         interrupted = True
     finally:
+        progress.close()
         writer.close()
         environment["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
         environment["interrupted"] = interrupted
-        results.write_json(run_dir / results.ENVIRONMENT_FILE, environment)
-        (run_dir / "report.md").write_text(report.markdown(writer.records, environment))
-        (run_dir / "report.html").write_text(report_html.html_report(writer.records, environment))
+        try:
+            results.write_json(run_dir / results.ENVIRONMENT_FILE, environment)
+            if surface is not None and not interrupted:
+                (run_dir / SURFACE_FILE).write_text("\n".join(surface()) + "\n")
+            (run_dir / "report.md").write_text(report.markdown(writer.records, environment, run_sections(run_dir)))
+            (run_dir / "report.html").write_text(report_html.html_report(writer.records, environment))
+        except OSError as exc:
+            if writer.failed is None:  # else the write error already being raised says it
+                raise HarnessError(f"{run_dir}: cannot write the run's report: {exc.strerror}") from None
     print(report.terminal_summary(writer.records, environment, str(run_dir)))
     if interrupted:
-        print(f"interrupted: {len(writer.records)} finished cells are kept in {run_dir}", file=sys.stderr)
+        print(
+            f"interrupted: {len(writer.records)} finished cells are kept in {run_dir}; continue with "
+            f"`python -m harness run --resume {run_dir}`",
+            file=sys.stderr,
+        )
         return 130
     return 1 if report.problems(writer.records) else 0
 
@@ -164,6 +309,40 @@ def cmd_interpreters(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_surface(args: argparse.Namespace) -> int:
+    discovery, _ = _discover(args)
+    if args.diff:
+        chosen = []
+        for name in args.diff:
+            hits = select(discovery, [name])
+            if len(hits) != 1:
+                found = ", ".join(i.id for i in hits)
+                raise ConfigError(f"--diff {name!r} matched {len(hits)} interpreters ({found}); give one id")
+            chosen.append(hits[0])
+    else:
+        chosen = list(select(discovery, args.python))
+    surfaces = [surface.collect(i, args.cache_dir) for i in chosen]
+    if args.diff:
+        a, b = surfaces
+        changes = surface.diff(a, b)
+        if args.json:
+            print(json.dumps({"a": a.id, "b": b.id, "changes": [c.to_json() for c in changes]}, indent=2))
+        else:
+            print(surface.diff_text(a, b, changes))
+        return 0
+    if args.json:
+        milestones, notes = surface.milestones(surfaces)
+        payload = {
+            "surfaces": [s.to_json() for s in surfaces],
+            "milestones": [m.to_json() for m in milestones],
+            "notes": list(notes),
+        }
+        print(json.dumps(payload, indent=1))
+        return 0
+    print(surface.text(surfaces))
+    return 0
+
+
 def cmd_cases(args: argparse.Namespace) -> int:
     matrix = load_matrix(args.matrix)
     cases = load_cases(matrix.cases_dir)
@@ -179,13 +358,53 @@ def cmd_cases(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sync_cases(args: argparse.Namespace) -> int:
+    cases_dir = load_matrix(args.matrix).cases_dir
+    if args.check:
+        drifted = casegen.drift(cases_dir)
+        for copy, what in drifted:
+            print(f"{copy}: {what}")
+        if drifted:
+            print(f"{len(drifted)} case files differ from {casegen.SHARED_DIR}/: run `python -m harness sync-cases`")
+            return 1
+        print(f"every shared file is in sync ({casegen.manifest_path(cases_dir)})")
+        return 0
+    for copy in casegen.sync(cases_dir):
+        print(f"updated {copy}")
+    return 0
+
+
+def cmd_new_case(args: argparse.Namespace) -> int:
+    cases_dir = load_matrix(args.matrix).cases_dir
+    cases = load_cases(cases_dir)
+    backend, _, binding = args.case.partition("/")
+    if not binding:
+        raise ConfigError(f"new-case: {args.case!r}: expected BACKEND/BINDING, e.g. setuptools/c-api-heaptype")
+    source = casegen.pick_source(cases, backend, binding, args.source)
+    into: Path = args.new_cases_dir or cases_dir
+    dest = casegen.new_case(source, cases_dir, backend, binding, into)
+    case = load_case(dest / "case.toml", into)  # the renamed project must be a valid case
+    print(f"new case {case.id} from {source.id} in {dest} (import name {case.module})")
+    print("now: edit its case.toml and sources, then `python -m harness cases --markdown` into README.md")
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
+    if args.rejudge:
+        records, environment = results.load(args.run_dir)
+        matrix = load_matrix(args.matrix)
+        records, changes = rejudge.rejudge(records, environment, matrix.targets, matrix.known_issues)
+        results.write_sorted(args.run_dir / results.RESULTS_FILE, records)
+        print(f"re-judged {len(records)} records with {matrix.path}: {len(changes)} changed status")
+        for change in changes:
+            print(f"  {change.cell}: {change.old} -> {change.new}: {change.reason[:160]}")
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
-    change = nightly.write_reports(args.run_dir, formats, args.baseline, lambda line: print(line, file=sys.stderr))
+    say = lambda line: print(line, file=sys.stderr)  # noqa: E731
+    diff = nightly.write_reports(args.run_dir, formats, args.baseline, say, run_sections(args.run_dir))
     records, environment = results.load(args.run_dir)
     print(report.terminal_summary(records, environment, str(args.run_dir)))
-    if change is not None:
-        print(diffs.text(change))
+    if diff is not None:
+        print(diffs.text(diff))
     return 0
 
 
@@ -218,29 +437,82 @@ def cmd_nightly(args: argparse.Namespace) -> int:
 
 
 def cmd_provision(args: argparse.Namespace) -> int:
-    providers = args.providers or ["debian", "uv"]
-    unknown = [p for p in providers if p not in ("debian", "uv")]
-    if unknown:
-        print(f"error: unknown provider {', '.join(unknown)}; choose from debian, uv", file=sys.stderr)
-        return 2
-
     def say(line: str) -> None:
         print(line, flush=True)
 
-    if "debian" in providers:
-        debian = provision.DebianRootfs(args.into, args.suite, args.mirror)
-        versions = args.debian_python or list(provision.DEBIAN_VERSIONS)
-        debian.provision(provision.debian_packages(versions, args.package), say)
-    if "uv" in providers:
-        provision.provision_uv(args.into, args.uv_python or list(provision.UV_VERSIONS), say)
+    provision.provision(args.providers, args.into, args, say)
     say("now: python -m harness interpreters")
     return 0
+
+
+def cmd_preference(args: argparse.Namespace) -> int:
+    from . import preference, preference_run  # noqa: PLC0415  (only this command needs them)
+
+    discovery, matrix = _discover(args)
+    cases = {c.id: c for c in load_cases(matrix.cases_dir)}
+    if args.case not in cases:
+        raise ConfigError(f"--case {args.case}: no such case; choose from {', '.join(sorted(cases))}")
+    pythons = select(discovery, args.python) if args.python else preference_run.default_pythons(discovery.interpreters)
+    installers = parse_installers(args.installer)
+    choices = [s.value for s in preference.Source]
+    unknown = [s for s in args.source if s not in choices]
+    if unknown:
+        raise ConfigError(f"--source {', '.join(unknown)}: choose from {', '.join(choices)}")
+    sources = tuple(s for s in preference.Source if s.value in args.source) or tuple(preference.Source)
+    settings = preference_run.Settings(
+        cases[args.case],
+        matrix.targets,
+        discovery.interpreters,
+        pythons,
+        installers,
+        args.cache_dir,
+        seed=args.seed,
+        jobs=args.jobs,
+        sources=sources,
+        keep=args.keep_output,
+    )
+    result = preference_run.run(settings, lambda line: print(line, file=sys.stderr, flush=True))
+    data = result.to_json()
+    if args.output:
+        results.write_json(args.output, data)
+    print(json.dumps(data, indent=2) if args.json else "\n".join(preference.markdown(result)))
+    return 0
+
+
+def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
+    """An argparse type: a number above zero (argparse then exits 2 naming the flag)."""
+
+    def convert(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
+        return value
+
+    convert.__name__ = kind.__name__  # argparse names the type in its messages
+    return convert
+
+
+def _writable_dir(flag: str, path: Path) -> None:
+    """--results / --cache-dir: a directory we can create and write, checked before any work starts."""
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{flag} {path}: is a file, not a directory; give a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"{flag} {path}: cannot create it ({exc.strerror}); give a directory you can write") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ConfigError(f"{flag} {path}: not writable; give a directory you can write")
 
 
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m harness", description=__doc__)
     top.add_argument("--version", action="version", version=__version__)
-    top.add_argument("-v", "--verbose", action="store_true", help="log every command run")
+    top.add_argument(
+        "-v", "--verbose", action="count", default=0, help="-v: every cell's line; -vv: also every command run"
+    )
     sub = top.add_subparsers(dest="command", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
@@ -260,7 +532,7 @@ def parser() -> argparse.ArgumentParser:
     common(run)
     run.add_argument("--case", action="append", default=[], metavar="GLOB", help="e.g. 'setuptools/*'")
     run.add_argument("--target", action="append", default=[], metavar="NAME", help="a [targets] name")
-    run.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 2)
+    run.add_argument("--jobs", "-j", type=_positive(int), default=os.cpu_count() or 2)
     run.add_argument(
         "--installer",
         default=None,
@@ -268,7 +540,9 @@ def parser() -> argparse.ArgumentParser:
         help="default: uv when available, else pip; several: each resolves and installs, the first builds",
     )
     run.add_argument("--results", type=Path, default=Path("results"), help="default: %(default)s")
-    run.add_argument("--timeout", type=float, default=None, help="seconds per import/call (default: matrix.toml)")
+    run.add_argument(
+        "--timeout", type=_positive(float), default=None, help="seconds per import/call (default: matrix.toml)"
+    )
     run.add_argument("--rebuild", action="store_true", help="ignore cached wheels")
     run.add_argument("--shard", default=None, metavar="K/N", help="run shard K of N (each wheel in one shard)")
     run.add_argument("--weights", type=Path, default=None, metavar="RUN_DIR", help="balance shards by its durations")
@@ -278,12 +552,38 @@ def parser() -> argparse.ArgumentParser:
         default=False,
         help="first provision missing interpreters where possible (nox -s matrix does; --no-provision skips it)",
     )
+    run.add_argument(
+        "--no-surface",
+        dest="surface",
+        action="store_false",
+        help="skip the report's Surface section (each interpreter's ABI surface, cached per interpreter)",
+    )
+    run.add_argument(
+        "--rerun",
+        action="store_true",
+        help="execute every cell; by default a cell whose wheel, interpreter, installers and execution code "
+        "are unchanged reuses its recorded observations (judged again with today's matrix.toml)",
+    )
+    run.add_argument(
+        "--resume",
+        type=Path,
+        default=None,
+        metavar="RUN_DIR",
+        help="continue an interrupted run: keep its complete records, run the other cells",
+    )
+    run.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help="as before the subcommand")
     run.set_defaults(func=cmd_run)
 
     interps = sub.add_parser("interpreters", help="list discovered interpreters")
     common(interps)
     interps.add_argument("--json", action="store_true")
     interps.set_defaults(func=cmd_interpreters)
+
+    surf = sub.add_parser("surface", help="stable-ABI symbols, layouts and constants of each interpreter build")
+    common(surf)
+    surf.add_argument("--json", action="store_true")
+    surf.add_argument("--diff", nargs=2, metavar=("A", "B"), help="what differs from interpreter A to B")
+    surf.set_defaults(func=cmd_surface)
 
     cases = sub.add_parser("cases", help="list the extension cases")
     cases.add_argument("--matrix", type=Path, default=Path("matrix.toml"))
@@ -292,34 +592,63 @@ def parser() -> argparse.ArgumentParser:
     cases.set_defaults(func=cmd_cases)
 
     prov = sub.add_parser("provision", help="install interpreters into the cache: a Debian rootfs, uv builds")
-    prov.add_argument("providers", nargs="*", metavar="PROVIDER", help="debian, uv (default: both)")
     prov.add_argument(
         "--into",
         type=Path,
         default=None,
         help="default: $ABI_HARNESS_PROVISION_DIR or the cache dir (~/.cache/abi-harness)",
     )
-    prov.add_argument("--suite", default=provision.DEFAULT_SUITE, help="Debian suite (default: %(default)s)")
-    prov.add_argument("--mirror", default=provision.DEFAULT_MIRROR, help="Debian mirror (default: %(default)s)")
-    prov.add_argument(
-        "--debian-python",
-        action="append",
-        metavar="X.Y",
-        help=f"Debian CPython versions (default: {' '.join(provision.DEBIAN_VERSIONS)})",
-    )
-    prov.add_argument("--package", action="append", default=[], help="another Debian package for the rootfs")
-    prov.add_argument(
-        "--uv-python",
-        action="append",
-        metavar="VERSION",
-        help=f"uv python install requests (default: {' '.join(provision.UV_VERSIONS)})",
-    )
+    provision.add_arguments(prov)
     prov.set_defaults(func=cmd_provision)
+
+    sync_cases = sub.add_parser("sync-cases", help="render the shared files (extensions/_shared) into the cases")
+    sync_cases.add_argument("--matrix", type=Path, default=Path("matrix.toml"))
+    sync_cases.add_argument("--check", action="store_true", help="change nothing; exit 1 if a copy differs")
+    sync_cases.set_defaults(func=cmd_sync_cases)
+
+    new = sub.add_parser("new-case", help="write a new case directory, renamed from an existing case")
+    new.add_argument("case", metavar="BACKEND/BINDING")
+    new.add_argument("--matrix", type=Path, default=Path("matrix.toml"))
+    new.add_argument(
+        "--from", dest="source", metavar="CASE", help="case to start from (default: the closest of the same backend)"
+    )
+    new.add_argument(
+        "--cases-dir",
+        dest="new_cases_dir",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help="write there (default: matrix.toml's)",
+    )
+    new.set_defaults(func=cmd_new_case)
+
+    pref = sub.add_parser("preference", help="which wheel pip and uv pick when several fit, in three listing orders")
+    common(pref)
+    pref.add_argument(
+        "--case", default="sysconfig/c-api", help="the case whose wheels are offered (default: %(default)s)"
+    )
+    pref.add_argument("--installer", default="pip,uv", metavar="pip,uv", help="default: %(default)s")
+    pref.add_argument(
+        "--source", action="append", default=[], help="index, find-links-page, find-links-dir (default: all three)"
+    )
+    pref.add_argument("--seed", type=int, default=803, help="the shuffled order's seed (default: %(default)s)")
+    pref.add_argument("--jobs", "-j", type=int, default=2)
+    pref.add_argument("--json", action="store_true", help="print the result as JSON instead of the Markdown table")
+    pref.add_argument("--output", type=Path, default=None, help="also write the JSON result here")
+    pref.add_argument("--keep-output", type=Path, default=None, help="save each installer's raw output in this dir")
+    pref.set_defaults(func=cmd_preference)
 
     rep = sub.add_parser("report", help="rebuild the reports of a run directory")
     rep.add_argument("run_dir", type=Path)
     rep.add_argument("--format", default="md,html", help="comma-separated: md, html, junit, summary (%(default)s)")
     rep.add_argument("--baseline", type=Path, default=None, metavar="RUN", help="add the diff against this run")
+    rep.add_argument(
+        "--rejudge",
+        action="store_true",
+        help="derive every verdict again from the recorded observations with the current matrix.toml "
+        "(rewrites results.jsonl; starts no interpreter) and list the cells whose status changed",
+    )
+    rep.add_argument("--matrix", type=Path, default=Path("matrix.toml"), help="for --rejudge (default: %(default)s)")
     rep.set_defaults(func=cmd_report)
 
     dif = sub.add_parser("diff", help="what changed between two runs (exit 1 on a regression)")
@@ -347,20 +676,25 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `... | head` ends quietly
     args = parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(message)s")
+    logging.basicConfig(level=logging.DEBUG if args.verbose >= 2 else logging.WARNING, format="%(message)s")
     if getattr(args, "cache_dir", "unset") is None:
         args.cache_dir = cache_dir()
     if getattr(args, "into", "unset") is None:
         args.into = provision_dir()
-    if getattr(args, "jobs", 1) < 1:
-        print("error: --jobs must be at least 1", file=sys.stderr)
-        return 2
+    args.argv = list(argv) if argv is not None else sys.argv[1:]
     try:
+        if getattr(args, "cache_dir", None) is not None:
+            _writable_dir("--cache-dir", args.cache_dir)
+        if getattr(args, "results", None) is not None and not getattr(args, "resume", None):
+            _writable_dir("--results", args.results)
         result: int = args.func(args)
         return result
     except HarnessError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except KeyboardInterrupt:  # before or after the cells (a run's cells handle it themselves)
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -15,13 +15,13 @@ from pathlib import Path
 
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
-from . import proc
+from . import atomic, proc
 from .installers import Toolchain
-from .model import Artifact, BuildSpec, Status
+from .model import Artifact, BuildSpec, Interpreter, Status
 from .paths import safe_name
 
 # Bump when the way wheels are built changes, so old cache entries are not reused.
-BUILD_SCHEMA = 1
+BUILD_SCHEMA = 2  # 2: dynamic build requirements pinned and keyed
 _IGNORED = {"__pycache__", "build", "dist", ".mesonpy-build", "target"}
 
 
@@ -84,25 +84,154 @@ def extension_files(wheel: Path) -> tuple[str, ...]:
         return tuple(sorted(n for n in zf.namelist() if n.endswith((".so", ".pyd", ".dylib"))))
 
 
-def cache_key(spec: BuildSpec, pins: list[str], frontend: str) -> str:
+def sources_digest(case_dir: Path) -> str:
     digest = hashlib.sha256()
-    for path in source_files(spec.case.path):
-        digest.update(str(path.relative_to(spec.case.path)).encode() + b"\0" + path.read_bytes() + b"\0")
-    recipe = spec.case.recipe(spec.target.kind)
-    exe = os.path.realpath(spec.python.host_path)
+    for path in source_files(case_dir):
+        digest.update(str(path.relative_to(case_dir)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def python_identity(interp: Interpreter) -> list[object]:
+    """The executable's identity, not only its version: a core developer rebuilds the same path."""
+    exe = os.path.realpath(interp.host_path)
     st = os.stat(exe)
-    facts = {
+    return [exe, st.st_mtime_ns, st.st_size, interp.version_str, interp.soabi]
+
+
+def digest_of(facts: dict[str, object]) -> str:
+    """The cache key of recorded *facts* (a pure function: the unit tests feed it recorded inputs)."""
+    return hashlib.sha256(json.dumps(facts, sort_keys=True, default=list).encode()).hexdigest()[:20]
+
+
+def key_facts(spec: BuildSpec, pins: list[str], frontend: str) -> dict[str, object]:
+    """Everything that shapes the wheel. *pins* are the static and the dynamic build requirements."""
+    recipe = spec.case.recipe(spec.target.kind)
+    return {
         "schema": BUILD_SCHEMA,
+        "sources": sources_digest(spec.case.path),
         "target": [spec.target.name, spec.target.kind.value, spec.target.py_api],
         "recipe": [recipe.config_settings, recipe.env] if recipe else None,
         "values": spec.template_values(),
-        # The executable's identity too: a core developer rebuilds the same path and version.
-        "python": [exe, st.st_mtime_ns, st.st_size, spec.python.version_str, spec.python.soabi],
+        "python": python_identity(spec.python),
         "pins": pins,
         "frontend": frontend,
     }
-    digest.update(json.dumps(facts, sort_keys=True, default=list).encode())
-    return digest.hexdigest()[:20]
+
+
+# -- dynamic build requirements (PEP 517 get_requires_for_build_wheel) ---------------------------
+
+# Run by the build interpreter in an environment holding the static pins, in a copy of the case,
+# as a PEP 517 frontend asks: stdlib only (any Python 3). Writes the answer as JSON to argv[4].
+REQUIRES_HOOK = """
+import importlib, json, os, sys
+backend, backend_path, settings, out = sys.argv[1:5]
+sys.path[:0] = [os.path.abspath(p) for p in json.loads(backend_path)]
+name, _, attrs = backend.partition(":")
+obj = importlib.import_module(name.strip())
+for attr in filter(None, attrs.strip().split(".")):
+    obj = getattr(obj, attr)
+hook = getattr(obj, "get_requires_for_build_wheel", None)
+requires = list(hook(json.loads(settings))) if hook else []
+with open(out, "w") as f:
+    json.dump([str(r) for r in requires], f)
+"""
+# Programs backends look for before asking for a PyPI copy (scikit-build-core: cmake, ninja; maturin:
+# cargo): their identity is part of the hook's answer, so it is part of the answer's cache key.
+PROBED_PROGRAMS = ("cmake", "ninja", "cargo", "rustc")
+
+
+def build_backend(case_dir: Path) -> tuple[str, list[str]]:
+    """[build-system] build-backend and backend-path (PEP 517's default without them)."""
+    data = tomllib.loads((case_dir / "pyproject.toml").read_text()).get("build-system", {})
+    return str(data.get("build-backend", "setuptools.build_meta:__legacy__")), list(data.get("backend-path", []))
+
+
+def settings_dict(settings: list[tuple[str, str]]) -> dict[str, str | list[str]]:
+    """config_settings as frontends pass them: a key given twice becomes a list."""
+    out: dict[str, str | list[str]] = {}
+    for key, value in settings:
+        have = out.get(key)
+        out[key] = value if have is None else [*([have] if isinstance(have, str) else have), value]
+    return out
+
+
+def _programs(interp: Interpreter) -> list[list[object]]:
+    found: list[list[object]] = []
+    for name in PROBED_PROGRAMS:
+        if interp.root:
+            hits = [f"{interp.root}{d}/{name}" for d in ("/usr/local/bin", "/usr/bin", "/bin")]
+            path = next((h for h in hits if os.path.isfile(h)), None)
+        else:
+            path = shutil.which(name)
+        if path:
+            st = os.stat(path)
+            found.append([name, os.path.realpath(path), st.st_mtime_ns, st.st_size])
+    return found
+
+
+def requires_facts(
+    spec: BuildSpec, static: list[str], settings: list[tuple[str, str]], env: dict[str, str], frontend: str
+) -> dict[str, object]:
+    """What the backend's answer depends on: the case, the rendered recipe, the interpreter, the pins."""
+    return {
+        "schema": BUILD_SCHEMA,
+        "hook": hashlib.sha256(REQUIRES_HOOK.encode()).hexdigest()[:12],
+        "sources": sources_digest(spec.case.path),
+        "settings": settings,
+        "env": sorted(env.items()),
+        "python": [*python_identity(spec.python), spec.python.root],
+        "static": static,
+        "frontend": frontend,
+        "programs": _programs(spec.python),
+    }
+
+
+def dynamic_requires(
+    spec: BuildSpec,
+    toolchain: Toolchain,
+    static: list[str],
+    settings: list[tuple[str, str]],
+    env: dict[str, str],
+    cache: Path,
+    timeout: float,
+) -> list[str] | BuildFailure:
+    """The backend's get_requires_for_build_wheel answer, asked once per input and kept on disk."""
+    facts = requires_facts(spec, static, settings, env, toolchain.version())
+    answer = cache / "build-requires" / f"{digest_of(facts)}.json"
+    if answer.is_file():
+        return [str(r) for r in json.loads(answer.read_text())["requires"]]
+    (cache / "work").mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="requires-", dir=cache / "work"))
+    try:
+        src = work / "src"
+        shutil.copytree(spec.case.path, src, ignore=shutil.ignore_patterns(*_IGNORED, "*.egg-info"))
+        steps = [toolchain.create_env(spec.python, work / "env")]
+        env_python = work / "env" / "bin" / "python"
+        if steps[-1].ok and static:  # an in-tree backend may need nothing at all
+            steps.append(toolchain.install_requirements(spec.python, env_python, static))
+        asked = steps[-1].ok
+        if asked:
+            backend, backend_path = build_backend(src)
+            argv = [str(env_python), "-I", "-c", REQUIRES_HOOK, backend, json.dumps(backend_path)]
+            argv += [json.dumps(settings_dict(settings)), str(work / "requires.json")]
+            steps.append(toolchain.run(spec.python, argv, cwd=src, env=env, timeout=timeout))
+        if not steps[-1].ok or not (work / "requires.json").is_file():
+            log_path = cache / "logs" / f"requires-{safe_name(spec.id)}-{int(time.time())}.log"
+            log_path.write_text("\n".join(out.transcript() for out in steps))
+            last = proc.last_line(steps[-1].stderr or steps[-1].stdout, prefer_errors=True)
+            if not asked:  # environment or installer trouble, not the backend's
+                return BuildFailure(
+                    spec.id, f"no environment to ask the backend in: {last}", log_path, status=Status.ERROR
+                )
+            return BuildFailure(spec.id, f"get_requires_for_build_wheel failed: {last}", log_path)
+        requires = [str(r) for r in json.loads((work / "requires.json").read_text())]
+        answer.parent.mkdir(parents=True, exist_ok=True)
+        tmp = answer.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_text(json.dumps({"requires": requires, "facts": facts}, indent=1, default=list))
+        tmp.replace(answer)
+        return requires
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def build(
@@ -116,20 +245,34 @@ def build(
     assert recipe is not None, "planner only builds supported targets"
     values = spec.template_values()
 
+    settings = [(render(k, values), render(v, values)) for k, v in recipe.config_settings]
+    env = {k: render(v, values) for k, v in recipe.env}
+
     requires = build_requires(spec.case.path)
-    pins, resolved = toolchain.resolve(requires, spec.python)
+    static, resolved = toolchain.resolve(requires, spec.python)
+    dynamic: list[str] = []
+    pins = static
+    if static is not None:
+        asked = dynamic_requires(spec, toolchain, static, settings, env, cache, timeout)
+        if isinstance(asked, BuildFailure):
+            return asked
+        dynamic = asked
+        if dynamic:  # pinned together with the static ones, so one resolution holds both
+            pins, resolved = toolchain.resolve([*requires, *dynamic], spec.python)
     if pins is None:
         log_path = logs / f"resolve-{safe_name(spec.id)}-{int(time.time())}.log"
-        log_path.write_text(resolved.transcript())
+        atomic.write_text(log_path, resolved.transcript())  # shared cache: whole or not at all
         return BuildFailure(
             spec.id,
-            f"could not resolve build requirements {requires}: {proc.last_line(resolved.stderr, prefer_errors=True)}",
+            f"could not resolve build requirements {[*requires, *dynamic]}: "
+            f"{proc.last_line(resolved.stderr, prefer_errors=True)}",
             log_path,
             status=Status.ERROR,
         )
     tools = tuple((name, version) for name, _, version in (p.partition("==") for p in pins))
     frontend = toolchain.version()
-    key = cache_key(spec, pins, frontend)
+    facts = key_facts(spec, pins, frontend)
+    key = digest_of(facts)
     entry = cache / "wheels" / key
     if rebuild and entry.exists():
         shutil.rmtree(entry)
@@ -159,18 +302,18 @@ def build(
         shutil.copytree(spec.case.path, src, ignore=shutil.ignore_patterns(*_IGNORED, "*.egg-info"))
         constraints = work / "build-constraints.txt"
         constraints.write_text("\n".join(pins) + "\n")
-        settings = [(render(k, values), render(v, values)) for k, v in recipe.config_settings]
-        env = {k: render(v, values) for k, v in recipe.env}
         out = toolchain.build_wheel(spec.python, src, work / "out", settings, env, constraints, timeout)
         header = (
             f"# build {spec.id}\n# python: {spec.python.describe()}\n# frontend: {frontend}\n"
-            f"# build requirements: {' '.join(pins)}\n# config settings: {settings}\n# env: {env}\n"
+            f"# build requirements: {' '.join(pins)}\n"
+            f"# dynamic (get_requires_for_build_wheel): {' '.join(dynamic) or 'none'}\n"
+            f"# config settings: {settings}\n# env: {env}\n"
         )
         log_text = header + out.transcript()
         wheels = sorted((work / "out").glob("*.whl")) if (work / "out").is_dir() else []
         if not out.ok or len(wheels) != 1:
             log_path = logs / f"build-{safe_name(spec.id)}-{key}.log"
-            log_path.write_text(log_text)
+            atomic.write_text(log_path, log_text)
             if out.timed_out:
                 why = f"build timed out after {timeout:.0f}s"
             elif out.ok:
@@ -183,7 +326,7 @@ def build(
             tags = wheel_tags(wheels[0])
         except InvalidWheelFilename as exc:
             log_path = logs / f"build-{safe_name(spec.id)}-{key}.log"
-            log_path.write_text(log_text)
+            atomic.write_text(log_path, log_text)
             return BuildFailure(spec.id, f"invalid wheel file name: {exc}", log_path, tools)
         staging = work / "entry"
         staging.mkdir()
@@ -195,17 +338,15 @@ def build(
                     "wheel": wheels[0].name,
                     "spec": spec.id,
                     "tools": pins,
+                    "dynamic_requires": dynamic,
+                    "key_facts": facts,
                     "frontend": frontend,
                     "duration_s": round(out.duration_s, 3),
                 },
                 indent=1,
             )
         )
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        if entry.exists():  # a concurrent run finished the same build first; theirs is as good
-            shutil.rmtree(staging)
-        else:
-            staging.replace(entry)
+        atomic.publish_dir(staging, entry)  # a concurrent run may have published it first; theirs is as good
         wheel = entry / wheels[0].name
         return Artifact(
             spec.id,

@@ -17,3 +17,9 @@ class ConfigError(HarnessError):
     def __init__(self, problems: list[str] | str) -> None:
         self.problems = [problems] if isinstance(problems, str) else list(problems)
         super().__init__("\n".join(self.problems))
+
+
+class DamagedResults(HarnessError):
+    """A results.jsonl or environment.json that cannot be read in full (exit 3): nothing is rewritten."""
+
+    exit_code = 3

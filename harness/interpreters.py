@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import hashlib
 import json
 import logging
 import os
-import re
 import shutil
+import tempfile
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -18,27 +19,17 @@ from typing import Any
 
 import packaging
 
-from . import proc, rootfs
+from . import atomic, proc, providers, rootfs
+from .config import check_explicit_id
 from .errors import ConfigError
-from .model import Interpreter, Matrix, Provider
+from .model import Interpreter, Matrix
 from .paths import provision_dir
+from .providers import Candidate
+from .providers.uv import find_uv as find_uv  # noqa: PLC0414  (re-exported: installers.py imports it here)
 
 log = logging.getLogger(__name__)
 
 PROBE_TIMEOUT_S = 60
-_PATH_NAME = re.compile(r"(python3(\.\d+t?)?|pypy3(\.\d+)?)")
-
-
-@dataclass(frozen=True)
-class Candidate:
-    path: str
-    provider: Provider
-    id: str = ""  # a user-chosen id from [[interpreters]]
-    root: str = ""  # a provisioned rootfs (see provision.py)
-
-    @property
-    def host_path(self) -> str:
-        return self.root + self.path if self.root else self.path
 
 
 @dataclass(frozen=True)
@@ -49,100 +40,14 @@ class Discovery:
     excluded: tuple[tuple[str, str], ...]  # (id or path, reason)
 
 
-def pyenv_candidates() -> list[Candidate]:
-    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
-    found = []
-    for version_dir in sorted((root / "versions").glob("*")):
-        for name in ("python3", "pypy3", "python"):
-            exe = version_dir / "bin" / name
-            if exe.is_file():
-                found.append(Candidate(str(exe), Provider.PYENV))
-                break
-    return found
-
-
-def uv_python_dir(cache: Path) -> Path:
-    """Where `provision uv` installs interpreters (UV_PYTHON_INSTALL_DIR), inside the harness cache."""
-    return cache / "uv-python"
-
-
-def uv_candidates(cache: Path) -> list[Candidate]:
-    """uv-managed interpreters: the user's own installs and those `provision uv` put in the cache."""
-    uv = find_uv()
-    if uv is None:
-        return []
-    found: dict[str, Candidate] = {}
-    for install_dir in (None, uv_python_dir(cache)):
-        env = {"UV_PYTHON_INSTALL_DIR": str(install_dir)} if install_dir else None
-        out = proc.run([uv, "python", "list", "--only-installed", "--output-format", "json"], env=env, timeout=60)
-        try:
-            entries = json.loads(out.stdout) if out.ok else []
-        except json.JSONDecodeError:
-            entries = []
-        managed = str(install_dir) if install_dir else "/uv/python/"
-        # uv also lists interpreters it saw on PATH or in pyenv; keep only its own installs.
-        for entry in entries:
-            path = str(entry.get("path") or "")
-            if managed in path:
-                found[path] = Candidate(path, Provider.UV)
-    return sorted(found.values(), key=lambda c: c.path)
-
-
-def debian_candidates(cache: Path) -> list[Candidate]:
-    """Interpreters of every provisioned Debian rootfs (listed by `provision debian` in ready.json)."""
-    found = []
-    for ready in sorted((cache / "debian").glob("*/ready.json")):
-        try:
-            data = json.loads(ready.read_text())
-        except (OSError, json.JSONDecodeError):
-            continue
-        root = str(ready.parent / "root")
-        found += [Candidate(path, Provider.DEBIAN, root=root) for path in data.get("interpreters", [])]
-    return found
-
-
-def path_candidates() -> list[Candidate]:
-    found: list[Candidate] = []
-    seen: set[str] = set()
-    for directory in os.environ.get("PATH", "").split(os.pathsep):
-        # pyenv shims only redirect to pyenv's versions (found directly) and fail for inactive ones.
-        if not directory or directory.rstrip("/").endswith("/shims") or directory in seen:
-            continue
-        seen.add(directory)
-        try:
-            names = sorted(os.listdir(directory))
-        except OSError:
-            continue
-        for name in names:
-            exe = os.path.join(directory, name)
-            if _PATH_NAME.fullmatch(name) and os.access(exe, os.X_OK) and os.path.isfile(exe):
-                found.append(Candidate(exe, Provider.PATH))
-    return found
-
-
-def find_uv() -> str | None:
-    """uv on PATH, else the binary shipped by the `uv` PyPI package in this environment."""
-    uv = shutil.which("uv")
-    if uv:
-        return uv
-    try:
-        from uv import find_uv_bin  # type: ignore[import-not-found,unused-ignore]  # noqa: PLC0415
-
-        return str(find_uv_bin())
-    except (ImportError, FileNotFoundError):
-        return None
-
-
 def _packaging_dir(cache: Path) -> Path:
     """A private copy of our `packaging`, importable by the probed interpreter without our site-packages."""
     dest = cache / "probe-lib" / f"packaging-{packaging.__version__}"
     if not (dest / "packaging").is_dir():
-        tmp = dest.with_name(dest.name + f".tmp{os.getpid()}")
-        shutil.copytree(Path(packaging.__file__).parent, tmp / "packaging", dirs_exist_ok=True)
-        if dest.exists():  # another process made it meanwhile
-            shutil.rmtree(tmp)
-        else:
-            tmp.replace(dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+        shutil.copytree(Path(packaging.__file__).parent, tmp / "packaging")
+        atomic.publish_dir(tmp, dest)  # another run may have made it meanwhile
     return dest
 
 
@@ -161,29 +66,38 @@ def probe(path: str, cache: Path, root: str = "") -> dict[str, Any]:
     """Facts about the interpreter at *path*, from the interpreter itself; cached by file identity."""
     key = _probe_key(path, root)
     cached = cache / "probes" / f"{key}.json"
-    if cached.is_file():
+    with contextlib.suppress(OSError, ValueError):  # missing or unreadable: probe again
         data: dict[str, Any] = json.loads(cached.read_text())
-        return data
+        if isinstance(data, dict):
+            return data
     argv = [path, "-I", "-c", _probe_source(), str(_packaging_dir(cache))]
     if root:
         argv = rootfs.command(root, argv, [cache])
     out = proc.run(argv, timeout=PROBE_TIMEOUT_S)
     if not out.ok:
-        detail = (out.stderr.strip() or out.stdout.strip()).splitlines()[-1:] or ["no output"]
-        raise ProbeFailed(f"probe failed ({'timeout' if out.timed_out else out.returncode}): {detail[0]}")
+        detail = _last_words(out.stderr) or _last_words(out.stdout)
+        raise ProbeFailed(f"probe failed ({'timeout' if out.timed_out else out.returncode}): {detail}")
     try:
         data = json.loads(out.stdout.strip().splitlines()[-1])
-    except (json.JSONDecodeError, IndexError):
-        raise ProbeFailed(f"probe printed no JSON: {out.stdout.strip()[:200]!r}") from None
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=1))
-    tmp.replace(cached)
+        if not isinstance(data, dict):
+            raise ValueError("not an object")
+    except (ValueError, IndexError):
+        raise ProbeFailed(
+            f"the probe printed no JSON facts (is it a Python 3 interpreter?): {_last_words(out.stdout)}"
+        ) from None
+    atomic.write_text(cached, json.dumps(data, indent=1))
     return data
 
 
 class ProbeFailed(Exception):
     pass
+
+
+def _last_words(output: str) -> str:
+    """The last line of output that is not our own probe source echoed back (`echo`, `cat`, a shell)."""
+    source = set(_probe_source().splitlines())
+    lines = [line for line in output.strip().splitlines() if line.strip() and line not in source]
+    return lines[-1][:200] if lines else "no output"
 
 
 def from_probe(candidate: Candidate, facts: dict[str, Any]) -> Interpreter:
@@ -213,20 +127,19 @@ def _identity(interp: Interpreter) -> tuple[str, str, str, str]:
     return interp.root, interp.base_prefix, interp.version_str, interp.soabi
 
 
+def _preference(interp: Interpreter) -> tuple[bool, bool, int, str]:
+    required = interp.provider in providers.REGISTRY and providers.get(interp.provider).required
+    return (not required, interp.is_venv, interp.provider.rank, interp.path)
+
+
 def assign_ids(interps: Iterable[Interpreter]) -> tuple[Interpreter, ...]:
     """Dedupe, then give ids: cp312; a second cp312 from another provider becomes cp312-<provider>."""
     best: dict[tuple[str, str, str, str], Interpreter] = {}
     for interp in interps:
         key = _identity(interp)
-        # Preference: explicit, then a real installation over a venv, then provider rank.
-        rank = (interp.provider is not Provider.EXPLICIT, interp.is_venv, interp.provider.rank, interp.path)
+        # Preference: the user's explicit choice, then a real installation over a venv, then provider rank.
         other = best.get(key)
-        if other is None or rank < (
-            other.provider is not Provider.EXPLICIT,
-            other.is_venv,
-            other.provider.rank,
-            other.path,
-        ):
+        if other is None or _preference(interp) < _preference(other):
             best[key] = interp
     # The preferred provider of a version gets the bare id (pyenv's 3.11 is cp311, Debian's is cp311-path).
     ordered = sorted(
@@ -252,30 +165,17 @@ def assign_ids(interps: Iterable[Interpreter]) -> tuple[Interpreter, ...]:
 
 
 def discover(matrix: Matrix, cache: Path, extra_paths: Sequence[str] = ()) -> Discovery:
-    """Everything the sources in matrix.toml find, plus explicit paths; explicit ones must work."""
-    explicit = [Candidate(path, Provider.EXPLICIT, id_) for path, id_ in matrix.explicit]
-    explicit += [Candidate(path, Provider.EXPLICIT) for path in extra_paths]
-    problems = []
-    for cand in explicit:
-        if not os.path.isfile(cand.path) or not os.access(cand.path, os.X_OK):
-            where = "--python" if cand.path in extra_paths else f"{matrix.path}: [[interpreters]] path"
-            problems.append(f"{where} {cand.path!r}: no executable file there; give the path of a python binary")
-    if problems:
-        raise ConfigError(problems)
-
-    sources = {
-        Provider.PYENV: pyenv_candidates,
-        Provider.UV: lambda: uv_candidates(provision_dir()),
-        Provider.DEBIAN: lambda: debian_candidates(provision_dir()),
-        Provider.PATH: path_candidates,
-    }
-    candidates = list(explicit)
+    """Every interpreter the providers find: the [discovery] sources, plus the explicit ones, which must work."""
+    ctx = providers.Context(provision_dir(), matrix.path, matrix.explicit, tuple(extra_paths))
+    candidates: list[Candidate] = []
     excluded: list[tuple[str, str]] = []
-    for provider in matrix.sources:
-        found = sources[provider]()
-        if not found and provider is Provider.DEBIAN:
-            expected_at = provision_dir() / "debian"
-            excluded.append(("debian", f"no rootfs provisioned under {expected_at}; run `nox -s provision`"))
+    for name, provider in providers.REGISTRY.items():
+        if provider.source and name not in matrix.sources:
+            continue
+        found = provider.candidates(ctx)
+        note = "" if found else provider.note_when_empty(ctx)
+        if note:
+            excluded.append((name, note))
         candidates += found
 
     def attempt(cand: Candidate) -> Interpreter | str:
@@ -288,15 +188,19 @@ def discover(matrix: Matrix, cache: Path, extra_paths: Sequence[str] = ()) -> Di
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
         outcomes = list(pool.map(attempt, candidates))
 
+    problems = []
     usable: list[Interpreter] = []
     for cand, outcome in zip(candidates, outcomes, strict=True):
+        required = providers.get(cand.provider).required
         if isinstance(outcome, str):
-            if cand.provider is Provider.EXPLICIT:
+            if required:
                 problems.append(f"interpreter {cand.path!r} does not run as Python: {outcome}")
             excluded.append((cand.host_path, outcome))
-        elif cand.provider is Provider.EXPLICIT and not outcome.is_cpython:
+        elif required and not outcome.is_cpython:
             problems.append(f"interpreter {cand.path!r} is {outcome.implementation} {outcome.version_str}, not CPython")
-        elif outcome.minor < matrix.min_version and cand.provider is not Provider.EXPLICIT:
+        elif cand.id and (wrong := check_explicit_id(cand.id, outcome)):
+            problems.append(f"{matrix.path}: [[interpreters]] path {cand.path!r}: {wrong}")
+        elif outcome.minor < matrix.min_version and not required:
             floor = ".".join(map(str, matrix.min_version))
             excluded.append((cand.host_path, f"{outcome.base_id}: older than discovery.min_version {floor}"))
         else:

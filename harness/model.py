@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import fnmatch
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,18 +37,24 @@ class TargetKind(enum.StrEnum):
     ABI3_ABI3T = "abi3.abi3t"
 
 
-class Provider(enum.StrEnum):
-    """Where an interpreter was found; the order is the preference when two are the same."""
+class Provider(str):
+    """Where an interpreter was found: the name of a module in harness/providers/ (its registry key).
 
-    EXPLICIT = "explicit"
-    PYENV = "pyenv"
-    UV = "uv"
-    DEBIAN = "debian"
-    PATH = "path"
+    An open set, so a string rather than an enum: a new provider is one new module and one registry
+    line, and records keep plain names. `.value` and `.rank` mirror the enum this used to be."""
+
+    __slots__ = ()
+
+    @property
+    def value(self) -> str:
+        return str(self)
 
     @property
     def rank(self) -> int:
-        return list(Provider).index(self)
+        """Preference when two paths are one installation: the provider's place in the registry."""
+        from .providers import rank  # noqa: PLC0415  (providers import model; model stays a leaf)
+
+        return rank(self)
 
 
 class Installer(enum.StrEnum):
@@ -67,7 +73,7 @@ def parse_version(text: str) -> Version:
     return int(m.group(1)), int(m.group(2))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Interpreter:
     """One probed interpreter: facts reported by the interpreter itself, never guessed from its name."""
 
@@ -192,7 +198,7 @@ class TargetRecipe:
     env: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Case:
     """One static extension project under extensions/<backend>/<binding>/."""
 
@@ -233,7 +239,7 @@ class Case:
         return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class KnownIssue:
     """An upstream bug that makes matching cells fail; the cell is then xfail, or xpass when fixed."""
 
@@ -256,7 +262,7 @@ class KnownIssue:
         return all(any(fnmatch.fnmatchcase(value, p) for p in patterns) for patterns, value in pairs)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Matrix:
     """matrix.toml, parsed and validated once."""
 
@@ -269,7 +275,7 @@ class Matrix:
     known_issues: tuple[KnownIssue, ...]
     timeout_s: float
     build_timeout_s: float
-    installers: tuple[str, ...] = ()  # default for --installer; empty: uv when available, else pip
+    installers: tuple[Installer, ...] = ()  # default for --installer; empty: uv when available, else pip
 
 
 @dataclass(frozen=True)
@@ -351,4 +357,3 @@ class Verdict:
     status: Status
     reason: str
     stage: str  # build, install, import, call, plan
-    details: dict[str, Any] = field(default_factory=dict)

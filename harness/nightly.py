@@ -28,7 +28,11 @@ class Outcome:
 
 
 def write_reports(
-    run_dir: Path, formats: Sequence[str], baseline: Path | None = None, say: Say = print
+    run_dir: Path,
+    formats: Sequence[str],
+    baseline: Path | None = None,
+    say: Say = print,
+    sections: Sequence[str] = (),
 ) -> diffs.Diff | None:
     """report.md / report.html / junit.xml / summary.md in *run_dir*, with the diff when a baseline is given."""
     unknown = [f for f in formats if f not in FORMATS]
@@ -42,7 +46,7 @@ def write_reports(
         change = diffs.diff(before, records)
         baseline_id = str(before_env.get("run_id", baseline))
     if "md" in formats:
-        text = report.markdown(records, environment)
+        text = report.markdown(records, environment, sections)
         if change is not None:
             text += "\n" + diffs.markdown(change, baseline_id)
         (run_dir / "report.md").write_text(text)

@@ -15,6 +15,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag
 
 from .model import Expectation, Interpreter, KnownIssue, Status, Target, TargetKind, Verdict
+from .observe import AbiInfo
 
 # Legacy manylinux aliases (PEP 600).
 _LEGACY_MANYLINUX = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
@@ -264,3 +265,52 @@ def _compressed(tags: Sequence[str]) -> str:
     interpreters = sorted({t.split("-", 1)[0] for t in tags})
     abis = sorted({t.split("-", 1)[1] for t in tags})
     return f"{'.'.join(interpreters)}-{'.'.join(abis)}"
+
+
+# PyABIInfo flags (Include/modsupport.h, 3.15).
+ABIINFO_STABLE, ABIINFO_GIL, ABIINFO_FREETHREADED, ABIINFO_INTERNAL = 0x1, 0x2, 0x4, 0x8
+ABI_CHECK_FIRST = (3, 15)
+_SOURCE = "PyABIInfo_Check, Python/modsupport.c (3.15)"
+
+
+def abi_info_check(info: AbiInfo | None, interp: Interpreter) -> tuple[bool | None, str]:
+    """What CPython's own runtime check must do with a module's Py_mod_abi on *interp*.
+
+    (False, why): the interpreter must refuse it with ImportError; (True, why): the check lets it
+    through; (None, why): no check applies (no Py_mod_abi, not CPython >= 3.15), so whatever
+    happens when it loads is a finding, not a broken promise.
+    """
+    if info is None:
+        return None, "the module declares no Py_mod_abi (no PEP 793 export, or none in its slots)"
+    if not interp.is_cpython or interp.minor < ABI_CHECK_FIRST:
+        return None, f"{interp.implementation} {interp.version_str} has no Py_mod_abi check (CPython 3.15+)"
+    xy = (info.abi_version >> 24 & 0xFF, info.abi_version >> 16 & 0xFF)
+    run = interp.minor
+    shown = f"{xy[0]}.{xy[1]}"
+    if info.major == 0:
+        return None, f"PyABIInfo major version 0 turns the check off ({_SOURCE})"
+    if info.major > 1:
+        return False, f"PyABIInfo version too high ({_SOURCE})"
+    if info.flags & ABIINFO_STABLE:
+        if info.abi_version and xy > run:
+            return False, f"stable ABI {shown} is newer than {run[0]}.{run[1]} ({_SOURCE})"
+        if info.abi_version and xy < (3, 2):
+            return False, f"invalid stable ABI version {shown} ({_SOURCE})"
+        if info.flags & ABIINFO_INTERNAL:
+            return False, f"both internal and stable ABI ({_SOURCE})"
+    elif info.abi_version and xy != run:
+        return False, f"version-specific ABI {shown} is not {run[0]}.{run[1]} ({_SOURCE})"
+    elif info.flags & ABIINFO_INTERNAL and info.abi_version >> 8 != _version_hex(interp) >> 8:
+        return False, f"internal ABI 0x{info.abi_version:08X} is not this build's ({_SOURCE})"
+    gil = info.flags & (ABIINFO_GIL | ABIINFO_FREETHREADED)
+    if interp.free_threaded and gil == ABIINFO_GIL:
+        return False, f"GIL-only module on a free-threaded build ({_SOURCE})"
+    if not interp.free_threaded and gil == ABIINFO_FREETHREADED:
+        return False, f"free-threaded-only module on a GIL build ({_SOURCE})"
+    return True, f"Py_mod_abi (flags 0x{info.flags:X}, ABI {shown}) passes the check ({_SOURCE})"
+
+
+def _version_hex(interp: Interpreter) -> int:
+    """PY_VERSION_HEX without the release level, which probes do not record (compared >> 8)."""
+    major, minor, micro = interp.version
+    return major << 24 | minor << 16 | micro << 8

@@ -4,23 +4,25 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
-from . import oracle
 from .audit import Audit, audit_wheel
 from .build import BuildFailure, build
-from .execute import execute
+from .execute import SharedEnvs, execute
 from .installers import Toolchain
-from .model import Artifact, BuildSpec, Case, Cell, Interpreter, KnownIssue, Status, Target, Verdict
+from .judge import CellFacts, judge
+from .model import Artifact, BuildSpec, Case, Cell, Interpreter, KnownIssue, Status, Target
+from .observe import BuildObs, Observed, WheelObs
 from .paths import safe_name
 from .plan import Plan, PlannedSkip
+from .progress import Progress
 from .results import Record, Writer
+from .reuse import Reused, Store, cell_key, reusable
 
 
 @dataclass(frozen=True)
@@ -32,31 +34,11 @@ class Settings:
     build_timeout_s: float
     known_issues: tuple[KnownIssue, ...]
     rebuild: bool = False
+    rerun: bool = False  # execute every cell, even where recorded observations could be reused
 
     @property
     def toolchain(self) -> Toolchain:
         return self.toolchains[0]
-
-
-class Progress:
-    """One line per finished cell, with a running count; failures are easy to spot."""
-
-    def __init__(self, total: int, stream: TextIO = sys.stderr) -> None:
-        self.total = total
-        self.done = 0
-        self.stream = stream
-        self.start = time.monotonic()
-
-    def note(self, text: str) -> None:
-        print(f"    {text}", file=self.stream, flush=True)
-
-    def cell(self, record: Record) -> None:
-        self.done += 1
-        elapsed = time.monotonic() - self.start
-        eta = elapsed / self.done * (self.total - self.done)
-        width = len(str(self.total))
-        head = f"[{self.done:>{width}}/{self.total} eta {eta:4.0f}s]"
-        print(f"{head} {record.status:<7} {record.cell}  {record.reason[:110]}", file=self.stream, flush=True)
 
 
 def _base_record(run_id: str, cell: Cell, case: Case, target: Target) -> dict[str, Any]:
@@ -76,11 +58,21 @@ def _base_record(run_id: str, cell: Cell, case: Case, target: Target) -> dict[st
 def skip_record(run_id: str, skip: PlannedSkip) -> Record:
     return Record(
         **_base_record(run_id, skip.cell, skip.case, skip.target),
-        status=Status.SKIP.value,
+        status=Status.SKIP,
         reason=skip.reason,
         stage="plan",
         expected="-",
         stages={"plan": {"status": Status.SKIP.value, "reason": skip.reason}},
+    )
+
+
+def record(run_id: str, facts: CellFacts, case: Case, known: Sequence[KnownIssue], **extra: Any) -> Record:
+    """A record: the cell, its observations, and the judgement derived from them now."""
+    return Record(
+        **_base_record(run_id, facts.cell, case, facts.target),
+        **judge(facts, known).record_fields(),
+        observed=facts.observed.to_json(),
+        **extra,
     )
 
 
@@ -94,108 +86,128 @@ def failed_build_records(
 ) -> list[Record]:
     """A build that fails is a failed cell for every column, with its log; the run goes on."""
     log = _keep_build_log(failure.build_log, spec, run_dir)
-    records = []
-    for run in runners:
-        cell = Cell(spec.case.id, spec.target.name, spec.python.id, run.id)
-        issue = oracle.find_known_issue(known, cell.case, cell.target, cell.build_python, cell.run_python)
-        verdict = oracle.apply_known_issue(Verdict(failure.status, failure.reason, "build"), issue)
-        records.append(
-            Record(
-                **_base_record(run_id, cell, spec.case, spec.target),
-                status=verdict.status.value,
-                reason=verdict.reason,
-                stage="build",
-                expected="a wheel",
-                build_log=log,
-                log=log,
-                build_tools=dict(failure.tools),
-                known_issue=issue.link if issue else None,
-                stages={"build": {"status": failure.status.value, "reason": failure.reason}},
-            )
+    observed = Observed(
+        build=BuildObs(
+            ok=False,
+            infrastructure=failure.status is Status.ERROR,
+            message=failure.reason,
+            tools=dict(failure.tools),
         )
-    return records
+    )
+    return [
+        record(
+            run_id,
+            CellFacts(
+                cell=Cell(spec.case.id, spec.target.name, spec.python.id, run.id),
+                target=spec.target,
+                build=spec.python,
+                run=run,
+                observed=observed,
+            ),
+            spec.case,
+            known,
+            build_log=log,
+            log=log,
+            build_tools=dict(failure.tools),
+        )
+        for run in runners
+    ]
 
 
-def cell_record(
-    run_id: str,
+def observe_cell(
     spec: BuildSpec,
     artifact: Artifact,
     audit: Audit,
     run: Interpreter,
     settings: Settings,
-    run_dir: Path,
-    build_log: str,
+    shared: SharedEnvs,
+    log_path: Path,
+) -> tuple[Observed, str]:
+    installers, loads, transcript = execute(
+        artifact, spec.case.module, run, settings.toolchains, shared, settings.timeout_s, log_path
+    )
+    observed = Observed(
+        build=BuildObs(ok=True, cached=artifact.cached, tools=dict(artifact.tools)),
+        wheel=WheelObs(
+            name=artifact.wheel.name,
+            tags=artifact.tags,
+            ext_files=artifact.ext_files,
+            requires_python=artifact.requires_python,
+        ),
+        audit=audit.to_json(),
+        installers=installers,
+        loads=loads,
+    )
+    return observed, transcript
+
+
+@dataclass(frozen=True)
+class CellContext:
+    """What every cell of one run shares."""
+
+    run_id: str
+    run_dir: Path
+    settings: Settings
+    shared: SharedEnvs
+    store: Store
+
+
+def reused_observations(
+    ctx: CellContext, artifact: Artifact, run: Interpreter, log_path: Path
+) -> tuple[str, Observed | None, str]:
+    """(reuse key, the observations recorded under it or None, the run they came from)."""
+    versions = ctx.shared.installer_versions(run, ctx.settings.toolchains)
+    key = cell_key(wheel=artifact.wheel, interp=run, installers=versions, timeout_s=ctx.settings.timeout_s)
+    entry = None if ctx.settings.rerun else ctx.store.get(key)
+    if entry is None:
+        return key, None, ""
+    try:
+        observed = Observed.from_json(entry.observed)
+    except (KeyError, TypeError, ValueError):
+        return key, None, ""  # an entry of another format: run the cell
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log_path.write_text(f"# observations reused from run {entry.run_id} (nothing they depend on changed)\n{entry.log}")
+    return key, observed, entry.run_id
+
+
+def cell_record(
+    ctx: CellContext, spec: BuildSpec, artifact: Artifact, audit: Audit, run: Interpreter, build_log: str
 ) -> Record:
+    """Observe the cell (or reuse what was observed), then judge it; a harness bug is an `error` record."""
     cell = Cell(spec.case.id, spec.target.name, spec.python.id, run.id)
-    issue = oracle.find_known_issue(settings.known_issues, cell.case, cell.target, cell.build_python, cell.run_python)
-    expectation = oracle.expect(artifact.tags, run, issue, artifact.requires_python)
     log_rel = Path("logs") / "cells" / f"{safe_name(str(cell))}.log"
     start = time.monotonic()
-    verdict, installer = execute(
-        artifact,
-        spec.case.module,
-        run,
-        expectation,
-        settings.toolchains,
-        audit,
-        settings.cache / "cells",
-        settings.timeout_s,
-        run_dir / log_rel,
-    )
-    problems = oracle.artifact_problems(
-        spec.target, spec.python, artifact.tags, artifact.ext_files, verdict.details.get("compiled")
-    )
-    verdict = oracle.apply_known_issue(oracle.with_artifact_problems(verdict, problems), issue)
-    agrees = oracle.packaging_accepts(artifact.tags, run)
-    return Record(
-        **_base_record(run_id, cell, spec.case, spec.target),
-        status=verdict.status.value,
-        reason=verdict.reason,
-        stage=verdict.stage,
-        expected=expectation.label,
-        expected_rule=expectation.rule,
+    reused_from = ""
+    try:
+        key, observed, reused_from = reused_observations(ctx, artifact, run, ctx.run_dir / log_rel)
+        if observed is None:
+            observed, transcript = observe_cell(
+                spec, artifact, audit, run, ctx.settings, ctx.shared, ctx.run_dir / log_rel
+            )
+            if reusable(observed.to_json()):
+                ctx.store.put(key, Reused(ctx.run_id, observed.to_json(), transcript))
+    except Exception as exc:
+        observed = Observed(
+            build=BuildObs(ok=True, cached=artifact.cached, tools=dict(artifact.tools)),
+            harness_error=f"{type(exc).__name__}: {exc}",
+        )
+    installers = [f"{i.version}" for i in observed.installers]
+    return record(
+        ctx.run_id,
+        CellFacts(cell=cell, target=spec.target, build=spec.python, run=run, observed=observed),
+        spec.case,
+        ctx.settings.known_issues,
         wheel=artifact.wheel.name,
         wheel_tags=list(artifact.tags),
         ext_files=list(artifact.ext_files),
-        installer=installer,
-        packaging_accepts=agrees,
-        known_issue=issue.link if issue else None,
+        installer=", ".join(installers) or None,
         build_cached=artifact.cached,
         build_tools=dict(artifact.tools),
         build_log=build_log,
         duration_s=round(time.monotonic() - start, 3),
         log=str(log_rel),
-        stages=verdict.details.pop("stages", {}),
-        audit=audit.to_json(),
-        details=verdict.details,
+        reused_from=reused_from or None,
     )
-
-
-def safe_cell_record(
-    run_id: str,
-    spec: BuildSpec,
-    artifact: Artifact,
-    audit: Audit,
-    run: Interpreter,
-    settings: Settings,
-    run_dir: Path,
-    build_log: str,
-) -> Record:
-    """A harness bug in one cell is an `error` record for that cell, not the end of the run."""
-    try:
-        return cell_record(run_id, spec, artifact, audit, run, settings, run_dir, build_log)
-    except Exception as exc:
-        cell = Cell(spec.case.id, spec.target.name, spec.python.id, run.id)
-        return Record(
-            **_base_record(run_id, cell, spec.case, spec.target),
-            status=Status.ERROR.value,
-            reason=f"harness error: {type(exc).__name__}: {exc}",
-            stage="harness",
-            expected="-",
-            wheel=artifact.wheel.name,
-            wheel_tags=list(artifact.tags),
-            build_log=build_log,
-        )
 
 
 def safe_build(spec: BuildSpec, settings: Settings) -> tuple[Artifact, Audit] | BuildFailure:
@@ -214,12 +226,30 @@ def safe_build(spec: BuildSpec, settings: Settings) -> tuple[Artifact, Audit] | 
         )
 
 
-def run_plan(plan: Plan, settings: Settings, run_id: str, writer: Writer, progress: Progress) -> None:
-    """Builds first come first served; each finished build fans out into its cells."""
+def spec_cells(spec: BuildSpec, runners: tuple[Interpreter, ...]) -> list[str]:
+    return [str(Cell(spec.case.id, spec.target.name, spec.python.id, run.id)) for run in runners]
+
+
+def planned_cells(plan: Plan) -> frozenset[str]:
+    """Every cell id the plan records, built or skipped."""
+    built = {c for spec in plan.builds for c in spec_cells(spec, plan.run_pythons)}
+    return frozenset(built | {str(skip.cell) for skip in plan.skips})
+
+
+def run_plan(
+    plan: Plan, settings: Settings, run_id: str, writer: Writer, progress: Progress, done: frozenset[str] = frozenset()
+) -> None:
+    """Builds first come first served; each finished build fans out into its cells. Cells in *done* (a
+    resumed run's complete records) are neither run nor recorded again; a wheel all of whose cells are
+    done is not built."""
     run_dir = writer.run_dir
-    (settings.cache / "cells").mkdir(parents=True, exist_ok=True)
+    shared = SharedEnvs(settings.cache / "cells" / f"run-{run_id}")
+    ctx = CellContext(run_id, run_dir, settings, shared, Store(settings.cache))
+    kept = done  # `done` is also the name of each build's callback below
 
     def on_cell(record: Record) -> None:
+        if record.cell in kept:
+            return
         writer.write(record)
         progress.cell(record)
 
@@ -248,19 +278,26 @@ def run_plan(plan: Plan, settings: Settings, run_id: str, writer: Writer, progre
                 progress.note(f"{state}: {spec.id} -> {artifact.wheel.name}")
                 log = _keep_build_log(artifact.build_log, spec, run_dir)
                 for run in plan.run_pythons:
-                    future = cells.submit(safe_cell_record, run_id, spec, artifact, audit, run, settings, run_dir, log)
+                    if str(Cell(spec.case.id, spec.target.name, spec.python.id, run.id)) in kept:
+                        continue
+                    future = cells.submit(cell_record, ctx, spec, artifact, audit, run, log)
                     pending[future] = on_cell
 
             return done
 
         for spec in plan.builds:
+            if kept.issuperset(spec_cells(spec, plan.run_pythons)):
+                continue
             future = builds.submit(safe_build, spec, settings)
             pending[future] = on_build(spec)
-        while pending:
-            finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
-            for future in finished:
-                handler = pending.pop(future)
-                handler(future.result())
+        try:
+            while pending:
+                finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+                for future in finished:
+                    handler = pending.pop(future)
+                    handler(future.result())
+        finally:
+            shutil.rmtree(shared.root, ignore_errors=True)
 
 
 def _keep_build_log(source: Path, spec: BuildSpec, run_dir: Path) -> str:

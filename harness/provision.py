@@ -1,250 +1,76 @@
-"""Install interpreters the host lacks into the harness cache, idempotently: a Debian rootfs, uv's builds.
+"""Install interpreters the host lacks into the harness cache, idempotently, by each provider that can.
 
-Provisioned interpreters are then discovered like any other (interpreters.py reads what is here).
+The providers that provision (base.Provisioner: today a Debian rootfs and uv's builds) do the work;
+this step picks them from the registry. Provisioned interpreters are then discovered like any other.
 """
 
 from __future__ import annotations
 
-import json
+import argparse
+import difflib
 import os
 import shutil
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Sequence
 from pathlib import Path
 
-from . import proc, rootfs
-from .errors import HarnessError
-from .interpreters import find_uv, uv_python_dir
-
-DEFAULT_MIRROR = "http://deb.debian.org/debian"
-DEFAULT_SUITE = "unstable"
-DEBIAN_VERSIONS = ("3.13", "3.14", "3.15")
-# What the cases need to build inside the rootfs: compilers, CMake/Ninja, patchelf for meson-python.
-# python3-pip: Debian's pip serves every python3.X there, for `--installer pip`.
-DEBIAN_TOOLS = (
-    "gcc",
-    "g++",
-    "make",
-    "cmake",
-    "ninja-build",
-    "patchelf",
-    "pkg-config",
-    "ca-certificates",
-    "python3-pip",
-)
-# Rust for maturin/pyo3: the crate registry is unreachable here, Debian packages crates instead.
-DEBIAN_RUST = (
-    "cargo",
-    "rustc",
-    "librust-pyo3-ffi-dev",
-    "librust-pyo3-build-config-dev",
-    "librust-pyo3-macros-dev",
-    "librust-libc-dev",
-    "librust-once-cell-dev",
-    "librust-portable-atomic-dev",
-)
-# Packages whose files are enough when apt cannot install them: librust-pyo3-dev depends on every
-# optional PyO3 feature's crate, and one such chain is broken in unstable at times.
-DEBIAN_UNPACK_FALLBACK = ("librust-pyo3-dev",)
-UV_VERSIONS = ("3.13t", "3.14t", "3.15t")
-# The apt archive served here can carry Release files past their Valid-Until date; apt would then
-# refuse every update. Their signatures are still checked.
-APT_CONF = 'Acquire::Check-Valid-Until "false";\n'
-
-Say = Callable[[str], None]
+from . import proc, providers
+from .errors import ConfigError, HarnessError
+from .providers import Say
 
 
-def debian_packages(versions: Sequence[str] = DEBIAN_VERSIONS, extra: Sequence[str] = ()) -> list[str]:
-    pythons = [f"python{v}{part}" for v in versions for part in ("", "-dev", "-venv", "-dbg")]
-    return [*pythons, "pypy3", "pypy3-dev", "pypy3-venv", *DEBIAN_TOOLS, *DEBIAN_RUST, *extra]
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Every provisioner's own options on the `provision` subcommand."""
+    names = list(providers.provisioners())
+    parser.add_argument("providers", nargs="*", metavar="PROVIDER", help=f"{', '.join(names)} (default: all)")
+    for provisioner in providers.provisioners().values():
+        provisioner.add_provision_arguments(parser)
 
 
-@dataclass(frozen=True)
-class DebianRootfs:
-    cache: Path
-    suite: str = DEFAULT_SUITE
-    mirror: str = DEFAULT_MIRROR
-
-    @property
-    def base(self) -> Path:
-        return self.cache / "debian" / self.suite
-
-    @property
-    def root(self) -> Path:
-        return self.base / "root"
-
-    @property
-    def ready(self) -> Path:
-        return self.base / "ready.json"
-
-    def provisioned(self, packages: Sequence[str]) -> dict[str, object] | None:
-        """The ready marker, if it covers *packages*."""
-        if not self.ready.is_file():
-            return None
-        data: dict[str, object] = json.loads(self.ready.read_text())
-        have = data.get("packages", [])
-        return data if isinstance(have, list) and set(packages) <= set(have) else None
-
-    def _inside(self, argv: Sequence[str], timeout: float = 1800) -> proc.Outcome:
-        """A command in the rootfs, writable, apt without questions."""
-        env = {"DEBIAN_FRONTEND": "noninteractive"}
-        return proc.run(rootfs.command(str(self.root), argv, writable=True), env=env, timeout=timeout)
-
-    def run(self, argv: Sequence[str], say: Say, timeout: float = 1800) -> None:
-        """Run a provisioning step inside the rootfs, failing with its output."""
-        out = self._inside(argv, timeout)
-        self._check(out, " ".join(argv))
-        say(f"debian/{self.suite}: {' '.join(argv[:3])} ... done in {out.duration_s:.0f}s")
-
-    def _check(self, out: proc.Outcome, what: str) -> None:
-        if out.ok:
-            return
-        log = self.base / "provision.log"
-        log.write_text(out.transcript())
-        tail = [ln for ln in (out.stderr or out.stdout).splitlines() if ln.strip()][-3:]
-        raise HarnessError(
-            f"debian/{self.suite}: `{what}` failed ({'timeout' if out.timed_out else out.returncode}); "
-            f"log: {log}\n  " + "\n  ".join(tail)
-        )
-
-    def provision(self, packages: Sequence[str], say: Say) -> None:
-        if self.provisioned(packages):
-            say(f"debian/{self.suite}: already provisioned at {self.root} (nothing to do)")
-            return
-        missing = [tool for tool in ("debootstrap", "bwrap") if shutil.which(tool) is None]
-        if missing:
-            raise HarnessError(
-                f"debian provider needs {' and '.join(missing)} on PATH: "
-                "apt-get install debootstrap bubblewrap (as root)"
-            )
-        if os.geteuid() != 0:
-            raise HarnessError("debian provider: debootstrap and apt inside the rootfs need root; run as root")
-        self.base.mkdir(parents=True, exist_ok=True)
-        if not (self.root / "etc" / "debian_version").is_file():
-            partial = self.base / "root.partial"
-            shutil.rmtree(partial, ignore_errors=True)
-            say(f"debian/{self.suite}: debootstrap from {self.mirror} (about a minute)")
-            out = proc.run(["debootstrap", "--variant=minbase", self.suite, str(partial), self.mirror], timeout=1800)
-            self._check(out, f"debootstrap {self.suite}")
-            shutil.rmtree(self.root, ignore_errors=True)
-            partial.replace(self.root)
-        (self.root / "etc" / "apt" / "apt.conf.d" / "99abi-harness").write_text(APT_CONF)
-        self.run(["apt-get", "update", "-q"], say)
-        self.run(["dpkg", "--configure", "-a"], say)  # finishes what an interrupted earlier attempt left
-        say(f"debian/{self.suite}: installing {len(packages)} packages (about a minute)")
-        self.run(["apt-get", "install", "-y", "-q", "--no-install-recommends", *packages], say)
-        for package in DEBIAN_UNPACK_FALLBACK:
-            self.install_or_unpack(package, say)
-        interpreters = self.interpreters()
-        self.ready.write_text(
-            json.dumps(
-                {
-                    "suite": self.suite,
-                    "mirror": self.mirror,
-                    "packages": sorted(set(packages)),
-                    "interpreters": interpreters,
-                    "provisioned": datetime.now(UTC).isoformat(timespec="seconds"),
-                },
-                indent=1,
-            )
-            + "\n"
-        )
-        say(f"debian/{self.suite}: ready with {', '.join(interpreters)}")
-
-    def install_or_unpack(self, package: str, say: Say) -> None:
-        """apt-get install; when apt cannot resolve it, unpack its files (said out loud, not silently)."""
-        out = self._inside(["apt-get", "install", "-y", "-q", "--no-install-recommends", package])
-        if out.ok:
-            say(f"debian/{self.suite}: {package} installed")
-            return
-        errors = [ln.strip() for ln in (out.stderr + "\n" + out.stdout).splitlines() if ln.startswith("E:")]
-        why = errors[0] if errors else proc.last_line(out.stderr or out.stdout)
-        say(
-            f"debian/{self.suite}: apt cannot install {package} ({why}); unpacking its files without its "
-            "optional dependencies instead"
-        )
-        script = f"cd /tmp && apt-get download {package} && dpkg-deb -x {package}_*.deb / && rm -f {package}_*.deb"
-        self.run(["sh", "-c", script], say)
-
-    def interpreters(self) -> list[str]:
-        """python3.X, python3.Xd (Debian's Py_DEBUG builds) and pypy3, as paths inside the rootfs."""
-        names = sorted(p.name for p in (self.root / "usr" / "bin").glob("python3.*") if _is_interpreter(p.name))
-        if (self.root / "usr" / "bin" / "pypy3").exists():
-            names.append("pypy3")
-        return [f"/usr/bin/{name}" for name in names]
+def choose(names: Sequence[str]) -> list[providers.Provisioner]:
+    """The requested provisioners in registry order (all when none is named); unknown names are an error."""
+    available = providers.provisioners()
+    unknown = [n for n in names if n not in available]
+    if unknown:
+        problems = []
+        for name in unknown:
+            close = difflib.get_close_matches(name, list(available), n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"choose from {', '.join(available)}"
+            problems.append(f"provision: unknown provider {name!r}; {hint}")
+        raise ConfigError(problems)
+    return [p for name, p in available.items() if not names or name in names]
 
 
-def _is_interpreter(name: str) -> bool:
-    version = name.removeprefix("python3.").removesuffix("d")
-    return version.isdigit()
-
-
-def provision_uv(cache: Path, versions: Sequence[str], say: Say, timeout: float = 120) -> list[str]:
-    """`uv python install` each version into the cache; an unreachable download is one line, not a stop."""
-    uv = find_uv()
-    if uv is None:
-        say("uv: not found (pip install uv); skipping uv-managed interpreters")
-        return list(versions)
-    env = {"UV_PYTHON_INSTALL_DIR": str(uv_python_dir(cache)), "UV_HTTP_TIMEOUT": "10", "UV_HTTP_RETRIES": "1"}
-
-    def one(version: str) -> tuple[str, proc.Outcome]:
-        return version, proc.run([uv, "python", "install", version], env=env, timeout=timeout)
-
-    failed = []
-    with ThreadPoolExecutor(max_workers=len(versions) or 1) as pool:
-        for version, out in pool.map(one, versions):
-            if out.ok:
-                say(f"uv: {version}: {proc.last_line(out.stderr or out.stdout, default='installed')}")
-            else:
-                failed.append(version)
-                say(
-                    f"uv: {version}: could not install in {out.duration_s:.0f}s ({_cause(out)}); "
-                    "continuing with the interpreters that exist"
-                )
-    return failed
-
-
-def _cause(out: proc.Outcome) -> str:
-    """uv's innermost cause, e.g. 'failed to lookup address information: Name or service not known'."""
-    if out.timed_out:
-        return "timed out"
-    causes = [ln.strip().removeprefix("cause:").strip() for ln in out.stderr.splitlines() if "cause:" in ln]
-    return causes[-1] if causes else proc.last_line(out.stderr, default=f"exit {out.returncode}")
+def provision(names: Sequence[str], into: Path, options: argparse.Namespace, say: Say) -> None:
+    for provisioner in choose(names):
+        provisioner.provision(into, options, say)
 
 
 def if_missing(into: Path, say: Say) -> list[str]:
-    """What `run --provision` does first: provision what is missing and can be had here, idempotently.
-
-    Returns one "what: why" per thing it could not get (said once by the caller, the run goes on)."""
-    missing: list[str] = []
-    debian = DebianRootfs(into)
-    if debian.provisioned(debian_packages()):
-        pass  # ready marker covers every package: nothing to do, nothing to say
-    elif os.geteuid() != 0:
-        missing.append("Debian rootfs (3.13-3.15, debug, PyPy): not root (debootstrap and apt need it)")
-    else:
+    """What `run --provision` does first: every provisioner with its defaults, idempotently (each one does
+    nothing when what it provides is there). Returns one "what (why)" per thing it could not get; the run
+    goes on with what exists."""
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        # The Debian rootfs needs debootstrap and bwrap on the host; as root they can be had from apt.
         tools = [
-            name for tool, name in (("debootstrap", "debootstrap"), ("bwrap", "bubblewrap")) if not shutil.which(tool)
+            pkg for tool, pkg in (("debootstrap", "debootstrap"), ("bwrap", "bubblewrap")) if not shutil.which(tool)
         ]
-        if tools and shutil.which("apt-get"):
+        if tools:
             say(f"provision: apt-get install {' '.join(tools)}")
-            env = {"DEBIAN_FRONTEND": "noninteractive"}
-            proc.run(["apt-get", "install", "-y", "-q", *tools], env=env, timeout=600)
+            proc.run(["apt-get", "install", "-y", "-q", *tools], env={"DEBIAN_FRONTEND": "noninteractive"}, timeout=600)
+    missing: list[str] = []
+    for name, provisioner in providers.provisioners().items():
+        defaults = argparse.ArgumentParser(add_help=False)
+        provisioner.add_provision_arguments(defaults)
+        causes: list[str] = []
+
+        def note(line: str, causes: list[str] = causes) -> None:
+            if "could not install" in line and "(" in line:  # uv: one line per version it could not get
+                causes.append(line.split(": ", 2)[1] + " (" + line.split("(", 1)[1].split(")", 1)[0] + ")")
+            say(line)
+
         try:
-            debian.provision(debian_packages(), say)
+            provisioner.provision(into, defaults.parse_args([]), note)
         except HarnessError as exc:
-            missing.append(f"Debian rootfs: {str(exc).splitlines()[0]}")
-    causes: list[str] = []
-
-    def note(line: str) -> None:
-        if "could not install" in line and "(" in line:
-            causes.append(line.split("(", 1)[1].split(")", 1)[0])
-        say(line)
-
-    failed = provision_uv(into, UV_VERSIONS, note)
-    if failed:
-        why = "; ".join(sorted(set(causes))) or "uv not found"
-        missing.append(f"uv {' '.join(failed)} ({why})")
+            causes.append(str(exc).splitlines()[0])
+        missing += [f"{name}: {cause}" for cause in causes]
     return missing

@@ -23,19 +23,34 @@ SYMBOLS = {
 LEGEND = (
     "✅ installed, imported, every call correct · 🚫 refused by the installer, as the tag rules require · "
     "❌ fail · 💥 crash · ⏱️ timeout · 🛑 error (harness or infrastructure) · ⚠️ xfail (known upstream issue) · "
-    "❗ xpass (known issue no longer bites) · ⏭️ skip · blank: cell not in this run"
+    "❗ xpass (known issue no longer bites) · ⏭️ skip · blank: cell not in this run · "
+    "after 🚫, the refused binary loaded anyway where no safety net applies: ✳️ loaded and worked, 💥 crashed"
 )
 
 
+def resolve_answers(record: Record) -> dict[str, bool]:
+    """Each installer's dry-run answer (accepts?) as observed."""
+    installers = (record.observed or {}).get("installers", [])
+    return {i["name"]: bool(i["resolve"]["ok"]) for i in installers if i.get("resolve")}
+
+
+def refused(record: Record) -> bool:
+    answers = resolve_answers(record)
+    return bool(answers) and not any(answers.values())
+
+
 def symbol(record: Record) -> str:
-    if record.status == Status.PASS.value and "refused" in record.details:
-        return SYMBOLS["refused"]
+    if record.status == Status.PASS.value and refused(record):
+        # A refused binary loaded anyway that crashed or worked is a finding: marked beside the 🚫.
+        kinds = {f["kind"] for f in record.findings}
+        mark = "💥" if kinds & {"crash", "timeout", "no report"} else ("✳️" if "loads and works" in kinds else "")
+        return SYMBOLS["refused"] + mark
     return SYMBOLS[record.status]
 
 
 def totals(records: Sequence[Record]) -> str:
     counts = Counter(r.status for r in records)
-    parts = [f"{counts[s.value]} {s.value}" for s in Status if counts[s.value]]
+    parts = [f"{counts[s]} {s.value}" for s in Status if counts[s]]
     return f"{len(records)} cells: " + (", ".join(parts) if parts else "none")
 
 
@@ -70,6 +85,10 @@ def terminal_summary(records: Sequence[Record], environment: dict[str, Any], run
     if disagreements:
         lines.append(f"installer disagreements ({len(disagreements)}):")
         lines += [f"  {r.cell}: {why}" for r, why in disagreements[:limit]]
+    found = finding_counts(records)
+    if found:
+        shown = ", ".join(f"{n} {kind}" for kind, n in sorted(found.items()))
+        lines.append(f"loaded anyway (findings, not problems): {shown}")
     note = free_threading_note(environment)
     if note:
         lines.append(note)
@@ -82,7 +101,7 @@ def installer_disagreements(records: Sequence[Record]) -> list[tuple[Record, str
     """Cells where the installers (and packaging.tags) did not all give the same answer."""
     found = []
     for r in sorted(records, key=lambda r: r.cell):
-        answers = {name: bool(v.get("accepts")) for name, v in r.details.get("resolve", {}).items()}
+        answers = resolve_answers(r)
         if r.packaging_accepts is not None:
             answers["packaging.tags"] = r.packaging_accepts
         if len(set(answers.values())) > 1:
@@ -121,7 +140,8 @@ def _row_key(r: Record) -> tuple[str, str, str]:
     return r.target, r.wheel or "", r.build_python
 
 
-def markdown(records: Sequence[Record], environment: dict[str, Any]) -> str:
+def markdown(records: Sequence[Record], environment: dict[str, Any], surface: Sequence[str] = ()) -> str:
+    """The run's report; *surface* is an optional "Surface" section (surface.report_section)."""
     interps = environment.get("interpreters", [])
     columns = [i["id"] for i in interps] or sorted({r.run_python for r in records})
     out = [f"# ABI matrix, run {environment.get('run_id', '?')}", ""]
@@ -182,6 +202,7 @@ def markdown(records: Sequence[Record], environment: dict[str, Any]) -> str:
     if disagreements:
         out += ["", f"## Installer disagreements ({len(disagreements)})", ""]
         out += [f"- `{r.cell}`: {why}" for r, why in disagreements]
+    out += loaded_anyway(records)
     xfails = [r for r in records if r.status == Status.XFAIL.value]
     if xfails:
         out += ["", f"## Known issues ({len(xfails)} cells)", ""]
@@ -197,7 +218,43 @@ def markdown(records: Sequence[Record], environment: dict[str, Any]) -> str:
             f"{', ...' if len(cells) > 6 else ''})"
             for reason, cells in sorted(skips.items())
         ]
+    if surface:
+        out += ["", *surface]
     return "\n".join(out) + "\n"
+
+
+def loaded_anyway(records: Sequence[Record]) -> list[str]:
+    """Refused binaries loaded anyway where CPython promised no refusal: findings, not problems."""
+    groups: dict[tuple[str, str], list[Record]] = defaultdict(list)
+    for r in records:
+        for f in r.findings:
+            groups[(f["route"], f["kind"])].append(r)
+    if not groups:
+        return []
+    out = [
+        "",
+        "## Loaded anyway",
+        "",
+        "Refused wheels whose files were loaded anyway where no safety net had to refuse them "
+        "(`sys_path`: the file's suffix is one the interpreter lists; `by_path`: loaded with "
+        "ExtensionFileLoader, and no `Py_mod_abi` check applies). What the binary did is a finding "
+        "about ABI compatibility, counted apart from problems.",
+        "",
+        "| route | what happened | cells | examples |",
+        "|---|---|---|---|",
+    ]
+    for (route, kind), rs in sorted(groups.items()):
+        shown = ", ".join(f"`{r.cell}`" for r in rs[:3]) + (", ..." if len(rs) > 3 else "")
+        out.append(f"| {route} | {kind} | {len(rs)} | {shown} |")
+    crashes = [(r, f) for r in records for f in r.findings if f["kind"] in ("crash", "timeout", "no report")]
+    if crashes:
+        out += ["", "Crashes and hangs:", ""]
+        out += [f"- `{r.cell}` ({f['route']}): {f['kind']}: {f['detail']}" for r, f in crashes]
+    return out
+
+
+def finding_counts(records: Sequence[Record]) -> Counter[str]:
+    return Counter(f["kind"] for r in records for f in r.findings)
 
 
 CASES_BEGIN = "<!-- cases:begin (python -m harness cases --markdown) -->"

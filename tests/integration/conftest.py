@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.observe import LoadObs, Observed, Route
 from harness.results import Record, load
 from tests.conftest import REPO
 
@@ -25,10 +26,12 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def harness(cache_dir: Path) -> Harness:
-    def run(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    def run(*args: str, cwd: Path = REPO, surface: bool = False) -> subprocess.CompletedProcess[str]:
         cmd = [sys.executable, "-m", "harness", *args]
         if args[0] in ("run", "interpreters"):
             cmd += ["--cache-dir", str(cache_dir)]
+        if args[0] == "run" and not surface:
+            cmd.append("--no-surface")  # measured once, in test_surface_section_in_the_run_report
         return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=1800, check=False)
 
     return run
@@ -68,3 +71,21 @@ def run_records(
     out = harness("run", "--results", str(results), *args)
     records, _ = load(results / "latest")
     return out, {r.cell: r for r in records}
+
+
+def observed(record: Record) -> Observed:
+    assert record.observed is not None, record.cell
+    return Observed.from_json(record.observed)
+
+
+def load_of(record: Record, route: Route = Route.INSTALLED) -> LoadObs:
+    found = observed(record).load(route)
+    assert found is not None, f"{record.cell}: no {route.value} load observed"
+    return found
+
+
+def refusals(record: Record) -> str:
+    """The installers' own refusal messages, as recorded."""
+    return "; ".join(
+        f"{i.name}: {i.resolve.message}" for i in observed(record).installers if i.resolve and not i.resolve.ok
+    )

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from harness.results import Record
-from tests.integration.conftest import Harness, run_records
+from tests.integration.conftest import Harness, load_of, refusals, run_records
 
 pytestmark = pytest.mark.integration
 
@@ -65,14 +65,16 @@ def test_builds_on_315(cross: dict[str, Record]) -> None:
     record = cross["setuptools/c-api:version-specific:cp315:cp315"]
     assert record.status == "pass", record.reason
     assert record.ext_files == ["abitest_setuptools_c_api.cpython-315-x86_64-linux-gnu.so"]
-    assert record.details["compiled"]["PY_VERSION_HEX"] >> 16 == 0x030F
+    compiled = load_of(record).compiled
+    assert compiled is not None
+    assert compiled["PY_VERSION_HEX"] >> 16 == 0x030F
 
 
 def test_315_wheel_refused_on_314(cross: dict[str, Record]) -> None:
     record = cross["setuptools/c-api:version-specific:cp315:cp314"]
     assert record.status == "pass", record.reason
     assert record.expected.startswith("refuse")
-    assert record.details["refused"]
+    assert refusals(record)
 
 
 def test_release_wheel_works_on_debug_build(cross: dict[str, Record]) -> None:

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from harness.observe import Route
 from harness.results import Record
 from tests.conftest import REPO
-from tests.integration.conftest import Harness, run_records
+from tests.integration.conftest import Harness, load_of, refusals, run_records
 
 pytestmark = pytest.mark.integration
 
@@ -54,10 +55,11 @@ def test_cp39_abi3_wheel_works_everywhere(
     assert record.wheel is not None
     assert record.wheel.endswith("-cp39-abi3-linux_x86_64.whl")
     assert [f.rsplit(".", 2)[-2] for f in record.ext_files] == ["abi3"]
-    compiled = record.details["compiled"]
+    compiled = load_of(record).compiled
+    assert compiled is not None
     assert compiled["Py_LIMITED_API"] == 0x03090000
     assert compiled["PY_VERSION_HEX"] >> 16 == (0x0309 if build == "cp39" else 0x030D)
-    assert all(call["ok"] for call in record.details["calls"])
+    assert all(call["ok"] for call in load_of(record).calls)
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -66,15 +68,20 @@ def test_cp312_wheel_refused_on_311(first_run: tuple[object, dict[str, Record], 
     assert record.status == "pass", record.reason
     assert record.expected.startswith("refuse")
     assert record.stages["resolve"]["status"] == "pass"
-    assert record.details["refused"].startswith("uv: ")  # the installer's own words, naming the interpreter
-    assert "cp311" in record.details["refused"]
+    assert refusals(record).startswith("uv: ")  # the installer's own words, naming the interpreter
+    assert "cp311" in refusals(record)
     assert record.packaging_accepts is False
-    # must-refuse: the files loaded anyway give a clean error, never a crash
+    # must-refuse: by file name, the file-name net refuses it cleanly ...
     module = "abitest_" + case.replace("/", "_").replace("-", "_")
-    assert record.stages["import"] == {
+    assert record.stages["load:sys_path"] == {
         "status": "pass",
-        "reason": f"loaded anyway: clean ModuleNotFoundError: No module named '{module}'",
+        "reason": "refused cleanly by the file-name safety net (EXTENSION_SUFFIXES): "
+        f"ModuleNotFoundError: No module named '{module}'",
     }
+    # ... and the binary itself, loaded by path, meets 3.11: whatever it does is recorded, as a finding
+    by_path = load_of(record, Route.BY_PATH)
+    assert [f.file for f in by_path.files] == record.ext_files
+    assert [f["route"] for f in record.findings] == ["by_path"]
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -86,7 +93,9 @@ def test_version_specific_wheel_works_on_its_own_version(
     assert record.wheel is not None
     assert record.wheel.endswith("-cp312-cp312-linux_x86_64.whl")
     assert record.ext_files[0].endswith(".cpython-312-x86_64-linux-gnu.so")
-    assert record.details["compiled"]["Py_LIMITED_API"] == 0
+    compiled = load_of(record).compiled
+    assert compiled is not None
+    assert compiled["Py_LIMITED_API"] == 0
     assert record.build_tools  # the pinned build environment is recorded
 
 
@@ -108,10 +117,11 @@ def test_second_unchanged_run_builds_nothing(
 ) -> None:
     args = ["--matrix", str(host_matrix)] + [a for c in CASES for a in ("--case", c)]
     args += [a for p in PYTHONS for a in ("--python", p)]
-    out, records = run_records(harness, tmp_path, *args)
+    out, records = run_records(harness, tmp_path, *args, "-v")  # -v: every build's and cell's line
     assert out.returncode == 0, out.stderr[-3000:]
     assert sorted(records) == sorted(first_run[1])
     assert all(r.build_cached for r in records.values())
+    assert "cached: " in out.stderr
     assert "built in" not in out.stderr
     assert {c: r.status for c, r in records.items()} == {c: r.status for c, r in first_run[1].items()}
 
@@ -127,7 +137,7 @@ def test_pip_installer(harness: Harness, interpreter_ids: list[str], host_matrix
     assert works.installer.startswith("pip ")
     refused = records["setuptools/c-api:abi3:cp39:cp38"]
     assert refused.status == "pass", refused.reason
-    assert "is not a supported wheel on this platform" in refused.details["refused"]
+    assert "is not a supported wheel on this platform" in refusals(refused)
 
 
 def test_failing_build_is_recorded_and_the_run_goes_on(

@@ -41,3 +41,11 @@ def test_not_cpython_path_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[s
 def test_report_on_missing_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["report", str(tmp_path / "nothing")]) == 1
     assert "no results here" in capsys.readouterr().err
+
+
+def test_surface_diff_unknown_id_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    matrix = tmp_path / "matrix.toml"
+    matrix.write_text("[discovery]\nsources = []\n[targets.version-specific]\n")
+    code = main(["surface", "--matrix", str(matrix), "--cache-dir", str(tmp_path), "--diff", "cp314", "cp315"])
+    assert code == 2
+    assert "no interpreter matched 'cp314'" in capsys.readouterr().err

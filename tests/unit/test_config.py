@@ -42,7 +42,7 @@ def problems(path: Path) -> list[str]:
 
 def test_good_matrix(tmp_path: Path) -> None:
     matrix = load_matrix(write(tmp_path, GOOD))
-    assert matrix.sources == (Provider.PYENV,)
+    assert matrix.sources == (Provider("pyenv"),)
     assert matrix.min_version == (3, 9)
     assert [(t.name, t.kind, t.min_python) for t in matrix.targets] == [
         ("version-specific", TargetKind.VERSION_SPECIFIC, None),
@@ -100,8 +100,12 @@ def test_all_problems_reported_together(tmp_path: Path) -> None:
     [
         ('[targets.abi4]\nmin_python = "3.9"\n', "targets.abi4.kind", "did you mean 'abi3'?"),
         ('[discovery]\nsources = ["pyenf"]\n', "discovery.sources[0]", "did you mean 'pyenv'?"),
-        ('timeout = "soon"\n', "timeout", "expected int or float"),
-        ('[[known_issue]]\nstatus = "xfail"\nlink = "https://x"\n', "known_issue[0].status", "fail, crash or timeout"),
+        ('timeout = "soon"\n', "timeout", "expected a number of seconds above 0"),
+        (
+            '[[known_issue]]\nstatus = "xfail"\nlink = "https://x"\n',
+            "known_issue[0].status",
+            "choose from fail, crash, timeout",
+        ),
         ('[[interpreters]]\nid = "x"\n', "interpreters[0].path", "missing"),
         ('[[known_issue]]\nrun_python = []\nlink = "https://x"\n', "known_issue[0].run_python", "list of globs"),
         ('[targets.version-specific]\nmin_python = "3.9"\n', "targets.version-specific.min_python", "no stable-ABI"),

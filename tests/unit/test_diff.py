@@ -10,6 +10,7 @@ import pytest
 from harness import results
 from harness.__main__ import main
 from harness.diff import diff, exception_classes, markdown, text
+from harness.model import Status
 from harness.results import Record
 from tests.conftest import FIXTURES
 
@@ -53,7 +54,7 @@ def test_the_other_way_round_is_fixes(base: list[Record], regressed: list[Record
 def test_added_removed_and_new_xpass(base: list[Record]) -> None:
     dropped, *rest = base
     xfail = next(r for r in rest if r.status == "xfail")
-    new = [replace(r, status="xpass") if r is xfail else r for r in rest]
+    new = [replace(r, status=Status.XPASS) if r is xfail else r for r in rest]
     d = diff(base, new)
     assert [c.cell for c in d.removed] == [dropped.cell]
     assert [c.cell for c in d.new_xpasses] == [xfail.cell]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from harness.installers import Toolchain
+from harness.installers import PipToolchain, UvToolchain
 from harness.proc import Outcome
 
 UV_RESOLVER_WRAPPED = """error: No solution found when resolving dependencies
@@ -26,29 +28,39 @@ PIP_REQUIRES_PYTHON = "ERROR: Package 'x' requires a different Python: 3.8.18 no
 OTHER = "error: Failed to read `x.whl`\n  cause: No such file or directory (os error 2)"
 
 
+UV_TOOLCHAIN = UvToolchain(Path("/cache"), "/usr/bin/uv")
+PIP_TOOLCHAIN = PipToolchain(Path("/cache"), None)
+
+
 def failed(stderr: str) -> Outcome:
     return Outcome(("installer",), 1, "", stderr, 0.1)
 
 
 @pytest.mark.parametrize(
-    ("stderr", "words"),
+    ("toolchain", "stderr", "words"),
     [
-        (UV_RESOLVER_WRAPPED, "has no wheels with a matching Python version tag (e.g., `cp311`)"),
-        (UV_PATH, "dependency is incompatible with the current platform"),
-        (PIP, "is not a supported wheel on this platform"),
-        (UV_REQUIRES_PYTHON, "does not satisfy Python>=3.9"),
-        (PIP_REQUIRES_PYTHON, "requires a different Python: 3.8.18 not in '>=3.9'"),
+        (UV_TOOLCHAIN, UV_RESOLVER_WRAPPED, "has no wheels with a matching Python version tag (e.g., `cp311`)"),
+        (UV_TOOLCHAIN, UV_PATH, "dependency is incompatible with the current platform"),
+        (PIP_TOOLCHAIN, PIP, "is not a supported wheel on this platform"),
+        (UV_TOOLCHAIN, UV_REQUIRES_PYTHON, "does not satisfy Python>=3.9"),
+        (PIP_TOOLCHAIN, PIP_REQUIRES_PYTHON, "requires a different Python: 3.8.18 not in '>=3.9'"),
     ],
 )
-def test_refusals(stderr: str, words: str) -> None:
-    assert Toolchain.refused(failed(stderr))
-    assert words in Toolchain.message(failed(stderr))
+def test_refusals(toolchain: UvToolchain | PipToolchain, stderr: str, words: str) -> None:
+    assert toolchain.refused(failed(stderr))
+    assert words in toolchain.message(failed(stderr))
 
 
-def test_other_failure_is_not_a_refusal() -> None:
-    assert not Toolchain.refused(failed(OTHER))
-    assert Toolchain.message(failed(OTHER)) == "error: Failed to read `x.whl`"
+def test_each_installer_knows_only_its_own_refusals() -> None:
+    assert not PIP_TOOLCHAIN.refused(failed(UV_PATH))
+    assert not UV_TOOLCHAIN.refused(failed(PIP))
+
+
+@pytest.mark.parametrize("toolchain", [UV_TOOLCHAIN, PIP_TOOLCHAIN])
+def test_other_failure_is_not_a_refusal(toolchain: UvToolchain | PipToolchain) -> None:
+    assert not toolchain.refused(failed(OTHER))
+    assert toolchain.message(failed(OTHER)) == "error: Failed to read `x.whl`"
 
 
 def test_success_is_not_a_refusal() -> None:
-    assert not Toolchain.refused(Outcome(("installer",), 0, PIP, "", 0.1))
+    assert not PIP_TOOLCHAIN.refused(Outcome(("installer",), 0, PIP, "", 0.1))

@@ -21,20 +21,20 @@ def test_ids_from_probe_facts(cp39: Interpreter, cp313: Interpreter, cp315: Inte
 def test_same_version_elsewhere_gets_provider_suffix(cp313: Interpreter) -> None:
     debian = unnamed(
         cp313,
-        provider=Provider.DEBIAN,
+        provider=Provider("debian"),
         root="/cache/debian/unstable/root",
         path="/usr/bin/python3.13",
         base_prefix="/usr",
         version=(3, 13, 18),
     )
-    system = unnamed(cp313, provider=Provider.PATH, path="/usr/bin/python3.13", base_prefix="/usr")
+    system = unnamed(cp313, provider=Provider("path"), path="/usr/bin/python3.13", base_prefix="/usr")
     ids = {i.id: i.provider for i in assign_ids([debian, system, unnamed(cp313)])}
     # pyenv is preferred for the bare id; a rootfs's /usr is not the host's /usr
-    assert ids == {"cp313": Provider.PYENV, "cp313-debian": Provider.DEBIAN, "cp313-path": Provider.PATH}
+    assert ids == {"cp313": Provider("pyenv"), "cp313-debian": Provider("debian"), "cp313-path": Provider("path")}
 
 
 def test_two_paths_to_one_installation_are_one_column(cp312: Interpreter) -> None:
-    venv = unnamed(cp312, provider=Provider.PATH, path="/work/.nox/x/bin/python3", is_venv=True)
+    venv = unnamed(cp312, provider=Provider("path"), path="/work/.nox/x/bin/python3", is_venv=True)
     (only,) = assign_ids([venv, unnamed(cp312)])
     assert only.path == cp312.path  # the real installation, not the venv
     assert only.id == "cp312"
@@ -43,7 +43,7 @@ def test_two_paths_to_one_installation_are_one_column(cp312: Interpreter) -> Non
 def test_explicit_interpreter_keeps_its_id_and_wins(cp312: Interpreter) -> None:
     local = unnamed(
         cp312,
-        provider=Provider.EXPLICIT,
+        provider=Provider("explicit"),
         id="cp312-main",
         path="/home/me/cpython/python",
         base_prefix="/home/me/cpython",

@@ -46,7 +46,16 @@ def test_base_ids(cp313: Interpreter, cp315t: Interpreter) -> None:
 
 
 def test_known_issue_globs() -> None:
-    issue = KnownIssue(0, ("setuptools/*",), ("abi3",), ("*",), ("cp31[23]", "cp39"), Status.FAIL, "https://x", "")
+    issue = KnownIssue(
+        index=0,
+        case=("setuptools/*",),
+        target=("abi3",),
+        build_python=("*",),
+        run_python=("cp31[23]", "cp39"),
+        status=Status.FAIL,
+        link="https://x",
+        note="",
+    )
     assert issue.matches("setuptools/cffi", "abi3", "cp39", "cp312")
     assert issue.matches("setuptools/cffi", "abi3", "cp39", "cp39")
     assert not issue.matches("setuptools/cffi", "abi3", "cp39", "cp311")

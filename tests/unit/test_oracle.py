@@ -142,7 +142,16 @@ def test_packaging_view_unknown_without_tags(cp313: Interpreter) -> None:
     assert oracle.packaging_accepts([f"cp313-cp313-{LINUX}"], replace(cp313, supported_tags=())) is None
 
 
-ISSUE = KnownIssue(0, ("*",), ("*",), ("*",), ("*",), Status.FAIL, "https://github.com/o/r/issues/1", "broken")
+ISSUE = KnownIssue(
+    index=0,
+    case=("*",),
+    target=("*",),
+    build_python=("*",),
+    run_python=("*",),
+    status=Status.FAIL,
+    link="https://github.com/o/r/issues/1",
+    note="broken",
+)
 
 
 @pytest.mark.parametrize(

@@ -13,12 +13,12 @@ ABI3 = Target("abi3", TargetKind.ABI3, (3, 9), ("oldest", "newest"))
 VS = Target("version-specific", TargetKind.VERSION_SPECIFIC, None, ("each",))
 ABI3T = Target("abi3t", TargetKind.ABI3T, (3, 15), ("each",))
 CASE = Case(
-    "setuptools",
-    "c-api",
-    Path("/x"),
-    "d",
-    "",
-    ((TargetKind.VERSION_SPECIFIC, TargetRecipe()), (TargetKind.ABI3, TargetRecipe())),
+    backend="setuptools",
+    binding="c-api",
+    path=Path("/x"),
+    description="d",
+    notes="",
+    recipes=((TargetKind.VERSION_SPECIFIC, TargetRecipe()), (TargetKind.ABI3, TargetRecipe())),
 )
 
 
@@ -79,9 +79,9 @@ def test_plan_filters_errors(everyone: list[Interpreter]) -> None:
 
 
 def test_provider_restriction_applies_before_oldest_newest(everyone: list[Interpreter], cp315: Interpreter) -> None:
-    debian_314 = replace(cp315, id="cp314", version=(3, 14, 0), provider=Provider.DEBIAN)
-    debian_315 = replace(cp315, provider=Provider.DEBIAN)
-    rust = replace(CASE, build_providers=(Provider.DEBIAN,), build_reason="crates from Debian")
+    debian_314 = replace(cp315, id="cp314", version=(3, 14, 0), provider=Provider("debian"))
+    debian_315 = replace(cp315, provider=Provider("debian"))
+    rust = replace(CASE, build_providers=(Provider("debian"),), build_reason="crates from Debian")
     result = plan([rust], [ABI3, VS], [*everyone, debian_314, debian_315], everyone)
     # oldest and newest among the Debian interpreters; "each" only where a run column is Debian's
     assert [b.python.id for b in result.builds if b.target is ABI3] == ["cp314", "cp315"]

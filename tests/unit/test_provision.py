@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness import provision, rootfs
+from harness import rootfs
 from harness.proc import Outcome
+from harness.providers import debian, uv
 
 # Recorded from `uv python install 3.15t` on a machine without access to the download host.
 UV_OFFLINE = """error: Failed to install cpython-3.15.2+freethreaded-linux-x86_64-gnu
@@ -18,31 +19,31 @@ UV_OFFLINE = """error: Failed to install cpython-3.15.2+freethreaded-linux-x86_6
 
 
 def test_debian_packages_cover_versions_debug_and_pypy() -> None:
-    packages = provision.debian_packages(["3.15"], ["cargo"])
+    packages = debian.debian_packages(["3.15"], ["cargo"])
     assert {"python3.15", "python3.15-dev", "python3.15-venv", "python3.15-dbg", "pypy3", "gcc", "cargo"} <= set(
         packages
     )
 
 
 def test_interpreter_names() -> None:
-    assert provision._is_interpreter("python3.15")
-    assert provision._is_interpreter("python3.15d")
-    assert not provision._is_interpreter("python3.15-config")
-    assert not provision._is_interpreter("python3.15-dbg")  # the same binary as python3.15d
+    assert debian._is_interpreter("python3.15")
+    assert debian._is_interpreter("python3.15d")
+    assert not debian._is_interpreter("python3.15-config")
+    assert not debian._is_interpreter("python3.15-dbg")  # the same binary as python3.15d
 
 
 def test_uv_failure_is_one_line() -> None:
     out = Outcome(("uv",), 2, "", UV_OFFLINE, 3.0)
-    assert provision._cause(out) == "failed to lookup address information: Name or service not known"
+    assert uv._cause(out) == "failed to lookup address information: Name or service not known"
 
 
 def test_provisioned_marker(tmp_path: Path) -> None:
-    debian = provision.DebianRootfs(tmp_path)
-    assert debian.provisioned(["python3.15"]) is None
-    debian.base.mkdir(parents=True)
-    debian.ready.write_text('{"packages": ["python3.15", "gcc"]}')
-    assert debian.provisioned(["python3.15"]) is not None
-    assert debian.provisioned(["python3.15", "pypy3"]) is None  # asking for more provisions again
+    rootfs_ = debian.DebianRootfs(tmp_path)
+    assert rootfs_.provisioned(["python3.15"]) is None
+    rootfs_.base.mkdir(parents=True)
+    rootfs_.ready.write_text('{"packages": ["python3.15", "gcc"]}')
+    assert rootfs_.provisioned(["python3.15"]) is not None
+    assert rootfs_.provisioned(["python3.15", "pypy3"]) is None  # asking for more provisions again
 
 
 def test_bwrap_command_binds_host_paths_at_the_same_place(tmp_path: Path) -> None:

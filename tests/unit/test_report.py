@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.model import Status
 from harness.report import markdown, terminal_summary
 from harness.results import Record
 
@@ -10,7 +11,7 @@ def rec(
     cell: str,
     status: str,
     reason: str = "why",
-    details: dict[str, Any] | None = None,
+    resolve: dict[str, bool] | None = None,
     wheel: str | None = "abitest_x-1.0.0-cp39-abi3-linux_x86_64.whl",
 ) -> Record:
     case, target, build, run = cell.split(":")
@@ -24,12 +25,16 @@ def rec(
         target_kind=target,
         build_python=build,
         run_python=run,
-        status=status,
+        status=Status(status),
         reason=reason,
         stage="call",
         expected="install+work",
         wheel=wheel,
-        details=details or {},
+        observed={
+            "installers": [
+                {"name": name, "resolve": {"ok": ok}, "env": {"ok": True}} for name, ok in (resolve or {}).items()
+            ]
+        },
         log="logs/x.log",
     )
 
@@ -54,7 +59,7 @@ ENV: dict[str, Any] = {
 
 def test_grid_rows_columns_and_symbols() -> None:
     records = [
-        rec("b/x:abi3:cp39:cp38", "pass", "refused as expected", {"refused": "not supported"}),
+        rec("b/x:abi3:cp39:cp38", "pass", "refused as expected", {"uv": False}),
         rec("b/x:abi3:cp39:cp39", "pass"),
         rec("b/x:abi3:cp39:cp313", "crash", "import/call crashed with SIGSEGV"),
     ]
@@ -91,10 +96,8 @@ def test_terminal_summary_lists_problems_and_xpass() -> None:
 
 
 def test_installer_disagreements_listed() -> None:
-    agree = rec(
-        "b/x:abi3:cp39:cp38", "pass", details={"resolve": {"uv": {"accepts": False}, "pip": {"accepts": False}}}
-    )
-    split = rec("b/x:abi3:cp39:cp39", "fail", details={"resolve": {"uv": {"accepts": True}, "pip": {"accepts": False}}})
+    agree = rec("b/x:abi3:cp39:cp38", "pass", resolve={"uv": False, "pip": False})
+    split = rec("b/x:abi3:cp39:cp39", "fail", resolve={"uv": True, "pip": False})
     text = markdown([agree, split], ENV)
     assert "## Installer disagreements (1)" in text
     assert "- `b/x:abi3:cp39:cp39`: uv accepts, pip refuses" in text

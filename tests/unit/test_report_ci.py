@@ -24,7 +24,7 @@ def test_junit_one_testcase_per_cell() -> None:
     )
     counts = Counter(r.status for r in records)
     assert len(root.findall(".//failure")) == sum(n for s, n in counts.items() if Status(s).is_problem) == 6
-    assert len(root.findall(".//skipped")) == counts["skip"] == 6
+    assert len(root.findall(".//skipped")) == counts[Status.SKIP] == 6
     suite = root.find("testsuite")
     assert suite is not None
     assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == (str(len(records)), "6", "6")

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from harness.errors import HarnessError
+from harness.model import Status
 from harness.results import SCHEMA_VERSION, Record, Writer, load, point_latest
 
 
@@ -21,7 +22,7 @@ def record(cell: str, status: str = "pass") -> Record:
         target_kind=target,
         build_python=build,
         run_python=run,
-        status=status,
+        status=Status(status),
         reason="why",
         stage="call",
         expected="install+work",
@@ -76,15 +77,15 @@ def test_other_schema_is_an_error(tmp_path: Path) -> None:
     run.mkdir()
     data = record("a/x:abi3:cp39:cp39").to_json() | {"schema_version": 99}
     (run / "results.jsonl").write_text(json.dumps(data) + "\n")
-    with pytest.raises(HarnessError, match=r"results\.jsonl:1: record schema_version 99"):
+    with pytest.raises(HarnessError, match=r"results\.jsonl:1: schema_version 99"):
         load(run)
 
 
 def test_unknown_status_is_an_error(tmp_path: Path) -> None:
     run = tmp_path / "run"
     run.mkdir()
-    (run / "results.jsonl").write_text(json.dumps(record("a/x:abi3:cp39:cp39", "meh").to_json()) + "\n")
-    with pytest.raises(HarnessError, match=r"'meh' is not a valid Status"):
+    (run / "results.jsonl").write_text(json.dumps({**record("a/x:abi3:cp39:cp39").to_json(), "status": "meh"}) + "\n")
+    with pytest.raises(HarnessError, match=r"results\.jsonl:1: unknown status 'meh'"):
         load(run)
 
 

@@ -1,0 +1,52 @@
+"""The shared cache's publishing rules: a reader sees all or nothing, the first publisher wins, locks hold."""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+from pathlib import Path
+
+import pytest
+
+from harness import atomic
+
+
+def test_write_text_replaces_whole_and_leaves_no_temporary(tmp_path: Path) -> None:
+    target = tmp_path / "probes" / "key.json"
+    atomic.write_text(target, "old")
+    atomic.write_text(target, "new")
+    assert target.read_text() == "new"
+    assert [p.name for p in target.parent.iterdir()] == ["key.json"]
+
+
+def test_write_text_failure_keeps_the_old_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "key.json"
+    target.write_text("old")
+
+    def full(*args: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("harness.atomic.os.replace", full)
+    with pytest.raises(OSError, match="No space left"):
+        atomic.write_text(target, "new")
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["key.json"]
+
+
+def test_publish_dir_first_one_wins(tmp_path: Path) -> None:
+    ours, theirs, dest = tmp_path / "ours", tmp_path / "theirs", tmp_path / "wheels" / "key"
+    for d, text in ((ours, "ours"), (theirs, "theirs")):
+        d.mkdir()
+        (d / "artifact.json").write_text(text)
+    assert atomic.publish_dir(theirs, dest) is True
+    assert atomic.publish_dir(ours, dest) is False
+    assert (dest / "artifact.json").read_text() == "theirs"
+    assert not ours.exists()
+
+
+def test_locked_excludes_another_holder(tmp_path: Path) -> None:
+    lock = tmp_path / "debian" / ".trixie.lock"
+    with atomic.locked(lock), lock.open("a") as other, pytest.raises(BlockingIOError):
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    with lock.open("a") as other:
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released after the block

@@ -1,0 +1,67 @@
+"""Subprocess outcomes become observations (recorded outcomes, no subprocess); observations round-trip."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from harness.execute import LOADING_MARKER, RESULT_MARKER, load_obs
+from harness.observe import LoadOutcome, Observed, Route
+from harness.proc import Outcome
+from tests.conftest import FIXTURES
+
+CALLS_OK = [{"call": "add(1, 2)", "expected": "3", "actual": "3", "ok": True}]
+
+
+def outcome(stdout: str = "", returncode: int = 0, timed_out: bool = False, stderr: str = "") -> Outcome:
+    return Outcome(("python",), returncode, stdout, stderr, 0.1, timed_out)
+
+
+def result_line(data: dict[str, Any]) -> str:
+    return "module noise\n" + RESULT_MARKER + json.dumps(data) + "\n"
+
+
+def test_loaded_module_keeps_calls_and_compiled_values() -> None:
+    obs = load_obs(Route.INSTALLED, outcome(result_line({"calls": CALLS_OK, "compiled": {"Py_LIMITED_API": 0}})))
+    assert obs.outcome is LoadOutcome.LOADED
+    assert obs.calls == tuple(CALLS_OK)
+    assert obs.compiled == {"Py_LIMITED_API": 0}
+
+
+def test_exception_keeps_class_and_message() -> None:
+    line = result_line({"import_error": "ImportError: nope", "import_error_type": "ImportError"})
+    obs = load_obs(Route.SYS_PATH, outcome(line))
+    assert (obs.outcome, obs.exception_type, obs.exception) == (
+        LoadOutcome.EXCEPTION,
+        "ImportError",
+        "ImportError: nope",
+    )
+
+
+@pytest.mark.parametrize(("code", "name"), [(-11, "SIGSEGV"), (-6, "SIGABRT"), (-7, "SIGBUS")])
+def test_signal_is_a_crash_naming_the_file_being_loaded(code: int, name: str) -> None:
+    stdout = f"{LOADING_MARKER}pkg/_native.cpython-312-x86_64-linux-gnu.so\n"
+    obs = load_obs(Route.BY_PATH, outcome(stdout, returncode=code, stderr="Fatal Python error: Segmentation fault"))
+    assert (obs.outcome, obs.signal) == (LoadOutcome.CRASH, name)
+    assert obs.files[0].file == "pkg/_native.cpython-312-x86_64-linux-gnu.so"
+    assert obs.stderr_tail == "Fatal Python error: Segmentation fault"
+
+
+def test_timeout_and_silent_exit() -> None:
+    assert load_obs(Route.INSTALLED, outcome(returncode=-9, timed_out=True)).outcome is LoadOutcome.TIMEOUT
+    silent = load_obs(Route.INSTALLED, outcome(returncode=1, stderr="Fatal Python error: init"))
+    assert (silent.outcome, silent.returncode) == (LoadOutcome.NO_REPORT, 1)
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (FIXTURES / "observed").glob("*.json")))
+def test_recorded_observations_round_trip(name: str) -> None:
+    data = json.loads((FIXTURES / "observed" / name).read_text())["observed"]
+    assert Observed.from_json(data).to_json() == data
+
+
+def test_unknown_observation_version_is_refused() -> None:
+    data = json.loads((FIXTURES / "observed" / "installed_cp313.json").read_text())["observed"]
+    with pytest.raises(ValueError, match=r"observed\.version 99"):
+        Observed.from_json({**data, "version": 99})

@@ -1,0 +1,27 @@
+"""`[unsupported]` is for what is impossible by design; a tool's current limit is built and held as a
+known issue in matrix.toml, so its fix shows as xpass. Adding a pair here is a decision, not a fix."""
+
+from __future__ import annotations
+
+from harness.config import load_cases, load_matrix
+from tests.conftest import REPO
+
+STABLE = ("abi3", "abi3t", "abi3.abi3t")
+BY_DESIGN = {
+    # compiles nothing against Python: a C-ABI cdylib loaded by cffi's ABI mode, tagged py3-none
+    *(("maturin/cffi", kind) for kind in STABLE),
+    # uses CPython internals throughout, no limited-API mode (pybind11#1755)
+    *(("scikit-build-core/pybind11", kind) for kind in STABLE),
+    # legacy PyInit_ + static PyModuleDef: PyModuleDef and PyObject are opaque under Py_TARGET_ABI3T
+    *(
+        (f"{backend}/c-api", kind)
+        for backend in ("meson-python", "scikit-build-core", "setuptools")
+        for kind in STABLE[1:]
+    ),
+}
+
+
+def test_unsupported_is_only_what_is_impossible_by_design() -> None:
+    cases = load_cases(load_matrix(REPO / "matrix.toml").cases_dir)
+    declared = {(case.id, kind.value) for case in cases for kind, _ in case.unsupported}
+    assert declared == BY_DESIGN
