@@ -61,16 +61,17 @@ def if_missing(into: Path, say: Say) -> list[str]:
     for name, provisioner in providers.provisioners().items():
         defaults = argparse.ArgumentParser(add_help=False)
         provisioner.add_provision_arguments(defaults)
-        causes: list[str] = []
+        failed: dict[str, list[str]] = {}  # cause -> what could not be had for it
 
-        def note(line: str, causes: list[str] = causes) -> None:
+        def note(line: str, failed: dict[str, list[str]] = failed) -> None:
             if "could not install" in line and "(" in line:  # uv: one line per version it could not get
-                causes.append(line.split(": ", 2)[1] + " (" + line.split("(", 1)[1].split(")", 1)[0] + ")")
+                what, cause = line.split(": ", 2)[1], line.split("(", 1)[1].split(")", 1)[0]
+                failed.setdefault(cause, []).append(what)
             say(line)
 
         try:
             provisioner.provision(into, defaults.parse_args([]), note)
         except HarnessError as exc:
-            causes.append(str(exc).splitlines()[0])
-        missing += [f"{name}: {cause}" for cause in causes]
+            failed.setdefault(str(exc).splitlines()[0], []).append("rootfs" if name == "debian" else "")
+        missing += [f"{' '.join([name, *filter(None, whats)])} ({cause})" for cause, whats in failed.items()]
     return missing
