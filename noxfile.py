@@ -11,9 +11,10 @@ nox.needs_version = ">=2024.3.2"
 
 @nox.session
 def matrix(session: nox.Session) -> None:
-    """Build every case for every target and run it on every interpreter (args go to `run`)."""
+    """Provision missing interpreters where possible, then build every case for every target and run it on
+    every interpreter (args go to `run`: `--shard K/N`, `--no-provision`, ...)."""
     session.install("-e", ".")
-    session.run("python", "-m", "harness", "run", *session.posargs)
+    session.run("python", "-m", "harness", "run", "--provision", *session.posargs)
 
 
 @nox.session
@@ -32,11 +33,12 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff (lint + format check) and mypy --strict."""
+    """ruff (lint + format check), mypy --strict and actionlint on the workflows."""
     session.install("-e", ".[lint]")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
+    session.run("actionlint", ".github/workflows/ci.yml", ".github/workflows/nightly.yml")
 
 
 @nox.session
@@ -51,3 +53,11 @@ def preference(session: nox.Session) -> None:
     """Which wheel pip and uv pick when several fit, in three listing orders (args go to `preference`)."""
     session.install("-e", ".")
     session.run("python", "-m", "harness", "preference", *session.posargs)
+
+
+@nox.session
+def nightly(session: nox.Session) -> None:
+    """The nightly workflow: `-- --shards 3` rehearses it here (shard runs, merge, diff, reports); the
+    workflow's merge job runs `-- --merge DIR... --out DIR [--baseline RUN]`. Exit 1 on regressions."""
+    session.install("-e", ".")
+    session.run("python", "-m", "harness", "nightly", *session.posargs)

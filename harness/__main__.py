@@ -14,7 +14,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import __version__, casegen, provision, rejudge, report, results, surface
+from . import __version__, casegen, nightly, provision, rejudge, report, report_html, results, shard, surface
+from . import diff as diffs
+from . import merge as merging
 from .config import check_selectors, load_case, load_cases, load_matrix
 from .errors import ConfigError, DamagedResults, HarnessError
 from .installers import parse_installers, toolchains
@@ -78,6 +80,10 @@ def run_sections(run_dir: Path) -> list[str]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    if args.provision:
+        missing = provision.if_missing(provision_dir(), lambda line: print(line, file=sys.stderr, flush=True))
+        if missing:
+            print(f"provision: could not get {'; '.join(missing)}", file=sys.stderr)
     resumed = _resume(args) if args.resume else None
     discovery, matrix = _discover(args)
     cases = load_cases(matrix.cases_dir)
@@ -85,6 +91,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     runners = select(discovery, args.python)
     the_plan = plan(cases, matrix.targets, discovery.interpreters, runners, args.case, args.target)
+    shard_info = None
+    if args.shard:
+        spec = shard.ShardSpec.parse(args.shard)
+        weights = shard.weights_from(results.load(args.weights)[0]) if args.weights else None
+        shard_info = {"index": spec.index, "count": spec.count, "plan_digest": shard.plan_digest(the_plan)}
+        the_plan = shard.shard(the_plan, spec, weights)
+        shard_info["builds"] = [b.id for b in the_plan.builds]
     chosen = toolchains(parse_installers(args.installer) if args.installer else matrix.installers, args.cache_dir)
     toolchain = chosen[0]
 
@@ -134,6 +147,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             for t in matrix.targets
         ],
     }
+    if shard_info:
+        environment["shard"] = shard_info
     results.write_json(run_dir / results.ENVIRONMENT_FILE, environment)
     print(
         f"run {run_id}: {len(the_plan.builds)} wheels x {len(runners)} interpreters "
@@ -154,7 +169,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 # The flags that choose what a run covers: a resumed run must keep them (recorded in environment.json).
-_SELECTION = ("matrix", "case", "target", "python", "installer", "timeout")
+_SELECTION = ("matrix", "case", "target", "python", "installer", "timeout", "shard", "weights")
 
 
 def _resume(args: argparse.Namespace) -> results.Loaded:
@@ -245,6 +260,7 @@ def _finish(
             if surface is not None and not interrupted:
                 (run_dir / SURFACE_FILE).write_text("\n".join(surface()) + "\n")
             (run_dir / "report.md").write_text(report.markdown(writer.records, environment, run_sections(run_dir)))
+            (run_dir / "report.html").write_text(report_html.html_report(writer.records, environment))
         except OSError as exc:
             if writer.failed is None:  # else the write error already being raised says it
                 raise HarnessError(f"{run_dir}: cannot write the run's report: {exc.strerror}") from None
@@ -374,17 +390,50 @@ def cmd_new_case(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    records, environment = results.load(args.run_dir)
     if args.rejudge:
+        records, environment = results.load(args.run_dir)
         matrix = load_matrix(args.matrix)
         records, changes = rejudge.rejudge(records, environment, matrix.targets, matrix.known_issues)
         results.write_sorted(args.run_dir / results.RESULTS_FILE, records)
         print(f"re-judged {len(records)} records with {matrix.path}: {len(changes)} changed status")
         for change in changes:
             print(f"  {change.cell}: {change.old} -> {change.new}: {change.reason[:160]}")
-    (args.run_dir / "report.md").write_text(report.markdown(records, environment, run_sections(args.run_dir)))
+    formats = [f.strip() for f in args.format.split(",") if f.strip()]
+    say = lambda line: print(line, file=sys.stderr)  # noqa: E731
+    diff = nightly.write_reports(args.run_dir, formats, args.baseline, say, run_sections(args.run_dir))
+    records, environment = results.load(args.run_dir)
     print(report.terminal_summary(records, environment, str(args.run_dir)))
+    if diff is not None:
+        print(diffs.text(diff))
     return 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    before, before_env = results.load(args.baseline)
+    after, _ = results.load(args.new)
+    change = diffs.diff(before, after)
+    if args.json:
+        print(json.dumps(change.to_json(), indent=2))
+    else:
+        print(f"baseline {before_env.get('run_id', args.baseline)} -> {args.new}")
+        print(diffs.text(change))
+    return 1 if change.regressions else 0
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    records, environment = merging.merge(args.run_dirs, args.out)
+    print(f"merged {len(environment['shards'])} shard runs into {args.out}: {report.totals(records)}")
+    return 0
+
+
+def cmd_nightly(args: argparse.Namespace) -> int:
+    if args.merge:
+        out = args.out or args.results / "nightly-merged"
+        outcome = nightly.finish(args.merge, out, args.baseline)
+    else:
+        baseline = args.baseline
+        outcome = nightly.rehearse(args.shards, args.results, baseline, args.run_args, main)
+    return outcome.exit_code
 
 
 def cmd_provision(args: argparse.Namespace) -> int:
@@ -495,6 +544,14 @@ def parser() -> argparse.ArgumentParser:
         "--timeout", type=_positive(float), default=None, help="seconds per import/call (default: matrix.toml)"
     )
     run.add_argument("--rebuild", action="store_true", help="ignore cached wheels")
+    run.add_argument("--shard", default=None, metavar="K/N", help="run shard K of N (each wheel in one shard)")
+    run.add_argument("--weights", type=Path, default=None, metavar="RUN_DIR", help="balance shards by its durations")
+    run.add_argument(
+        "--provision",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="first provision missing interpreters where possible (nox -s matrix does; --no-provision skips it)",
+    )
     run.add_argument(
         "--no-surface",
         dest="surface",
@@ -581,8 +638,10 @@ def parser() -> argparse.ArgumentParser:
     pref.add_argument("--keep-output", type=Path, default=None, help="save each installer's raw output in this dir")
     pref.set_defaults(func=cmd_preference)
 
-    rep = sub.add_parser("report", help="rebuild report.md from a run directory")
+    rep = sub.add_parser("report", help="rebuild the reports of a run directory")
     rep.add_argument("run_dir", type=Path)
+    rep.add_argument("--format", default="md,html", help="comma-separated: md, html, junit, summary (%(default)s)")
+    rep.add_argument("--baseline", type=Path, default=None, metavar="RUN", help="add the diff against this run")
     rep.add_argument(
         "--rejudge",
         action="store_true",
@@ -591,6 +650,26 @@ def parser() -> argparse.ArgumentParser:
     )
     rep.add_argument("--matrix", type=Path, default=Path("matrix.toml"), help="for --rejudge (default: %(default)s)")
     rep.set_defaults(func=cmd_report)
+
+    dif = sub.add_parser("diff", help="what changed between two runs (exit 1 on a regression)")
+    dif.add_argument("baseline", type=Path, metavar="BASELINE_RUN")
+    dif.add_argument("new", type=Path, metavar="NEW_RUN")
+    dif.add_argument("--json", action="store_true")
+    dif.set_defaults(func=cmd_diff)
+
+    mer = sub.add_parser("merge", help="one run directory from the shard runs of `run --shard K/N`")
+    mer.add_argument("run_dirs", type=Path, nargs="+", metavar="RUN_DIR")
+    mer.add_argument("--out", type=Path, required=True)
+    mer.set_defaults(func=cmd_merge)
+
+    nig = sub.add_parser("nightly", help="the nightly workflow: shard runs (or --merge given ones), diff, reports")
+    nig.add_argument("--shards", type=int, default=3, help="rehearsal: run this many shards here (%(default)s)")
+    nig.add_argument("--merge", type=Path, nargs="+", default=None, metavar="RUN_DIR", help="merge these instead")
+    nig.add_argument("--out", type=Path, default=None, help="merged run directory (with --merge)")
+    nig.add_argument("--baseline", type=Path, default=None, help="default: results/nightly-latest, if any")
+    nig.add_argument("--results", type=Path, default=Path("results"), help="default: %(default)s")
+    nig.add_argument("run_args", nargs="*", help="after --: arguments for each shard's `run`")
+    nig.set_defaults(func=cmd_nightly)
     return top
 
 

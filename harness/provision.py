@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import os
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import providers
-from .errors import ConfigError
+from . import proc, providers
+from .errors import ConfigError, HarnessError
 from .providers import Say
 
 
@@ -41,3 +43,35 @@ def choose(names: Sequence[str]) -> list[providers.Provisioner]:
 def provision(names: Sequence[str], into: Path, options: argparse.Namespace, say: Say) -> None:
     for provisioner in choose(names):
         provisioner.provision(into, options, say)
+
+
+def if_missing(into: Path, say: Say) -> list[str]:
+    """What `run --provision` does first: every provisioner with its defaults, idempotently (each one does
+    nothing when what it provides is there). Returns one "what (why)" per thing it could not get; the run
+    goes on with what exists."""
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        # The Debian rootfs needs debootstrap and bwrap on the host; as root they can be had from apt.
+        tools = [
+            pkg for tool, pkg in (("debootstrap", "debootstrap"), ("bwrap", "bubblewrap")) if not shutil.which(tool)
+        ]
+        if tools:
+            say(f"provision: apt-get install {' '.join(tools)}")
+            proc.run(["apt-get", "install", "-y", "-q", *tools], env={"DEBIAN_FRONTEND": "noninteractive"}, timeout=600)
+    missing: list[str] = []
+    for name, provisioner in providers.provisioners().items():
+        defaults = argparse.ArgumentParser(add_help=False)
+        provisioner.add_provision_arguments(defaults)
+        failed: dict[str, list[str]] = {}  # cause -> what could not be had for it
+
+        def note(line: str, failed: dict[str, list[str]] = failed) -> None:
+            if "could not install" in line and "(" in line:  # uv: one line per version it could not get
+                what, cause = line.split(": ", 2)[1], line.split("(", 1)[1].split(")", 1)[0]
+                failed.setdefault(cause, []).append(what)
+            say(line)
+
+        try:
+            provisioner.provision(into, defaults.parse_args([]), note)
+        except HarnessError as exc:
+            failed.setdefault(str(exc).splitlines()[0], []).append("rootfs" if name == "debian" else "")
+        missing += [f"{' '.join([name, *filter(None, whats)])} ({cause})" for cause, whats in failed.items()]
+    return missing

@@ -1,0 +1,103 @@
+// The HTML report's grids, filters and cell details, drawn from the JSON blob in #data.
+const DATA = JSON.parse(document.getElementById('data').textContent);
+const SYM = DATA.symbols, COLS = DATA.columns, CELLS = DATA.cells, POOL = DATA.pool;
+// Shared values come as indexes into DATA.pool (see report_html.py, POOLED).
+for (const c of CELLS) {
+  for (const k of ['stages', 'audit', 'expected_rule']) if (typeof c[k] === 'number') c[k] = POOL[c[k]];
+  for (const part of [c.details, c.observed])
+    for (const [k, v] of Object.entries(part || {})) if (v && typeof v === 'object' && '$' in v) part[k] = POOL[v['$']];
+}
+const AXES = [['backend','backend'],['binding','binding'],['target','target'],
+  ['build_python','build interpreter'],['run_python','run interpreter'],['status','status']];
+const el = (tag, attrs, ...kids) => { const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
+  for (const k of kids) e.append(k); return e; };
+function filters() {
+  const box = document.getElementById('filters');
+  for (const [key, label] of AXES) {
+    const values = [...new Set(CELLS.map(c => c[key]))].sort();
+    const sel = el('select', {id: 'f-' + key, 'data-key': key}, el('option', {value: ''}, 'all'));
+    for (const v of values) sel.append(el('option', {value: v}, v));
+    sel.onchange = apply;
+    box.append(el('label', {}, label + ' ', sel));
+  }
+  const text = el('input', {id: 'f-text', type: 'search', placeholder: 'free text (cell, reason)'});
+  text.oninput = apply;
+  box.append(el('label', {}, text), el('span', {id: 'count'}));
+}
+function grids() {
+  const root = document.getElementById('grids');
+  const byCase = {};
+  CELLS.forEach((c, i) => { (byCase[c.case] = byCase[c.case] || []).push(i); });
+  const torder = Object.fromEntries(DATA.targets.map((t, n) => [t, n]));
+  const corder = Object.fromEntries(COLS.map((c, n) => [c, n]));
+  for (const name of Object.keys(byCase).sort()) {
+    const rows = {};
+    for (const i of byCase[name]) {
+      const c = CELLS[i], key = [c.target, c.wheel || '', c.build_python].join('\u0000');
+      (rows[key] = rows[key] || {})[c.run_python] = i;
+    }
+    const head = el('tr', {}, el('th', {}, 'target'), el('th', {}, 'wheel tag'), el('th', {}, 'built on'));
+    for (const col of COLS) head.append(el('th', {}, col));
+    const tbody = el('tbody');
+    const keys = Object.keys(rows).sort((a, b) => { const [ta, wa, ba] = a.split('\u0000'), [tb, wb, bb] = b.split('\u0000');
+      return ((torder[ta] ?? 99) - (torder[tb] ?? 99)) || ((corder[ba] ?? 99) - (corder[bb] ?? 99)) || wa.localeCompare(wb); });
+    for (const key of keys) {
+      const [target, wheel, built] = key.split('\u0000');
+      const tag = wheel ? wheel.split('-').slice(2).join('-').replace(/\.whl$/, '') : 'no wheel';
+      const tr = el('tr', {class: 'row'}, el('td', {}, target), el('td', {}, el('code', {}, tag)), el('td', {}, built));
+      for (const col of COLS) {
+        const i = rows[key][col];
+        if (i === undefined) { tr.append(el('td')); continue; }
+        const c = CELLS[i];
+        const td = el('td', {class: 'c s-' + c.status, 'data-i': i, title: c.cell + ': ' + c.status + ': ' + c.reason},
+          c.symbol);
+        td.onclick = () => show(i);
+        tr.append(td);
+      }
+      tbody.append(tr);
+    }
+    const sec = el('section', {class: 'case'}, el('h3', {}, name),
+      el('table', {class: 'grid'}, el('thead', {}, head), tbody));
+    root.append(sec);
+  }
+}
+function apply() {
+  const want = {};
+  for (const [key] of AXES) want[key] = document.getElementById('f-' + key).value;
+  const text = document.getElementById('f-text').value.toLowerCase();
+  let shown = 0;
+  document.querySelectorAll('td.c').forEach(td => {
+    const c = CELLS[+td.dataset.i];
+    let ok = AXES.every(([key]) => !want[key] || c[key] === want[key]);
+    if (ok && text) ok = (c.cell + ' ' + c.status + ' ' + c.reason).toLowerCase().includes(text);
+    td.classList.toggle('hidden', !ok); if (ok) shown++;
+  });
+  document.querySelectorAll('tr.row').forEach(tr => tr.classList.toggle('hidden', !tr.querySelector('td.c:not(.hidden)')));
+  document.querySelectorAll('section.case').forEach(s => s.classList.toggle('hidden', !s.querySelector('tr.row:not(.hidden)')));
+  document.getElementById('count').textContent = shown + ' of ' + CELLS.length + ' cells shown';
+}
+function pre(obj) { return el('pre', {}, JSON.stringify(obj, null, 1)); }
+function show(i) {
+  const c = CELLS[i], box = document.getElementById('details');
+  box.replaceChildren();
+  const close = el('button', {id: 'close'}, 'close'); close.onclick = () => box.classList.remove('open');
+  box.append(close, el('h2', {}, c.cell),
+    el('p', {}, el('b', {class: 's-' + c.status}, c.status), ' at ' + (c.stage || '?') + ': ' + c.reason),
+    el('p', {}, 'expected: ' + (c.expected || '') + (c.expected_rule ? ' (' + c.expected_rule + ')' : '')));
+  if (c.known_issue) box.append(el('p', {}, 'known issue: ', el('a', {href: c.known_issue}, c.known_issue)));
+  if (c.wheel) box.append(el('p', {}, 'wheel: ', el('code', {}, c.wheel), ' ', (c.ext_files || []).join(', ')));
+  const links = el('p', {class: 'logs'});
+  if (c.log) links.append(el('a', {href: c.log}, 'cell log'), ' ');
+  if (c.build_log) links.append(el('a', {href: c.build_log}, 'build log'));
+  box.append(links);
+  const stages = el('table', {class: 'stages'}, el('tr', {}, el('th', {}, 'stage'), el('th', {}, 'status'), el('th', {}, 'reason')));
+  for (const [name, s] of Object.entries(c.stages || {}))
+    stages.append(el('tr', {}, el('td', {}, name), el('td', {class: 's-' + s.status}, s.status), el('td', {}, s.reason)));
+  box.append(el('h3', {}, 'stages'), stages);
+  if (c.observed) box.append(el('h3', {}, 'observations'), pre(c.observed));
+  if (c.details) box.append(el('h3', {}, 'details'), pre(c.details));
+  if (c.audit) box.append(el('h3', {}, 'audit'), pre(c.audit));
+  box.classList.add('open');
+}
+filters(); grids(); apply();

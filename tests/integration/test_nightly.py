@@ -1,0 +1,50 @@
+"""The nightly rehearsal on a tiny subset: 3 shard runs merged equal one unsharded run, no wheel built twice."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from harness.results import load
+
+from .conftest import Harness
+
+pytestmark = pytest.mark.integration
+
+
+def test_three_shards_merge_to_the_unsharded_run(
+    harness: Harness, interpreter_ids: list[str], host_matrix: Path, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache"  # fresh: every wheel is really built, so build_cached tells who built it
+    subset = ["--matrix", str(host_matrix), "--case", "sysconfig/c-api", "--python", "cp312", "--python", "cp313"]
+    subset += ["-j", "2", "--no-provision", "--cache-dir", str(cache)]
+    out = harness("nightly", "--shards", "3", "--results", str(tmp_path / "nightly"), "--", *subset)
+    assert out.returncode == 0, out.stdout + out.stderr
+    merged = tmp_path / "nightly" / "nightly-latest"
+    records, environment = load(merged)
+    assert [s["shard"]["index"] for s in environment["shards"]] == [1, 2, 3]
+    assert all(s["cells"] for s in environment["shards"])  # 4 wheels over 3 shards: none idle
+
+    # Each wheel in exactly one shard, built there (not taken from a cache another shard filled).
+    builds = Counter(
+        b
+        for s in environment["shards"]
+        for b in json.loads((Path(s["dir"]) / "environment.json").read_text())["shard"]["builds"]
+    )
+    assert set(builds.values()) == {1}
+    built = {f"{r.case}:{r.target}:{r.build_python}" for r in records if r.wheel}
+    assert built == set(builds)
+    assert all(r.build_cached is False for r in records if r.wheel)
+    for name in ("report.md", "report.html", "junit.xml", "summary.md"):
+        assert (merged / name).is_file()
+
+    single = harness("run", "--results", str(tmp_path / "single"), *subset)
+    assert single.returncode == 0, single.stderr
+    unsharded, _ = load(tmp_path / "single" / "latest")
+    assert sorted((r.cell, r.status) for r in records) == sorted((r.cell, r.status) for r in unsharded)
+    diff = harness("diff", str(tmp_path / "single" / "latest"), str(merged))
+    assert diff.returncode == 0
+    assert "diff: no changes" in diff.stdout

@@ -1,0 +1,103 @@
+"""The HTML report in a real headless browser (Debian's chromium + chromedriver): every cell drawn, filters
+change what is visible, a click opens a cell's details. Built from a recorded run (tests/fixtures/runs)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from harness import diff, results
+from harness.report_html import html_report
+from tests.conftest import FIXTURES
+
+pytest.importorskip("selenium", reason="selenium not installed (pip install -e '.[test]')")
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select
+
+# Debian's chromium (.ci/run installs it), or the Google Chrome of GitHub's runner images.
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+CHROMEDRIVER = shutil.which("chromedriver")
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(
+        not (CHROMIUM and CHROMEDRIVER),
+        reason="no chromium/chromedriver on PATH: apt-get install chromium chromium-driver (.ci/run does)",
+    ),
+]
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in (
+        "--headless",
+        "--no-sandbox",  # root in CI containers
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--window-size=1400,1000",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=str(CHROMEDRIVER)))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def visible(driver: webdriver.Chrome) -> int:
+    return len(driver.find_elements(By.CSS_SELECTOR, "td.c:not(.hidden)"))
+
+
+def test_html_report_in_browser(browser: webdriver.Chrome, tmp_path: Path) -> None:
+    records, environment = results.load(FIXTURES / "runs" / "regressed")
+    baseline, _ = results.load(FIXTURES / "runs" / "base")
+    page = tmp_path / "report.html"
+    page.write_text(html_report(records, environment, diff.diff(baseline, records), "base"))
+    browser.get(page.as_uri())
+
+    cells = browser.find_elements(By.CSS_SELECTOR, "td.c")
+    assert sorted(int(c.get_attribute("data-i") or -1) for c in cells) == list(range(len(records)))
+    assert visible(browser) == len(records)
+    assert browser.find_element(By.ID, "count").text == f"{len(records)} of {len(records)} cells shown"
+    assert "Regressions" in browser.find_element(By.ID, "diff").text
+
+    Select(browser.find_element(By.ID, "f-status")).select_by_value("fail")
+    fails = [r for r in records if r.status == "fail"]
+    assert 0 < visible(browser) == len(fails) < len(records)
+    Select(browser.find_element(By.ID, "f-status")).select_by_value("")
+    browser.find_element(By.ID, "f-text").send_keys("sysconfig/c-api:abi3t:")
+    assert visible(browser) == sum(r.cell.startswith("sysconfig/c-api:abi3t:") for r in records)
+    browser.find_element(By.ID, "f-text").send_keys(Keys.CONTROL, "a", Keys.BACKSPACE)
+    assert visible(browser) == len(records)
+    Select(browser.find_element(By.ID, "f-run_python")).select_by_value("cp313")
+    assert visible(browser) == sum(r.run_python == "cp313" for r in records)
+
+    details = browser.find_element(By.ID, "details")
+    assert not details.is_displayed()
+    target = next(r for r in fails if r.run_python == "cp313")  # the filter hides the others
+    cell = browser.find_element(By.CSS_SELECTOR, f"td.c[title^='{target.cell}:']")
+    cell.click()
+    assert details.is_displayed()
+    text = details.text
+    assert target.cell in text
+    assert "stages" in text
+    assert "ModuleNotFoundError" in text or "does not fit" in text
+    links = {a.text: a.get_attribute("href") for a in details.find_elements(By.TAG_NAME, "a")}
+    assert target.log is not None
+    assert (links["cell log"] or "").endswith(target.log)
+    browser.save_screenshot(str(tmp_path / "report.png"))
+    assert (tmp_path / "report.png").stat().st_size > 0
+    keep = os.environ.get("ABI_HARNESS_SCREENSHOT")  # a copy to look at, outside pytest's tmp dir
+    if keep:
+        shutil.copy(tmp_path / "report.png", keep)
