@@ -308,7 +308,8 @@ def build(
     entry = cache / "wheels" / key
     if rebuild and entry.exists():
         shutil.rmtree(entry)
-    if not (entry / "artifact.json").is_file():
+    compiled = not (entry / "artifact.json").is_file()
+    if compiled:
         failure = compile_wheel(spec, toolchain, recipe, pinned, facts, entry, cache, timeout)
         if failure is not None:
             return failure
@@ -321,16 +322,12 @@ def build(
         build_log=entry / "build.log",
         tools=pinned.tools,
         frontend=frontend,
-        cached=meta.get("built_by") != _BUILDER_ID,
+        cached=not compiled,
         duration_s=time.monotonic() - start,
         cache_key=key,
         ext_files=extension_files(wheel),
         requires_python=requires_python(wheel),
     )
-
-
-# Tells a wheel this process built from one it found in the cache (artifact.json's `built_by`).
-_BUILDER_ID = f"{os.getpid()}-{time.time_ns()}"
 
 
 def compile_wheel(
@@ -393,7 +390,6 @@ def compile_wheel(
             "key_facts": facts,
             "frontend": frontend,
             "duration_s": round(out.duration_s, 3),
-            "built_by": _BUILDER_ID,
         }
         (staging / "artifact.json").write_text(json.dumps(meta, indent=1))
         atomic.publish_dir(staging, entry)  # a concurrent run may have published it first; theirs is as good
