@@ -43,7 +43,8 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def benchmark(session: nox.Session) -> None:
-    """Cold and warm runs of a fixed subset with uv and with pip (measures, asserts nothing)."""
+    """Cold, warm and --rerun runs of a fixed subset, a cell against a bare import and against the
+    stable-abi-testing method; `-- --full` for the whole matrix (measures, asserts nothing)."""
     session.install("-e", ".")
     session.run("python", "benchmarks/run_bench.py", *session.posargs)
 
