@@ -452,6 +452,16 @@ def bench(args: argparse.Namespace, work: Path, selection: list[str], small: lis
         float(r["duration_s"]) / bare[r["run_python"]] for r in executed if accepted(r) and r["run_python"] in bare
     ]
     ref_x = [float(r["duration_s"]) / bare[r["run_python"]] for r in executed if refused(r) and r["run_python"] in bare]
+    by_python = {
+        python: {
+            "accepted_s": median(
+                [float(r["duration_s"]) for r in executed if r["run_python"] == python and accepted(r)]
+            ),
+            "refused_s": median([float(r["duration_s"]) for r in executed if r["run_python"] == python and refused(r)]),
+            "bare_import_s": seconds,
+        }
+        for python, seconds in bare.items()
+    }
     by_cell = {r["cell"]: float(r["duration_s"]) for r in reference.records}
     sat_per_cell = median([s.total_s for s in sat])
     sat_wall_per_cell = sat_wall / len(sat) if sat else None
@@ -491,6 +501,7 @@ def bench(args: argparse.Namespace, work: Path, selection: list[str], small: lis
         "per_cell_refused_s": median(ref),
         "bare_import_s": median(list(bare.values())),
         "bare_import_by_python_s": bare,
+        "per_cell_by_python": by_python,
         "bare_import_repeat": args.repeat,
         "ratio_accepted_vs_bare": median(acc_x),
         "ratio_refused_vs_bare": median(ref_x),
@@ -518,17 +529,12 @@ def bench(args: argparse.Namespace, work: Path, selection: list[str], small: lis
         "full_estimated": not args.full,
     }
     runs = [r for r in (cold, warm, rerun, warm_small, rerun_small) if r is not None]
-    print_table(figures, runs, cold, rerun, sat, bare)
+    print_table(figures, runs, cold, rerun, sat)
     print("BENCH " + json.dumps(figures, sort_keys=True))
 
 
 def print_table(
-    f: Mapping[str, Any],
-    runs: Sequence[HarnessRun],
-    cold: HarnessRun,
-    rerun: HarnessRun,
-    sat: Sequence[SatCell],
-    bare: Mapping[str, float],
+    f: Mapping[str, Any], runs: Sequence[HarnessRun], cold: HarnessRun, rerun: HarnessRun, sat: Sequence[SatCell]
 ) -> None:
     print(f"selection: {f['selection']}")
     print(f"\n{'scenario':<34}{'wall':>10}{'cells':>7}{'reused':>8}{'executed':>10}{'s/cell':>9}")
@@ -549,8 +555,14 @@ def print_table(
         f"{'refused cell':<34}{fmt(f['per_cell_refused_s']):>10}{f['cells_refused']:>7}"
         f"{fmt(f['ratio_refused_vs_bare'], 'x'):>9}{fmt(f['ratio_refused_vs_bare_max'], 'x'):>9}"
     )
-    for python, seconds in bare.items():
-        print(f"{'bare import on ' + python:<34}{fmt(seconds):>10}  (median of {f['bare_import_repeat']})")
+    print(f"\n{'on interpreter':<34}{'bare':>10}{'accepted':>10}{'x bare':>9}{'refused':>10}{'x bare':>9}")
+    for python, row in f["per_cell_by_python"].items():
+        bare_s, acc_s, ref_s = row["bare_import_s"], row["accepted_s"], row["refused_s"]
+        print(
+            f"{python:<34}{fmt(bare_s):>10}{fmt(acc_s):>10}{fmt(ratio(acc_s, bare_s), 'x'):>9}"
+            f"{fmt(ref_s):>10}{fmt(ratio(ref_s, bare_s), 'x'):>9}"
+        )
+    print(f"(bare: median of {f['bare_import_repeat']} runs of python -I -c 'import m; m.add(1, 2)' after one warm-up)")
 
     print("\nstable-abi-testing method on sample cells (build + venv + pip install + import) against the harness")
     print(f"{'cell':<44}{'oracle':>8}{'build':>8}{'venv':>8}{'install':>9}{'import':>8}{'total':>8}{'harness':>9}")
