@@ -4,16 +4,18 @@
 
 1. `python -m harness run` three times on one throwaway cache: cold (nothing cached), warm (same
    cache, nothing changed: cells reused) and warm with `--rerun` (every cell executed again, no
-   wheel built). Wall time of each, cells, cells reused.
+   wheel built); then warm and `--rerun` on the first interpreter only, so the full default
+   matrix can be estimated as a fixed part plus a per-cell part (`--full` measures it instead).
 2. A bare `python -I -c "import m; m.add(1, 2)"` of the same installed module on the same
    interpreter, repeated, against each executed cell's own `duration_s` (accepted and refused
    cells apart, from the `--rerun` run).
 3. The stable-abi-testing method (Quansight-Labs/stable-abi-testing, tests/test_wheel.py) on sample
    cells of the same runs: per interpreter a prepared environment holding `build`, pip and the
-   backend (its tox environment); per wheel `build.ProjectBuilder(src).build("wheel", out)` in the
-   build interpreter's environment; per cell `python -m venv` (with pip), `pip --python VENV install
-   WHEEL`, then the import and `add(1, 2) == 3` (and the `.abi3` suffix check for abi3 wheels),
-   each step stopping the cell when it fails, as `check=True` does there.
+   backend (its tox environment, set up once and not charged to the cells); per cell, as its
+   `test_install`, `build.ProjectBuilder(src).build("wheel", out)` in the build interpreter's
+   environment, `python -m venv` (with pip), `pip --python VENV install WHEEL`, then the import
+   and `add(1, 2) == 3` (and the `.abi3` suffix check for abi3 wheels), each step stopping the
+   cell when it fails, as `check=True` does there; cells on parallel workers (`pytest -n auto`).
 
 Prints a table, the targets of issue 14 with met / not met, and last one line `BENCH {json}`.
 `--full` runs the harness part on the whole default matrix (no --case/--target/--python).
