@@ -144,9 +144,9 @@ def ratio(a: float | None, b: float | None) -> float | None:
 def estimate_full(big: tuple[float, int], small: tuple[float, int], full_cells: int) -> float | None:
     """Wall time of *full_cells* from two (wall, cells) runs: a fixed part plus a per-cell part."""
     (big_s, big_n), (small_s, small_n) = big, small
-    if big_n <= small_n:
-        return None
-    per_cell = max(0.0, (big_s - small_s) / (big_n - small_n))
+    if big_n <= small_n or big_s <= small_s:
+        return None  # no per-cell part to see: the noise is larger than the difference
+    per_cell = (big_s - small_s) / (big_n - small_n)
     fixed = max(0.0, big_s - per_cell * big_n)
     return round(fixed + per_cell * full_cells, 1)
 
