@@ -27,7 +27,7 @@ LEGEND = (
     "✅ installed, imported, every call correct · 🚫 refused by the installer, as the tag rules require · "
     "❌ fail · 💥 crash · ⏱️ timeout · 🛑 error (harness or infrastructure) · ⚠️ xfail (known upstream issue) · "
     "❗ xpass (known issue no longer bites) · ⏭️ skip · blank: cell not in this run · "
-    "after 🚫, the refused binary loaded anyway where no safety net applies: ✳️ loaded and worked, 💥 crashed"
+    "after 🚫, the refused binary loaded anyway where no safety net applies: ✳️ loaded and worked, 💥 crashed."
 )
 
 
