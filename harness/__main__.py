@@ -18,7 +18,7 @@ from . import __version__, casegen, nightly, provision, rejudge, report, report_
 from . import diff as diffs
 from . import merge as merging
 from .config import check_selectors, load_case, load_cases, load_matrix
-from .errors import ConfigError, DamagedResults, HarnessError
+from .errors import ConfigError, HarnessError
 from .installers import parse_installers, toolchains
 from .interpreters import Discovery, discover, select
 from .model import Case, Interpreter
@@ -51,32 +51,12 @@ def case_json(case: Case) -> dict[str, Any]:
     }
 
 
-SURFACE_FILE = "surface.md"
-
-
 def surface_section(runners: tuple[Interpreter, ...], cache: Path) -> list[str]:
     """The run interpreters' ABI surface (cached per interpreter identity); a failure is said, not raised."""
     try:
         return surface.report_section(runners, cache)
     except Exception as exc:  # the matrix's verdicts must not be lost to a surface probe's bug
         return ["## Surface", "", f"Not measured: {type(exc).__name__}: {exc}"]
-
-
-PREFERENCE_FILE = "preference.json"  # written by `preference --output RUN_DIR/preference.json` (the nightly)
-
-
-def run_sections(run_dir: Path) -> list[str]:
-    """The extra report sections kept in a run directory: the Surface, and the Preference table."""
-    from . import preference  # noqa: PLC0415  (only runs that carry a preference.json need it)
-
-    lines = (run_dir / SURFACE_FILE).read_text().splitlines() if (run_dir / SURFACE_FILE).is_file() else []
-    pref = run_dir / PREFERENCE_FILE
-    if pref.is_file():
-        try:
-            lines += ["", *preference.markdown(preference.Result.from_json(json.loads(pref.read_text())))]
-        except (ValueError, KeyError, TypeError) as exc:
-            raise DamagedResults(f"{pref}: unreadable preference result ({type(exc).__name__}: {exc})") from None
-    return lines
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -258,8 +238,10 @@ def _finish(
         try:
             results.write_json(run_dir / results.ENVIRONMENT_FILE, environment)
             if surface is not None and not interrupted:
-                (run_dir / SURFACE_FILE).write_text("\n".join(surface()) + "\n")
-            (run_dir / "report.md").write_text(report.markdown(writer.records, environment, run_sections(run_dir)))
+                (run_dir / report.SURFACE_FILE).write_text("\n".join(surface()) + "\n")
+            (run_dir / "report.md").write_text(
+                report.markdown(writer.records, environment, report.run_sections(run_dir))
+            )
             (run_dir / "report.html").write_text(report_html.html_report(writer.records, environment))
         except OSError as exc:
             if writer.failed is None:  # else the write error already being raised says it
@@ -400,7 +382,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             print(f"  {change.cell}: {change.old} -> {change.new}: {change.reason[:160]}")
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
     say = lambda line: print(line, file=sys.stderr)  # noqa: E731
-    diff = nightly.write_reports(args.run_dir, formats, args.baseline, say, run_sections(args.run_dir))
+    diff = nightly.write_reports(args.run_dir, formats, args.baseline, say, report.run_sections(args.run_dir))
     records, environment = results.load(args.run_dir)
     print(report.terminal_summary(records, environment, str(args.run_dir)))
     if diff is not None:
@@ -432,7 +414,7 @@ def cmd_nightly(args: argparse.Namespace) -> int:
         outcome = nightly.finish(args.merge, out, args.baseline)
     else:
         baseline = args.baseline
-        outcome = nightly.rehearse(args.shards, args.results, baseline, args.run_args, main)
+        outcome = nightly.rehearse(args.shards, args.results, baseline, args.run_args, main, preference=args.preference)
     return outcome.exit_code
 
 
@@ -668,6 +650,11 @@ def parser() -> argparse.ArgumentParser:
     nig.add_argument("--out", type=Path, default=None, help="merged run directory (with --merge)")
     nig.add_argument("--baseline", type=Path, default=None, help="default: results/nightly-latest, if any")
     nig.add_argument("--results", type=Path, default=Path("results"), help="default: %(default)s")
+    nig.add_argument(
+        "--preference",
+        action="store_true",
+        help="rehearsal: also run the installer preference experiment into shard 1 (as the workflow's shard 1 does)",
+    )
     nig.add_argument("run_args", nargs="*", help="after --: arguments for each shard's `run`")
     nig.set_defaults(func=cmd_nightly)
     return top

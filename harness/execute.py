@@ -23,7 +23,7 @@ from typing import Any
 from . import proc
 from .installers import Toolchain
 from .model import Artifact, Interpreter
-from .observe import AbiInfo, Answer, FileLoad, InstallerObs, LoadObs, LoadOutcome, Route
+from .observe import Answer, FileLoad, InstallerObs, LoadObs, LoadOutcome, Route
 from .paths import safe_name
 
 RESULT_MARKER = "ABI_HARNESS_RESULT "
@@ -54,15 +54,7 @@ def load_obs(route: Route, out: proc.Outcome, timeout: float | None = None) -> L
             route=route, outcome=LoadOutcome.NO_REPORT, returncode=out.returncode, files=files, stderr_tail=tail
         )
     result: dict[str, Any] = json.loads(reports[-1][len(RESULT_MARKER) :])
-    files = tuple(
-        FileLoad(
-            file=f["file"],
-            module=f["module"],
-            abi_info=AbiInfo(**f["abi_info"]) if f.get("abi_info") else None,
-            abi_info_note=f.get("abi_info_note", ""),
-        )
-        for f in result.get("files", ())
-    )
+    files = tuple(FileLoad.from_json(f) for f in result.get("files", ()))
     if "import_error" in result:
         return LoadObs(
             route=route,

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import results
+from . import report, results
 from .errors import ConfigError, HarnessError
 from .results import Record
 
@@ -119,6 +119,8 @@ def merge(run_dirs: Sequence[Path], out: Path) -> tuple[list[Record], dict[str, 
         "interrupted": any(e.get("interrupted") for e in envs),
         "interpreters": _union([i for e in envs for i in e.get("interpreters", [])], "id"),
         "build_interpreters": sorted({b for e in envs for b in e.get("build_interpreters", [])}),
+        # The judge reads build interpreters' facts too (report --rejudge on the merged run).
+        "build_interpreter_facts": _union([i for e in envs for i in e.get("build_interpreter_facts", [])], "id"),
         "excluded": sorted({tuple(x) for e in envs for x in e.get("excluded", [])}),
         "shards": [
             {
@@ -140,6 +142,11 @@ def merge(run_dirs: Sequence[Path], out: Path) -> tuple[list[Record], dict[str, 
     for run_dir, _, _ in loaded:
         if (run_dir / "logs").is_dir():
             shutil.copytree(run_dir / "logs", out / "logs", dirs_exist_ok=True)
+        # Run-level sections (every shard runs every interpreter; the nightly asks one shard for
+        # the preference experiment): the first shard that has each one gives it.
+        for name in (report.SURFACE_FILE, report.PREFERENCE_FILE):
+            if (run_dir / name).is_file() and not (out / name).exists():
+                shutil.copyfile(run_dir / name, out / name)
     results.write_sorted(out / results.RESULTS_FILE, records)
     results.write_json(out / results.ENVIRONMENT_FILE, environment)
     return sorted(records, key=lambda r: r.cell), environment

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -64,6 +65,19 @@ def write_reports(
     return change
 
 
+def preference_changes(baseline: Path, new: Path) -> list[str]:
+    """What pip and uv chose differently since the baseline, where both runs carry a preference.json."""
+    from . import preference  # noqa: PLC0415
+
+    old_file, new_file = baseline / report.PREFERENCE_FILE, new / report.PREFERENCE_FILE
+    if not (old_file.is_file() and new_file.is_file()):
+        return []
+    old = preference.Result.from_json(json.loads(old_file.read_text()))
+    now = preference.Result.from_json(json.loads(new_file.read_text()))
+    changed = preference.changes(old, now)
+    return [f"installer preference: {len(changed)} choices changed since the baseline", *changed] if changed else []
+
+
 def resolve_baseline(results_dir: Path, baseline: Path | None) -> Path | None:
     """The given baseline, else the previous rehearsal's merged run (results/nightly-latest), else none."""
     if baseline is not None:
@@ -78,7 +92,10 @@ def finish(shard_dirs: Sequence[Path], out: Path, baseline: Path | None, say: Sa
     """The merge job: merge the shard runs into *out*, diff against *baseline*, write every report."""
     records, _ = merge.merge(shard_dirs, out)
     say(f"merged {len(shard_dirs)} shards into {out}: {report.totals(records)}")
-    change = write_reports(out, FORMATS, baseline, say)
+    change = write_reports(out, FORMATS, baseline, say, report.run_sections(out))
+    if baseline is not None:
+        for line in preference_changes(baseline, out):
+            say(line)
     if change is not None:
         say(diffs.text(change))
     else:
@@ -93,6 +110,7 @@ def rehearse(
     run_args: Sequence[str],
     run: Callable[[list[str]], int],
     say: Say = print,
+    preference: bool = False,
 ) -> Outcome:
     """The workflow on one machine: N shard runs one after another (each as `nox -s matrix -- --shard K/N`
     runs it), then the merge job's `finish`. results/nightly-latest then points at the merged run, unless it
@@ -110,6 +128,10 @@ def rehearse(
         if code not in (0, 1):  # 1: problem cells, which the diff judges; anything else stops here
             raise ConfigError(f"shard {k}/{count} run failed (exit {code}); see its output above")
         shard_dirs.append((shard_results / "latest").resolve())
+        if preference and k == 1:  # the workflow's shard 1 step
+            say("== installer preference (into shard 1)")
+            if run(["preference", "--output", str(shard_dirs[0] / report.PREFERENCE_FILE)]) != 0:
+                raise ConfigError("the preference experiment failed; see its output above")
     outcome = finish(shard_dirs, base / "merged", previous, say)
     if outcome.exit_code:
         # As in CI, where the baseline is the last nightly that succeeded: regressions stay visible

@@ -69,6 +69,17 @@ class FileLoad:
     abi_info: AbiInfo | None = None  # None: the file declares none (or is no PEP 793 module)
     abi_info_note: str = ""  # why no ABI info could be read, when that is not simply "none declared"
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FileLoad:
+        """From a record, or from what _call.py reported (the same field names)."""
+        info = data.get("abi_info")
+        return cls(
+            file=data["file"],
+            module=data["module"],
+            abi_info=AbiInfo(**info) if info else None,
+            abi_info_note=data.get("abi_info_note", ""),
+        )
+
 
 @dataclass(frozen=True, kw_only=True)
 class LoadObs:
@@ -175,15 +186,7 @@ def _installer(data: dict[str, Any]) -> InstallerObs:
 
 
 def _load(data: dict[str, Any]) -> LoadObs:
-    files = tuple(
-        FileLoad(
-            file=f["file"],
-            module=f["module"],
-            abi_info=AbiInfo(**f["abi_info"]) if f.get("abi_info") else None,
-            abi_info_note=f.get("abi_info_note", ""),
-        )
-        for f in data.get("files", ())
-    )
+    files = tuple(FileLoad.from_json(f) for f in data.get("files", ()))
     return LoadObs(
         route=Route(data["route"]),
         outcome=LoadOutcome(data["outcome"]),

@@ -486,3 +486,28 @@ def markdown(result: Result) -> list[str]:
     ]
     out += ["", "Order-dependent choices: " + ("; ".join(dependent) if dependent else "none") + "."]
     return out
+
+
+def changes(old: Result, new: Result) -> list[str]:
+    """Per interpreter, wheel set, installer, source and order: the choices that differ (the nightly diff)."""
+
+    def choices(result: Result) -> dict[tuple[str, str, str, str, str], str]:
+        return {
+            (row.interpreter, row.wheel_set.value, cell.installer.value, cell.source.value, order.value): short_tag(
+                chosen
+            )
+            if chosen
+            else "nothing"
+            for row in result.rows
+            for cell in row.cells
+            for order, chosen in cell.choices
+        }
+
+    before, after = choices(old), choices(new)
+    lines = []
+    for key in sorted(before.keys() | after.keys()):
+        was, now = before.get(key, "not asked"), after.get(key, "not asked")
+        if was != now:
+            interpreter, wheel_set, installer, source, order = key
+            lines.append(f"  {interpreter} {wheel_set} {installer} {source} {order}: {was} -> {now}")
+    return lines

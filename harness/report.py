@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
+from .errors import DamagedResults
 from .model import Case, Status, TargetKind
 from .results import Record
 
@@ -24,7 +27,7 @@ LEGEND = (
     "✅ installed, imported, every call correct · 🚫 refused by the installer, as the tag rules require · "
     "❌ fail · 💥 crash · ⏱️ timeout · 🛑 error (harness or infrastructure) · ⚠️ xfail (known upstream issue) · "
     "❗ xpass (known issue no longer bites) · ⏭️ skip · blank: cell not in this run · "
-    "after 🚫, the refused binary loaded anyway where no safety net applies: ✳️ loaded and worked, 💥 crashed"
+    "after 🚫, the refused binary loaded anyway where no safety net applies: ✳️ loaded and worked, 💥 crashed."
 )
 
 
@@ -255,6 +258,24 @@ def loaded_anyway(records: Sequence[Record]) -> list[str]:
 
 def finding_counts(records: Sequence[Record]) -> Counter[str]:
     return Counter(f["kind"] for r in records for f in r.findings)
+
+
+SURFACE_FILE = "surface.md"  # a run's Surface section (written by `run`)
+PREFERENCE_FILE = "preference.json"  # `preference --output RUN_DIR/preference.json` (the nightly writes it)
+
+
+def run_sections(run_dir: Path) -> list[str]:
+    """The extra report sections kept in a run directory: the Surface, and the Preference table."""
+    from . import preference  # noqa: PLC0415  (only runs that carry a preference.json need it)
+
+    lines = (run_dir / SURFACE_FILE).read_text().splitlines() if (run_dir / SURFACE_FILE).is_file() else []
+    pref = run_dir / PREFERENCE_FILE
+    if pref.is_file():
+        try:
+            lines += ["", *preference.markdown(preference.Result.from_json(json.loads(pref.read_text())))]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise DamagedResults(f"{pref}: unreadable preference result ({type(exc).__name__}: {exc})") from None
+    return lines
 
 
 CASES_BEGIN = "<!-- cases:begin (python -m harness cases --markdown) -->"

@@ -92,7 +92,10 @@ function show(i) {
   if (c.build_log) links.append(el('a', {href: c.build_log}, 'build log'));
   box.append(links);
   const stages = el('table', {class: 'stages'}, el('tr', {}, el('th', {}, 'stage'), el('th', {}, 'status'), el('th', {}, 'reason')));
-  for (const [name, s] of Object.entries(c.stages || {}))
+  // In the order of the data flow (records store their keys sorted).
+  const ORDER = ['plan', 'build', 'audit', 'resolve', 'install', 'import', 'call', 'threads', 'load:sys_path', 'load:by_path'];
+  const rank = (n) => (ORDER.indexOf(n) < 0 ? ORDER.length : ORDER.indexOf(n));
+  for (const [name, s] of Object.entries(c.stages || {}).sort((a, b) => rank(a[0]) - rank(b[0])))
     stages.append(el('tr', {}, el('td', {}, name), el('td', {class: 's-' + s.status}, s.status), el('td', {}, s.reason)));
   box.append(el('h3', {}, 'stages'), stages);
   if (c.observed) box.append(el('h3', {}, 'observations'), pre(c.observed));

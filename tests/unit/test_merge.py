@@ -95,3 +95,20 @@ def test_cli_exit_2_on_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert main(["merge", *map(str, dirs), "--out", str(tmp_path / "out")]) == 2
     assert "missing shard 1/3" in capsys.readouterr().err
     assert main(["merge", *map(str, shard_runs(tmp_path / "ok", 2)), "--out", str(tmp_path / "out")]) == 0
+
+
+def test_merged_run_can_be_rejudged_and_keeps_run_sections(tmp_path: Path) -> None:
+    """Build interpreters' facts, the Surface section and the preference result survive the merge."""
+    from harness.rejudge import rejudge  # noqa: PLC0415
+
+    dirs = shard_runs(tmp_path, 2)
+    (dirs[1] / "surface.md").write_text("## Surface\n")
+    (dirs[0] / "preference.json").write_text((FIXTURES / "preference" / "result.json").read_text())
+    merged, environment = merge(dirs, tmp_path / "out")
+    _, base_env = results.load(BASE)
+    assert environment["build_interpreter_facts"] == base_env["build_interpreter_facts"]
+    assert (tmp_path / "out" / "surface.md").read_text() == "## Surface\n"
+    assert (tmp_path / "out" / "preference.json").is_file()
+    rejudged, changes = rejudge(merged, environment, (), ())
+    assert len(rejudged) == len(merged)
+    assert all(c.old in ("xfail", "xpass") or c.new in ("xfail", "xpass") for c in changes)  # known issues removed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from harness.preference import (
     Result,
     Source,
     WheelSet,
+    changes,
     chosen_from_pip_report,
     chosen_from_uv_log,
     judge,
@@ -27,6 +29,7 @@ from harness.preference import (
     short_tag,
     tie_position,
 )
+from harness.report import run_sections
 from harness.retag import retag, retagged_name, wheel_file_tags
 from tests.conftest import FIXTURES
 
@@ -243,11 +246,30 @@ def test_retag_rewrites_tags_name_and_record(tmp_path: Path) -> None:
 
 def test_a_runs_preference_result_joins_its_report(tmp_path: Path) -> None:
     """The nightly writes `preference --output RUN/preference.json`; the run's report then carries the table."""
-    from harness.__main__ import run_sections  # noqa: PLC0415
-
     (tmp_path / "preference.json").write_text((FIXTURES / "preference" / "result.json").read_text())
     lines = run_sections(tmp_path)
     assert "## Preference" in lines[1]
     (tmp_path / "preference.json").write_text("{}")
     with pytest.raises(DamagedResults, match=r"preference\.json: unreadable preference result"):
         run_sections(tmp_path)
+
+
+def test_changes_between_two_results_name_each_choice() -> None:
+    old = recorded_result()
+    assert changes(old, old) == []
+    row = next(r for r in old.rows if r.cells and r.cells[0].choices)
+    cell = row.cells[0]
+    order, chosen = cell.choices[0]
+    swapped = next(c.filename for c in old.candidates if c.filename != chosen)
+    answers = tuple(
+        replace(a, chosen=swapped)
+        if (a.interpreter, a.installer, a.source, a.order, a.wheel_set)
+        == (row.interpreter, cell.installer, cell.source, order, row.wheel_set)
+        else a
+        for a in old.answers
+    )
+    lines = changes(old, replace(old, answers=answers))
+    assert len(lines) == 1
+    assert (
+        f"{row.interpreter} {row.wheel_set.value} {cell.installer.value} {cell.source.value} {order.value}" in lines[0]
+    )
