@@ -10,8 +10,9 @@ in the report, counted apart from problems), never a failure.
 from __future__ import annotations
 
 import re
+import signal
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import oracle
@@ -84,7 +85,22 @@ class Judgement:
         }
 
 
+def through_bwrap(load: LoadObs, run: Interpreter) -> LoadObs:
+    """A rootfs interpreter runs as bwrap's child: bwrap exits 128+N when it dies from signal N, so
+    the observed `exit 139` of a rootfs load is a SIGSEGV (the observation keeps the exit status)."""
+    code = load.returncode or 0
+    if not run.root or load.outcome is not LoadOutcome.NO_REPORT or not 128 < code < 128 + 65:
+        return load
+    try:
+        name = signal.Signals(code - 128).name
+    except ValueError:
+        return load
+    return replace(load, outcome=LoadOutcome.CRASH, signal=f"{name} (bwrap exit {code})")
+
+
 def judge(facts: CellFacts, known_issues: Sequence[KnownIssue]) -> Judgement:
+    seen = tuple(through_bwrap(x, facts.run) for x in facts.observed.loads)
+    facts = replace(facts, observed=replace(facts.observed, loads=seen))
     cell, observed = facts.cell, facts.observed
     issue = oracle.find_known_issue(known_issues, cell.case, cell.target, cell.build_python, cell.run_python)
     link = issue.link if issue else None

@@ -347,3 +347,15 @@ def test_missing_system_library_version_is_a_platform_mismatch() -> None:
     assert "the wheel needs CXXABI 1.3.15, GLIBC 2.14" in stage.reason
     other = replace(load, exception="ImportError: undefined symbol: PyFoo")
     assert platform_mismatch(recorded("cp313"), audit, other) is None
+
+
+def test_a_rootfs_load_dying_under_bwrap_is_a_crash() -> None:
+    """Recorded: Cython modules built on 3.13 loaded by path on Debian's 3.15 exit 139 through bwrap."""
+    f = with_load(
+        facts("refused_315_on_314", "cp315", "cp314"), Route.BY_PATH, outcome=LoadOutcome.NO_REPORT, returncode=139
+    )
+    verdict = judge(f, [])
+    assert [(x.route, x.kind) for x in verdict.findings] == [("by_path", "crash")]
+    assert "SIGSEGV (bwrap exit 139)" in verdict.findings[0].detail
+    host = replace(f, run=replace(f.run, root=""))
+    assert [x.kind for x in judge(host, []).findings] == ["no report"]  # no bwrap: an exit status is just that
