@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 import time
 import tomllib
 import zipfile
@@ -264,12 +265,32 @@ def rendered_recipe(spec: BuildSpec) -> Recipe:
     )
 
 
+_RESOLVED: dict[tuple[str, str, tuple[str, ...], str], tuple[list[str] | None, proc.Outcome]] = {}
+_RESOLVING: dict[tuple[str, str, tuple[str, ...], str], threading.Lock] = {}
+_GUARD = threading.Lock()
+
+
+def _resolve_once(
+    toolchain: Toolchain, requires: list[str], interp: Interpreter
+) -> tuple[list[str] | None, proc.Outcome]:
+    """The static requirements resolved once per (installer, requirements, interpreter) in a process:
+    every target of a case on one interpreter asks the same question of the same index at once."""
+    key = (toolchain.installer.value, toolchain.version(), tuple(requires), interp.host_path)
+    with _GUARD:
+        lock = _RESOLVING.setdefault(key, threading.Lock())
+    with lock:
+        if key not in _RESOLVED or _RESOLVED[key][0] is None:  # a failure is asked again
+            _RESOLVED[key] = toolchain.resolve(requires, interp)
+        pins, out = _RESOLVED[key]
+    return (list(pins) if pins is not None else None), out
+
+
 def pin_requirements(
     spec: BuildSpec, toolchain: Toolchain, recipe: Recipe, cache: Path, timeout: float
 ) -> Pins | BuildFailure:
     """Static requirements resolved, the backend asked for its dynamic ones, both pinned together."""
     requires = build_requires(spec.case.path)
-    static, resolved = toolchain.resolve(requires, spec.python)
+    static, resolved = _resolve_once(toolchain, requires, spec.python)
     dynamic: list[str] = []
     pins = static
     if static is not None:
