@@ -56,16 +56,22 @@ def code_digest() -> str:
 
 
 def interpreter_files(interp: Interpreter) -> list[str]:
-    """The executable and every libpython it may load, on the host's file system."""
-    root = interp.root
-    major, minor = interp.minor
+    """The executable and every libpython it may load, on the host's file system. Which files those
+    are is looked up once per interpreter in a process (globbing the system library directory per
+    cell cost a quarter of a warm run); their bytes are checked on every call (file_digest)."""
+    return list(_interpreter_files(interp.root, interp.base_prefix, interp.host_path, interp.minor))
+
+
+@functools.cache
+def _interpreter_files(root: str, base_prefix: str, host_path: str, minor: tuple[int, int]) -> tuple[str, ...]:
+    major, version = minor
     patterns = [
-        f"{root}{interp.base_prefix}/lib/libpython{major}.{minor}*.so*",
-        f"{root}{interp.base_prefix}/lib/libpypy*-c.so*",
-        f"{root}/usr/lib/x86_64-linux-gnu/libpython{major}.{minor}*.so*",
+        f"{root}{base_prefix}/lib/libpython{major}.{version}*.so*",
+        f"{root}{base_prefix}/lib/libpypy*-c.so*",
+        f"{root}/usr/lib/x86_64-linux-gnu/libpython{major}.{version}*.so*",
     ]
     found = {os.path.realpath(p) for pattern in patterns for p in glob.glob(pattern)}
-    return [os.path.realpath(interp.host_path), *sorted(found)]
+    return (os.path.realpath(host_path), *sorted(found))
 
 
 def interpreter_identity(interp: Interpreter) -> str:
