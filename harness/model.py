@@ -290,6 +290,10 @@ class BuildSpec:
     def id(self) -> str:
         return f"{self.case.id}:{self.target.name}:{self.python.id}"
 
+    def cell(self, run: Interpreter) -> Cell:
+        """This wheel's cell on the run interpreter *run*."""
+        return Cell(self.case.id, self.target.name, self.python.id, run.id)
+
     def template_values(self) -> dict[str, str]:
         return {
             "py_api": self.target.py_api,

@@ -98,7 +98,7 @@ def failed_build_records(
         record(
             run_id,
             CellFacts(
-                cell=Cell(spec.case.id, spec.target.name, spec.python.id, run.id),
+                cell=spec.cell(run),
                 target=spec.target,
                 build=spec.python,
                 run=run,
@@ -174,7 +174,7 @@ def cell_record(
     ctx: CellContext, spec: BuildSpec, artifact: Artifact, audit: Audit, run: Interpreter, build_log: str
 ) -> Record:
     """Observe the cell (or reuse what was observed), then judge it; a harness bug is an `error` record."""
-    cell = Cell(spec.case.id, spec.target.name, spec.python.id, run.id)
+    cell = spec.cell(run)
     log_rel = Path("logs") / "cells" / f"{safe_name(str(cell))}.log"
     start = time.monotonic()
     reused_from = ""
@@ -184,8 +184,9 @@ def cell_record(
             observed, transcript = observe_cell(
                 spec, artifact, audit, run, ctx.settings, ctx.shared, ctx.run_dir / log_rel
             )
-            if reusable(observed.to_json()):
-                ctx.store.put(key, Reused(ctx.run_id, observed.to_json(), transcript))
+            data = observed.to_json()
+            if reusable(data):
+                ctx.store.put(key, Reused(ctx.run_id, data, transcript))
     except Exception as exc:
         observed = Observed(
             build=BuildObs(ok=True, cached=artifact.cached, tools=dict(artifact.tools)),
@@ -227,7 +228,7 @@ def safe_build(spec: BuildSpec, settings: Settings) -> tuple[Artifact, Audit] | 
 
 
 def spec_cells(spec: BuildSpec, runners: tuple[Interpreter, ...]) -> list[str]:
-    return [str(Cell(spec.case.id, spec.target.name, spec.python.id, run.id)) for run in runners]
+    return [str(spec.cell(run)) for run in runners]
 
 
 def planned_cells(plan: Plan) -> frozenset[str]:
@@ -278,7 +279,7 @@ def run_plan(
                 progress.note(f"{state}: {spec.id} -> {artifact.wheel.name}")
                 log = _keep_build_log(artifact.build_log, spec, run_dir)
                 for run in plan.run_pythons:
-                    if str(Cell(spec.case.id, spec.target.name, spec.python.id, run.id)) in kept:
+                    if str(spec.cell(run)) in kept:
                         continue
                     future = cells.submit(cell_record, ctx, spec, artifact, audit, run, log)
                     pending[future] = on_cell
