@@ -122,7 +122,7 @@ def judge(facts: CellFacts, known_issues: Sequence[KnownIssue]) -> Judgement:
     expectation = oracle.expect(wheel.tags, facts.run, issue, wheel.requires_python)
     stages = cell_stages(facts, expectation)
     verdict = decide(stages)
-    findings = load_findings(facts, expectation)
+    findings = load_findings(facts)
     loads = [s for s in stages if s.name.startswith("load:")]
     if verdict.status is Status.PASS and loads:
         # A refused wheel: say the refusal and what each forced load did, in one line.
@@ -159,7 +159,8 @@ def decide(stages: Sequence[Stage]) -> Verdict:
 def cell_stages(facts: CellFacts, expectation: Expectation) -> list[Stage]:
     observed, run = facts.observed, facts.run
     assert observed.wheel is not None
-    stages = [audit_stage(Audit.from_json(observed.audit) if observed.audit else None, run, expectation)]
+    audit = Audit.from_json(observed.audit) if observed.audit else None
+    stages = [audit_stage(audit, run, expectation)]
     broken = next((i for i in observed.installers if not i.env.ok), None)
     if broken is not None:
         stages.append(Stage("resolve", Status.ERROR, f"could not create an environment: {broken.env.message}"))
@@ -186,7 +187,6 @@ def cell_stages(facts: CellFacts, expectation: Expectation) -> list[Stage]:
     load = observed.load(Route.INSTALLED)
     if load is None:
         return [*stages, Stage("import", Status.ERROR, "installed, but no import was observed")]
-    audit = Audit.from_json(observed.audit) if observed.audit else None
     stages.append(platform_mismatch(run, audit, load) or import_stage(load))
     if load.outcome is LoadOutcome.LOADED:
         stages += [call_stage(load), threads_stage(run, load)]
@@ -349,9 +349,8 @@ def forced_load_stages(facts: CellFacts, expectation: Expectation) -> list[Stage
         if load is None:
             continue
         name = f"load:{route.value}"
-        net_must_fire = must is False or (route is Route.SYS_PATH and filename_net_fires(facts))
         rule = why if must is False else "the interpreter does not list the file's suffix"
-        if net_must_fire:
+        if net_must_fire(facts, route, must):
             if load.outcome is LoadOutcome.EXCEPTION and load.exception_type in CLEAN_LOAD_ERRORS:
                 stages.append(Stage(name, Status.PASS, f"refused cleanly by the {NETS[route]}: {load.exception}"))
             elif load.outcome is LoadOutcome.EXCEPTION:
@@ -369,15 +368,20 @@ def forced_load_stages(facts: CellFacts, expectation: Expectation) -> list[Stage
     return stages
 
 
-def load_findings(facts: CellFacts, expectation: Expectation) -> tuple[Finding, ...]:
+def net_must_fire(facts: CellFacts, route: Route, must: bool | None) -> bool:
+    """The runtime check must refuse the module (*must* is False), or, by file name, the interpreter
+    does not list the file's suffix."""
+    return must is False or (route is Route.SYS_PATH and filename_net_fires(facts))
+
+
+def load_findings(facts: CellFacts) -> tuple[Finding, ...]:
     """Forced loads that no safety net had to stop: what the binary did."""
     must, _ = runtime_check(facts)
     found = []
     for route in (Route.SYS_PATH, Route.BY_PATH):
         load = facts.observed.load(route)
-        if load is None or must is False or (route is Route.SYS_PATH and filename_net_fires(facts)):
-            continue
-        found.append(_finding(route, load))
+        if load is not None and not net_must_fire(facts, route, must):
+            found.append(_finding(route, load))
     return tuple(found)
 
 
