@@ -116,16 +116,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         ],
         "excluded": [list(e) for e in discovery.excluded],
         "cases": [case_json(c) for c in cases],
-        "targets": [
-            {
-                "name": t.name,
-                "kind": t.kind.value,
-                "py_api": t.py_api,
-                "min_python": ".".join(map(str, t.min_python)) if t.min_python else None,
-                "build_on": list(t.build_on),
-            }
-            for t in matrix.targets
-        ],
+        "targets": [t.to_json() for t in matrix.targets],
     }
     if shard_info:
         environment["shard"] = shard_info

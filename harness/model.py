@@ -176,6 +176,21 @@ class Target:
     min_python: Version | None  # the stable-ABI baseline; None for version-specific
     build_on: tuple[str, ...]  # selectors: "each", "oldest", "newest" or interpreter id globs
 
+    def to_json(self) -> dict[str, Any]:
+        """As environment.json keeps it (py_api for readers; from_json needs the rest)."""
+        return {
+            "name": self.name,
+            "kind": self.kind.value,
+            "py_api": self.py_api,
+            "min_python": ".".join(map(str, self.min_python)) if self.min_python else None,
+            "build_on": list(self.build_on),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Target:
+        floor = parse_version(data["min_python"]) if data.get("min_python") else None
+        return cls(data["name"], TargetKind(data["kind"]), floor, tuple(data.get("build_on", ())))
+
     @property
     def py_api(self) -> str:
         """The wheel's Python tag for a stable-ABI target, e.g. cp39."""

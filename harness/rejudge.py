@@ -12,7 +12,7 @@ from typing import Any
 
 from .errors import HarnessError
 from .judge import CellFacts, judge
-from .model import Cell, Interpreter, KnownIssue, Target, TargetKind, parse_version
+from .model import Cell, Interpreter, KnownIssue, Target
 from .observe import Observed
 from .results import Record
 
@@ -33,10 +33,7 @@ def interpreters_on_file(environment: dict[str, Any]) -> dict[str, Interpreter]:
 
 def targets_on_file(environment: dict[str, Any], current: Sequence[Target]) -> dict[str, Target]:
     """Today's targets, falling back to the run's own for a target matrix.toml no longer has."""
-    targets: dict[str, Target] = {}
-    for t in environment.get("targets", []):
-        floor = parse_version(t["min_python"]) if t.get("min_python") else None
-        targets[t["name"]] = Target(t["name"], TargetKind(t["kind"]), floor, tuple(t.get("build_on", ())))
+    targets = {t["name"]: Target.from_json(t) for t in environment.get("targets", [])}
     targets.update((t.name, t) for t in current)
     return targets
 

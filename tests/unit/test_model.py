@@ -71,3 +71,14 @@ def test_problem_statuses() -> None:
         Status.TIMEOUT,
         Status.ERROR,
     }
+
+
+def test_target_round_trips_through_environment_json() -> None:
+    from harness.model import Target, TargetKind  # noqa: PLC0415
+
+    for target in (
+        Target("abi3-312", TargetKind.ABI3, (3, 12), ("oldest", "newest")),
+        Target("version-specific", TargetKind.VERSION_SPECIFIC, None, ("each",)),
+    ):
+        assert Target.from_json(target.to_json()) == target
+    assert Target("abi3", TargetKind.ABI3, (3, 9), ()).to_json()["py_api"] == "cp39"
