@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .model import Status
+from .model import Status, ext_suffix
 from .results import Record
 
 WAS_FINE = frozenset({Status.PASS.value, Status.XFAIL.value, Status.SKIP.value})
@@ -57,15 +56,11 @@ class Diff:
 
 
 def exception_classes(record: Record) -> tuple[str, ...]:
-    """Exception class names in the reason and observations (not the messages: those vary by version)."""
-    observed = getattr(record, "observed", None) or {}  # schema 2 records carry observations
-    text = record.reason + " " + json.dumps(observed, sort_keys=True, default=str)
-    return tuple(sorted(set(EXCEPTION.findall(text))))
-
-
-def suffix(ext_file: str) -> str:
-    name = ext_file.rsplit("/", 1)[-1]
-    return "." + name.split(".", 1)[1] if "." in name else name
+    """Exception class names in the reason and, as observed, in each load (not the messages: those vary
+    by version)."""
+    loads = (record.observed or {}).get("loads", [])
+    observed = {load["exception_type"] for load in loads if load.get("exception_type")}
+    return tuple(sorted(set(EXCEPTION.findall(record.reason)) | observed))
 
 
 def produced_by(records: Sequence[Record]) -> dict[str, str]:
@@ -77,7 +72,7 @@ def produced_by(records: Sequence[Record]) -> dict[str, str]:
         key = f"{r.case}:{r.target}:{r.build_python}"
         if r.wheel:
             tags = ", ".join(sorted(r.wheel_tags)) or "no tags"
-            suffixes = ", ".join(sorted({suffix(f) for f in r.ext_files})) or "no extension"
+            suffixes = ", ".join(sorted({ext_suffix(f) for f in r.ext_files})) or "no extension"
             out[key] = f"{tags} [{suffixes}]"
         else:
             out.setdefault(key, "no wheel")

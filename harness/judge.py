@@ -17,7 +17,7 @@ from typing import Any
 
 from . import oracle
 from .audit import Audit
-from .model import Cell, Expectation, Interpreter, KnownIssue, Status, Target, Verdict
+from .model import Cell, Expectation, Interpreter, KnownIssue, Status, Target, Verdict, ext_suffix
 from .observe import InstallerObs, LoadObs, LoadOutcome, Observed, Route
 
 # Clean refusals to load: the exception classes a safety net raises.
@@ -336,7 +336,7 @@ def filename_net_fires(facts: CellFacts) -> bool:
     """The file-name net can only refuse files whose suffix the interpreter does not list."""
     wheel = facts.observed.wheel
     assert wheel is not None
-    suffixes = {"." + name.rsplit("/", 1)[-1].split(".", 1)[1] for name in wheel.ext_files if "." in name}
+    suffixes = {ext_suffix(name) for name in wheel.ext_files if "." in name}
     return bool(suffixes) and not suffixes & set(facts.run.ext_suffixes)
 
 

@@ -65,6 +65,12 @@ class Installer(enum.StrEnum):
 Version = tuple[int, int]
 
 
+def ext_suffix(path: str) -> str:
+    """'pkg/m.cpython-312-x86_64-linux-gnu.so' -> '.cpython-312-x86_64-linux-gnu.so' (all after the first dot)."""
+    name = path.rsplit("/", 1)[-1]
+    return "." + name.split(".", 1)[1] if "." in name else name
+
+
 def parse_version(text: str) -> Version:
     """'3.9' -> (3, 9); raises ValueError with the offending text."""
     m = re.fullmatch(r"(\d+)\.(\d+)", text.strip())

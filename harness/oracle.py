@@ -14,7 +14,7 @@ from typing import Any
 from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag
 
-from .model import Expectation, Interpreter, KnownIssue, Status, Target, TargetKind, Verdict
+from .model import Expectation, Interpreter, KnownIssue, Status, Target, TargetKind, Verdict, ext_suffix
 from .observe import AbiInfo
 
 # Legacy manylinux aliases (PEP 600).
@@ -187,7 +187,7 @@ def artifact_problems(
     if not ext_files:
         problems.append("the wheel holds no compiled extension")
     for name in ext_files:
-        suffix = "." + name.rsplit("/", 1)[-1].split(".", 1)[1]
+        suffix = ext_suffix(name)
         if not wanted_suffix(suffix):
             problems.append(f"{name}: suffix {suffix} does not fit {target.kind.value}{_suffix_hint(target, build)}")
     if compiled is not None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import DamagedResults
-from .model import Case, Status, TargetKind
+from .model import Case, Status, TargetKind, ext_suffix
 from .results import Record
 
 SYMBOLS = {
@@ -118,9 +118,7 @@ def produced(records: Sequence[Record], columns: Sequence[str] = ()) -> list[str
     for r in records:
         if r.wheel:
             tag = r.wheel.split("-", 2)[-1].removesuffix(".whl").rsplit("-", 1)[0]
-            suffixes = (
-                ", ".join(sorted({"." + f.rsplit("/", 1)[-1].split(".", 1)[1] for f in r.ext_files})) or "no extension"
-            )
+            suffixes = ", ".join(sorted({ext_suffix(f) for f in r.ext_files})) or "no extension"
             seen[(r.case, r.target)][r.build_python] = f"`{tag}` {suffixes}"
         elif r.stage == "build":
             seen[(r.case, r.target)][r.build_python] = "build failed"

@@ -75,14 +75,17 @@ def test_reason_change_means_another_exception_class(base: list[Record]) -> None
 
 
 def test_observations_count_for_the_exception_class(base: list[Record]) -> None:
-    # Schema 2 records carry `observed`; a plain object with the field stands in for one.
-    class Observed:
-        def __init__(self, record: Record, observed: dict[str, str]) -> None:
-            self.reason = record.reason
-            self.observed = observed
-
-    r = next(x for x in base if x.status == "pass")
-    assert exception_classes(Observed(r, {"import": "SystemError: bad"})) == ("SystemError",)  # type: ignore[arg-type]
+    """A load observed raising another class counts, though no reason mentions it."""
+    r = next(x for x in base if x.observed and any(load.get("exception_type") for load in x.observed["loads"]))
+    assert r.observed is not None
+    loads = [
+        {**load, "exception_type": "SystemError"} if load.get("exception_type") else load
+        for load in r.observed["loads"]
+    ]
+    changed = replace(r, observed={**r.observed, "loads": loads})
+    assert "SystemError" in exception_classes(changed)
+    assert "SystemError" not in exception_classes(r)
+    assert [c.cell for c in diff([r], [changed]).reason_changes] == [r.cell]
 
 
 def test_changed_tags_or_suffixes(base: list[Record]) -> None:
