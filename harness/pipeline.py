@@ -192,7 +192,7 @@ def cell_record(
             build=BuildObs(ok=True, cached=artifact.cached, tools=dict(artifact.tools)),
             harness_error=f"{type(exc).__name__}: {exc}",
         )
-    installers = [f"{i.version}" for i in observed.installers]
+    installers = [i.version for i in observed.installers]
     return record(
         ctx.run_id,
         CellFacts(cell=cell, target=spec.target, build=spec.python, run=run, observed=observed),

@@ -3,9 +3,8 @@ const DATA = JSON.parse(document.getElementById('data').textContent);
 const SYM = DATA.symbols, COLS = DATA.columns, CELLS = DATA.cells, POOL = DATA.pool;
 // Shared values come as indexes into DATA.pool (see report_html.py, POOLED).
 for (const c of CELLS) {
-  for (const k of ['stages', 'audit', 'expected_rule']) if (typeof c[k] === 'number') c[k] = POOL[c[k]];
-  for (const part of [c.details, c.observed])
-    for (const [k, v] of Object.entries(part || {})) if (v && typeof v === 'object' && '$' in v) part[k] = POOL[v['$']];
+  for (const k of ['stages', 'expected_rule']) if (typeof c[k] === 'number') c[k] = POOL[c[k]];
+  for (const [k, v] of Object.entries(c.observed || {})) if (v && typeof v === 'object' && '$' in v) c.observed[k] = POOL[v['$']];
 }
 const AXES = [['backend','backend'],['binding','binding'],['target','target'],
   ['build_python','build interpreter'],['run_python','run interpreter'],['status','status']];
@@ -98,9 +97,11 @@ function show(i) {
   for (const [name, s] of Object.entries(c.stages || {}).sort((a, b) => rank(a[0]) - rank(b[0])))
     stages.append(el('tr', {}, el('td', {}, name), el('td', {class: 's-' + s.status}, s.status), el('td', {}, s.reason)));
   box.append(el('h3', {}, 'stages'), stages);
+  if (c.findings && c.findings.length)
+    box.append(el('h3', {}, 'loaded anyway (findings)'),
+      el('ul', {}, ...c.findings.map(f => el('li', {}, f.route + ': ' + f.kind + ' (' + f.detail + ')'))));
+  if (c.reused_from) box.append(el('p', {}, 'observations reused from run ' + c.reused_from));
   if (c.observed) box.append(el('h3', {}, 'observations'), pre(c.observed));
-  if (c.details) box.append(el('h3', {}, 'details'), pre(c.details));
-  if (c.audit) box.append(el('h3', {}, 'audit'), pre(c.audit));
   box.classList.add('open');
 }
 filters(); grids(); apply();

@@ -45,8 +45,8 @@ FIELDS = (
     "log",
     "build_log",
     "stages",
-    "audit",
-    "details",
+    "findings",
+    "reused_from",
     "observed",
 )
 
@@ -58,10 +58,10 @@ def _cell_json(r: Record) -> dict[str, Any]:
     return out
 
 
-# Values most cells share (the same stages, calls, audit, rule): stored once in a pool, referenced by
+# Values most cells share (the same stages, rule, audit, calls): stored once in a pool, referenced by
 # index, which keeps a ~4000-cell page at a few MB. The page's script puts them back.
-POOLED = ("stages", "audit", "expected_rule")
-NESTED = ("details", "observed")  # their larger parts (calls, resolve answers) are pooled one by one
+POOLED = ("stages", "expected_rule")
+NESTED = ("observed",)  # its larger parts (audit, installers' answers, loads) are pooled one by one
 POOL_MIN = 40  # characters of JSON: smaller values stay inline
 
 

@@ -96,6 +96,12 @@ def test_html_report_in_browser(browser: webdriver.Chrome, tmp_path: Path) -> No
     links = {a.text: a.get_attribute("href") for a in details.find_elements(By.TAG_NAME, "a")}
     assert target.log is not None
     assert (links["cell log"] or "").endswith(target.log)
+    # A refused wheel loaded anyway: the cell says what its binary did.
+    found = next(r for r in records if r.findings and r.run_python == "cp313")
+    browser.find_element(By.ID, "close").click()
+    browser.find_element(By.CSS_SELECTOR, f"td.c[title^='{found.cell}:']").click()
+    assert "loaded anyway (findings)" in details.text
+    assert f"{found.findings[0]['route']}: {found.findings[0]['kind']}" in details.text
     browser.save_screenshot(str(tmp_path / "report.png"))
     assert (tmp_path / "report.png").stat().st_size > 0
     keep = os.environ.get("ABI_HARNESS_SCREENSHOT")  # a copy to look at, outside pytest's tmp dir
