@@ -18,10 +18,27 @@ from harness.build import BuildFailure, build
 from harness.config import load_case, load_matrix
 from harness.installers import toolchains
 from harness.interpreters import discover, select
-from harness.model import Artifact, BuildSpec, TargetKind, TargetRecipe
+from harness.model import Artifact, BuildSpec, Interpreter, Matrix, TargetKind, TargetRecipe
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.integration
+
+
+Setup = tuple[Matrix, Path, Interpreter]
+
+
+@pytest.fixture
+def pyenv_cp312(tmp_path: Path) -> Setup:
+    """A matrix discovering pyenv only, a fresh cache, and pyenv's CPython 3.12 (skipped without it)."""
+    matrix_toml = tmp_path / "matrix.toml"
+    matrix_toml.write_text('[discovery]\nsources = ["pyenv"]\n[targets.version-specific]\n')
+    matrix = load_matrix(matrix_toml)
+    cache = tmp_path / "cache"
+    found = discover(matrix, cache)
+    if "cp312" not in {i.id for i in found.interpreters}:
+        pytest.skip(f"needs pyenv's CPython 3.12 (found {', '.join(i.id for i in found.interpreters) or 'none'})")
+    (python,) = select(found, ["cp312"])
+    return matrix, cache, python
 
 
 def newer_than_host(program: str) -> str:
@@ -35,15 +52,8 @@ def newer_than_host(program: str) -> str:
     return f">{match.group(0)}"
 
 
-def test_dynamic_requirements_are_pinned_recorded_and_keyed(tmp_path: Path) -> None:
-    matrix_toml = tmp_path / "matrix.toml"
-    matrix_toml.write_text('[discovery]\nsources = ["pyenv"]\n[targets.version-specific]\n')
-    matrix = load_matrix(matrix_toml)
-    cache = tmp_path / "cache"
-    found = discover(matrix, cache)
-    if "cp312" not in {i.id for i in found.interpreters}:
-        pytest.skip(f"needs pyenv's CPython 3.12 (found {', '.join(i.id for i in found.interpreters) or 'none'})")
-    (python,) = select(found, ["cp312"])
+def test_dynamic_requirements_are_pinned_recorded_and_keyed(pyenv_cp312: Setup) -> None:
+    matrix, cache, python = pyenv_cp312
     case = load_case(REPO / "extensions" / "scikit-build-core" / "c-api" / "case.toml", REPO / "extensions")
     settings = (("cmake.version", newer_than_host("cmake")), ("ninja.version", newer_than_host("ninja")))
     case = replace(case, recipes=((TargetKind.VERSION_SPECIFIC, TargetRecipe(config_settings=settings)),))
@@ -66,16 +76,9 @@ def test_dynamic_requirements_are_pinned_recorded_and_keyed(tmp_path: Path) -> N
     assert list((cache / "build-requires").glob("*.json")) == [answer]
 
 
-def test_an_in_tree_backend_without_requirements_is_asked_too(tmp_path: Path) -> None:
+def test_an_in_tree_backend_without_requirements_is_asked_too(pyenv_cp312: Setup) -> None:
     """sysconfig/c-api: `requires = []`, backend-path ["."]; the hook runs in an empty environment."""
-    matrix_toml = tmp_path / "matrix.toml"
-    matrix_toml.write_text('[discovery]\nsources = ["pyenv"]\n[targets.version-specific]\n')
-    matrix = load_matrix(matrix_toml)
-    cache = tmp_path / "cache"
-    found = discover(matrix, cache)
-    if "cp312" not in {i.id for i in found.interpreters}:
-        pytest.skip("needs pyenv's CPython 3.12")
-    (python,) = select(found, ["cp312"])
+    matrix, cache, python = pyenv_cp312
     case = load_case(REPO / "extensions" / "sysconfig" / "c-api" / "case.toml", REPO / "extensions")
     (toolchain, *_) = toolchains((), cache)
     built = build(BuildSpec(case, matrix.targets[0], python), toolchain, cache, timeout=300)
