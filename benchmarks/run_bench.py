@@ -38,13 +38,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness import rootfs
-from harness.build import render
-from harness.config import load_cases, load_matrix
-from harness.interpreters import discover, select
+from harness.build.wheel import render
+from harness.config.matrix import load_cases, load_matrix
+from harness.infra import rootfs
+from harness.infra.paths import cache_dir
+from harness.interpreters.discover import discover, select
 from harness.model import Case, Interpreter, Target, TargetKind
-from harness.paths import cache_dir
-from harness.plan import plan
+from harness.run.plan import plan
 
 REPO = Path(__file__).resolve().parent.parent
 MATRIX = REPO / "matrix.toml"

@@ -14,18 +14,26 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import __version__, casegen, nightly, provision, rejudge, report, report_html, results, shard, surface
-from . import diff as diffs
-from . import merge as merging
-from .config import check_selectors, load_case, load_cases, load_matrix
-from .errors import ConfigError, HarnessError
-from .installers import parse_installers, toolchains
-from .interpreters import Discovery, discover, select
-from .model import Case, Interpreter
-from .paths import cache_dir, provision_dir
-from .pipeline import Settings, planned_cells, run_plan
-from .plan import Plan, plan
-from .progress import Progress
+from harness import __version__
+from harness.cell.installers import parse_installers, toolchains
+from harness.config import casegen
+from harness.config.matrix import check_selectors, load_case, load_cases, load_matrix
+from harness.errors import ConfigError, HarnessError
+from harness.infra.paths import cache_dir, provision_dir
+from harness.interpreters import provision
+from harness.interpreters.discover import Discovery, discover, select
+from harness.model import Case, Interpreter
+from harness.reports import diff as diffs
+from harness.reports import html as report_html
+from harness.reports import markdown as report
+from harness.run import merge as merging
+from harness.run import records as results
+from harness.run import rejudge, shard
+from harness.run.pipeline import Settings, planned_cells, run_plan
+from harness.run.plan import Plan, plan
+from harness.run.progress import Progress
+from harness.surface import abi as surface
+from harness.workflows import nightly
 
 
 def _paths(patterns: list[str]) -> list[str]:
@@ -419,7 +427,8 @@ def cmd_provision(args: argparse.Namespace) -> int:
 
 
 def cmd_preference(args: argparse.Namespace) -> int:
-    from . import preference, preference_run  # noqa: PLC0415  (only this command needs them)
+    from harness.preference import judge as preference  # noqa: PLC0415  (only this command needs them)
+    from harness.preference import run as preference_run  # noqa: PLC0415
 
     discovery, matrix = _discover(args)
     cases = {c.id: c for c in load_cases(matrix.cases_dir)}

@@ -52,7 +52,7 @@ class Provider(str):
     @property
     def rank(self) -> int:
         """Preference when two paths are one installation: the provider's place in the registry."""
-        from .providers import rank  # noqa: PLC0415  (providers import model; model stays a leaf)
+        from harness.interpreters.providers import rank  # noqa: PLC0415  (providers import model; model stays a leaf)
 
         return rank(self)
 

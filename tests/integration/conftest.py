@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.observe import LoadObs, Observed, Route
-from harness.results import Record, load
+from harness.cell.observe import LoadObs, Observed, Route
+from harness.run.records import Record, load
 from tests.conftest import REPO
 
 NEEDED = ("cp38", "cp39", "cp311", "cp312", "cp313")

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.build import BuildFailure, build
-from harness.config import load_case, load_matrix
-from harness.installers import toolchains
-from harness.interpreters import discover, select
+from harness.build.wheel import BuildFailure, build
+from harness.cell.installers import toolchains
+from harness.config.matrix import load_case, load_matrix
+from harness.interpreters.discover import discover, select
 from harness.model import Artifact, BuildSpec, Interpreter, Matrix, TargetKind, TargetRecipe
 from tests.conftest import REPO
 

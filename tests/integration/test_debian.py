@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.results import Record
+from harness.run.records import Record
 from tests.integration.conftest import Harness, load_of, refusals, run_records
 
 pytestmark = pytest.mark.integration

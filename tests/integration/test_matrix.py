@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.observe import Route
-from harness.results import Record
+from harness.cell.observe import Route
+from harness.run.records import Record
 from tests.conftest import REPO
 from tests.integration.conftest import Harness, load_of, refusals, run_records
 

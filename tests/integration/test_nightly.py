@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.results import load
+from harness.run.records import load
 
 from .conftest import Harness
 

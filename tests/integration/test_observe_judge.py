@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.observe import Route
-from harness.results import Record, load
+from harness.cell.observe import Route
+from harness.run.records import Record, load
 from tests.conftest import REPO
 from tests.integration.conftest import Harness, load_of, observed, run_records
 

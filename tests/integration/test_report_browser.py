@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from harness import diff, results
-from harness.report_html import html_report
+from harness.reports import diff
+from harness.reports.html import html_report
+from harness.run import records as results
 from tests.conftest import FIXTURES
 
 pytest.importorskip("selenium", reason="selenium not installed (pip install -e '.[test]')")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.results import Record, load, read
+from harness.run.records import Record, load, read
 from tests.conftest import REPO
 from tests.integration.conftest import Harness
 

@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from harness import oracle
 from harness.model import Interpreter, Status, Target, TargetKind, Verdict
+from harness.verdict import oracle
 
 VS = Target("version-specific", TargetKind.VERSION_SPECIFIC, None, ())
 ABI3 = Target("abi3", TargetKind.ABI3, (3, 9), ())

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import atomic
+from harness.infra import atomic
 
 
 def test_write_text_replaces_whole_and_leaves_no_temporary(tmp_path: Path) -> None:
@@ -26,7 +26,7 @@ def test_write_text_failure_keeps_the_old_content(tmp_path: Path, monkeypatch: p
     def full(*args: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("harness.atomic.os.replace", full)
+    monkeypatch.setattr("harness.infra.atomic.os.replace", full)
     with pytest.raises(OSError, match="No space left"):
         atomic.write_text(target, "new")
     assert target.read_text() == "old"

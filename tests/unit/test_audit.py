@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from harness.audit import abi3audit_findings, own_modexport
+from harness.build.audit import abi3audit_findings, own_modexport
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "audit"
 

@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 
 from harness import __main__ as cli
-from harness import interpreters
 from harness.__main__ import main
-from harness.config import check_selectors, load_cases, load_matrix
+from harness.config.matrix import check_selectors, load_cases, load_matrix
 from harness.errors import ConfigError
-from harness.interpreters import Discovery
-from harness.results import Writer, load
+from harness.interpreters import discover as interpreters
+from harness.interpreters.discover import Discovery
+from harness.run.records import Writer, load
 from tests.conftest import FIXTURES, recorded
 from tests.unit.test_damaged_results import _FullDisk
 from tests.unit.test_results import record

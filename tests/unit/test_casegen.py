@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from harness import casegen
 from harness.__main__ import main
-from harness.config import load_case, load_cases, load_matrix
+from harness.config import casegen
+from harness.config.matrix import load_case, load_cases, load_matrix
 from harness.errors import ConfigError
 from harness.model import Case
 from tests.conftest import REPO

@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.config import load_case, load_cases, load_matrix
+from harness.config.matrix import load_case, load_cases, load_matrix
 from harness.errors import ConfigError
 from harness.model import Provider, Status, TargetKind
-from harness.report import CASES_BEGIN, CASES_END, case_table
+from harness.reports.markdown import CASES_BEGIN, CASES_END, case_table
 from tests.conftest import REPO
 
 GOOD = """

@@ -11,7 +11,7 @@ import pytest
 
 from harness.__main__ import main
 from harness.errors import DamagedResults, HarnessError
-from harness.results import SCHEMA_VERSION, Writer, completed, load, read
+from harness.run.records import SCHEMA_VERSION, Writer, completed, load, read
 from tests.unit.test_results import record
 
 CELLS = ["a/x:abi3:cp39:cp39", "a/x:abi3:cp39:cp312", "b/y:abi3:cp39:cp39"]

@@ -7,11 +7,11 @@ from dataclasses import replace
 
 import pytest
 
-from harness import results
 from harness.__main__ import main
-from harness.diff import diff, exception_classes, markdown, text
 from harness.model import Status
-from harness.results import Record
+from harness.reports.diff import diff, exception_classes, markdown, text
+from harness.run import records as results
+from harness.run.records import Record
 from tests.conftest import FIXTURES
 
 BASE = FIXTURES / "runs" / "base"

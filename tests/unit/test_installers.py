@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.installers import PipToolchain, UvToolchain
-from harness.proc import Outcome
+from harness.cell.installers import PipToolchain, UvToolchain
+from harness.infra.proc import Outcome
 
 UV_RESOLVER_WRAPPED = """error: No solution found when resolving dependencies
   cause: Because only abitest-setuptools-c-api==1.0.0 is available and

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from harness.interpreters import assign_ids
+from harness.interpreters.discover import assign_ids
 from harness.model import Interpreter, Provider
 
 

@@ -12,12 +12,12 @@ from dataclasses import replace
 
 import pytest
 
-from harness.audit import Audit
-from harness.audit import Finding as AuditFinding
-from harness.judge import CellFacts, Stage, audit_stage, decide, judge, platform_mismatch, threads_stage
+from harness.build.audit import Audit
+from harness.build.audit import Finding as AuditFinding
+from harness.cell.observe import AbiInfo, Answer, BuildObs, InstallerObs, LoadObs, LoadOutcome, Observed, Route
 from harness.model import Cell, Expectation, Interpreter, KnownIssue, Status, Target, TargetKind
-from harness.observe import AbiInfo, Answer, BuildObs, InstallerObs, LoadObs, LoadOutcome, Observed, Route
-from harness.oracle import abi_info_check
+from harness.verdict.judge import CellFacts, Stage, audit_stage, decide, judge, platform_mismatch, threads_stage
+from harness.verdict.oracle import abi_info_check
 from tests.conftest import FIXTURES, recorded
 
 VS = Target("version-specific", TargetKind.VERSION_SPECIFIC, None, ("each",))

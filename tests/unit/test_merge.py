@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from harness import results
 from harness.__main__ import main
 from harness.errors import ConfigError
-from harness.merge import merge
-from harness.results import Record
+from harness.run import records as results
+from harness.run.merge import merge
+from harness.run.records import Record
 from tests.conftest import FIXTURES
 
 BASE = FIXTURES / "runs" / "base"
@@ -99,7 +99,7 @@ def test_cli_exit_2_on_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[s
 
 def test_merged_run_can_be_rejudged_and_keeps_run_sections(tmp_path: Path) -> None:
     """Build interpreters' facts, the Surface section and the preference result survive the merge."""
-    from harness.rejudge import rejudge  # noqa: PLC0415
+    from harness.run.rejudge import rejudge  # noqa: PLC0415
 
     dirs = shard_runs(tmp_path, 2)
     (dirs[1] / "surface.md").write_text("## Surface\n")

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from harness.execute import LOADING_MARKER, RESULT_MARKER, load_obs
-from harness.observe import LoadOutcome, Observed, Route
-from harness.proc import Outcome
+from harness.cell.execute import LOADING_MARKER, RESULT_MARKER, load_obs
+from harness.cell.observe import LoadOutcome, Observed, Route
+from harness.infra.proc import Outcome
 from tests.conftest import FIXTURES
 
 CALLS_OK = [{"call": "add(1, 2)", "expected": "3", "actual": "3", "ok": True}]

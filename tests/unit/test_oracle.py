@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from harness import oracle
 from harness.model import Interpreter, KnownIssue, Status, Verdict
+from harness.verdict import oracle
 
 LINUX = "linux_x86_64"
 

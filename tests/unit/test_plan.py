@@ -7,7 +7,7 @@ import pytest
 
 from harness.errors import ConfigError
 from harness.model import Case, Interpreter, Provider, Target, TargetKind, TargetRecipe
-from harness.plan import builders, can_build, plan
+from harness.run.plan import builders, can_build, plan
 
 ABI3 = Target("abi3", TargetKind.ABI3, (3, 9), ("oldest", "newest"))
 VS = Target("version-specific", TargetKind.VERSION_SPECIFIC, None, ("each",))

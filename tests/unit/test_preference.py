@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from harness.build.retag import retag, retagged_name, wheel_file_tags
 from harness.errors import DamagedResults
 from harness.model import Installer, Interpreter
-from harness.preference import (
+from harness.preference.judge import (
     Answer,
     Candidate,
     Facts,
@@ -29,8 +30,7 @@ from harness.preference import (
     short_tag,
     tie_position,
 )
-from harness.report import run_sections
-from harness.retag import retag, retagged_name, wheel_file_tags
+from harness.reports.markdown import run_sections
 from tests.conftest import FIXTURES
 
 HERE = FIXTURES / "preference"

@@ -7,8 +7,8 @@ import io
 import json
 import re
 
-from harness.progress import PLAIN_INTERVAL_S, Progress
-from harness.results import Record
+from harness.run.progress import PLAIN_INTERVAL_S, Progress
+from harness.run.records import Record
 from tests.conftest import FIXTURES
 
 RECORDS = [

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from harness import providers, provision
-from harness.config import load_matrix
+from harness.config.matrix import load_matrix
 from harness.errors import ConfigError
+from harness.interpreters import providers, provision
+from harness.interpreters.providers import Candidate, Context, local
 from harness.model import Provider
-from harness.providers import Candidate, Context, local
 
 GOOD = '[discovery]\nsources = ["{source}"]\n[targets.abi3]\nmin_python = "3.9"\n'
 

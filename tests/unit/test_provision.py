@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness import rootfs
-from harness.proc import Outcome
-from harness.providers import debian, uv
+from harness.infra import rootfs
+from harness.infra.proc import Outcome
+from harness.interpreters.providers import debian, uv
 
 # Recorded from `uv python install 3.15t` on a machine without access to the download host.
 UV_OFFLINE = """error: Failed to install cpython-3.15.2+freethreaded-linux-x86_64-gnu

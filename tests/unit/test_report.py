@@ -3,8 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 from harness.model import Status
-from harness.report import markdown, terminal_summary
-from harness.results import Record
+from harness.reports.markdown import markdown, terminal_summary
+from harness.run.records import Record
 
 
 def rec(

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from harness import results
-from harness.diff import diff
 from harness.model import Status
-from harness.report_ci import append_step_summary, junit, missing_free_threaded, step_summary
+from harness.reports.ci import append_step_summary, junit, missing_free_threaded, step_summary
+from harness.reports.diff import diff
+from harness.run import records as results
 from tests.conftest import FIXTURES
 
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from harness import results
 from harness.__main__ import main
-from harness.diff import diff
 from harness.errors import ConfigError
-from harness.nightly import write_reports
-from harness.report_html import html_report
+from harness.reports.diff import diff
+from harness.reports.html import html_report
+from harness.run import records as results
+from harness.workflows.nightly import write_reports
 from tests.conftest import FIXTURES
 
 

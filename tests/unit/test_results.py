@@ -7,7 +7,7 @@ import pytest
 
 from harness.errors import HarnessError
 from harness.model import Status
-from harness.results import SCHEMA_VERSION, Record, Writer, load, point_latest
+from harness.run.records import SCHEMA_VERSION, Record, Writer, load, point_latest
 
 
 def record(cell: str, status: str = "pass") -> Record:

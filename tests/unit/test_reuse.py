@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from harness import reuse
+from harness.cell import reuse
+from harness.cell.reuse import Reused, Store, cell_key, reusable
 from harness.model import Interpreter
-from harness.reuse import Reused, Store, cell_key, reusable
 from tests.conftest import recorded
 
 
@@ -64,8 +64,8 @@ def test_each_ingredient_changes_the_key(setup: tuple[Path, Interpreter], monkey
 
 
 def test_code_digest_covers_the_execution_code() -> None:
-    assert "_call.py" in reuse.EXECUTION_CODE
-    assert "execute.py" in reuse.EXECUTION_CODE
+    assert "resources/call.py" in reuse.EXECUTION_CODE
+    assert "cell/execute.py" in reuse.EXECUTION_CODE
     assert len(reuse.code_digest()) == 64
 
 

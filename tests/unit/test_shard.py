@@ -6,12 +6,12 @@ from collections import Counter
 
 import pytest
 
-from harness import results
-from harness.config import load_cases, load_matrix
+from harness.config.matrix import load_cases, load_matrix
 from harness.errors import ConfigError
 from harness.model import Interpreter
-from harness.plan import Plan, plan
-from harness.shard import ShardSpec, Unit, assign, plan_digest, shard, units, weights_from
+from harness.run import records as results
+from harness.run.plan import Plan, plan
+from harness.run.shard import ShardSpec, Unit, assign, plan_digest, shard, units, weights_from
 from tests.conftest import FIXTURES, REPO
 
 

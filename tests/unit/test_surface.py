@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import surface
-from harness.surface import ChangeKind, FindingKind, Flavour, Level, LevelProbe, Surface
+from harness.surface import abi as surface
+from harness.surface.abi import ChangeKind, FindingKind, Flavour, Level, LevelProbe, Surface
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "surfaces"
 

@@ -3,7 +3,7 @@ known issue in matrix.toml, so its fix shows as xpass. Adding a pair here is a d
 
 from __future__ import annotations
 
-from harness.config import load_cases, load_matrix
+from harness.config.matrix import load_cases, load_matrix
 from tests.conftest import REPO
 
 STABLE = ("abi3", "abi3t", "abi3.abi3t")

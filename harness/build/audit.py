@@ -1,0 +1,200 @@
+"""Static symbol audit of a wheel, once per wheel: abi3audit for abi3, the harness's own rules for abi3t,
+both for abi3.abi3t.
+
+A finding may carry the Python version it needs (a stable-ABI symbol added later than the wheel's
+baseline): it then fails only the cells on older interpreters the wheel claims.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+import zipfile
+from dataclasses import dataclass, replace
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+import abi3info  # type: ignore[import-untyped]
+from elftools.elf.elffile import ELFFile
+from elftools.elf.gnuversions import GNUVerNeedSection
+from elftools.elf.sections import SymbolTableSection
+
+from harness.infra import atomic, proc
+
+ABI3T_FIRST = (3, 15)
+
+
+@dataclass(frozen=True)
+class Finding:
+    file: str
+    message: str
+    needs: tuple[int, int] | None = None  # fails only below this version; None: fails everywhere
+
+
+@dataclass(frozen=True)
+class Audit:
+    tool: str  # what looked: "abi3audit 0.0.26", "harness abi3t rules", or why nothing did
+    findings: tuple[Finding, ...]
+    applicable: bool  # False for version-specific wheels: nothing to audit
+    # The newest symbol version each system library must provide (auditwheel's view of the
+    # wheel's real platform), e.g. {"GLIBC": "2.34", "GLIBCXX": "3.4.32", "CXXABI": "1.3.15"}.
+    platform: tuple[tuple[str, str], ...] = ()
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "tool": self.tool,
+            "applicable": self.applicable,
+            "findings": [{"file": f.file, "message": f.message, "needs": f.needs} for f in self.findings],
+            "platform": dict(self.platform),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> Audit:
+        findings = data.get("findings", [])
+        assert isinstance(findings, list)
+        return cls(
+            str(data["tool"]),
+            tuple(
+                Finding(f["file"], f["message"], (f["needs"][0], f["needs"][1]) if f.get("needs") else None)
+                for f in findings
+            ),
+            bool(data["applicable"]),
+            tuple(sorted(dict(data.get("platform") or {}).items())),  # type: ignore[call-overload]
+        )
+
+
+def audit_wheel(wheel: Path, tags: tuple[str, ...], cache_file: Path) -> Audit:
+    """Audit *wheel* (cached beside it, keyed by the audit rules' version)."""
+    with contextlib.suppress(OSError, ValueError):  # missing or unreadable: audit again
+        data = json.loads(cache_file.read_text())
+        if data.get("rules") == _rules_version():
+            return Audit.from_json(data)
+    abis = {t.split("-")[1] for t in tags}
+    if abis >= {"abi3", "abi3t"}:
+        # abi3.abi3t makes two claims: abi3audit checks the abi3 half (the tool users run, reading the
+        # cp315 baseline from the tag), our rules the abi3t half abi3audit does not know (PEP 793
+        # entry point, no PyInit_). A symbol outside the stable ABI is then named by both.
+        first, second = _abi3audit(wheel), _abi3t_rules(wheel)
+        result = Audit(f"{first.tool} + {second.tool}", first.findings + second.findings, True)
+    elif "abi3t" in abis:
+        result = _abi3t_rules(wheel)
+    elif "abi3" in abis:
+        result = _abi3audit(wheel)
+    else:
+        result = Audit("none: not a stable-ABI wheel", (), False)
+    result = replace(result, platform=tuple(sorted(platform_needs(wheel).items())))
+    with contextlib.suppress(OSError):  # a read-only cache only costs a re-audit
+        atomic.write_text(cache_file, json.dumps({**result.to_json(), "rules": _rules_version()}, indent=1))
+    return result
+
+
+def _rules_version() -> str:
+    # 3: a module's own PyModExport_<name> is no abi3audit finding; abi3.abi3t gets abi3audit too.
+    return f"3/abi3info {getattr(abi3info, '__version__', '?')}"
+
+
+def _abi3audit(wheel: Path) -> Audit:
+    out = proc.run([sys.executable, "-m", "abi3audit", "--report", str(wheel)], timeout=300)
+    try:
+        report = json.loads(out.stdout)
+    except json.JSONDecodeError:
+        return Audit(f"abi3audit failed: {(out.stderr or out.stdout).strip()[-200:]}", (), True)
+    return Audit("abi3audit", abi3audit_findings(report), True)
+
+
+def own_modexport(file: str) -> str:
+    """The PEP 793 entry point an extension file must export: PyModExport_ + its module name."""
+    return "PyModExport_" + file.rsplit("/", 1)[-1].split(".", 1)[0]
+
+
+def abi3audit_findings(report: dict[str, Any]) -> tuple[Finding, ...]:
+    """Findings from `abi3audit --report` JSON.
+
+    abi3audit (0.0.26) knows no PEP 793: it lists every Py-prefixed dynamic symbol outside the stable
+    ABI, including the module's own PyModExport_<name> entry point, which the module defines and the
+    interpreter looks up by name (like PyInit_<name>, which abi3audit already leaves alone). That one
+    symbol is dropped; every other non-abi3 symbol, another module's PyModExport_ included, counts.
+    """
+    findings = []
+    for spec in report.get("specs", {}).values():
+        for so in spec.get("wheel", []):
+            name, result = so["name"], so.get("result") or {}
+            for symbol in result.get("non_abi3_symbols", []):
+                if symbol == own_modexport(name):
+                    continue
+                findings.append(Finding(name, f"{symbol} is not part of the stable ABI (abi3audit)"))
+            for symbol, version in sorted(result.get("future_abi3_objects", {}).items()):
+                major, minor = (int(p) for p in str(version).split(".")[:2])
+                baseline = result.get("baseline", "?")
+                message = f"{symbol} joined the stable ABI in {version}, after the wheel's {baseline} (abi3audit)"
+                findings.append(Finding(name, message, (major, minor)))
+    return tuple(findings)
+
+
+def _abi3t_rules(wheel: Path) -> Audit:
+    """PEP 803 rules abi3audit does not know yet: PyModExport entry point, 3.15 stable ABI symbols only."""
+    stable = {s.name: f.added for s, f in abi3info.FUNCTIONS.items()}
+    stable.update({s.name: d.added for s, d in abi3info.DATAS.items()})
+    findings = []
+    with zipfile.ZipFile(wheel) as zf:
+        for name in zf.namelist():
+            if not name.endswith(".so"):
+                continue
+            exported, imported = _dynamic_symbols(zf.read(name))
+            if own_modexport(name) not in exported:
+                findings.append(Finding(name, f"exports no {own_modexport(name)}: abi3t modules need PEP 793 export"))
+            for symbol in sorted(s for s in exported if s.startswith("PyInit_")):
+                findings.append(Finding(name, f"exports {symbol}: the legacy PyModuleDef path is not abi3t"))
+            for symbol in sorted(s for s in imported if s.startswith(("Py", "_Py"))):
+                added = stable.get(symbol)
+                if added is None:
+                    findings.append(Finding(name, f"{symbol} is not part of the stable ABI"))
+                elif (added.major, added.minor) > ABI3T_FIRST:
+                    findings.append(
+                        Finding(
+                            name,
+                            f"{symbol} joined the stable ABI in {added.major}.{added.minor}",
+                            (added.major, added.minor),
+                        )
+                    )
+    return Audit("harness abi3t rules (abi3info)", tuple(findings), True)
+
+
+def _dynamic_symbols(data: bytes) -> tuple[set[str], set[str]]:
+    """(defined and exported, undefined) names in an ELF shared object's dynamic symbol table."""
+    elf = ELFFile(BytesIO(data))
+    table = elf.get_section_by_name(".dynsym")
+    exported: set[str] = set()
+    imported: set[str] = set()
+    if not isinstance(table, SymbolTableSection):
+        return exported, imported
+    for symbol in table.iter_symbols():
+        if not symbol.name:
+            continue
+        if symbol["st_shndx"] == "SHN_UNDEF":
+            imported.add(symbol.name)
+        elif symbol["st_info"]["bind"] in ("STB_GLOBAL", "STB_WEAK"):
+            exported.add(symbol.name)
+    return exported, imported
+
+
+def platform_needs(wheel: Path) -> dict[str, str]:
+    """The newest GLIBC_/GLIBCXX_/CXXABI_ symbol version the wheel's shared objects require."""
+    newest: dict[str, tuple[int, ...]] = {}
+    with zipfile.ZipFile(wheel) as zf:
+        for name in zf.namelist():
+            if not name.endswith(".so"):
+                continue
+            elf = ELFFile(BytesIO(zf.read(name)))
+            section = elf.get_section_by_name(".gnu.version_r")
+            if not isinstance(section, GNUVerNeedSection):
+                continue
+            for _, auxiliaries in section.iter_versions():
+                for aux in auxiliaries:
+                    library, _, version = aux.name.partition("_")
+                    parts = tuple(int(p) for p in version.split(".") if p.isdigit())
+                    if library in ("GLIBC", "GLIBCXX", "CXXABI") and parts > newest.get(library, ()):
+                        newest[library] = parts
+    return {lib: ".".join(map(str, v)) for lib, v in sorted(newest.items())}

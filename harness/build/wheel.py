@@ -1,0 +1,419 @@
+"""One wheel per (case, target, build interpreter), cached by a content hash of everything that shapes it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+import tomllib
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
+from harness.infra import atomic, proc
+from harness.cell.installers import Toolchain
+from harness.model import Artifact, BuildSpec, Interpreter, Status
+from harness.infra.paths import safe_name
+
+# Bump when the way wheels are built changes, so old cache entries are not reused.
+BUILD_SCHEMA = 2  # 2: dynamic build requirements pinned and keyed
+_IGNORED = {"__pycache__", "build", "dist", ".mesonpy-build", "target"}
+
+
+@dataclass(frozen=True)
+class BuildFailure:
+    spec_id: str
+    reason: str
+    build_log: Path
+    tools: tuple[tuple[str, str], ...] = ()
+    # FAIL: the backend could not build the case; ERROR: the harness or index got in the way.
+    status: Status = Status.FAIL
+
+
+def source_files(case_dir: Path) -> list[Path]:
+    """The case's files that go into a build (and into its hash), sorted."""
+    files = []
+    for path in sorted(case_dir.rglob("*")):
+        rel = path.relative_to(case_dir)
+        if path.is_file() and not any(p in _IGNORED or p.endswith(".egg-info") for p in rel.parts):
+            files.append(path)
+    return files
+
+
+def render(template: str, values: dict[str, str]) -> str:
+    """case.toml strings may use {py_api}, {limited_api_hex}, {min_python}, {module}."""
+    out = template
+    for key, value in values.items():
+        out = out.replace("{" + key + "}", value)
+    return out
+
+
+def build_requires(case_dir: Path) -> list[str]:
+    data = tomllib.loads((case_dir / "pyproject.toml").read_text())
+    requires = data.get("build-system", {}).get("requires", ["setuptools"])
+    return [str(r) for r in requires]
+
+
+def requires_python(wheel: Path) -> str:
+    """The wheel's Requires-Python (core metadata), or "" when it declares none."""
+    with zipfile.ZipFile(wheel) as zf:
+        name = next((n for n in zf.namelist() if n.endswith(".dist-info/METADATA")), None)
+        if name is None:
+            return ""
+        for line in zf.read(name).decode("utf-8", "replace").splitlines():
+            if not line.strip():
+                break  # headers end at the first blank line
+            if line.lower().startswith("requires-python:"):
+                return line.split(":", 1)[1].strip()
+    return ""
+
+
+def wheel_tags(wheel: Path) -> tuple[str, ...]:
+    """The expanded tag set of a wheel file name (abi3.abi3t -> two tags)."""
+    _, _, _, tags = parse_wheel_filename(wheel.name)
+    return tuple(sorted(str(t) for t in tags))
+
+
+def extension_files(wheel: Path) -> tuple[str, ...]:
+    with zipfile.ZipFile(wheel) as zf:
+        return tuple(sorted(n for n in zf.namelist() if n.endswith((".so", ".pyd", ".dylib"))))
+
+
+def sources_digest(case_dir: Path) -> str:
+    digest = hashlib.sha256()
+    for path in source_files(case_dir):
+        digest.update(str(path.relative_to(case_dir)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def python_identity(interp: Interpreter) -> list[object]:
+    """The executable's identity, not only its version: a core developer rebuilds the same path."""
+    exe = os.path.realpath(interp.host_path)
+    st = os.stat(exe)
+    return [exe, st.st_mtime_ns, st.st_size, interp.version_str, interp.soabi]
+
+
+def digest_of(facts: dict[str, object]) -> str:
+    """The cache key of recorded *facts* (a pure function: the unit tests feed it recorded inputs)."""
+    return hashlib.sha256(json.dumps(facts, sort_keys=True, default=list).encode()).hexdigest()[:20]
+
+
+def key_facts(spec: BuildSpec, pins: list[str], frontend: str) -> dict[str, object]:
+    """Everything that shapes the wheel. *pins* are the static and the dynamic build requirements."""
+    recipe = spec.case.recipe(spec.target.kind)
+    return {
+        "schema": BUILD_SCHEMA,
+        "sources": sources_digest(spec.case.path),
+        "target": [spec.target.name, spec.target.kind.value, spec.target.py_api],
+        "recipe": [recipe.config_settings, recipe.env] if recipe else None,
+        "values": spec.template_values(),
+        "python": python_identity(spec.python),
+        "pins": pins,
+        "frontend": frontend,
+    }
+
+
+# -- dynamic build requirements (PEP 517 get_requires_for_build_wheel) ---------------------------
+
+# Run by the build interpreter in an environment holding the static pins, in a copy of the case,
+# as a PEP 517 frontend asks: stdlib only (any Python 3). Writes the answer as JSON to argv[4].
+REQUIRES_HOOK = """
+import importlib, json, os, sys
+backend, backend_path, settings, out = sys.argv[1:5]
+sys.path[:0] = [os.path.abspath(p) for p in json.loads(backend_path)]
+name, _, attrs = backend.partition(":")
+obj = importlib.import_module(name.strip())
+for attr in filter(None, attrs.strip().split(".")):
+    obj = getattr(obj, attr)
+hook = getattr(obj, "get_requires_for_build_wheel", None)
+requires = list(hook(json.loads(settings))) if hook else []
+with open(out, "w") as f:
+    json.dump([str(r) for r in requires], f)
+"""
+# Programs backends look for before asking for a PyPI copy (scikit-build-core: cmake, ninja; maturin:
+# cargo): their identity is part of the hook's answer, so it is part of the answer's cache key.
+PROBED_PROGRAMS = ("cmake", "ninja", "cargo", "rustc")
+
+
+def build_backend(case_dir: Path) -> tuple[str, list[str]]:
+    """[build-system] build-backend and backend-path (PEP 517's default without them)."""
+    data = tomllib.loads((case_dir / "pyproject.toml").read_text()).get("build-system", {})
+    return str(data.get("build-backend", "setuptools.build_meta:__legacy__")), list(data.get("backend-path", []))
+
+
+def settings_dict(settings: list[tuple[str, str]]) -> dict[str, str | list[str]]:
+    """config_settings as frontends pass them: a key given twice becomes a list."""
+    out: dict[str, str | list[str]] = {}
+    for key, value in settings:
+        have = out.get(key)
+        out[key] = value if have is None else [*([have] if isinstance(have, str) else have), value]
+    return out
+
+
+def _programs(interp: Interpreter) -> list[list[object]]:
+    found: list[list[object]] = []
+    for name in PROBED_PROGRAMS:
+        if interp.root:
+            hits = [f"{interp.root}{d}/{name}" for d in ("/usr/local/bin", "/usr/bin", "/bin")]
+            path = next((h for h in hits if os.path.isfile(h)), None)
+        else:
+            path = shutil.which(name)
+        if path:
+            st = os.stat(path)
+            found.append([name, os.path.realpath(path), st.st_mtime_ns, st.st_size])
+    return found
+
+
+def requires_facts(
+    spec: BuildSpec, static: list[str], settings: list[tuple[str, str]], env: dict[str, str], frontend: str
+) -> dict[str, object]:
+    """What the backend's answer depends on: the case, the rendered recipe, the interpreter, the pins."""
+    return {
+        "schema": BUILD_SCHEMA,
+        "hook": hashlib.sha256(REQUIRES_HOOK.encode()).hexdigest()[:12],
+        "sources": sources_digest(spec.case.path),
+        "settings": settings,
+        "env": sorted(env.items()),
+        "python": [*python_identity(spec.python), spec.python.root],
+        "static": static,
+        "frontend": frontend,
+        "programs": _programs(spec.python),
+    }
+
+
+def dynamic_requires(
+    spec: BuildSpec,
+    toolchain: Toolchain,
+    static: list[str],
+    settings: list[tuple[str, str]],
+    env: dict[str, str],
+    cache: Path,
+    timeout: float,
+) -> list[str] | BuildFailure:
+    """The backend's get_requires_for_build_wheel answer, asked once per input and kept on disk."""
+    facts = requires_facts(spec, static, settings, env, toolchain.version())
+    answer = cache / "build-requires" / f"{digest_of(facts)}.json"
+    if answer.is_file():
+        return [str(r) for r in json.loads(answer.read_text())["requires"]]
+    (cache / "work").mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="requires-", dir=cache / "work"))
+    try:
+        src = work / "src"
+        shutil.copytree(spec.case.path, src, ignore=shutil.ignore_patterns(*_IGNORED, "*.egg-info"))
+        steps = [toolchain.create_env(spec.python, work / "env")]
+        env_python = work / "env" / "bin" / "python"
+        if steps[-1].ok and static:  # an in-tree backend may need nothing at all
+            steps.append(toolchain.install_requirements(spec.python, env_python, static))
+        asked = steps[-1].ok
+        if asked:
+            backend, backend_path = build_backend(src)
+            argv = [str(env_python), "-I", "-c", REQUIRES_HOOK, backend, json.dumps(backend_path)]
+            argv += [json.dumps(settings_dict(settings)), str(work / "requires.json")]
+            steps.append(toolchain.run(spec.python, argv, cwd=src, env=env, timeout=timeout))
+        if not steps[-1].ok or not (work / "requires.json").is_file():
+            log_path = cache / "logs" / f"requires-{safe_name(spec.id)}-{int(time.time())}.log"
+            log_path.write_text("\n".join(out.transcript() for out in steps))
+            last = proc.last_line(steps[-1].stderr or steps[-1].stdout, prefer_errors=True)
+            if not asked:  # environment or installer trouble, not the backend's
+                return BuildFailure(
+                    spec.id, f"no environment to ask the backend in: {last}", log_path, status=Status.ERROR
+                )
+            return BuildFailure(spec.id, f"get_requires_for_build_wheel failed: {last}", log_path)
+        requires = [str(r) for r in json.loads((work / "requires.json").read_text())]
+        answer.parent.mkdir(parents=True, exist_ok=True)
+        tmp = answer.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_text(json.dumps({"requires": requires, "facts": facts}, indent=1, default=list))
+        tmp.replace(answer)
+        return requires
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Pins:
+    """The build requirements, static and dynamic, resolved for one build interpreter."""
+
+    pins: list[str]
+    dynamic: list[str]  # what the backend's get_requires_for_build_wheel asked for
+
+    @property
+    def tools(self) -> tuple[tuple[str, str], ...]:
+        return tuple((name, version) for name, _, version in (p.partition("==") for p in self.pins))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Recipe:
+    """A case's recipe for one target, its placeholders filled in."""
+
+    settings: list[tuple[str, str]]
+    env: dict[str, str]
+
+
+def rendered_recipe(spec: BuildSpec) -> Recipe:
+    recipe = spec.case.recipe(spec.target.kind)
+    assert recipe is not None, "planner only builds supported targets"
+    values = spec.template_values()
+    return Recipe(
+        settings=[(render(k, values), render(v, values)) for k, v in recipe.config_settings],
+        env={k: render(v, values) for k, v in recipe.env},
+    )
+
+
+_RESOLVED: dict[tuple[str, str, tuple[str, ...], str], tuple[list[str] | None, proc.Outcome]] = {}
+_RESOLVING: dict[tuple[str, str, tuple[str, ...], str], threading.Lock] = {}
+_GUARD = threading.Lock()
+
+
+def _resolve_once(
+    toolchain: Toolchain, requires: list[str], interp: Interpreter
+) -> tuple[list[str] | None, proc.Outcome]:
+    """The static requirements resolved once per (installer, requirements, interpreter) in a process:
+    every target of a case on one interpreter asks the same question of the same index at once."""
+    key = (toolchain.installer.value, toolchain.version(), tuple(requires), interp.host_path)
+    with _GUARD:
+        lock = _RESOLVING.setdefault(key, threading.Lock())
+    with lock:
+        if key not in _RESOLVED or _RESOLVED[key][0] is None:  # a failure is asked again
+            _RESOLVED[key] = toolchain.resolve(requires, interp)
+        pins, out = _RESOLVED[key]
+    return (list(pins) if pins is not None else None), out
+
+
+def pin_requirements(
+    spec: BuildSpec, toolchain: Toolchain, recipe: Recipe, cache: Path, timeout: float
+) -> Pins | BuildFailure:
+    """Static requirements resolved, the backend asked for its dynamic ones, both pinned together."""
+    requires = build_requires(spec.case.path)
+    static, resolved = _resolve_once(toolchain, requires, spec.python)
+    dynamic: list[str] = []
+    pins = static
+    if static is not None:
+        asked = dynamic_requires(spec, toolchain, static, recipe.settings, recipe.env, cache, timeout)
+        if isinstance(asked, BuildFailure):
+            return asked
+        dynamic = asked
+        if dynamic:  # pinned together with the static ones, so one resolution holds both
+            pins, resolved = toolchain.resolve([*requires, *dynamic], spec.python)
+    if pins is None:
+        log_path = cache / "logs" / f"resolve-{safe_name(spec.id)}-{int(time.time())}.log"
+        atomic.write_text(log_path, resolved.transcript())  # shared cache: whole or not at all
+        return BuildFailure(
+            spec.id,
+            f"could not resolve build requirements {[*requires, *dynamic]}: "
+            f"{proc.last_line(resolved.stderr, prefer_errors=True)}",
+            log_path,
+            status=Status.ERROR,
+        )
+    return Pins(pins=pins, dynamic=dynamic)
+
+
+def build(
+    spec: BuildSpec, toolchain: Toolchain, cache: Path, timeout: float, rebuild: bool = False
+) -> Artifact | BuildFailure:
+    """Return the cached wheel for *spec*, or build it. Never raises for a failing build."""
+    start = time.monotonic()
+    (cache / "logs").mkdir(parents=True, exist_ok=True)
+    recipe = rendered_recipe(spec)
+    pinned = pin_requirements(spec, toolchain, recipe, cache, timeout)
+    if isinstance(pinned, BuildFailure):
+        return pinned
+    frontend = toolchain.version()
+    facts = key_facts(spec, pinned.pins, frontend)
+    key = digest_of(facts)
+    entry = cache / "wheels" / key
+    if rebuild and entry.exists():
+        shutil.rmtree(entry)
+    compiled = not (entry / "artifact.json").is_file()
+    if compiled:
+        failure = compile_wheel(spec, toolchain, recipe, pinned, facts, entry, cache, timeout)
+        if failure is not None:
+            return failure
+    meta = json.loads((entry / "artifact.json").read_text())
+    wheel = entry / meta["wheel"]
+    return Artifact(
+        spec_id=spec.id,
+        wheel=wheel,
+        tags=wheel_tags(wheel),
+        build_log=entry / "build.log",
+        tools=pinned.tools,
+        frontend=frontend,
+        cached=not compiled,
+        duration_s=time.monotonic() - start,
+        cache_key=key,
+        ext_files=extension_files(wheel),
+        requires_python=requires_python(wheel),
+    )
+
+
+def compile_wheel(
+    spec: BuildSpec,
+    toolchain: Toolchain,
+    recipe: Recipe,
+    pinned: Pins,
+    facts: dict[str, object],
+    entry: Path,
+    cache: Path,
+    timeout: float,
+) -> BuildFailure | None:
+    """One PEP 517 build from a copy of the case, published whole into the cache *entry*."""
+    key = entry.name
+    (cache / "work").mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f"{key}-", dir=cache / "work"))
+    try:
+        # Never build in place: backends write build/ and egg-info next to the sources.
+        src = work / "src"
+        shutil.copytree(spec.case.path, src, ignore=shutil.ignore_patterns(*_IGNORED, "*.egg-info"))
+        constraints = work / "build-constraints.txt"
+        constraints.write_text("\n".join(pinned.pins) + "\n")
+        frontend = toolchain.version()
+        out = toolchain.build_wheel(spec.python, src, work / "out", recipe.settings, recipe.env, constraints, timeout)
+        header = (
+            f"# build {spec.id}\n# python: {spec.python.describe()}\n# frontend: {frontend}\n"
+            f"# build requirements: {' '.join(pinned.pins)}\n"
+            f"# dynamic (get_requires_for_build_wheel): {' '.join(pinned.dynamic) or 'none'}\n"
+            f"# config settings: {recipe.settings}\n# env: {recipe.env}\n"
+        )
+        log_text = header + out.transcript()
+        wheels = sorted((work / "out").glob("*.whl")) if (work / "out").is_dir() else []
+        why = ""
+        if out.timed_out:
+            why = f"build timed out after {timeout:.0f}s"
+        elif not out.ok:
+            why = (
+                f"build failed (exit {out.returncode}): {proc.last_line(out.stderr or out.stdout, prefer_errors=True)}"
+            )
+        elif len(wheels) != 1:
+            why = f"build produced {len(wheels)} wheels, expected one"
+        else:
+            try:
+                wheel_tags(wheels[0])
+            except InvalidWheelFilename as exc:
+                why = f"invalid wheel file name: {exc}"
+        if why:
+            log_path = cache / "logs" / f"build-{safe_name(spec.id)}-{key}.log"
+            atomic.write_text(log_path, log_text)
+            return BuildFailure(spec.id, why, log_path, pinned.tools)
+        staging = work / "entry"
+        staging.mkdir()
+        shutil.move(str(wheels[0]), staging / wheels[0].name)
+        (staging / "build.log").write_text(log_text)
+        meta = {
+            "wheel": wheels[0].name,
+            "spec": spec.id,
+            "tools": pinned.pins,
+            "dynamic_requires": pinned.dynamic,
+            "key_facts": facts,
+            "frontend": frontend,
+            "duration_s": round(out.duration_s, 3),
+        }
+        (staging / "artifact.json").write_text(json.dumps(meta, indent=1))
+        atomic.publish_dir(staging, entry)  # a concurrent run may have published it first; theirs is as good
+        return None
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

@@ -1,0 +1,1 @@
+"""Step 4: one cell's observations: resolve and install by each installer, load by each route, call."""

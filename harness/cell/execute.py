@@ -1,0 +1,226 @@
+"""One cell, observed step by step: environments -> resolve -> install -> load. No verdict here.
+
+Which step runs next depends only on what the previous one saw (an installer accepted the wheel:
+install and import it; every installer refused it: load its files anyway, two ways), never on the
+expectation, so the same observations can be judged again under another matrix.toml (judge.py).
+Everything that runs an interpreter is a subprocess with a timeout, in a fresh environment, so a
+crash or a hang is one cell's observation and never the run's end.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import threading
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from harness.cell.installers import Toolchain
+from harness.cell.observe import Answer, FileLoad, InstallerObs, LoadObs, LoadOutcome, Route
+from harness.infra import proc
+from harness.infra.paths import safe_name
+from harness.model import Artifact, Interpreter
+
+RESULT_MARKER = "ABI_HARNESS_RESULT "
+LOADING_MARKER = "ABI_HARNESS_LOADING "
+THREADS = 8
+
+
+def call_script() -> str:
+    return resources.files("harness.resources").joinpath("call.py").read_text()
+
+
+def load_obs(route: Route, out: proc.Outcome, timeout: float | None = None) -> LoadObs:
+    """The load subprocess's outcome as an observation (what it printed, how it ended)."""
+    tail = proc.last_line(out.stderr)
+    lines = out.stdout.splitlines()
+    loading = [ln[len(LOADING_MARKER) :] for ln in lines if ln.startswith(LOADING_MARKER)]
+    reports = [ln for ln in lines if ln.startswith(RESULT_MARKER)]
+    if out.timed_out or out.signal_name or not reports:
+        # Died before reporting: the files it had started to load are all we know of them.
+        files = tuple(FileLoad(file=f, module="") for f in loading)
+        if out.timed_out:
+            return LoadObs(route=route, outcome=LoadOutcome.TIMEOUT, timeout_s=timeout, files=files, stderr_tail=tail)
+        if out.signal_name:
+            return LoadObs(
+                route=route, outcome=LoadOutcome.CRASH, signal=out.signal_name, files=files, stderr_tail=tail
+            )
+        return LoadObs(
+            route=route, outcome=LoadOutcome.NO_REPORT, returncode=out.returncode, files=files, stderr_tail=tail
+        )
+    result: dict[str, Any] = json.loads(reports[-1][len(RESULT_MARKER) :])
+    files = tuple(FileLoad.from_json(f) for f in result.get("files", ()))
+    if "import_error" in result:
+        return LoadObs(
+            route=route,
+            outcome=LoadOutcome.EXCEPTION,
+            exception_type=result.get("import_error_type", ""),
+            exception=result["import_error"],
+            files=files,
+            returncode=out.returncode,
+        )
+    return LoadObs(
+        route=route,
+        outcome=LoadOutcome.LOADED,
+        returncode=out.returncode,
+        module_file=result.get("module_file"),
+        files=files,
+        calls=tuple(result.get("calls", ())),
+        compiled=result.get("compiled"),
+        import_warnings=tuple(result.get("import_warnings", ())),
+        gil_enabled_after_import=result.get("gil_enabled_after_import"),
+        threads=result.get("threads"),
+    )
+
+
+def _placeless(load: LoadObs, work: str) -> LoadObs:
+    """The cell's temporary directory named `<cell>` in messages, so runs compare (and diff) cleanly."""
+    return replace(
+        load,
+        exception=load.exception.replace(work, "<cell>"),
+        stderr_tail=load.stderr_tail.replace(work, "<cell>"),
+        module_file=load.module_file.replace(work, "<cell>") if load.module_file else load.module_file,
+    )
+
+
+@dataclass
+class CellRun:
+    """The environment and transcript of one cell while it runs."""
+
+    interp: Interpreter
+    work: Path
+    timeout: float
+    transcript: list[str] = field(default_factory=list)
+
+    def record(self, out: proc.Outcome) -> proc.Outcome:
+        self.transcript.append(out.transcript())
+        return out
+
+    def load(self, route: Route, toolchain: Toolchain, python: Path, module: str, extra: Sequence[str]) -> LoadObs:
+        # -I: no user site, no PYTHONPATH, no current directory on sys.path.
+        argv = [str(python), "-I", "-c", call_script(), module, *extra]
+        if self.interp.free_threaded:
+            argv += ["--threads", str(THREADS)]
+        self.transcript.append(f"# load route: {route.value}\n")
+        out = self.record(toolchain.run(self.interp, argv, cwd=self.work, timeout=self.timeout))
+        return _placeless(load_obs(route, out, self.timeout), str(self.work))
+
+
+def _answer(toolchain: Toolchain, out: proc.Outcome) -> Answer:
+    if out.ok:
+        return Answer(ok=True)
+    return Answer(ok=False, refused=toolchain.refused(out), message=toolchain.message(out))
+
+
+class SharedEnvs:
+    """One empty environment per (interpreter, installer) for a run: dry runs and forced loads change
+    nothing in it, so cells share it, and only an installer that accepts the wheel gets a fresh one."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._made: dict[tuple[str, str], tuple[Answer, Path, str]] = {}
+        self._locks: dict[tuple[str, str], threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    def ensure(self, interp: Interpreter, toolchain: Toolchain) -> tuple[Answer, Path, str]:
+        """The environment (made on first use): how its creation went, its python, the transcript."""
+        key = (interp.id, toolchain.installer.value)
+        with self._lock:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._made:
+                dest = self.root / f"{safe_name(key[0])}-{key[1]}"
+                out = toolchain.create_env(interp, dest)
+                self._made[key] = (_answer(toolchain, out), dest / "bin" / "python", out.transcript())
+        return self._made[key]
+
+    def get(self, cell: CellRun, toolchain: Toolchain) -> tuple[Answer, Path]:
+        answer, python, transcript = self.ensure(cell.interp, toolchain)
+        cell.transcript.append(f"# shared environment {python.parent.parent} (made once):\n{transcript}")
+        return answer, python
+
+    def installer_versions(self, interp: Interpreter, toolchains: Sequence[Toolchain]) -> list[str]:
+        """Each installer's version as used for *interp* (pip: the one seeded into its environments)."""
+        versions = []
+        for toolchain in toolchains:
+            made, python, _ = self.ensure(interp, toolchain)
+            versions.append(toolchain.env_version(interp, python) if made.ok else toolchain.version())
+        return versions
+
+
+def execute(
+    artifact: Artifact,
+    module: str,
+    interp: Interpreter,
+    toolchains: Sequence[Toolchain],
+    shared: SharedEnvs,
+    timeout: float,
+    log_path: Path,
+) -> tuple[tuple[InstallerObs, ...], tuple[LoadObs, ...], str]:
+    """Run one cell's steps: what each installer answered, every load's outcome, and the transcript."""
+    shared.root.mkdir(parents=True, exist_ok=True)
+    cell = CellRun(interp, Path(tempfile.mkdtemp(prefix="cell-", dir=shared.root)), timeout)
+    cell.transcript.append(f"# wheel: {artifact.wheel}\n# python: {interp.describe()}\n")
+    try:
+        installers, loads = _steps(cell, artifact, module, toolchains, shared)
+        return installers, loads, "".join(cell.transcript)
+    finally:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        log_path.write_text("".join(cell.transcript))
+        shutil.rmtree(cell.work, ignore_errors=True)
+
+
+def _steps(
+    cell: CellRun, artifact: Artifact, module: str, toolchains: Sequence[Toolchain], shared: SharedEnvs
+) -> tuple[tuple[InstallerObs, ...], tuple[LoadObs, ...]]:
+    interp = cell.interp
+    seen: list[InstallerObs] = []
+    pythons: list[Path] = []
+    # resolve: would each installer take this wheel here? (a dry run in the shared empty environment)
+    for toolchain in toolchains:
+        made, python = shared.get(cell, toolchain)
+        version = toolchain.env_version(interp, python) if made.ok else toolchain.version()
+        if not made.ok:
+            seen.append(InstallerObs(name=toolchain.installer.value, version=version, env=made))
+            return tuple(seen), ()
+        answer = _answer(toolchain, cell.record(toolchain.dry_run(interp, python, artifact.wheel)))
+        seen.append(InstallerObs(name=toolchain.installer.value, version=version, env=made, resolve=answer))
+        pythons.append(python)
+        if not answer.ok and not answer.refused:
+            return tuple(seen), ()  # the installer failed for another reason: nothing more to observe
+    accepted = [n for n, obs in enumerate(seen) if obs.resolve is not None and obs.resolve.ok]
+    if not accepted:
+        return tuple(seen), _forced_loads(cell, artifact, module, toolchains[0], pythons[0])
+
+    fresh: list[Path] = []
+    for n in accepted:
+        toolchain, env_dir = toolchains[n], cell.work / f"venv-{n}"
+        created = cell.record(toolchain.create_env(interp, env_dir))
+        if created.ok:
+            installed = toolchain.install(interp, env_dir / "bin" / "python", artifact.wheel)
+            answer = _answer(toolchain, cell.record(installed))
+        else:
+            answer = Answer(ok=False, message=f"could not create a fresh environment: {toolchain.message(created)}")
+        seen[n] = replace(seen[n], install=answer)
+        if not answer.ok:
+            return tuple(seen), ()
+        fresh.append(env_dir / "bin" / "python")
+    return tuple(seen), (cell.load(Route.INSTALLED, toolchains[accepted[0]], fresh[0], module, []),)
+
+
+def _forced_loads(
+    cell: CellRun, artifact: Artifact, module: str, toolchain: Toolchain, python: Path
+) -> tuple[LoadObs, ...]:
+    """A refused wheel's files, loaded anyway: by file name on sys.path, then each binary by path."""
+    unpacked = cell.work / "unpacked"
+    with zipfile.ZipFile(artifact.wheel) as zf:
+        zf.extractall(unpacked)
+    loads = [cell.load(Route.SYS_PATH, toolchain, python, module, ["--path", str(unpacked)])]
+    by_path = [a for f in artifact.ext_files for a in ("--by-path", f)]
+    loads.append(cell.load(Route.BY_PATH, toolchain, python, module, ["--path", str(unpacked), *by_path]))
+    return tuple(loads)

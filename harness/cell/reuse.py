@@ -1,0 +1,145 @@
+"""Observations reused when nothing they depend on has changed; `run --rerun` executes everything.
+
+A cell's observations depend on the wheel's bytes, the run interpreter's identity (its probed facts
+and the bytes of its executable and libpython), the installers' versions, the harness's own
+execution code and the cell timeout. The key hashes exactly those, so a rebuilt CPython or a Debian
+upgrade re-runs exactly its cells, and a new matrix.toml only re-judges (verdicts are never reused).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import glob
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from harness.model import Interpreter
+
+# The code that decides what a cell observes. Changing any of it invalidates every reuse.
+EXECUTION_CODE = (
+    "cell/execute.py",
+    "resources/call.py",
+    "cell/installers.py",
+    "cell/observe.py",
+    "infra/proc.py",
+    "infra/rootfs.py",
+    "build/audit.py",
+)
+KEY_VERSION = 1
+_DIGESTS: dict[tuple[str, int, int], str] = {}
+_LOCK = threading.Lock()
+
+
+def file_digest(path: str) -> str:
+    """sha256 of a file, remembered per (path, mtime, size) for the life of the process."""
+    st = os.stat(path)
+    key = (path, st.st_mtime_ns, st.st_size)
+    with _LOCK:
+        known = _DIGESTS.get(key)
+    if known is None:
+        digest = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+        known = digest.hexdigest()
+        with _LOCK:
+            _DIGESTS[key] = known
+    return known
+
+
+@functools.cache
+def code_digest() -> str:
+    digest = hashlib.sha256()
+    for name in EXECUTION_CODE:
+        digest.update(name.encode() + b"\0" + resources.files("harness").joinpath(*name.split("/")).read_bytes())
+    return digest.hexdigest()
+
+
+def interpreter_files(interp: Interpreter) -> list[str]:
+    """The executable and every libpython it may load, on the host's file system. Which files those
+    are is looked up once per interpreter in a process (globbing the system library directory per
+    cell cost a quarter of a warm run); their bytes are checked on every call (file_digest)."""
+    return list(_interpreter_files(interp.root, interp.base_prefix, interp.host_path, interp.minor))
+
+
+@functools.cache
+def _interpreter_files(root: str, base_prefix: str, host_path: str, minor: tuple[int, int]) -> tuple[str, ...]:
+    major, version = minor
+    patterns = [
+        f"{root}{base_prefix}/lib/libpython{major}.{version}*.so*",
+        f"{root}{base_prefix}/lib/libpypy*-c.so*",
+        f"{root}/usr/lib/x86_64-linux-gnu/libpython{major}.{version}*.so*",
+    ]
+    found = {os.path.realpath(p) for pattern in patterns for p in glob.glob(pattern)}
+    return (os.path.realpath(host_path), *sorted(found))
+
+
+def interpreter_identity(interp: Interpreter) -> str:
+    """Probed facts (the id aside: a column renamed is the same build) and the binaries' bytes."""
+    facts = {k: v for k, v in interp.to_json().items() if k != "id"}
+    digest = hashlib.sha256(json.dumps(facts, sort_keys=True).encode())
+    for path in interpreter_files(interp):
+        with contextlib.suppress(OSError):
+            digest.update(path.encode() + b"\0" + file_digest(path).encode())
+    return digest.hexdigest()
+
+
+def cell_key(*, wheel: Path, interp: Interpreter, installers: Sequence[str], timeout_s: float) -> str:
+    parts = {
+        "version": KEY_VERSION,
+        "wheel": file_digest(str(wheel)),
+        "interpreter": interpreter_identity(interp),
+        "installers": list(installers),
+        "code": code_digest(),
+        "timeout_s": timeout_s,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class Reused:
+    run_id: str
+    observed: dict[str, Any]
+    log: str  # the original cell transcript
+
+
+class Store:
+    """cache/observations/<key>.json, each written whole (temporary file, then rename)."""
+
+    def __init__(self, cache: Path) -> None:
+        self.root = cache / "observations"
+
+    def get(self, key: str) -> Reused | None:
+        path = self.root / f"{key}.json"
+        try:
+            data = json.loads(path.read_text())
+            return Reused(data["run_id"], data["observed"], data.get("log", ""))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None  # absent or unreadable: the cell simply runs
+
+    def put(self, key: str, entry: Reused) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        path = self.root / f"{key}.json"
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+        tmp.write_text(json.dumps({"run_id": entry.run_id, "observed": entry.observed, "log": entry.log}))
+        tmp.replace(path)
+
+
+def reusable(observed: dict[str, Any]) -> bool:
+    """Only what the cell itself did: not a harness failure, nor an installer that failed to answer."""
+    if observed.get("harness_error"):
+        return False
+    for installer in observed.get("installers", []):
+        for step in ("env", "resolve", "install"):
+            answer = installer.get(step)
+            if answer is not None and not answer["ok"] and not answer["refused"]:
+                return False
+    return True

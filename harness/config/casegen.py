@@ -1,0 +1,172 @@
+"""Case files from one source: shared files rendered into cases, new cases renamed from old ones.
+
+Cases stay committed, self-contained directories (each one a reproducer to attach to an upstream
+bug), so files repeated across them (abitest_facts.h, the C API sources, the .pyx) are kept once
+under <cases_dir>/_shared/ and rendered into each case; `_shared/cases.toml` says which case gets
+which file. `sync-cases` writes the copies, `sync-cases --check` and a unit test fail on drift.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import re
+import shutil
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.build.wheel import render, source_files
+from harness.errors import ConfigError, HarnessError
+from harness.model import Case
+
+SHARED_DIR = "_shared"  # ignored by config.load_cases: no case starts with "_"
+MANIFEST = "cases.toml"
+_NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
+_SKIP = ("*.so", ".mesonpy-*")  # build output left by an in-place build
+
+
+@dataclass(frozen=True)
+class SharedFile:
+    """One rendered copy: the case, its path there (rendered) and the template it comes from."""
+
+    case: str
+    path: str
+    template: str
+
+
+def names(backend: str, binding: str) -> dict[str, str]:
+    """The substitutions a case's files get; the same names model.Case derives."""
+    dist_name = f"abitest-{backend}-{binding}".lower()
+    return {"dist_name": dist_name, "module": dist_name.replace("-", "_")}
+
+
+def manifest_path(cases_dir: Path) -> Path:
+    return cases_dir / SHARED_DIR / MANIFEST
+
+
+def load_manifest(cases_dir: Path) -> tuple[SharedFile, ...]:
+    """Parse _shared/cases.toml; every problem (unknown case, missing template) reported at once."""
+    path = manifest_path(cases_dir)
+    if not path.is_file():
+        return ()
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: malformed TOML: {exc}") from None
+    problems: list[str] = []
+    files: list[SharedFile] = []
+    for case_id, table in data.items():
+        backend, _, binding = case_id.partition("/")
+        if not (cases_dir / backend / binding / "case.toml").is_file():
+            problems.append(f"{path}: [{case_id!r}]: no case {cases_dir / case_id / 'case.toml'}")
+            continue
+        if not isinstance(table, dict):
+            problems.append(f'{path}: {case_id!r}: expected a table of "path in the case" = "template"')
+            continue
+        for dest, template in table.items():
+            if not isinstance(template, str) or not (path.parent / template).is_file():
+                problems.append(f"{path}: [{case_id!r}].{dest!r}: no template {path.parent / str(template)}")
+                continue
+            files.append(SharedFile(case_id, render(dest, names(backend, binding)), template))
+    if problems:
+        raise ConfigError(problems)
+    return tuple(files)
+
+
+def rendered(cases_dir: Path, shared: SharedFile) -> str:
+    backend, _, binding = shared.case.partition("/")
+    template = (cases_dir / SHARED_DIR / shared.template).read_text()
+    return render(template, names(backend, binding))
+
+
+def drift(cases_dir: Path) -> list[tuple[Path, str]]:
+    """(copy, what differs) for every rendered copy that is missing or differs from its template."""
+    out = []
+    for shared in load_manifest(cases_dir):
+        copy = cases_dir / shared.case / shared.path
+        want = rendered(cases_dir, shared)
+        if not copy.is_file():
+            out.append((copy, "missing"))
+        elif (have := copy.read_text()) != want:
+            diff = difflib.unified_diff(
+                want.splitlines(), have.splitlines(), f"_shared/{shared.template}", str(copy), lineterm="", n=0
+            )
+            out.append((copy, "\n".join(list(diff)[:12])))
+    return out
+
+
+def sync(cases_dir: Path) -> list[Path]:
+    """Render every shared file into its cases; the copies that changed."""
+    changed = []
+    for shared in load_manifest(cases_dir):
+        copy = cases_dir / shared.case / shared.path
+        want = rendered(cases_dir, shared)
+        if not copy.is_file() or copy.read_text() != want:
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            copy.write_text(want)
+            changed.append(copy)
+    return changed
+
+
+def _renamer(old: dict[str, str], new: dict[str, str]) -> Callable[[str], str]:
+    # Every occurrence, also as a prefix (src/abitest_setuptools_cffi_build.py): no case names another's.
+    by_old = {old[k]: new[k] for k in ("dist_name", "module") if old[k] != new[k]}
+    if not by_old:
+        return lambda text: text
+    pattern = re.compile("|".join(re.escape(k) for k in sorted(by_old, key=len, reverse=True)))
+    return lambda text: pattern.sub(lambda m: by_old[m.group(0)], text)
+
+
+def new_case(source: Case, cases_dir: Path, backend: str, binding: str, into: Path) -> Path:
+    """Copy *source* to into/backend/binding with its names changed; shared files rendered anew.
+
+    When *into* is *cases_dir*, the new case also gets the source's entry in _shared/cases.toml,
+    so sync-cases keeps it in step."""
+    for part, what in ((backend, "BACKEND"), (binding, "BINDING")):
+        if not _NAME.fullmatch(part):
+            raise ConfigError(f"new-case: {what} {part!r}: use lower-case letters, digits and dashes")
+    dest = into / backend / binding
+    if dest.exists():
+        raise HarnessError(f"new-case: {dest} already exists")
+    old, new = names(source.backend, source.binding), names(backend, binding)
+    rename = _renamer(old, new)
+    for path in source_files(source.path):
+        rel = path.relative_to(source.path)
+        if any(fnmatch.fnmatch(part, pattern) for part in rel.parts for pattern in _SKIP):
+            continue
+        target = dest / rename(str(rel))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            target.write_text(rename(path.read_text()))
+        except UnicodeDecodeError:
+            shutil.copyfile(path, target)
+        shutil.copymode(path, target)
+    entries = [s for s in load_manifest(cases_dir) if s.case == source.id]
+    for shared in entries:
+        template = (cases_dir / SHARED_DIR / shared.template).read_text()
+        (dest / rename(shared.path)).write_text(render(template, new))
+    if entries and into.resolve() == cases_dir.resolve():
+        manifest = manifest_path(cases_dir)
+        table = tomllib.loads(manifest.read_text())[source.id]
+        lines = [f'\n["{backend}/{binding}"]\n'] + [f'"{k}" = "{v}"\n' for k, v in table.items()]
+        manifest.write_text(manifest.read_text() + "".join(lines))
+    return dest
+
+
+def pick_source(cases: tuple[Case, ...], backend: str, binding: str, wanted: str | None) -> Case:
+    """--from CASE, or else the closest case id among the same backend's (then the same binding's, then all)."""
+    by_id = {c.id: c for c in cases}
+    if wanted is not None:
+        if wanted not in by_id:
+            close = difflib.get_close_matches(wanted, by_id, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"choose from {', '.join(by_id)}"
+            raise ConfigError(f"new-case --from {wanted!r}: no such case; {hint}")
+        return by_id[wanted]
+    pool = [c.id for c in cases if c.backend == backend] or [c.id for c in cases if c.binding == binding]
+    pool = pool or list(by_id)
+    if not pool:
+        raise ConfigError("new-case: no case to start from; name one with --from")
+    close = difflib.get_close_matches(f"{backend}/{binding}", pool, n=1, cutoff=0) or pool
+    return by_id[close[0]]

@@ -1,0 +1,1 @@
+"""Step 2: find, probe and provision the interpreters (one provider module each)."""

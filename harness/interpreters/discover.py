@@ -1,0 +1,236 @@
+"""Find interpreters, probe each once (inside itself), give each a stable id, select the columns."""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import packaging
+
+from harness.config.matrix import check_explicit_id
+from harness.errors import ConfigError
+from harness.infra import atomic, proc, rootfs
+from harness.infra.paths import provision_dir
+from harness.interpreters import providers
+from harness.interpreters.providers import Candidate
+from harness.interpreters.providers.uv import find_uv as find_uv  # noqa: PLC0414  (re-exported: installers.py imports it here)
+from harness.model import Interpreter, Matrix
+
+log = logging.getLogger(__name__)
+
+PROBE_TIMEOUT_S = 60
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """Every interpreter found, and what was found but not used, with the reason."""
+
+    interpreters: tuple[Interpreter, ...]
+    excluded: tuple[tuple[str, str], ...]  # (id or path, reason)
+
+
+def _packaging_dir(cache: Path) -> Path:
+    """A private copy of our `packaging`, importable by the probed interpreter without our site-packages."""
+    dest = cache / "probe-lib" / f"packaging-{packaging.__version__}"
+    if not (dest / "packaging").is_dir():
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+        shutil.copytree(Path(packaging.__file__).parent, tmp / "packaging")
+        atomic.publish_dir(tmp, dest)  # another run may have made it meanwhile
+    return dest
+
+
+def _probe_key(path: str, root: str) -> str:
+    real = os.path.realpath(root + path)
+    st = os.stat(real)
+    raw = f"{root}|{path}|{real}|{st.st_mtime_ns}|{st.st_size}|{packaging.__version__}|{_probe_source()}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:24]
+
+
+def _probe_source() -> str:
+    return resources.files("harness.resources").joinpath("probe.py").read_text()
+
+
+def probe(path: str, cache: Path, root: str = "") -> dict[str, Any]:
+    """Facts about the interpreter at *path*, from the interpreter itself; cached by file identity."""
+    key = _probe_key(path, root)
+    cached = cache / "probes" / f"{key}.json"
+    with contextlib.suppress(OSError, ValueError):  # missing or unreadable: probe again
+        data: dict[str, Any] = json.loads(cached.read_text())
+        if isinstance(data, dict):
+            return data
+    argv = [path, "-I", "-c", _probe_source(), str(_packaging_dir(cache))]
+    if root:
+        argv = rootfs.command(root, argv, [cache])
+    out = proc.run(argv, timeout=PROBE_TIMEOUT_S)
+    if not out.ok:
+        detail = _last_words(out.stderr) or _last_words(out.stdout)
+        raise ProbeFailed(f"probe failed ({'timeout' if out.timed_out else out.returncode}): {detail}")
+    try:
+        data = json.loads(out.stdout.strip().splitlines()[-1])
+        if not isinstance(data, dict):
+            raise ValueError("not an object")
+    except (ValueError, IndexError):
+        raise ProbeFailed(
+            f"the probe printed no JSON facts (is it a Python 3 interpreter?): {_last_words(out.stdout)}"
+        ) from None
+    atomic.write_text(cached, json.dumps(data, indent=1))
+    return data
+
+
+class ProbeFailed(Exception):
+    pass
+
+
+def _last_words(output: str) -> str:
+    """The last line of output that is not our own probe source echoed back (`echo`, `cat`, a shell)."""
+    source = set(_probe_source().splitlines())
+    lines = [line for line in output.strip().splitlines() if line.strip() and line not in source]
+    return lines[-1][:200] if lines else "no output"
+
+
+def from_probe(candidate: Candidate, facts: dict[str, Any]) -> Interpreter:
+    major, minor, micro = (int(p) for p in facts["version"].split("."))
+    return Interpreter(
+        id=candidate.id,
+        path=candidate.path,
+        provider=candidate.provider,
+        implementation=facts["implementation"],
+        version=(major, minor, micro),
+        free_threaded=bool(facts["free_threaded"]),
+        debug=bool(facts["debug"]),
+        soabi=facts["soabi"],
+        ext_suffixes=tuple(facts["ext_suffixes"]),
+        platform=facts["platform"],
+        glibc=facts.get("glibc"),
+        base_prefix=os.path.realpath(facts["base_prefix"]),
+        is_venv=os.path.realpath(facts["prefix"]) != os.path.realpath(facts["base_prefix"]),
+        supported_tags=tuple(facts["supported_tags"]),
+        tags_source=facts["tags_source"],
+        root=candidate.root,
+    )
+
+
+def _identity(interp: Interpreter) -> tuple[str, str, str, str]:
+    """Two paths to one installation (a venv, a symlink, python3 vs python3.12) share this."""
+    return interp.root, interp.base_prefix, interp.version_str, interp.soabi
+
+
+def _preference(interp: Interpreter) -> tuple[bool, bool, int, str]:
+    required = interp.provider in providers.REGISTRY and providers.get(interp.provider).required
+    return (not required, interp.is_venv, interp.provider.rank, interp.path)
+
+
+def assign_ids(interps: Iterable[Interpreter]) -> tuple[Interpreter, ...]:
+    """Dedupe, then give ids: cp312; a second cp312 from another provider becomes cp312-<provider>."""
+    best: dict[tuple[str, str, str, str], Interpreter] = {}
+    for interp in interps:
+        key = _identity(interp)
+        # Preference: the user's explicit choice, then a real installation over a venv, then provider rank.
+        other = best.get(key)
+        if other is None or _preference(interp) < _preference(other):
+            best[key] = interp
+    # The preferred provider of a version gets the bare id (pyenv's 3.11 is cp311, Debian's is cp311-path).
+    ordered = sorted(
+        best.values(),
+        key=lambda i: (i.implementation, i.minor, i.free_threaded, i.debug, i.provider.rank, i.version, i.path),
+    )
+    taken = {i.id for i in ordered if i.id}  # user-chosen ids win
+    result = []
+    for interp in ordered:
+        if interp.id:
+            result.append(interp)
+            continue
+        new_id = interp.base_id
+        if new_id in taken:
+            new_id = f"{interp.base_id}-{interp.provider.value}"
+        n = 2
+        while new_id in taken:
+            new_id = f"{interp.base_id}-{interp.provider.value}-{n}"
+            n += 1
+        taken.add(new_id)
+        result.append(replace(interp, id=new_id))
+    return tuple(result)
+
+
+def discover(matrix: Matrix, cache: Path, extra_paths: Sequence[str] = ()) -> Discovery:
+    """Every interpreter the providers find: the [discovery] sources, plus the explicit ones, which must work."""
+    ctx = providers.Context(provision_dir(), matrix.path, matrix.explicit, tuple(extra_paths))
+    candidates: list[Candidate] = []
+    excluded: list[tuple[str, str]] = []
+    for name, provider in providers.REGISTRY.items():
+        if provider.source and name not in matrix.sources:
+            continue
+        found = provider.candidates(ctx)
+        note = "" if found else provider.note_when_empty(ctx)
+        if note:
+            excluded.append((name, note))
+        candidates += found
+
+    def attempt(cand: Candidate) -> Interpreter | str:
+        try:
+            return from_probe(cand, probe(cand.path, cache, cand.root))
+        except (ProbeFailed, OSError) as exc:
+            return str(exc)
+
+    _packaging_dir(cache)  # once, before the threads that use it
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+        outcomes = list(pool.map(attempt, candidates))
+
+    problems = []
+    usable: list[Interpreter] = []
+    for cand, outcome in zip(candidates, outcomes, strict=True):
+        required = providers.get(cand.provider).required
+        if isinstance(outcome, str):
+            if required:
+                problems.append(f"interpreter {cand.path!r} does not run as Python: {outcome}")
+            excluded.append((cand.host_path, outcome))
+        elif required and not outcome.is_cpython:
+            problems.append(f"interpreter {cand.path!r} is {outcome.implementation} {outcome.version_str}, not CPython")
+        elif cand.id and (wrong := check_explicit_id(cand.id, outcome)):
+            problems.append(f"{matrix.path}: [[interpreters]] path {cand.path!r}: {wrong}")
+        elif outcome.minor < matrix.min_version and not required:
+            floor = ".".join(map(str, matrix.min_version))
+            excluded.append((cand.host_path, f"{outcome.base_id}: older than discovery.min_version {floor}"))
+        else:
+            usable.append(outcome)
+    if problems:
+        raise ConfigError(problems)
+    return Discovery(assign_ids(usable), tuple(sorted(set(excluded))))
+
+
+def select(discovery: Discovery, patterns: Sequence[str]) -> tuple[Interpreter, ...]:
+    """The run columns: all interpreters, or those matching --python ids/globs/paths."""
+    if not patterns:
+        return discovery.interpreters
+    chosen: dict[str, Interpreter] = {}
+    missing = []
+    for pattern in patterns:
+        hits = [
+            i
+            for i in discovery.interpreters
+            if fnmatch.fnmatchcase(i.id, pattern)
+            or (os.sep in pattern and os.path.realpath(i.path) == os.path.realpath(pattern))
+        ]
+        if not hits:
+            missing.append(pattern)
+        chosen.update((i.id, i) for i in hits)
+    if missing:
+        ids = ", ".join(i.id for i in discovery.interpreters) or "none"
+        raise ConfigError(
+            f"no interpreter matched {', '.join(map(repr, missing))}; found: {ids}. "
+            "Pass an interpreter path with --python PATH or add an [[interpreters]] entry to matrix.toml"
+        )
+    return tuple(i for i in discovery.interpreters if i.id in chosen)

@@ -1,0 +1,1 @@
+"""Experiment: which wheel pip and uv pick when several fit."""

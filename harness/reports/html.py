@@ -1,0 +1,211 @@
+"""One self-contained HTML page per run: records embedded as one JSON blob, grids and filters drawn by inline JS."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from harness.model import Status
+from harness.reports import diff as diffs
+from harness.reports.markdown import (
+    LEGEND,
+    SYMBOLS,
+    free_threading_note,
+    installer_disagreements,
+    problems,
+    produced,
+    symbol,
+    totals,
+)
+from harness.run.records import Record
+
+# Kept per cell for the page; the rest of a record (probe facts, tool versions) is in results.jsonl.
+FIELDS = (
+    "cell",
+    "case",
+    "backend",
+    "binding",
+    "target",
+    "build_python",
+    "run_python",
+    "status",
+    "reason",
+    "stage",
+    "expected",
+    "expected_rule",
+    "wheel",
+    "wheel_tags",
+    "ext_files",
+    "known_issue",
+    "duration_s",
+    "log",
+    "build_log",
+    "stages",
+    "findings",
+    "reused_from",
+    "observed",
+)
+
+
+def _cell_json(r: Record) -> dict[str, Any]:
+    data = r.to_json()
+    out = {k: data[k] for k in FIELDS if data.get(k) not in (None, "", [], {})}
+    out["symbol"] = symbol(r)
+    return out
+
+
+# Values most cells share (the same stages, rule, audit, calls): stored once in a pool, referenced by
+# index, which keeps a ~4000-cell page at a few MB. The page's script puts them back.
+POOLED = ("stages", "expected_rule")
+NESTED = ("observed",)  # its larger parts (audit, installers' answers, loads) are pooled one by one
+POOL_MIN = 40  # characters of JSON: smaller values stay inline
+
+
+def _pooled(cells: list[dict[str, Any]], pool: list[Any]) -> list[dict[str, Any]]:
+    index: dict[str, int] = {}
+
+    def ref(value: Any) -> int:
+        key = json.dumps(value, sort_keys=True)
+        if key not in index:
+            index[key] = len(pool)
+            pool.append(value)
+        return index[key]
+
+    for cell in cells:
+        for key in POOLED:
+            if key in cell:
+                cell[key] = ref(cell[key])
+        for key in NESTED:
+            part = cell.get(key)
+            if isinstance(part, dict):
+                cell[key] = {k: _ref(v, ref) for k, v in part.items()}
+    return cells
+
+
+def _ref(value: Any, ref: Callable[[Any], int]) -> Any:
+    """A pooled reference {"$": index} for a large value (an int stays an int, so refs are told apart)."""
+    if isinstance(value, dict | list) and len(json.dumps(value)) >= POOL_MIN:
+        return {"$": ref(value)}
+    return value
+
+
+def _inline(text: str) -> str:
+    """Markdown table cell text (backticks, <br>) as HTML."""
+    escaped = html.escape(text).replace("&lt;br&gt;", "<br>")
+    return re.sub(r"`([^`]*)`", r"<code>\1</code>", escaped)
+
+
+def _table(markdown_lines: Sequence[str]) -> str:
+    rows = [line.strip().strip("|").split(" | ") for line in markdown_lines if not line.startswith("|---")]
+    if not rows:
+        return "<p>None.</p>"
+    head = "".join(f"<th>{_inline(c.strip())}</th>" for c in rows[0])
+    body = "".join("<tr>" + "".join(f"<td>{_inline(c.strip())}</td>" for c in row) + "</tr>" for row in rows[1:])
+    return f"<table class='produced'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _list(items: Sequence[str]) -> str:
+    return "<ul>" + "".join(f"<li>{item}</li>" for item in items) + "</ul>" if items else "<p>None.</p>"
+
+
+def _diff_section(d: diffs.Diff, baseline_id: str) -> str:
+    out = [f"<section id='diff'><h2>Changes since {html.escape(baseline_id)}</h2>"]
+    out.append(f"<p class='headline'>{html.escape(diffs.headline(d))}.</p>")
+    for name, title in diffs.SECTIONS:
+        items: Sequence[diffs.Change] = getattr(d, name)
+        if items:
+            out.append(f"<h3 class='{name}'>{html.escape(title)}: {len(items)}</h3>")
+            out.append(_list([_inline(diffs._line(c, True)) for c in items]))
+    if d.produced:
+        out.append(f"<h3>What a backend produced changed: {len(d.produced)}</h3>")
+        out.append(_list([_inline(f"`{b.key}`: {b.before} -> {b.after}") for b in d.produced]))
+    out.append("</section>")
+    return "".join(out)
+
+
+def _findings(records: Sequence[Record]) -> str:
+    out = ["<section id='findings'>"]
+    bad = problems(records)
+    out.append(f"<h2>Problems ({len(bad)})</h2>")
+    out.append(_list([_inline(f"`{r.cell}` **{r.status}** at {r.stage}: {r.reason}") for r in bad]))
+    xpasses = sorted({r.known_issue or "" for r in records if r.status == Status.XPASS.value})
+    if xpasses:
+        out.append("<h2>Known issues that no longer bite</h2>")
+        out.append(_list([f"<a href='{html.escape(x)}'>{html.escape(x)}</a>" for x in xpasses]))
+    disagreements = installer_disagreements(records)
+    if disagreements:
+        out.append(f"<h2>Installer disagreements ({len(disagreements)})</h2>")
+        out.append(_list([_inline(f"`{r.cell}`: {why}") for r, why in disagreements]))
+    issues: dict[str, int] = {}
+    for r in records:
+        if r.status == Status.XFAIL.value and r.known_issue:
+            issues[r.known_issue] = issues.get(r.known_issue, 0) + 1
+    if issues:
+        out.append(f"<h2>Known issues ({sum(issues.values())} cells)</h2>")
+        out.append(
+            _list([f"<a href='{html.escape(k)}'>{html.escape(k)}</a>: {n} cells" for k, n in sorted(issues.items())])
+        )
+    out.append("</section>")
+    return "".join(out)
+
+
+# Inline in every page (no network to view it); kept as files so they are edited as CSS and JS.
+CSS = Path(__file__).parent.parent / "resources" / "report.css"
+JS = Path(__file__).parent.parent / "resources" / "report.js"
+
+
+def html_report(
+    records: Sequence[Record],
+    environment: dict[str, Any],
+    change: diffs.Diff | None = None,
+    baseline_id: str = "baseline",
+) -> str:
+    interps = environment.get("interpreters", [])
+    columns = [i["id"] for i in interps] or sorted({r.run_python for r in records})
+    columns += sorted({r.run_python for r in records} - set(columns))
+    pool: list[Any] = []
+    data = {
+        "symbols": SYMBOLS,
+        "columns": columns,
+        "targets": [t["name"] for t in environment.get("targets", [])],
+        "cells": _pooled([_cell_json(r) for r in sorted(records, key=lambda r: r.cell)], pool),
+        "pool": pool,
+    }
+    # `</` inside a script element would end it early; JSON allows the escaped form.
+    blob = json.dumps(data, separators=(",", ":"), sort_keys=True).replace("</", "<\\/")
+    run_id = html.escape(str(environment.get("run_id", "?")))
+    note = free_threading_note(environment)
+    shards = environment.get("shards", [])
+    interp_rows = "".join(
+        f"<tr><td>{html.escape(i['id'])}</td><td>{html.escape(str(i.get('implementation')))} "
+        f"{html.escape(str(i.get('version')))}</td><td>{'free-threaded' if i.get('free_threaded') else 'GIL'}"
+        f"{', debug' if i.get('debug') else ''}</td><td>{html.escape(str(i.get('provider')))}</td></tr>"
+        for i in interps
+    )
+    parts = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>ABI matrix {run_id}</title><style>{CSS.read_text()}</style></head><body>",
+        f"<h1>ABI matrix, run {run_id}</h1>",
+        f"<p id='totals'>{html.escape(totals(records))}. "
+        f"Harness {html.escape(str(environment.get('harness_version')))},"
+        f" installer {html.escape(str(environment.get('installer')))}, started "
+        f"{html.escape(str(environment.get('started')))}"
+        + (f", merged from {len(shards)} shards" if shards else "")
+        + ".</p>",
+        f"<p><b>{html.escape(note)}</b></p>" if note else "",
+        _diff_section(change, baseline_id) if change is not None else "",
+        _findings(records),
+        "<h2>What each backend produced</h2>",
+        _table(produced(records, columns)),
+        f"<h2>Interpreters</h2><table><tr><th>id</th><th>version</th><th>build</th><th>provider</th></tr>"
+        f"{interp_rows}</table>",
+        f"<h2>Grids</h2><p>{html.escape(LEGEND)} Click a cell for its stages, observations and logs.</p>",
+        "<div id='filters'></div><div id='grids'></div><aside id='details'></aside>",
+        f"<script type='application/json' id='data'>{blob}</script>",
+        f"<script>{JS.read_text()}</script></body></html>",
+    ]
+    return "\n".join(parts) + "\n"

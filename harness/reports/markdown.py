@@ -1,0 +1,291 @@
+"""Reports rebuilt from records alone: the terminal summary and the Markdown grid per case."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from harness.errors import DamagedResults
+from harness.model import Case, Status, TargetKind, ext_suffix
+from harness.run.records import Record
+
+SYMBOLS = {
+    "pass": "✅",
+    "refused": "🚫",
+    "fail": "❌",
+    "xfail": "⚠️",
+    "xpass": "❗",
+    "skip": "⏭️",
+    "crash": "💥",
+    "timeout": "⏱️",
+    "error": "🛑",
+}
+LEGEND = (
+    "✅ installed, imported, every call correct · 🚫 refused by the installer, as the tag rules require · "
+    "❌ fail · 💥 crash · ⏱️ timeout · 🛑 error (harness or infrastructure) · ⚠️ xfail (known upstream issue) · "
+    "❗ xpass (known issue no longer bites) · ⏭️ skip · blank: cell not in this run · "
+    "after 🚫, the refused binary loaded anyway where no safety net applies: ✳️ loaded and worked, 💥 crashed."
+)
+
+
+def resolve_answers(record: Record) -> dict[str, bool]:
+    """Each installer's dry-run answer (accepts?) as observed."""
+    installers = (record.observed or {}).get("installers", [])
+    return {i["name"]: bool(i["resolve"]["ok"]) for i in installers if i.get("resolve")}
+
+
+def refused(record: Record) -> bool:
+    answers = resolve_answers(record)
+    return bool(answers) and not any(answers.values())
+
+
+def symbol(record: Record) -> str:
+    if record.status == Status.PASS.value and refused(record):
+        # A refused binary loaded anyway that crashed or worked is a finding: marked beside the 🚫.
+        kinds = {f["kind"] for f in record.findings}
+        mark = "💥" if kinds & {"crash", "timeout", "no report"} else ("✳️" if "loads and works" in kinds else "")
+        return SYMBOLS["refused"] + mark
+    return SYMBOLS[record.status]
+
+
+def totals(records: Sequence[Record]) -> str:
+    counts = Counter(r.status for r in records)
+    parts = [f"{counts[s]} {s.value}" for s in Status if counts[s]]
+    return f"{len(records)} cells: " + (", ".join(parts) if parts else "none")
+
+
+def problems(records: Sequence[Record]) -> list[Record]:
+    return sorted((r for r in records if Status(r.status).is_problem), key=lambda r: r.cell)
+
+
+def free_threading_note(environment: dict[str, Any]) -> str | None:
+    interps = environment.get("interpreters", [])
+    if interps and not any(i.get("free_threaded") for i in interps):
+        return (
+            "No free-threaded interpreter found: abi3t rows untested on free-threading, and no "
+            "free-threaded column exists. Add one with `uv python install 3.15t` or `--python PATH`."
+        )
+    return None
+
+
+def terminal_summary(records: Sequence[Record], environment: dict[str, Any], run_dir: str, limit: int = 40) -> str:
+    lines = [totals(records)]
+    bad = problems(records)
+    if bad:
+        lines.append(f"problems ({len(bad)}):")
+        for r in bad[:limit]:
+            lines.append(f"  {r.status:<7} {r.cell}: {r.reason[:160]}")
+        if len(bad) > limit:
+            lines.append(f"  ... and {len(bad) - limit} more in report.md")
+    xpasses = [r for r in records if r.status == Status.XPASS.value]
+    if xpasses:
+        links = sorted({r.known_issue or "" for r in xpasses})
+        lines.append(f"known issues that no longer bite (remove from matrix.toml?): {', '.join(links)}")
+    disagreements = installer_disagreements(records)
+    if disagreements:
+        lines.append(f"installer disagreements ({len(disagreements)}):")
+        lines += [f"  {r.cell}: {why}" for r, why in disagreements[:limit]]
+    found = finding_counts(records)
+    if found:
+        shown = ", ".join(f"{n} {kind}" for kind, n in sorted(found.items()))
+        lines.append(f"loaded anyway (findings, not problems): {shown}")
+    note = free_threading_note(environment)
+    if note:
+        lines.append(note)
+    lines.append(f"results: {run_dir}/results.jsonl")
+    lines.append(f"report:  {run_dir}/report.md")
+    return "\n".join(lines)
+
+
+def installer_disagreements(records: Sequence[Record]) -> list[tuple[Record, str]]:
+    """Cells where the installers (and packaging.tags) did not all give the same answer."""
+    found = []
+    for r in sorted(records, key=lambda r: r.cell):
+        answers = resolve_answers(r)
+        if r.packaging_accepts is not None:
+            answers["packaging.tags"] = r.packaging_accepts
+        if len(set(answers.values())) > 1:
+            found.append((r, ", ".join(f"{n} {'accepts' if ok else 'refuses'}" for n, ok in answers.items())))
+    return found
+
+
+def produced(records: Sequence[Record], columns: Sequence[str] = ()) -> list[str]:
+    """Per case and target: the tag and file suffix each build actually produced (or why none)."""
+    seen: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
+    for r in records:
+        if r.wheel:
+            tag = r.wheel.split("-", 2)[-1].removesuffix(".whl").rsplit("-", 1)[0]
+            suffixes = ", ".join(sorted({ext_suffix(f) for f in r.ext_files})) or "no extension"
+            seen[(r.case, r.target)][r.build_python] = f"`{tag}` {suffixes}"
+        elif r.stage == "build":
+            seen[(r.case, r.target)][r.build_python] = "build failed"
+        elif r.stage == "plan":
+            seen[(r.case, r.target)].setdefault(r.build_python, "not built")
+    targets = sorted({t for _, t in seen})
+    order = {name: n for n, name in enumerate(columns)}
+    lines = ["| case | " + " | ".join(targets) + " |", "|---" * (len(targets) + 1) + "|"]
+    for case in sorted({c for c, _ in seen}):
+        cells = []
+        for target in targets:
+            builds = seen.get((case, target), {})
+            ordered = sorted(builds.items(), key=lambda item: (order.get(item[0], len(order)), item[0]))
+            cells.append("<br>".join(f"{b}: {what}" if b != "-" else what for b, what in ordered))
+        lines.append(f"| {case} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _row_key(r: Record) -> tuple[str, str, str]:
+    return r.target, r.wheel or "", r.build_python
+
+
+def markdown(records: Sequence[Record], environment: dict[str, Any], surface: Sequence[str] = ()) -> str:
+    """The run's report; *surface* is an optional "Surface" section (surface.report_section)."""
+    interps = environment.get("interpreters", [])
+    columns = [i["id"] for i in interps] or sorted({r.run_python for r in records})
+    out = [f"# ABI matrix, run {environment.get('run_id', '?')}", ""]
+    out.append(
+        f"{totals(records)}. Harness {environment.get('harness_version', '?')}, "
+        f"installer {environment.get('installer', '?')}, started {environment.get('started', '?')}."
+    )
+    out.append("")
+    note = free_threading_note(environment)
+    if note:
+        out += [f"> **{note}**", ""]
+    out += ["## Interpreters", "", "| id | version | build | provider | path |", "|---|---|---|---|---|"]
+    for i in interps:
+        build = ("free-threaded" if i["free_threaded"] else "GIL") + (", debug" if i["debug"] else "")
+        out.append(f"| {i['id']} | {i['implementation']} {i['version']} | {build} | {i['provider']} | `{i['path']}` |")
+    excluded = environment.get("excluded", [])
+    if excluded:
+        out += ["", "Found but not used:", ""]
+        out += [f"- `{where}`: {why}" for where, why in excluded]
+    out += [
+        "",
+        "## What each backend produced",
+        "",
+        "Per target, the wheel tag (without platform) and extension suffix each build interpreter gave.",
+        "",
+    ]
+    out += produced(records, columns)
+    out += ["", LEGEND, ""]
+
+    by_case: dict[str, list[Record]] = defaultdict(list)
+    for r in records:
+        by_case[r.case].append(r)
+    descriptions = {c["id"]: c.get("description", "") for c in environment.get("cases", [])}
+    order = {name: n for n, name in enumerate(columns)}
+    target_order = {t["name"]: n for n, t in enumerate(environment.get("targets", []))}
+    for case in sorted(by_case):
+        out += [f"## {case}", ""]
+        if descriptions.get(case):
+            out += [descriptions[case], ""]
+        rows: dict[tuple[str, str, str], dict[str, Record]] = defaultdict(dict)
+        for r in by_case[case]:
+            rows[_row_key(r)][r.run_python] = r
+        out.append("| target | wheel tag | built on | " + " | ".join(columns) + " |")
+        out.append("|---|---|---|" + "---|" * len(columns))
+        for key in sorted(rows, key=lambda k: (target_order.get(k[0], 99), order.get(k[2], 99), k[1])):
+            target, wheel, built_on = key
+            tag = f"`{wheel.split('-', 2)[-1].removesuffix('.whl')}`" if wheel else "no wheel"
+            cells = [symbol(rows[key][c]) if c in rows[key] else "" for c in columns]
+            out.append(f"| {target} | {tag} | {built_on} | " + " | ".join(cells) + " |")
+        out.append("")
+
+    bad = problems(records)
+    out += [f"## Problems ({len(bad)})", ""]
+    out += [
+        f"- `{r.cell}` **{r.status}** at {r.stage}: {r.reason}" + (f" ([log]({r.log}))" if r.log else "") for r in bad
+    ] or ["None."]
+    disagreements = installer_disagreements(records)
+    if disagreements:
+        out += ["", f"## Installer disagreements ({len(disagreements)})", ""]
+        out += [f"- `{r.cell}`: {why}" for r, why in disagreements]
+    out += loaded_anyway(records)
+    xfails = [r for r in records if r.status == Status.XFAIL.value]
+    if xfails:
+        out += ["", f"## Known issues ({len(xfails)} cells)", ""]
+        out += [f"- `{r.cell}`: {r.reason}" for r in xfails]
+    skips: dict[str, list[str]] = defaultdict(list)
+    for r in records:
+        if r.status == Status.SKIP.value:
+            skips[r.reason].append(r.cell)
+    if skips:
+        out += ["", "## Skips", ""]
+        out += [
+            f"- {reason} ({len(cells)} cells: {', '.join(f'`{c}`' for c in cells[:6])}"
+            f"{', ...' if len(cells) > 6 else ''})"
+            for reason, cells in sorted(skips.items())
+        ]
+    if surface:
+        out += ["", *surface]
+    return "\n".join(out) + "\n"
+
+
+def loaded_anyway(records: Sequence[Record]) -> list[str]:
+    """Refused binaries loaded anyway where CPython promised no refusal: findings, not problems."""
+    groups: dict[tuple[str, str], list[Record]] = defaultdict(list)
+    for r in records:
+        for f in r.findings:
+            groups[(f["route"], f["kind"])].append(r)
+    if not groups:
+        return []
+    out = [
+        "",
+        "## Loaded anyway",
+        "",
+        "Refused wheels whose files were loaded anyway where no safety net had to refuse them "
+        "(`sys_path`: the file's suffix is one the interpreter lists; `by_path`: loaded with "
+        "ExtensionFileLoader, and no `Py_mod_abi` check applies). What the binary did is a finding "
+        "about ABI compatibility, counted apart from problems.",
+        "",
+        "| route | what happened | cells | examples |",
+        "|---|---|---|---|",
+    ]
+    for (route, kind), rs in sorted(groups.items()):
+        shown = ", ".join(f"`{r.cell}`" for r in rs[:3]) + (", ..." if len(rs) > 3 else "")
+        out.append(f"| {route} | {kind} | {len(rs)} | {shown} |")
+    crashes = [(r, f) for r in records for f in r.findings if f["kind"] in ("crash", "timeout", "no report")]
+    if crashes:
+        out += ["", "Crashes and hangs:", ""]
+        out += [f"- `{r.cell}` ({f['route']}): {f['kind']}: {f['detail']}" for r, f in crashes]
+    return out
+
+
+def finding_counts(records: Sequence[Record]) -> Counter[str]:
+    return Counter(f["kind"] for r in records for f in r.findings)
+
+
+SURFACE_FILE = "surface.md"  # a run's Surface section (written by `run`)
+PREFERENCE_FILE = "preference.json"  # `preference --output RUN_DIR/preference.json` (the nightly writes it)
+
+
+def run_sections(run_dir: Path) -> list[str]:
+    """The extra report sections kept in a run directory: the Surface, and the Preference table."""
+    from harness.preference import judge as preference  # noqa: PLC0415  (only runs that carry a preference.json need it)
+
+    lines = (run_dir / SURFACE_FILE).read_text().splitlines() if (run_dir / SURFACE_FILE).is_file() else []
+    pref = run_dir / PREFERENCE_FILE
+    if pref.is_file():
+        try:
+            lines += ["", *preference.markdown(preference.Result.from_json(json.loads(pref.read_text())))]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise DamagedResults(f"{pref}: unreadable preference result ({type(exc).__name__}: {exc})") from None
+    return lines
+
+
+CASES_BEGIN = "<!-- cases:begin (python -m harness cases --markdown) -->"
+CASES_END = "<!-- cases:end -->"
+
+
+def case_table(cases: Sequence[Case]) -> str:
+    """The README's case table, generated from the case.toml files."""
+    kinds = list(TargetKind)
+    lines = ["| case | " + " | ".join(k.value for k in kinds) + " | what it builds |", "|---" * (len(kinds) + 2) + "|"]
+    for case in cases:
+        marks = ["yes" if case.recipe(k) else "no" for k in kinds]
+        build = f" Builds on {', '.join(p.value for p in case.build_providers)} only." if case.build_providers else ""
+        lines.append(f"| `{case.id}` | " + " | ".join(marks) + f" | {case.description}{build} |")
+    return "\n".join([CASES_BEGIN, *lines, CASES_END])

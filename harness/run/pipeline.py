@@ -1,0 +1,312 @@
+"""Run a plan: builds in one pool, cells in another, each cell recorded the moment it finishes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.build.audit import Audit, audit_wheel
+from harness.build.wheel import BuildFailure, build
+from harness.cell.execute import SharedEnvs, execute
+from harness.cell.installers import Toolchain
+from harness.cell.observe import BuildObs, Observed, WheelObs
+from harness.cell.reuse import Reused, Store, cell_key, reusable
+from harness.infra.paths import safe_name
+from harness.model import Artifact, BuildSpec, Case, Cell, Interpreter, KnownIssue, Status, Target
+from harness.run.plan import Plan, PlannedSkip
+from harness.run.progress import Progress
+from harness.run.records import Record, Writer
+from harness.verdict.judge import CellFacts, judge
+
+
+@dataclass(frozen=True)
+class Settings:
+    toolchains: tuple[Toolchain, ...]  # the first builds wheels and runs the calls
+    cache: Path
+    jobs: int
+    timeout_s: float
+    build_timeout_s: float
+    known_issues: tuple[KnownIssue, ...]
+    rebuild: bool = False
+    rerun: bool = False  # execute every cell, even where recorded observations could be reused
+
+    @property
+    def toolchain(self) -> Toolchain:
+        return self.toolchains[0]
+
+
+def _base_record(run_id: str, cell: Cell, case: Case, target: Target) -> dict[str, Any]:
+    return {
+        "run_id": run_id,
+        "cell": str(cell),
+        "case": cell.case,
+        "backend": case.backend,
+        "binding": case.binding,
+        "target": target.name,
+        "target_kind": target.kind.value,
+        "build_python": cell.build_python,
+        "run_python": cell.run_python,
+    }
+
+
+def skip_record(run_id: str, skip: PlannedSkip) -> Record:
+    return Record(
+        **_base_record(run_id, skip.cell, skip.case, skip.target),
+        status=Status.SKIP,
+        reason=skip.reason,
+        stage="plan",
+        expected="-",
+        stages={"plan": {"status": Status.SKIP.value, "reason": skip.reason}},
+    )
+
+
+def record(run_id: str, facts: CellFacts, case: Case, known: Sequence[KnownIssue], **extra: Any) -> Record:
+    """A record: the cell, its observations, and the judgement derived from them now."""
+    return Record(
+        **_base_record(run_id, facts.cell, case, facts.target),
+        **judge(facts, known).record_fields(),
+        observed=facts.observed.to_json(),
+        **extra,
+    )
+
+
+def failed_build_records(
+    run_id: str,
+    spec: BuildSpec,
+    failure: BuildFailure,
+    runners: tuple[Interpreter, ...],
+    run_dir: Path,
+    known: tuple[KnownIssue, ...],
+) -> list[Record]:
+    """A build that fails is a failed cell for every column, with its log; the run goes on."""
+    log = _keep_build_log(failure.build_log, spec, run_dir)
+    observed = Observed(
+        build=BuildObs(
+            ok=False,
+            infrastructure=failure.status is Status.ERROR,
+            message=failure.reason,
+            tools=dict(failure.tools),
+        )
+    )
+    return [
+        record(
+            run_id,
+            CellFacts(
+                cell=spec.cell(run),
+                target=spec.target,
+                build=spec.python,
+                run=run,
+                observed=observed,
+            ),
+            spec.case,
+            known,
+            build_log=log,
+            log=log,
+            build_tools=dict(failure.tools),
+        )
+        for run in runners
+    ]
+
+
+def observe_cell(
+    spec: BuildSpec,
+    artifact: Artifact,
+    audit: Audit,
+    run: Interpreter,
+    settings: Settings,
+    shared: SharedEnvs,
+    log_path: Path,
+) -> tuple[Observed, str]:
+    installers, loads, transcript = execute(
+        artifact, spec.case.module, run, settings.toolchains, shared, settings.timeout_s, log_path
+    )
+    observed = Observed(
+        build=BuildObs(ok=True, cached=artifact.cached, tools=dict(artifact.tools)),
+        wheel=WheelObs(
+            name=artifact.wheel.name,
+            tags=artifact.tags,
+            ext_files=artifact.ext_files,
+            requires_python=artifact.requires_python,
+        ),
+        audit=audit.to_json(),
+        installers=installers,
+        loads=loads,
+    )
+    return observed, transcript
+
+
+@dataclass(frozen=True)
+class CellContext:
+    """What every cell of one run shares."""
+
+    run_id: str
+    run_dir: Path
+    settings: Settings
+    shared: SharedEnvs
+    store: Store
+
+
+def reused_observations(
+    ctx: CellContext, artifact: Artifact, run: Interpreter, log_path: Path
+) -> tuple[str, Observed | None, str]:
+    """(reuse key, the observations recorded under it or None, the run they came from)."""
+    versions = ctx.shared.installer_versions(run, ctx.settings.toolchains)
+    key = cell_key(wheel=artifact.wheel, interp=run, installers=versions, timeout_s=ctx.settings.timeout_s)
+    entry = None if ctx.settings.rerun else ctx.store.get(key)
+    if entry is None:
+        return key, None, ""
+    try:
+        observed = Observed.from_json(entry.observed)
+    except (KeyError, TypeError, ValueError):
+        return key, None, ""  # an entry of another format: run the cell
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log_path.write_text(f"# observations reused from run {entry.run_id} (nothing they depend on changed)\n{entry.log}")
+    return key, observed, entry.run_id
+
+
+def cell_record(
+    ctx: CellContext, spec: BuildSpec, artifact: Artifact, audit: Audit, run: Interpreter, build_log: str
+) -> Record:
+    """Observe the cell (or reuse what was observed), then judge it; a harness bug is an `error` record."""
+    cell = spec.cell(run)
+    log_rel = Path("logs") / "cells" / f"{safe_name(str(cell))}.log"
+    start = time.monotonic()
+    reused_from = ""
+    try:
+        key, observed, reused_from = reused_observations(ctx, artifact, run, ctx.run_dir / log_rel)
+        if observed is None:
+            observed, transcript = observe_cell(
+                spec, artifact, audit, run, ctx.settings, ctx.shared, ctx.run_dir / log_rel
+            )
+            data = observed.to_json()
+            if reusable(data):
+                ctx.store.put(key, Reused(ctx.run_id, data, transcript))
+    except Exception as exc:
+        observed = Observed(
+            build=BuildObs(ok=True, cached=artifact.cached, tools=dict(artifact.tools)),
+            harness_error=f"{type(exc).__name__}: {exc}",
+        )
+    installers = [i.version for i in observed.installers]
+    return record(
+        ctx.run_id,
+        CellFacts(cell=cell, target=spec.target, build=spec.python, run=run, observed=observed),
+        spec.case,
+        ctx.settings.known_issues,
+        wheel=artifact.wheel.name,
+        wheel_tags=list(artifact.tags),
+        ext_files=list(artifact.ext_files),
+        installer=", ".join(installers) or None,
+        build_cached=artifact.cached,
+        build_tools=dict(artifact.tools),
+        build_log=build_log,
+        duration_s=round(time.monotonic() - start, 3),
+        log=str(log_rel),
+        reused_from=reused_from or None,
+    )
+
+
+def safe_build(spec: BuildSpec, settings: Settings) -> tuple[Artifact, Audit] | BuildFailure:
+    """Build (or fetch from the cache) and audit once per wheel; a harness bug is an error, not a crash."""
+    try:
+        result = build(spec, settings.toolchain, settings.cache, settings.build_timeout_s, settings.rebuild)
+        if isinstance(result, BuildFailure):
+            return result
+        return result, audit_wheel(result.wheel, result.tags, result.wheel.parent / "audit.json")
+    except Exception as exc:
+        note = settings.cache / "logs" / f"harness-error-{safe_name(spec.id)}.log"
+        note.parent.mkdir(parents=True, exist_ok=True)
+        note.write_text(f"{type(exc).__name__}: {exc}\n")
+        return BuildFailure(
+            spec.id, f"harness error while building: {type(exc).__name__}: {exc}", note, status=Status.ERROR
+        )
+
+
+def spec_cells(spec: BuildSpec, runners: tuple[Interpreter, ...]) -> list[str]:
+    return [str(spec.cell(run)) for run in runners]
+
+
+def planned_cells(plan: Plan) -> frozenset[str]:
+    """Every cell id the plan records, built or skipped."""
+    built = {c for spec in plan.builds for c in spec_cells(spec, plan.run_pythons)}
+    return frozenset(built | {str(skip.cell) for skip in plan.skips})
+
+
+def run_plan(
+    plan: Plan, settings: Settings, run_id: str, writer: Writer, progress: Progress, done: frozenset[str] = frozenset()
+) -> None:
+    """Builds first come first served; each finished build fans out into its cells. Cells in *done* (a
+    resumed run's complete records) are neither run nor recorded again; a wheel all of whose cells are
+    done is not built."""
+    run_dir = writer.run_dir
+    shared = SharedEnvs(settings.cache / "cells" / f"run-{run_id}")
+    ctx = CellContext(run_id, run_dir, settings, shared, Store(settings.cache))
+    kept = done  # `done` is also the name of each build's callback below
+
+    def on_cell(record: Record) -> None:
+        if record.cell in kept:
+            return
+        writer.write(record)
+        progress.cell(record)
+
+    for skip in plan.skips:
+        on_cell(skip_record(run_id, skip))
+    # Two pools, so cells (short, mostly waiting on subprocesses) stream out while the CPU-bound
+    # builds queue behind each other, instead of every cell waiting for the last build.
+    with (
+        ThreadPoolExecutor(max_workers=settings.jobs) as builds,
+        ThreadPoolExecutor(max_workers=settings.jobs) as cells,
+    ):
+        pending: dict[Future[Any], Callable[[Any], None]] = {}
+
+        def on_build(spec: BuildSpec) -> Callable[[Any], None]:
+            def done(built: tuple[Artifact, Audit] | BuildFailure) -> None:
+                if isinstance(built, BuildFailure):
+                    progress.note(f"build FAILED {spec.id}: {built.reason}")
+                    records = failed_build_records(
+                        run_id, spec, built, plan.run_pythons, run_dir, settings.known_issues
+                    )
+                    for record in records:
+                        on_cell(record)
+                    return
+                artifact, audit = built
+                state = "cached" if artifact.cached else f"built in {artifact.duration_s:.1f}s"
+                progress.note(f"{state}: {spec.id} -> {artifact.wheel.name}")
+                log = _keep_build_log(artifact.build_log, spec, run_dir)
+                for run in plan.run_pythons:
+                    if str(spec.cell(run)) in kept:
+                        continue
+                    future = cells.submit(cell_record, ctx, spec, artifact, audit, run, log)
+                    pending[future] = on_cell
+
+            return done
+
+        for spec in plan.builds:
+            if kept.issuperset(spec_cells(spec, plan.run_pythons)):
+                continue
+            future = builds.submit(safe_build, spec, settings)
+            pending[future] = on_build(spec)
+        try:
+            while pending:
+                finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+                for future in finished:
+                    handler = pending.pop(future)
+                    handler(future.result())
+        finally:
+            shutil.rmtree(shared.root, ignore_errors=True)
+
+
+def _keep_build_log(source: Path, spec: BuildSpec, run_dir: Path) -> str:
+    """Copy a build's log into the run directory (the cache may be cleaned); its path relative to the run."""
+    dest = run_dir / "logs" / "builds" / f"{safe_name(spec.id)}.log"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if source.is_file():
+        shutil.copyfile(source, dest)
+    else:
+        dest.write_text(f"(log {source} not found)\n")
+    return os.path.relpath(dest, run_dir)

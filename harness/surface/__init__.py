@@ -1,0 +1,1 @@
+"""Experiment: the ABI surface each interpreter really exports, against what its level promises."""

@@ -1,0 +1,400 @@
+"""Observations + expectation + known issues -> stages, status, reason. Pure: no subprocess, no I/O.
+
+The cell's status is the first stage that differs from what the oracle expects. A refused wheel's
+files loaded anyway are judged by what CPython promises: the file-name net must fire when the
+interpreter does not list the file's suffix, and the runtime check (Py_mod_abi, PyABIInfo_Check)
+must refuse what its rules refuse. Where nothing was promised, what happened is a finding (shown
+in the report, counted apart from problems), never a failure.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from harness.build.audit import Audit
+from harness.cell.observe import InstallerObs, LoadObs, LoadOutcome, Observed, Route
+from harness.model import Cell, Expectation, Interpreter, KnownIssue, Status, Target, Verdict, ext_suffix
+from harness.verdict import oracle
+
+# Clean refusals to load: the exception classes a safety net raises.
+CLEAN_LOAD_ERRORS = ("ImportError", "ModuleNotFoundError")
+_MISSING_VERSION = re.compile(r"version `((?:GLIBC|GLIBCXX|CXXABI)_[\d.]+)' not found")
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    status: Status
+    reason: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"status": self.status.value, "reason": self.reason}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Finding:
+    """What a refused binary did when loaded anyway, where CPython promised nothing."""
+
+    route: str
+    kind: str  # loads and works, loads with wrong results, clean error, crash, timeout, no report
+    detail: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"route": self.route, "kind": self.kind, "detail": self.detail}
+
+
+@dataclass(frozen=True, kw_only=True)
+class CellFacts:
+    """Everything the judgement reads besides the known issues."""
+
+    cell: Cell
+    target: Target
+    build: Interpreter | None  # None only when a record's build interpreter is not on file
+    run: Interpreter
+    observed: Observed
+
+
+@dataclass(frozen=True, kw_only=True)
+class Judgement:
+    status: Status
+    reason: str
+    stage: str
+    expected: str
+    expected_rule: str = ""
+    stages: dict[str, dict[str, str]] = field(default_factory=dict)
+    known_issue: str | None = None
+    packaging_accepts: bool | None = None
+    findings: tuple[Finding, ...] = ()
+
+    def record_fields(self) -> dict[str, Any]:
+        """The judgement's part of a record (results.Record field names)."""
+        return {
+            "status": self.status,
+            "reason": self.reason,
+            "stage": self.stage,
+            "expected": self.expected,
+            "expected_rule": self.expected_rule,
+            "stages": self.stages,
+            "known_issue": self.known_issue,
+            "packaging_accepts": self.packaging_accepts,
+            "findings": [f.to_json() for f in self.findings],
+        }
+
+
+def through_bwrap(load: LoadObs, run: Interpreter) -> LoadObs:
+    """A rootfs interpreter runs as bwrap's child: bwrap exits 128+N when it dies from signal N, so
+    the observed `exit 139` of a rootfs load is a SIGSEGV (the observation keeps the exit status)."""
+    code = load.returncode or 0
+    if not run.root or load.outcome is not LoadOutcome.NO_REPORT or not 128 < code < 128 + 65:
+        return load
+    try:
+        name = signal.Signals(code - 128).name
+    except ValueError:
+        return load
+    return replace(load, outcome=LoadOutcome.CRASH, signal=f"{name} (bwrap exit {code})")
+
+
+def judge(facts: CellFacts, known_issues: Sequence[KnownIssue]) -> Judgement:
+    seen = tuple(through_bwrap(x, facts.run) for x in facts.observed.loads)
+    facts = replace(facts, observed=replace(facts.observed, loads=seen))
+    cell, observed = facts.cell, facts.observed
+    issue = oracle.find_known_issue(known_issues, cell.case, cell.target, cell.build_python, cell.run_python)
+    link = issue.link if issue else None
+    if not observed.build.ok:
+        status = Status.ERROR if observed.build.infrastructure else Status.FAIL
+        verdict = oracle.apply_known_issue(Verdict(status, observed.build.message, "build"), issue)
+        return Judgement(
+            status=verdict.status,
+            reason=verdict.reason,
+            stage="build",
+            expected="a wheel",
+            stages={"build": Stage("build", status, observed.build.message).to_json()},
+            known_issue=link,
+        )
+    wheel = observed.wheel
+    if observed.harness_error or wheel is None:
+        why = observed.harness_error or "no wheel observed"
+        return Judgement(status=Status.ERROR, reason=f"harness error: {why}", stage="harness", expected="-")
+    expectation = oracle.expect(wheel.tags, facts.run, issue, wheel.requires_python)
+    stages = cell_stages(facts, expectation)
+    verdict = decide(stages)
+    findings = load_findings(facts)
+    loads = [s for s in stages if s.name.startswith("load:")]
+    if verdict.status is Status.PASS and loads:
+        # A refused wheel: say the refusal and what each forced load did, in one line.
+        said = "; ".join(f"{s.name.removeprefix('load:')}: {s.reason}" for s in loads)
+        verdict = Verdict(Status.PASS, f"refused as expected ({expectation.rule}); loaded anyway: {said}", "resolve")
+    compiled = next((x.compiled for x in observed.loads if x.outcome is LoadOutcome.LOADED and x.compiled), None)
+    if facts.build is not None:
+        problems = oracle.artifact_problems(facts.target, facts.build, wheel.tags, wheel.ext_files, compiled)
+        verdict = oracle.with_artifact_problems(verdict, problems)
+    verdict = oracle.apply_known_issue(verdict, issue)
+    return Judgement(
+        status=verdict.status,
+        reason=verdict.reason,
+        stage=verdict.stage,
+        expected=expectation.label,
+        expected_rule=expectation.rule,
+        stages={s.name: s.to_json() for s in stages},
+        known_issue=link,
+        packaging_accepts=oracle.packaging_accepts(wheel.tags, facts.run),
+        findings=findings,
+    )
+
+
+def decide(stages: Sequence[Stage]) -> Verdict:
+    """The first stage that is neither pass nor skip decides; otherwise the cell passes."""
+    for stage in stages:
+        if stage.status not in (Status.PASS, Status.SKIP):
+            return Verdict(stage.status, stage.reason, stage.name)
+    deciding = [s for s in stages if s.status is Status.PASS]
+    last = deciding[-1] if deciding else Stage("plan", Status.SKIP, "no stage ran")
+    return Verdict(Status.PASS, last.reason, last.name)
+
+
+def cell_stages(facts: CellFacts, expectation: Expectation) -> list[Stage]:
+    observed, run = facts.observed, facts.run
+    assert observed.wheel is not None
+    audit = Audit.from_json(observed.audit) if observed.audit else None
+    stages = [audit_stage(audit, run, expectation)]
+    broken = next((i for i in observed.installers if not i.env.ok), None)
+    if broken is not None:
+        stages.append(Stage("resolve", Status.ERROR, f"could not create an environment: {broken.env.message}"))
+        return stages
+    failed = next((i for i in observed.installers if i.resolve and not i.resolve.ok and not i.resolve.refused), None)
+    if failed is not None:
+        assert failed.resolve is not None
+        stages.append(Stage("resolve", Status.ERROR, f"{failed.name} failed: {failed.resolve.message}"))
+        return stages
+    stages.append(resolve_stage(observed.installers, expectation, run, observed.wheel.tags))
+    accepted = [i for i in observed.installers if i.resolve and i.resolve.ok]
+    if not accepted:
+        why = "the wheel is refused here" if not expectation.accept else "refused"
+        stages.append(Stage("install", Status.SKIP, f"not installed: {why}"))
+        return stages + forced_load_stages(facts, expectation)
+    bad = next((i for i in accepted if i.install is None or not i.install.ok), None)
+    if bad is not None:
+        message = bad.install.message if bad.install else "not attempted"
+        refused = bool(bad.install and bad.install.refused)
+        status = Status.FAIL if refused else Status.ERROR
+        stages.append(Stage("install", status, f"{bad.name} failed to install: {message}"))
+        return stages
+    stages.append(Stage("install", Status.PASS, f"installed with {', '.join(i.name for i in accepted)}"))
+    load = observed.load(Route.INSTALLED)
+    if load is None:
+        return [*stages, Stage("import", Status.ERROR, "installed, but no import was observed")]
+    stages.append(platform_mismatch(run, audit, load) or import_stage(load))
+    if load.outcome is LoadOutcome.LOADED:
+        stages += [call_stage(load), threads_stage(run, load)]
+    return stages
+
+
+def import_stage(load: LoadObs) -> Stage:
+    if load.outcome is LoadOutcome.LOADED:
+        return Stage("import", Status.PASS, "imported")
+    if load.outcome is LoadOutcome.EXCEPTION:
+        return Stage("import", Status.FAIL, f"import failed: {load.exception}")
+    return Stage("import", *_died(load))
+
+
+def _died(load: LoadObs) -> tuple[Status, str]:
+    if load.outcome is LoadOutcome.TIMEOUT:
+        limit = f"within {load.timeout_s:.0f}s" if load.timeout_s else "in time"
+        return Status.TIMEOUT, f"import/call did not finish {limit} (killed)"
+    if load.outcome is LoadOutcome.CRASH:
+        return Status.CRASH, f"import/call crashed with {load.signal}: {load.stderr_tail}"
+    return Status.CRASH, f"interpreter exited {load.returncode} before reporting: {load.stderr_tail}"
+
+
+def call_stage(load: LoadObs) -> Stage:
+    calls = load.calls
+    wrong = [c for c in calls if not c["ok"]]
+    if wrong:
+        shown = "; ".join(f"{c['call']} gave {c['actual']}, expected {c['expected']}" for c in wrong)
+        return Stage("call", Status.FAIL, f"imported, but {len(wrong)}/{len(calls)} calls wrong: {shown}")
+    return Stage("call", Status.PASS, f"imported, {len(calls)}/{len(calls)} calls correct")
+
+
+def threads_stage(interp: Interpreter, load: LoadObs) -> Stage:
+    """Free-threaded builds only: importing keeps the GIL off, concurrent calls stay correct."""
+    if not interp.free_threaded:
+        return Stage("threads", Status.SKIP, "not a free-threaded interpreter")
+    problems = []
+    gil_warnings = [w for w in load.import_warnings if "GIL" in w]
+    if gil_warnings:
+        problems.append(f"import re-enabled the GIL ({gil_warnings[0]})")
+    if load.gil_enabled_after_import:
+        problems.append("sys._is_gil_enabled() is True after import")
+    threads = load.threads or {}
+    if threads.get("errors"):
+        problems.append(
+            f"{len(threads['errors'])} wrong results under {threads['threads']} threads: {threads['errors'][0]}"
+        )
+    if problems:
+        return Stage("threads", Status.FAIL, "; ".join(problems))
+    return Stage("threads", Status.PASS, f"GIL stays disabled; {threads.get('calls', 0)} concurrent calls correct")
+
+
+def audit_stage(audit: Audit | None, interp: Interpreter, expectation: Expectation) -> Stage:
+    if audit is None:
+        return Stage("audit", Status.SKIP, "no audit recorded")
+    if not audit.applicable:
+        return Stage("audit", Status.SKIP, audit.tool)
+    if audit.tool.startswith("abi3audit failed"):
+        return Stage("audit", Status.ERROR, audit.tool)
+    # A symbol newer than the wheel's baseline only breaks the older interpreters the wheel claims.
+    here = [f for f in audit.findings if f.needs is None or interp.minor < f.needs]
+    if here and expectation.accept:
+        return Stage("audit", Status.FAIL, f"{audit.tool}: " + "; ".join(f"{f.file}: {f.message}" for f in here))
+    if audit.findings:
+        return Stage("audit", Status.PASS, f"{audit.tool}: {len(audit.findings)} findings, none for this interpreter")
+    return Stage("audit", Status.PASS, f"{audit.tool}: no findings")
+
+
+def resolve_stage(
+    installers: Sequence[InstallerObs], expectation: Expectation, interp: Interpreter, tags: Sequence[str]
+) -> Stage:
+    """Installers against the tag rules, and against each other; packaging.tags' view is noted."""
+    answers = {i.name: i.resolve for i in installers if i.resolve is not None}
+    wrong = [name for name, a in answers.items() if a.ok != expectation.accept]
+    view = oracle.packaging_accepts(tags, interp)
+    notes = []
+    if len({a.ok for a in answers.values()}) > 1:
+        notes.append(
+            "installers disagree: " + ", ".join(f"{n} {'accepts' if a.ok else 'refuses'}" for n, a in answers.items())
+        )
+    if view is not None and view != expectation.accept:
+        notes.append(f"packaging.tags {'accepts' if view else 'refuses'} it")
+    extra = f" [{'; '.join(notes)}]" if notes else ""
+    if wrong:
+        name = wrong[0]
+        answer = answers[name]
+        if answer.ok:
+            return Stage(
+                "resolve", Status.FAIL, f"{name} accepts a wheel the tag rules refuse ({expectation.rule}){extra}"
+            )
+        return Stage(
+            "resolve",
+            Status.FAIL,
+            f"{name} refused a wheel the tag rules accept ({expectation.rule}): {answer.message}{extra}",
+        )
+    if expectation.accept:
+        return Stage("resolve", Status.PASS, f"accepted by {', '.join(answers)} ({expectation.rule}){extra}")
+    messages = "; ".join(f"{n}: {a.message}" for n, a in answers.items())
+    return Stage("resolve", Status.PASS, f"refused as expected ({expectation.rule}); {messages}{extra}")
+
+
+def platform_mismatch(interp: Interpreter, audit: Audit | None, load: LoadObs) -> Stage | None:
+    """An import failing for a missing GLIBC_/GLIBCXX_/CXXABI_ version is the platform's, not the ABI's.
+
+    A wheel built against newer system libraries (Debian unstable's rootfs) runs on an older host;
+    its linux_x86_64 tag cannot say so, a manylinux tag would (PEP 600). Expected, so xfail.
+    """
+    match = _MISSING_VERSION.search(load.exception)
+    if not match:
+        return None
+    needs = ", ".join(f"{lib} {version}" for lib, version in (audit.platform if audit else ())) or "unknown"
+    return Stage(
+        "import",
+        Status.XFAIL,
+        f"platform mismatch, not an ABI bug: {match.group(1)} not found on this system (glibc "
+        f"{interp.glibc or '?'}); the wheel needs {needs}, which its linux_x86_64 tag cannot say "
+        "(a manylinux tag would: https://peps.python.org/pep-0600/)",
+    )
+
+
+# -- refused wheels, loaded anyway -------------------------------------------------------------
+
+NETS = {
+    Route.SYS_PATH: "file-name safety net (EXTENSION_SUFFIXES)",
+    Route.BY_PATH: "runtime safety net (Py_mod_abi, PyABIInfo_Check)",
+}
+
+
+def runtime_check(facts: CellFacts) -> tuple[bool | None, str]:
+    """CPython's runtime check applied to every extension file of the wheel (read by the by-path load)."""
+    load = facts.observed.load(Route.BY_PATH)
+    if load is None or not load.files:
+        return None, "no extension file was read"
+    verdicts = [oracle.abi_info_check(f.abi_info, facts.run) for f in load.files]
+    refuse = [why for ok, why in verdicts if ok is False]
+    if refuse:
+        return False, refuse[0]
+    notes = [f.abi_info_note for f in load.files if f.abi_info_note]
+    if notes:
+        return None, f"ABI info not readable: {notes[0]}"
+    if any(ok for ok, _ in verdicts):
+        return True, next(why for ok, why in verdicts if ok)
+    return None, verdicts[0][1]
+
+
+def filename_net_fires(facts: CellFacts) -> bool:
+    """The file-name net can only refuse files whose suffix the interpreter does not list."""
+    wheel = facts.observed.wheel
+    assert wheel is not None
+    suffixes = {ext_suffix(name) for name in wheel.ext_files if "." in name}
+    return bool(suffixes) and not suffixes & set(facts.run.ext_suffixes)
+
+
+def forced_load_stages(facts: CellFacts, expectation: Expectation) -> list[Stage]:
+    """A refused wheel's files loaded anyway: a net that must fire is a stage that passes or fails."""
+    stages = []
+    must, why = runtime_check(facts)
+    for route in (Route.SYS_PATH, Route.BY_PATH):
+        load = facts.observed.load(route)
+        if load is None:
+            continue
+        name = f"load:{route.value}"
+        rule = why if must is False else "the interpreter does not list the file's suffix"
+        if net_must_fire(facts, route, must):
+            if load.outcome is LoadOutcome.EXCEPTION and load.exception_type in CLEAN_LOAD_ERRORS:
+                stages.append(Stage(name, Status.PASS, f"refused cleanly by the {NETS[route]}: {load.exception}"))
+            elif load.outcome is LoadOutcome.EXCEPTION:
+                stages.append(Stage(name, Status.FAIL, f"{NETS[route]} did not fire ({rule}): {load.exception}"))
+            elif load.outcome is LoadOutcome.LOADED:
+                stages.append(Stage(name, Status.FAIL, f"{NETS[route]} did not fire ({rule}): the module loaded"))
+            else:
+                status, died = _died(load)
+                stages.append(Stage(name, status, f"{NETS[route]} did not fire ({rule}): {died}"))
+        else:
+            finding = _finding(route, load)
+            stages.append(Stage(name, Status.PASS, f"{finding.kind} ({finding.detail}); no safety net applies: {why}"))
+    if not expectation.accept and not stages:
+        stages.append(Stage("load", Status.SKIP, "no forced load observed"))
+    return stages
+
+
+def net_must_fire(facts: CellFacts, route: Route, must: bool | None) -> bool:
+    """The runtime check must refuse the module (*must* is False), or, by file name, the interpreter
+    does not list the file's suffix."""
+    return must is False or (route is Route.SYS_PATH and filename_net_fires(facts))
+
+
+def load_findings(facts: CellFacts) -> tuple[Finding, ...]:
+    """Forced loads that no safety net had to stop: what the binary did."""
+    must, _ = runtime_check(facts)
+    found = []
+    for route in (Route.SYS_PATH, Route.BY_PATH):
+        load = facts.observed.load(route)
+        if load is not None and not net_must_fire(facts, route, must):
+            found.append(_finding(route, load))
+    return tuple(found)
+
+
+def _finding(route: Route, load: LoadObs) -> Finding:
+    if load.outcome is LoadOutcome.LOADED:
+        wrong = [c for c in load.calls if not c["ok"]]
+        if wrong:
+            return Finding(route=route.value, kind="loads, wrong results", detail=f"{len(wrong)} calls wrong")
+        return Finding(route=route.value, kind="loads and works", detail=f"{len(load.calls)} calls correct")
+    if load.outcome is LoadOutcome.EXCEPTION:
+        return Finding(route=route.value, kind="clean error", detail=load.exception)
+    if load.outcome is LoadOutcome.CRASH:
+        return Finding(route=route.value, kind="crash", detail=f"{load.signal}: {load.stderr_tail}")
+    if load.outcome is LoadOutcome.TIMEOUT:
+        return Finding(route=route.value, kind="timeout", detail="killed after the cell's timeout")
+    return Finding(route=route.value, kind="no report", detail=f"exit {load.returncode}: {load.stderr_tail}")

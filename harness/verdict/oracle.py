@@ -1,0 +1,316 @@
+"""What each cell should do, and why: explicit tag rules, independent of any installer's code.
+
+Each rule names its source. The installer's own view (packaging.tags run inside the interpreter)
+is compared with these rules, never used as the rule itself, so a disagreement is visible.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
+from typing import Any
+
+from packaging.specifiers import SpecifierSet
+from packaging.tags import Tag
+
+from harness.cell.observe import AbiInfo
+from harness.model import Expectation, Interpreter, KnownIssue, Status, Target, TargetKind, Verdict, ext_suffix
+
+# Legacy manylinux aliases (PEP 600).
+_LEGACY_MANYLINUX = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
+_VERSION_ABI = re.compile(r"cp(\d)(\d+)(t?)(d?)")
+_INTERPRETER = re.compile(r"cp(\d)(\d+)")
+
+
+def _platform_rule(platform: str, interp: Interpreter) -> tuple[bool, str]:
+    """PEP 425 platform tag, PEP 600 manylinux_x_y."""
+    if platform == "any":
+        return True, "platform 'any'"
+    native = interp.platform.replace("-", "_").replace(".", "_")
+    arch = native.split("_", 1)[1] if native.startswith("linux_") else ""
+    if platform == native:
+        return True, f"platform {platform} is the interpreter's own (PEP 425)"
+    m = re.fullmatch(r"manylinux_(\d+)_(\d+)_(.+)", platform)
+    legacy = re.fullmatch(r"(manylinux1|manylinux2010|manylinux2014)_(.+)", platform)
+    if m or legacy:
+        need = (int(m.group(1)), int(m.group(2))) if m else _LEGACY_MANYLINUX[legacy.group(1)]  # type: ignore[union-attr]
+        tag_arch = m.group(3) if m else legacy.group(2)  # type: ignore[union-attr]
+        have = tuple(int(p) for p in interp.glibc.split(".")[:2]) if interp.glibc else None
+        if tag_arch != arch:
+            return False, f"platform {platform} is for {tag_arch}, interpreter is {arch or native}"
+        if have is None:
+            return False, f"platform {platform} needs glibc, interpreter reports none (PEP 600)"
+        if have < need:
+            return (
+                False,
+                f"platform {platform} needs glibc {need[0]}.{need[1]}, interpreter has {interp.glibc} (PEP 600)",
+            )
+        return True, f"platform {platform}: glibc {interp.glibc} >= {need[0]}.{need[1]} (PEP 600)"
+    return False, f"platform {platform} is not the interpreter's {native} (PEP 425)"
+
+
+def _abi_rule(tag: Tag, interp: Interpreter) -> tuple[bool, str]:
+    """Interpreter + ABI part of one tag for one interpreter."""
+    if tag.interpreter.startswith("py") and tag.abi == "none":
+        return True, f"{tag.interpreter}-none is pure Python (PEP 425)"
+    if not interp.is_cpython:
+        return False, f"{tag.interpreter}-{tag.abi} is a CPython tag; {interp.implementation} supports no CPython ABI"
+    m = _INTERPRETER.fullmatch(tag.interpreter)
+    if not m:
+        return False, f"interpreter tag {tag.interpreter} is not CPython's cpXY (PEP 425)"
+    tag_version = (int(m.group(1)), int(m.group(2)))
+    run = interp.minor
+    shown = f"{tag.interpreter}-{tag.abi}"
+    newer = f"{shown}: stable ABI {tag_version[0]}.{tag_version[1]} is newer than {run[0]}.{run[1]}"
+    if tag.abi == "abi3":
+        if interp.free_threaded:
+            return False, f"{shown}: abi3 never loads on a free-threaded build (PEP 803)"
+        if run < tag_version:
+            return False, f"{newer} (PEP 384)"
+        return True, f"{shown}: stable ABI works on every later GIL CPython (PEP 384, PEP 425)"
+    if tag.abi == "abi3t":
+        if not interp.free_threaded:
+            return False, f"{shown}: abi3t is for free-threaded builds; installers refuse it on GIL builds (PEP 803)"
+        if run < tag_version:
+            return False, f"{newer} (PEP 803)"
+        return True, f"{shown}: abi3t works on every later free-threaded CPython (PEP 803)"
+    if tag.abi == "none":
+        if run != tag_version:
+            return False, f"{shown}: needs CPython {tag_version[0]}.{tag_version[1]} exactly (PEP 425)"
+        return True, f"{shown}: any ABI of CPython {tag_version[0]}.{tag_version[1]} (PEP 425)"
+    abi = _VERSION_ABI.fullmatch(tag.abi)
+    if not abi:
+        return False, f"{shown}: unknown ABI tag {tag.abi}"
+    abi_version = (int(abi.group(1)), int(abi.group(2)))
+    threaded, debug = bool(abi.group(3)), bool(abi.group(4))
+    if abi_version != run or tag_version != run:
+        return False, f"{shown}: version-specific ABI for {abi_version[0]}.{abi_version[1]} only (PEP 3149, PEP 425)"
+    if threaded != interp.free_threaded:
+        kind = "free-threaded" if threaded else "GIL"
+        return False, f"{shown}: built for the {kind} build, interpreter is not (PEP 703)"
+    if debug and not interp.debug:
+        return False, f"{shown}: debug ABI needs a Py_DEBUG interpreter"
+    why = "; debug builds load release extensions since 3.8" if interp.debug and not debug else ""
+    return True, f"{shown}: matches the interpreter's own ABI (PEP 3149){why}"
+
+
+def tag_rule(tag: Tag, interp: Interpreter) -> tuple[bool, str]:
+    """Whether one wheel tag is installable on *interp*, with the rule that decided it."""
+    ok, why = _abi_rule(tag, interp)
+    if not ok:
+        return ok, why
+    plat_ok, plat_why = _platform_rule(tag.platform, interp)
+    return (True, why) if plat_ok else (False, plat_why)
+
+
+def expect(
+    wheel_tags: Iterable[str],
+    interp: Interpreter,
+    known_issue: KnownIssue | None = None,
+    requires_python: str = "",
+) -> Expectation:
+    """A wheel is accepted when any tag of its (possibly compressed) tag set is (PEP 425) and its
+    Requires-Python admits the interpreter (core metadata, PEP 345)."""
+    verdicts = [(str(t), *tag_rule(t, interp)) for t in sorted(_parse(wheel_tags), key=str)]
+    accepted = [why for _, ok, why in verdicts if ok]
+    if accepted and requires_python and not SpecifierSet(requires_python).contains(interp.version_str):
+        rule = f"Requires-Python {requires_python} excludes {interp.version_str} (core metadata, PEP 345)"
+        return Expectation(False, rule, known_issue)
+    if accepted:
+        return Expectation(True, accepted[0], known_issue)
+    return Expectation(False, "; ".join(dict.fromkeys(why for _, _, why in verdicts)), known_issue)
+
+
+def packaging_accepts(wheel_tags: Iterable[str], interp: Interpreter) -> bool | None:
+    """The installer-library view: packaging.tags computed inside the interpreter (None if unknown)."""
+    if not interp.supported_tags:
+        return None
+    return bool(set(wheel_tags) & set(interp.supported_tags))
+
+
+def _parse(tags: Iterable[str]) -> list[Tag]:
+    result = []
+    for text in tags:
+        interp, abi, plat = text.split("-")
+        result.append(Tag(interp, abi, plat))
+    return result
+
+
+def find_known_issue(
+    issues: Iterable[KnownIssue], case: str, target: str, build_python: str, run_python: str
+) -> KnownIssue | None:
+    """The first [[known_issue]] of matrix.toml whose selector covers the cell."""
+    return next((k for k in issues if k.matches(case, target, build_python, run_python)), None)
+
+
+def apply_known_issue(verdict: Verdict, known: KnownIssue | None) -> Verdict:
+    """A known upstream bug turns its failure into xfail, and a pass into xpass (remove the entry)."""
+    if known is None:
+        return verdict
+    ref = known.link + (f" ({known.note})" if known.note else "")
+    if verdict.status is Status.PASS:
+        return replace(
+            verdict,
+            status=Status.XPASS,
+            reason=f"passed although known issue {ref} expects {known.status.value}; "
+            f"remove the entry if it is fixed ({verdict.reason})",
+        )
+    if verdict.status is known.status:
+        return replace(verdict, status=Status.XFAIL, reason=f"known issue {ref}: {verdict.reason}")
+    if verdict.status in (Status.FAIL, Status.CRASH, Status.TIMEOUT):
+        return replace(
+            verdict,
+            reason=f"{verdict.reason} (known issue {known.link} expects "
+            f"{known.status.value}, got {verdict.status.value})",
+        )
+    return verdict
+
+
+def artifact_problems(
+    target: Target,
+    build: Interpreter,
+    wheel_tags: Sequence[str],
+    ext_files: Sequence[str],
+    compiled: dict[str, Any] | None,
+) -> list[str]:
+    """Whether the wheel is what its target asked for: tag, file suffix, compiled macro values.
+
+    Each problem names the expected and the actual value. *compiled* (the extension's
+    PY_VERSION_HEX / Py_LIMITED_API / Py_TARGET_ABI3T) is None when nothing imported.
+    """
+    problems = []
+    wanted_tags, wanted_suffix, limited, abi3t = _target_shape(target, build)
+    have = sorted({t.rsplit("-", 1)[0] for t in wheel_tags})
+    if have != wanted_tags:
+        problems.append(f"wheel tag {_compressed(have)} is not the target's {_compressed(wanted_tags)}")
+    if not ext_files:
+        problems.append("the wheel holds no compiled extension")
+    for name in ext_files:
+        suffix = ext_suffix(name)
+        if not wanted_suffix(suffix):
+            problems.append(f"{name}: suffix {suffix} does not fit {target.kind.value}{_suffix_hint(target, build)}")
+    if compiled is not None:
+        got_limited, got_abi3t = compiled.get("Py_LIMITED_API"), compiled.get("Py_TARGET_ABI3T")
+        # With Py_TARGET_ABI3T the headers keep the lower of the two as Py_LIMITED_API (pyabi.h).
+        limited_ok = (
+            got_limited == limited if not abi3t else isinstance(got_limited, int) and 0 < got_limited <= limited
+        )
+        if not limited_ok or got_abi3t != abi3t:
+            wants = f"{_hex(limited)}" if not abi3t else f"at most {_hex(limited)}"
+            problems.append(
+                f"compiled Py_LIMITED_API={_hex(got_limited)} Py_TARGET_ABI3T={_hex(got_abi3t)}, "
+                f"target wants Py_LIMITED_API {wants} and Py_TARGET_ABI3T {_hex(abi3t)}"
+            )
+    return problems
+
+
+def _target_shape(target: Target, build: Interpreter) -> tuple[list[str], Callable[[str], bool], int, int]:
+    """(tags without platform, suffix predicate, Py_LIMITED_API, Py_TARGET_ABI3T) a target asks for."""
+    floor = target.min_python or (0, 0)
+    hex_floor = int(target.limited_api_hex, 16) if target.min_python else 0
+    if target.kind is TargetKind.VERSION_SPECIFIC:
+        abi = f"cp{build.version[0]}{build.version[1]}" + ("t" if build.free_threaded else "")
+        abi += "d" if build.debug else ""
+        own = build.ext_suffixes[0] if build.ext_suffixes else ""
+        return [f"cp{build.version[0]}{build.version[1]}-{abi}"], lambda s: s == own, 0, 0
+    if target.kind is TargetKind.ABI3:
+        # 3.15 added .abi3-<multiarch>.so; older interpreters only look for .abi3.so (gh-122931).
+        multiarch_ok = floor >= (3, 15)
+        return (
+            [f"{target.py_api}-abi3"],
+            lambda s: s == ".abi3.so" or (multiarch_ok and s.startswith(".abi3-")),
+            hex_floor,
+            0,
+        )
+    tags = (
+        [f"{target.py_api}-abi3t"]
+        if target.kind is TargetKind.ABI3T
+        else [f"{target.py_api}-abi3", f"{target.py_api}-abi3t"]
+    )
+    return tags, lambda s: s == ".abi3t.so" or s.startswith(".abi3t-"), hex_floor, hex_floor
+
+
+def _suffix_hint(target: Target, build: Interpreter) -> str:
+    if target.kind is TargetKind.VERSION_SPECIFIC:
+        return f" (expected {build.ext_suffixes[0] if build.ext_suffixes else '?'})"
+    if target.kind is TargetKind.ABI3:
+        return " (expected .abi3.so: interpreters before 3.15 know no other abi3 suffix)"
+    return " (expected .abi3t.so)"
+
+
+def _hex(value: object) -> str:
+    return f"0x{value:08X}" if isinstance(value, int) and value > 1 else repr(value)
+
+
+def with_artifact_problems(verdict: Verdict, problems: Sequence[str]) -> Verdict:
+    """A wheel that is not what its target asked for fails every cell, whatever the cell did."""
+    if not problems:
+        return verdict
+    text = "; ".join(problems)
+    if verdict.status is Status.PASS:
+        return replace(
+            verdict,
+            status=Status.FAIL,
+            stage="artifact",
+            reason=f"wheel does not match its target: {text} (cell itself: {verdict.reason})",
+        )
+    return replace(verdict, reason=f"{verdict.reason}; also, wheel does not match its target: {text}")
+
+
+def _compressed(tags: Sequence[str]) -> str:
+    """['cp315-abi3', 'cp315-abi3t'] -> 'cp315-abi3.abi3t' (PEP 425 compressed tag sets)."""
+    if not tags:
+        return "none"
+    interpreters = sorted({t.split("-", 1)[0] for t in tags})
+    abis = sorted({t.split("-", 1)[1] for t in tags})
+    return f"{'.'.join(interpreters)}-{'.'.join(abis)}"
+
+
+# PyABIInfo flags (Include/modsupport.h, 3.15).
+ABIINFO_STABLE, ABIINFO_GIL, ABIINFO_FREETHREADED, ABIINFO_INTERNAL = 0x1, 0x2, 0x4, 0x8
+ABI_CHECK_FIRST = (3, 15)
+_SOURCE = "PyABIInfo_Check, Python/modsupport.c (3.15)"
+
+
+def abi_info_check(info: AbiInfo | None, interp: Interpreter) -> tuple[bool | None, str]:
+    """What CPython's own runtime check must do with a module's Py_mod_abi on *interp*.
+
+    (False, why): the interpreter must refuse it with ImportError; (True, why): the check lets it
+    through; (None, why): no check applies (no Py_mod_abi, not CPython >= 3.15), so whatever
+    happens when it loads is a finding, not a broken promise.
+    """
+    if info is None:
+        return None, "the module declares no Py_mod_abi (no PEP 793 export, or none in its slots)"
+    if not interp.is_cpython or interp.minor < ABI_CHECK_FIRST:
+        return None, f"{interp.implementation} {interp.version_str} has no Py_mod_abi check (CPython 3.15+)"
+    xy = (info.abi_version >> 24 & 0xFF, info.abi_version >> 16 & 0xFF)
+    run = interp.minor
+    shown = f"{xy[0]}.{xy[1]}"
+    if info.major == 0:
+        return None, f"PyABIInfo major version 0 turns the check off ({_SOURCE})"
+    if info.major > 1:
+        return False, f"PyABIInfo version too high ({_SOURCE})"
+    if info.flags & ABIINFO_STABLE:
+        if info.abi_version and xy > run:
+            return False, f"stable ABI {shown} is newer than {run[0]}.{run[1]} ({_SOURCE})"
+        if info.abi_version and xy < (3, 2):
+            return False, f"invalid stable ABI version {shown} ({_SOURCE})"
+        if info.flags & ABIINFO_INTERNAL:
+            return False, f"both internal and stable ABI ({_SOURCE})"
+    elif info.abi_version and xy != run:
+        return False, f"version-specific ABI {shown} is not {run[0]}.{run[1]} ({_SOURCE})"
+    elif info.flags & ABIINFO_INTERNAL and info.abi_version >> 8 != _version_hex(interp) >> 8:
+        return False, f"internal ABI 0x{info.abi_version:08X} is not this build's ({_SOURCE})"
+    gil = info.flags & (ABIINFO_GIL | ABIINFO_FREETHREADED)
+    if interp.free_threaded and gil == ABIINFO_GIL:
+        return False, f"GIL-only module on a free-threaded build ({_SOURCE})"
+    if not interp.free_threaded and gil == ABIINFO_FREETHREADED:
+        return False, f"free-threaded-only module on a GIL build ({_SOURCE})"
+    return True, f"Py_mod_abi (flags 0x{info.flags:X}, ABI {shown}) passes the check ({_SOURCE})"
+
+
+def _version_hex(interp: Interpreter) -> int:
+    """PY_VERSION_HEX without the release level, which probes do not record (compared >> 8)."""
+    major, minor, micro = interp.version
+    return major << 24 | minor << 16 | micro << 8

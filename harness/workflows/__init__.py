@@ -1,0 +1,1 @@
+"""Use cases that chain the steps: run, nightly."""
