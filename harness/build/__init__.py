@@ -1,0 +1,1 @@
+"""Step 3: one wheel per (case, target, build interpreter), cached by content, and its audit."""
