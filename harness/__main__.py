@@ -19,11 +19,12 @@ from harness.cell.installers import parse_installers, toolchains
 from harness.config import casegen
 from harness.config.matrix import check_selectors, load_case, load_cases, load_matrix
 from harness.errors import ConfigError, HarnessError
-from harness.infra.paths import cache_dir, provision_dir
+from harness.infra.paths import UnsafePath, cache_dir, provision_dir
 from harness.interpreters import provision
 from harness.interpreters.discover import Discovery, discover, select
 from harness.model import Case, Interpreter
 from harness.reports import diff as diffs
+from harness.reports import files
 from harness.reports import html as report_html
 from harness.reports import markdown as report
 from harness.run import merge as merging
@@ -237,11 +238,11 @@ def _finish(
         try:
             results.write_json(run_dir / results.ENVIRONMENT_FILE, environment)
             if surface is not None and not interrupted:
-                (run_dir / report.SURFACE_FILE).write_text("\n".join(surface()) + "\n")
-            (run_dir / "report.md").write_text(
-                report.markdown(writer.records, environment, report.run_sections(run_dir))
+                files.write(run_dir, report.SURFACE_FILE, "\n".join(surface()) + "\n")
+            files.write(
+                run_dir, "report.md", report.markdown(writer.records, environment, report.run_sections(run_dir))
             )
-            (run_dir / "report.html").write_text(report_html.html_report(writer.records, environment))
+            files.write(run_dir, "report.html", report_html.html_report(writer.records, environment))
         except OSError as exc:
             if writer.failed is None:  # else the write error already being raised says it
                 raise HarnessError(f"{run_dir}: cannot write the run's report: {exc.strerror}") from None
@@ -678,6 +679,9 @@ def main(argv: list[str] | None = None) -> int:
     except HarnessError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except UnsafePath as exc:  # a path from data leaving its root that no caller named more precisely
+        print(f"error: {exc}; nothing was written there", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:  # before or after the cells (a run's cells handle it themselves)
         print("interrupted", file=sys.stderr)
         return 130
