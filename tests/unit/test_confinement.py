@@ -55,7 +55,7 @@ def test_under_refuses_a_symlink_leaving_the_root(tmp_path: Path) -> None:
     assert under(root, "in", "x") == root / "in" / "x"
     with pytest.raises(UnsafePath, match="leads outside"):
         under(root, "out", "x")
-    with pytest.raises(UnsafePath, match="holds '..'"):
+    with pytest.raises(UnsafePath, match=r"holds '\.\.'"):
         under(root, "../x")
 
 
