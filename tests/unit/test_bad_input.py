@@ -531,7 +531,7 @@ def run_main(argv: list[str]) -> int:
 def test_bad_input(row: Bad, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _project(tmp_path, row)
     argv = [row.command, "--matrix", str(tmp_path / "matrix.toml"), "--cache-dir", str(tmp_path / "cache")]
-    if row.command == "run":
+    if row.command == "run" and "--resume" not in row.argv:
         argv += ["--results", str(tmp_path / "results")]
     argv += [_fill(a, tmp_path) for a in row.argv]
     code = run_main(argv)
