@@ -12,6 +12,7 @@ from harness.errors import ConfigError, HarnessError
 from harness.reports import markdown as report
 from harness.run import records as results
 from harness.run.records import Record
+from harness.run.shard import MAX_SHARDS
 
 
 def _schema_versions(run_dir: Path) -> set[Any]:
@@ -32,7 +33,15 @@ def _shard_of(run_dir: Path, environment: dict[str, Any]) -> tuple[int, int, str
             f"{run_dir / results.ENVIRONMENT_FILE}: no `shard` entry; merge takes the runs of "
             "`python -m harness run --shard K/N`"
         )
-    return int(shard["index"]), int(shard["count"]), str(shard.get("plan_digest", ""))
+    index, count = shard["index"], shard["count"]
+    if not all(isinstance(n, int) and not isinstance(n, bool) for n in (index, count)) or not (
+        1 <= index <= count <= MAX_SHARDS
+    ):
+        raise ConfigError(
+            f"{run_dir / results.ENVIRONMENT_FILE}: shard: {index!r}/{count!r} is not K/N with "
+            f"1 <= K <= N <= {MAX_SHARDS}"
+        )
+    return index, count, str(shard.get("plan_digest", ""))
 
 
 def check(run_dirs: Sequence[Path]) -> list[tuple[Path, list[Record], dict[str, Any]]]:
@@ -103,6 +112,11 @@ def _union(items: Sequence[dict[str, Any]], key: str) -> list[dict[str, Any]]:
     return list(seen.values())
 
 
+def _symlinks(directory: str, names: list[str]) -> list[str]:
+    """A shard artifact's symlinks are not followed: a link to /etc/shadow must not be copied into the run."""
+    return [n for n in names if (Path(directory) / n).is_symlink()]
+
+
 def merge(run_dirs: Sequence[Path], out: Path) -> tuple[list[Record], dict[str, Any]]:
     """Write *out* (records, environment with a `shards` list, logs) and return what it holds."""
     loaded = check(run_dirs)
@@ -141,12 +155,13 @@ def merge(run_dirs: Sequence[Path], out: Path) -> tuple[list[Record], dict[str, 
     }
     environment["excluded"] = [list(x) for x in environment["excluded"]]
     for run_dir, _, _ in loaded:
-        if (run_dir / "logs").is_dir():
-            shutil.copytree(run_dir / "logs", out / "logs", dirs_exist_ok=True)
+        logs = run_dir / "logs"
+        if logs.is_dir() and not logs.is_symlink():
+            shutil.copytree(logs, out / "logs", dirs_exist_ok=True, ignore=_symlinks)
         # Run-level sections (every shard runs every interpreter; the nightly asks one shard for
         # the preference experiment): the first shard that has each one gives it.
         for name in (report.SURFACE_FILE, report.PREFERENCE_FILE):
-            if (run_dir / name).is_file() and not (out / name).exists():
+            if (run_dir / name).is_file() and not (run_dir / name).is_symlink() and not (out / name).exists():
                 shutil.copyfile(run_dir / name, out / name)
     results.write_sorted(out / results.RESULTS_FILE, records)
     results.write_json(out / results.ENVIRONMENT_FILE, environment)
