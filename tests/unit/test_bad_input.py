@@ -32,7 +32,7 @@ env = { K = "{py_api}" }
 [targets.abi3]
 env = { K = "{limited_api_hex}", M = "{module}", N = "{min_python}" }
 """
-GOOD_PYPROJECT = '[project]\nname = "abitest-sysconfig-c-api"\nrequires-python = ">=3.8"\n'
+GOOD_PYPROJECT = '[build-system]\nrequires = ["x"]\nbuild-backend = "rawbuild"\n[project]\nname = "abitest-sysconfig-c-api"\nrequires-python = ">=3.8"\n'
 DISCOVERY = "[discovery]\nsources = []\n"
 TARGETS = '[targets.version-specific]\n\n[targets.abi3]\nmin_python = "3.9"\nbuild_on = ["oldest"]\n'
 INTERPRETERS = '[[interpreters]]\npath = "{root}/bin/py312"\n\n[[interpreters]]\npath = "{root}/bin/py313"\n'
@@ -56,9 +56,9 @@ class Bad:
 
 ROWS = [
     # --- matrix.toml: top level -------------------------------------------------------------------------
-    Bad("timeout-negative", ("{matrix}: timeout: expected a number of seconds above 0, got -1",), top="timeout = -1"),
-    Bad("timeout-zero", ("{matrix}: timeout: expected a number of seconds above 0, got 0",), top="timeout = 0"),
-    Bad("timeout-bool", ("{matrix}: timeout: expected a number of seconds above 0, got True",), top="timeout = true"),
+    Bad("timeout-negative", ("{matrix}: timeout: expected a number of seconds above 0 and at most 86400 (a day), got -1",), top="timeout = -1"),
+    Bad("timeout-zero", ("{matrix}: timeout: expected a number of seconds above 0 and at most 86400 (a day), got 0",), top="timeout = 0"),
+    Bad("timeout-bool", ("{matrix}: timeout: expected a number of seconds above 0 and at most 86400 (a day), got True",), top="timeout = true"),
     Bad("timeout-string", ("{matrix}: timeout: expected a number of seconds above 0",), top='timeout = "soon"'),
     Bad("build-timeout-negative", ("{matrix}: build_timeout: expected a number",), top="build_timeout = -3"),
     Bad("build-timeout-bool", ("{matrix}: build_timeout: expected a number",), top="build_timeout = false"),
