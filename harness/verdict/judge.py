@@ -40,7 +40,8 @@ class Finding:
     """What a refused binary did when loaded anyway, where CPython promised nothing."""
 
     route: str
-    kind: str  # loads and works, loads with wrong results, clean error, crash, timeout, no report
+    kind: str  # loads and works, loads with wrong results, clean error, crash, timeout, no report,
+    # dependency not installable (the wheel's runtime requirements could not be installed there)
     detail: str
 
     def to_json(self) -> dict[str, str]:
@@ -350,7 +351,11 @@ def forced_load_stages(facts: CellFacts, expectation: Expectation) -> list[Stage
             continue
         name = f"load:{route.value}"
         rule = why if must is False else "the interpreter does not list the file's suffix"
-        if net_must_fire(facts, route, must):
+        missing = missing_dependencies(load)
+        if net_must_fire(facts, route, must) and missing:
+            # The error may be the missing dependency's, not the net's: nothing to judge.
+            stages.append(Stage(name, Status.SKIP, f"not judged: {missing}; the load ended: {load.exception}"))
+        elif net_must_fire(facts, route, must):
             if load.outcome is LoadOutcome.EXCEPTION and load.exception_type in CLEAN_LOAD_ERRORS:
                 stages.append(Stage(name, Status.PASS, f"refused cleanly by the {NETS[route]}: {load.exception}"))
             elif load.outcome is LoadOutcome.EXCEPTION:
@@ -385,7 +390,20 @@ def load_findings(facts: CellFacts) -> tuple[Finding, ...]:
     return tuple(found)
 
 
+def missing_dependencies(load: LoadObs) -> str:
+    """'dependency not installable: ...' when the load ended in an exception in an environment that
+    lacks the wheel's runtime requirements (the exception is then not the binary's own)."""
+    deps = load.dependencies
+    if deps is None or deps.ok or load.outcome is not LoadOutcome.EXCEPTION:
+        return ""
+    return f"dependency not installable: {', '.join(deps.requirements)}: {deps.message}"
+
+
 def _finding(route: Route, load: LoadObs) -> Finding:
+    missing = missing_dependencies(load)
+    if missing:
+        kind, _, detail = missing.partition(": ")
+        return Finding(route=route.value, kind=kind, detail=f"{detail}; the load ended: {load.exception}")
     if load.outcome is LoadOutcome.LOADED:
         wrong = [c for c in load.calls if not c["ok"]]
         if wrong:
