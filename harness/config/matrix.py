@@ -254,13 +254,14 @@ def _targets(p: _Problems, data: dict[str, Any]) -> tuple[Target, ...]:
         min_python = None
         if kind is None:
             pass  # the kind is already reported; min_python cannot be judged without it
-        elif kind is not TargetKind.VERSION_SPECIFIC:
+        elif not kind.version_free:
             if "min_python" not in table:
                 p.add(f"{key}min_python", f"required for a {kind.value} target, e.g. '3.9'")
             else:
                 min_python = _version(p, table["min_python"], f"{key}min_python")
         elif "min_python" in table:
-            p.add(f"{key}min_python", "a version-specific target has no stable-ABI minimum")
+            article = "an" if kind.value[0] in "aeiou" else "a"
+            p.add(f"{key}min_python", f"{article} {kind.value} target has no stable-ABI minimum")
         build_on = p.get(table, "build_on", list, key, ["each"]) or []
         if not build_on:
             p.add(f"{key}build_on", f"empty: use one of {', '.join(BUILD_SELECTORS)} or an interpreter id glob")
