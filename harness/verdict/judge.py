@@ -22,6 +22,9 @@ from harness.verdict import oracle
 
 # Clean refusals to load: the exception classes a safety net raises.
 CLEAN_LOAD_ERRORS = ("ImportError", "ModuleNotFoundError")
+# CPython (3.13+, Python/import.c): "The global interpreter lock (GIL) has been enabled to load
+# module 'NAME', which has not declared that it can run safely without the GIL. ..."
+_GIL_ENABLED_BY = re.compile(r"enabled to load module '([^']+)'")
 _MISSING_VERSION = re.compile(r"version `((?:GLIBC|GLIBCXX|CXXABI)_[\d.]+)' not found")
 
 
@@ -226,7 +229,11 @@ def threads_stage(interp: Interpreter, load: LoadObs) -> Stage:
         return Stage("threads", Status.SKIP, "not a free-threaded interpreter")
     problems = []
     gil_warnings = [w for w in load.import_warnings if "GIL" in w]
-    if gil_warnings:
+    culprits = [m.group(1) for w in gil_warnings if (m := _GIL_ENABLED_BY.search(w))]
+    if culprits:
+        named = ", ".join(f"'{c}'" for c in dict.fromkeys(culprits))
+        problems.append(f"import re-enabled the GIL: {named} did not declare it runs without it ({gil_warnings[0]})")
+    elif gil_warnings:
         problems.append(f"import re-enabled the GIL ({gil_warnings[0]})")
     if load.gil_enabled_after_import:
         problems.append("sys._is_gil_enabled() is True after import")
