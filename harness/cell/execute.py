@@ -196,7 +196,7 @@ def _steps(
             return tuple(seen), ()  # the installer failed for another reason: nothing more to observe
     accepted = [n for n, obs in enumerate(seen) if obs.resolve is not None and obs.resolve.ok]
     if not accepted:
-        return tuple(seen), _forced_loads(cell, artifact, module, toolchains[0], pythons[0])
+        return tuple(seen), forced_loads(cell, artifact, module, toolchains[0], pythons[0])
 
     fresh: list[Path] = []
     for n in accepted:
@@ -234,7 +234,7 @@ def dependency_env(
     )
 
 
-def _forced_loads(
+def forced_loads(
     cell: CellRun, artifact: Artifact, module: str, toolchain: Toolchain, python: Path
 ) -> tuple[LoadObs, ...]:
     """A refused wheel's files, loaded anyway: by file name on sys.path, then each binary by path.
