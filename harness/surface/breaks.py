@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from packaging.tags import Tag
 
-from harness.surface.abi import Surface, diff, levels_for
+from harness.surface import Surface, diff, levels_for
 from harness.verdict.oracle import tag_rule
 
 SYMBOLS = "PEP 652"  # the stable ABI manifest: a symbol once in it stays exported (PEP 384's promise)

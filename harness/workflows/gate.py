@@ -29,8 +29,7 @@ from harness.run.gate import default_baseline, gate_plan
 from harness.run.pipeline import Settings, run_plan
 from harness.run.plan import Plan, plan
 from harness.run.progress import Progress
-from harness.surface import abi as surface
-from harness.surface import breaks
+from harness.surface import breaks, collect
 
 GATE_FILE, JUNIT_FILE, JSON_FILE = "gate.md", "junit.xml", "gate.json"
 
@@ -109,7 +108,7 @@ def measure_surfaces(
 
     def work() -> None:
         try:
-            a, b = surface.collect(baseline, cache), surface.collect(new, cache)
+            a, b = collect(baseline, cache), collect(new, cache)
             outcome.append((breaks.broken(a, b), breaks.unverified(a, b)))
         except Exception as exc:  # a probe's bug must not hide the cells' verdicts: said as not verified
             outcome.append(((), (f"surface not measured: {type(exc).__name__}: {exc}",)))

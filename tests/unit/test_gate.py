@@ -16,8 +16,7 @@ from harness.reports import gate as report
 from harness.run.gate import default_baseline, gate_plan
 from harness.run.plan import plan
 from harness.run.records import Record
-from harness.surface import breaks
-from harness.surface.abi import LevelProbe, Surface
+from harness.surface import LevelProbe, Surface, breaks
 from tests.conftest import recorded
 
 SURFACES = Path(__file__).parent.parent / "fixtures" / "surfaces"
