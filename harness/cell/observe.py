@@ -82,6 +82,20 @@ class FileLoad:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Dependencies:
+    """A forced load's environment: the refused wheel's runtime requirements, installed for the
+    interpreter by the installer into an environment of their own (or why they could not be)."""
+
+    requirements: tuple[str, ...]  # Requires-Dist as the wheel declares them, markers kept
+    ok: bool
+    message: str = ""  # the installer's one line when they could not be installed
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Dependencies:
+        return cls(requirements=tuple(data["requirements"]), ok=bool(data["ok"]), message=data.get("message", ""))
+
+
+@dataclass(frozen=True, kw_only=True)
 class LoadObs:
     route: Route
     outcome: LoadOutcome
@@ -98,6 +112,9 @@ class LoadObs:
     import_warnings: tuple[str, ...] = ()
     gil_enabled_after_import: bool | None = None
     threads: dict[str, Any] | None = None  # free-threaded: {"threads", "calls", "errors"}
+    # Forced loads of a wheel with runtime requirements; None: none declared (or a record from before
+    # forced loads got them, judged as it was then).
+    dependencies: Dependencies | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -134,6 +151,9 @@ class Observed:
 
     def to_json(self) -> dict[str, Any]:
         plain: dict[str, Any] = _plain(asdict(self))
+        for load in plain["loads"]:
+            if load["dependencies"] is None:
+                del load["dependencies"]  # a wheel without requirements keeps the record as it was
         return plain
 
     @classmethod
@@ -203,4 +223,5 @@ def _load(data: dict[str, Any]) -> LoadObs:
         import_warnings=tuple(data.get("import_warnings", ())),
         gil_enabled_after_import=data.get("gil_enabled_after_import"),
         threads=data.get("threads"),
+        dependencies=Dependencies.from_json(data["dependencies"]) if data.get("dependencies") else None,
     )
