@@ -75,8 +75,8 @@ class Record(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
             raise ValueError(f"case {self.case!r} is not backend/binding ({self.backend}/{self.binding})")
 
     def to_json(self) -> dict[str, Any]:
-        """JSON's own types, as a results.jsonl line holds them."""
-        plain: dict[str, Any] = msgspec.json.decode(msgspec.json.encode(self))  # lists, not tuples
+        """JSON's own types, keys sorted at every level, exactly as a results.jsonl line holds them."""
+        plain: dict[str, Any] = json.loads(self.line())
         return plain
 
     def line(self) -> str:
