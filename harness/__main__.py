@@ -74,8 +74,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     resumed = _resume(args) if args.resume else None
     discovery, matrix = _discover(args)
     cases = load_cases(matrix.cases_dir)
-    for warning in check_selectors(matrix, discovery.interpreters, cases):
+    selectors = check_selectors(matrix, discovery.interpreters, cases)
+    for warning in selectors.warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    if selectors.absent:
+        print(f"note: {selectors.absent}", file=sys.stderr)
     runners = select(discovery, args.python)
     the_plan = plan(cases, matrix.targets, discovery.interpreters, runners, args.case, args.target)
     shard_info = None

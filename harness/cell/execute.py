@@ -22,8 +22,20 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from harness.build.wheel import runtime_requirements
 from harness.cell.installers import Toolchain
-from harness.cell.observe import Answer, Call, Compiled, FileLoad, InstallerObs, LoadObs, LoadOutcome, Route, Threads
+from harness.cell.observe import (
+    Answer,
+    Call,
+    Compiled,
+    Dependencies,
+    FileLoad,
+    InstallerObs,
+    LoadObs,
+    LoadOutcome,
+    Route,
+    Threads,
+)
 from harness.errors import HarnessError
 from harness.infra import proc
 from harness.infra.paths import safe_name
@@ -205,7 +217,7 @@ def _steps(
             return tuple(seen), ()  # the installer failed for another reason: nothing more to observe
     accepted = [n for n, obs in enumerate(seen) if obs.resolve is not None and obs.resolve.ok]
     if not accepted:
-        return tuple(seen), _forced_loads(cell, artifact, module, toolchains[0], pythons[0])
+        return tuple(seen), forced_loads(cell, artifact, module, toolchains[0], pythons[0])
 
     fresh: list[Path] = []
     for n in accepted:
@@ -223,14 +235,47 @@ def _steps(
     return tuple(seen), (cell.load(Route.INSTALLED, toolchains[accepted[0]], fresh[0], module, []),)
 
 
-def _forced_loads(
+def dependency_env(
+    toolchain: Toolchain, interp: Interpreter, requirements: Sequence[str], dest: Path
+) -> tuple[Path, Dependencies, list[proc.Outcome]]:
+    """A fresh environment of *interp* at *dest* holding *requirements*, resolved and installed for
+    that interpreter by the installer (which evaluates their markers there): its python, what the
+    installer answered, and the commands run (for the transcript)."""
+    created = toolchain.create_env(interp, dest)
+    if not created.ok:
+        why = f"could not create an environment: {toolchain.message(created)}"
+        return dest / "bin" / "python", Dependencies(requirements=tuple(requirements), ok=False, message=why), [created]
+    python = dest / "bin" / "python"
+    installed = toolchain.install_requirements(interp, python, requirements)
+    message = "" if installed.ok else toolchain.message(installed)
+    return (
+        python,
+        Dependencies(requirements=tuple(requirements), ok=installed.ok, message=message),
+        [created, installed],
+    )
+
+
+def forced_loads(
     cell: CellRun, artifact: Artifact, module: str, toolchain: Toolchain, python: Path
 ) -> tuple[LoadObs, ...]:
-    """A refused wheel's files, loaded anyway: by file name on sys.path, then each binary by path."""
+    """A refused wheel's files, loaded anyway: by file name on sys.path, then each binary by path.
+
+    Both loads run where the wheel's runtime requirements are installed (cffi's _cffi_backend), so a
+    missing dependency is never taken for the binary's own error; without requirements the shared
+    empty environment serves."""
     unpacked = cell.work / "unpacked"
     with zipfile.ZipFile(artifact.wheel) as zf:
         zf.extractall(unpacked)
+    deps = None
+    requirements = runtime_requirements(artifact.wheel)
+    if requirements:
+        cell.transcript.append(f"# forced loads: runtime requirements {', '.join(requirements)}\n")
+        python, deps, outs = dependency_env(toolchain, cell.interp, requirements, cell.work / "forced-env")
+        for out in outs:
+            cell.record(out)
     loads = [cell.load(Route.SYS_PATH, toolchain, python, module, ["--path", str(unpacked)])]
     by_path = [a for f in artifact.ext_files for a in ("--by-path", f)]
     loads.append(cell.load(Route.BY_PATH, toolchain, python, module, ["--path", str(unpacked), *by_path]))
-    return tuple(loads)
+    if deps is None:
+        return tuple(loads)
+    return tuple(msgspec.structs.replace(load, dependencies=deps) for load in loads)

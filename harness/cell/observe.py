@@ -104,6 +104,15 @@ class Compiled(Obs, frozen=True):
     Py_GIL_DISABLED: Word | None = None
 
 
+class Dependencies(Obs, frozen=True):
+    """A forced load's environment: the refused wheel's runtime requirements, installed for the
+    interpreter by the installer into an environment of their own (or why they could not be)."""
+
+    requirements: tuple[str, ...]  # Requires-Dist as the wheel declares them, markers kept
+    ok: bool
+    message: str = ""  # the installer's one line when they could not be installed
+
+
 class LoadObs(Obs, frozen=True):
     route: Route
     outcome: LoadOutcome
@@ -120,6 +129,9 @@ class LoadObs(Obs, frozen=True):
     import_warnings: tuple[str, ...] = ()
     gil_enabled_after_import: bool | None = None
     threads: Threads | None = None  # free-threaded interpreters only
+    # Forced loads of a wheel with runtime requirements; UNSET (no key in the record): none declared,
+    # or a record from before forced loads got them, judged as it was then.
+    dependencies: Dependencies | msgspec.UnsetType = msgspec.UNSET
 
 
 class WheelObs(Obs, frozen=True):

@@ -19,12 +19,15 @@ from typing import Any
 import msgspec
 
 from harness.build.audit import Audit
-from harness.cell.observe import InstallerObs, LoadObs, LoadOutcome, Observed, Route
+from harness.cell.observe import Dependencies, InstallerObs, LoadObs, LoadOutcome, Observed, Route
 from harness.model import Cell, Expectation, Interpreter, KnownIssue, Status, Target, Verdict, ext_suffix
 from harness.verdict import oracle
 
 # Clean refusals to load: the exception classes a safety net raises.
 CLEAN_LOAD_ERRORS = ("ImportError", "ModuleNotFoundError")
+# CPython (3.13+, Python/import.c): "The global interpreter lock (GIL) has been enabled to load
+# module 'NAME', which has not declared that it can run safely without the GIL. ..."
+_GIL_ENABLED_BY = re.compile(r"enabled to load module '([^']+)'")
 _MISSING_VERSION = re.compile(r"version `((?:GLIBC|GLIBCXX|CXXABI)_[\d.]+)' not found")
 
 
@@ -52,6 +55,7 @@ class FindingKind(enum.StrEnum):
     CRASH = "crash"
     TIMEOUT = "timeout"
     NO_REPORT = "no report"
+    DEPENDENCY_NOT_INSTALLABLE = "dependency not installable"  # the wheel's runtime requirements, there
 
 
 class Finding(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -240,7 +244,11 @@ def threads_stage(interp: Interpreter, load: LoadObs) -> Stage:
         return Stage("threads", Status.SKIP, "not a free-threaded interpreter")
     problems = []
     gil_warnings = [w for w in load.import_warnings if "GIL" in w]
-    if gil_warnings:
+    culprits = [m.group(1) for w in gil_warnings if (m := _GIL_ENABLED_BY.search(w))]
+    if culprits:
+        named = ", ".join(f"'{c}'" for c in dict.fromkeys(culprits))
+        problems.append(f"import re-enabled the GIL: {named} did not declare it runs without it ({gil_warnings[0]})")
+    elif gil_warnings:
         problems.append(f"import re-enabled the GIL ({gil_warnings[0]})")
     if load.gil_enabled_after_import:
         problems.append("sys._is_gil_enabled() is True after import")
@@ -365,7 +373,11 @@ def forced_load_stages(facts: CellFacts, expectation: Expectation) -> list[Stage
             continue
         name = f"load:{route.value}"
         rule = why if must is False else "the interpreter does not list the file's suffix"
-        if net_must_fire(facts, route, must):
+        missing = missing_dependencies(load)
+        if net_must_fire(facts, route, must) and missing:
+            # The error may be the missing dependency's, not the net's: nothing to judge.
+            stages.append(Stage(name, Status.SKIP, f"not judged: {missing}; the load ended: {load.exception}"))
+        elif net_must_fire(facts, route, must):
             if load.outcome is LoadOutcome.EXCEPTION and load.exception_type in CLEAN_LOAD_ERRORS:
                 stages.append(Stage(name, Status.PASS, f"refused cleanly by the {NETS[route]}: {load.exception}"))
             elif load.outcome is LoadOutcome.EXCEPTION:
@@ -400,7 +412,24 @@ def load_findings(facts: CellFacts) -> tuple[Finding, ...]:
     return tuple(found)
 
 
+def missing_dependencies(load: LoadObs) -> str:
+    """'dependency not installable: ...' when the load ended in an exception in an environment that
+    lacks the wheel's runtime requirements (the exception is then not the binary's own)."""
+    deps = load.dependencies
+    if not isinstance(deps, Dependencies) or deps.ok or load.outcome is not LoadOutcome.EXCEPTION:
+        return ""
+    return f"dependency not installable: {', '.join(deps.requirements)}: {deps.message}"
+
+
 def _finding(route: Route, load: LoadObs) -> Finding:
+    missing = missing_dependencies(load)
+    if missing:
+        detail = missing.removeprefix(f"{FindingKind.DEPENDENCY_NOT_INSTALLABLE}: ")
+        return Finding(
+            route=route,
+            kind=FindingKind.DEPENDENCY_NOT_INSTALLABLE,
+            detail=f"{detail}; the load ended: {load.exception}",
+        )
     if load.outcome is LoadOutcome.LOADED:
         wrong = [c for c in load.calls if not c.ok]
         if wrong:

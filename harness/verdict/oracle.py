@@ -20,6 +20,7 @@ from harness.model import Expectation, Interpreter, KnownIssue, Status, Target, 
 _LEGACY_MANYLINUX = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
 _VERSION_ABI = re.compile(r"cp(\d)(\d+)(t?)(d?)")
 _INTERPRETER = re.compile(r"cp(\d)(\d+)")
+_PYTHON_SUFFIX = re.compile(r"\.(cpython-|abi3|pypy)")  # file suffixes only some interpreters load
 
 
 def _platform_rule(platform: str, interp: Interpreter) -> tuple[bool, str]:
@@ -220,6 +221,9 @@ def _target_shape(target: Target, build: Interpreter) -> tuple[list[str], Callab
         abi += "d" if build.debug else ""
         own = build.ext_suffixes[0] if build.ext_suffixes else ""
         return [f"cp{build.version[0]}{build.version[1]}-{abi}"], lambda s: s == own, 0, 0
+    if target.kind is TargetKind.ABI_NONE:
+        # Nothing compiled against Python: no interpreter-specific suffix, no limited API.
+        return ["py3-none"], lambda s: _PYTHON_SUFFIX.match(s) is None, 0, 0
     if target.kind is TargetKind.ABI3:
         # 3.15 added .abi3-<multiarch>.so; older interpreters only look for .abi3.so (gh-122931).
         multiarch_ok = floor >= (3, 15)
@@ -242,6 +246,8 @@ def _suffix_hint(target: Target, build: Interpreter) -> str:
         return f" (expected {build.ext_suffixes[0] if build.ext_suffixes else '?'})"
     if target.kind is TargetKind.ABI3:
         return " (expected .abi3.so: interpreters before 3.15 know no other abi3 suffix)"
+    if target.kind is TargetKind.ABI_NONE:
+        return " (expected no interpreter-specific suffix, e.g. .so)"
     return " (expected .abi3t.so)"
 
 

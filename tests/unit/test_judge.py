@@ -23,11 +23,10 @@ from harness.cell.observe import (
     LoadOutcome,
     Observed,
     Route,
-    Threads,
 )
 from harness.model import Cell, Expectation, Interpreter, KnownIssue, Status, Target, TargetKind
 from harness.schema.decode import convert
-from harness.verdict.judge import CellFacts, Stage, audit_stage, decide, judge, platform_mismatch, threads_stage
+from harness.verdict.judge import CellFacts, Stage, audit_stage, decide, judge, platform_mismatch
 from harness.verdict.oracle import abi_info_check
 from tests.conftest import FIXTURES, recorded
 from tests.unit.structs import replace
@@ -314,25 +313,6 @@ def test_first_differing_stage_decides() -> None:
     verdict = decide(stages)
     assert (verdict.status, verdict.stage, verdict.reason) == (Status.CRASH, "import", "SIGSEGV")
     assert (decide(stages[:3]).status, decide(stages[:3]).stage) == (Status.PASS, "install")
-
-
-def test_threads_stage_only_on_free_threaded() -> None:
-    good = LoadObs(
-        route=Route.INSTALLED,
-        outcome=LoadOutcome.LOADED,
-        gil_enabled_after_import=False,
-        threads=Threads(threads=8, calls=16000, errors=()),
-    )
-    assert threads_stage(recorded("cp313"), good).status is Status.SKIP
-    assert threads_stage(free_threaded_315(), good).status is Status.PASS
-    bad = replace(
-        good,
-        import_warnings=("RuntimeWarning: The global interpreter lock (GIL) has been enabled",),
-        gil_enabled_after_import=True,
-    )
-    stage = threads_stage(free_threaded_315(), bad)
-    assert stage.status is Status.FAIL
-    assert "re-enabled the GIL" in stage.reason
 
 
 def test_audit_finding_fails_only_older_claimed_interpreters() -> None:

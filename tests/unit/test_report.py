@@ -8,6 +8,7 @@ from harness.cell.observe import Answer, BuildObs, InstallerObs, Observed
 from harness.model import Status, TargetKind
 from harness.reports.markdown import markdown, terminal_summary
 from harness.run.records import SCHEMA_VERSION, Record
+from tests.conftest import recorded
 
 
 def rec(
@@ -79,7 +80,7 @@ def test_grid_rows_columns_and_symbols() -> None:
 def test_free_threading_absence_is_said() -> None:
     text = markdown([rec("b/x:abi3:cp39:cp39", "pass")], ENV)
     assert "No free-threaded interpreter found: abi3t rows untested on free-threading" in text
-    threaded = {**ENV, "interpreters": [{**ENV["interpreters"][0], "free_threaded": True}]}
+    threaded = {**ENV, "interpreters": [recorded("cp314t").to_json()]}  # a real free-threaded 3.14 probe
     assert "No free-threaded interpreter found" not in markdown([rec("b/x:abi3:cp39:cp38", "pass")], threaded)
 
 
