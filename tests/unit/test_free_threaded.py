@@ -11,7 +11,6 @@ Python/import.c) re-enables the GIL on import and warns, naming the module.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +23,10 @@ from harness.reports import diff, markdown
 from harness.run import records as results
 from harness.run.merge import merge
 from harness.run.records import Record
+from harness.schema.decode import convert
 from harness.verdict.judge import CellFacts, judge, threads_stage
 from tests.conftest import REPO, recorded, recorded_cell, recorded_free_threaded
+from tests.unit.structs import replace
 
 FT_BUILT = "setuptools/c-api:version-specific:cp314t:cp314t"
 WARNING = (
@@ -37,7 +38,7 @@ GIL_FIXTURES = ("abitest_setuptools_gil_c_api", "abitest_setuptools_gil_cython")
 
 
 def records() -> list[Record]:
-    return [Record.from_json(r) for r in recorded_free_threaded()]
+    return [convert(r, Record, source="recorded") for r in recorded_free_threaded()]
 
 
 def target(name: str) -> Target:
@@ -51,13 +52,13 @@ def facts(cell: str, observed: Observed | None = None) -> CellFacts:
         target=target(parsed.target),
         build=recorded(parsed.build_python),
         run=recorded(parsed.run_python),
-        observed=observed or Observed.from_json(recorded_cell(cell)["observed"]),
+        observed=observed or convert(recorded_cell(cell)["observed"], Observed, source="recorded"),
     )
 
 
 def gil_reenabled(module: str) -> Observed:
     """The recorded cp314t import, as it goes for a module that does not declare Py_mod_gil."""
-    observed = Observed.from_json(recorded_cell(FT_BUILT)["observed"])
+    observed = convert(recorded_cell(FT_BUILT)["observed"], Observed, source="recorded")
     loads = tuple(
         replace(x, import_warnings=(WARNING.format(module=module),), gil_enabled_after_import=True)
         if x.route is Route.INSTALLED
@@ -80,7 +81,7 @@ def test_recorded_verdicts_are_derived_again(cell: str) -> None:
 
 
 def test_threads_stage_passes_on_the_recorded_build() -> None:
-    load = Observed.from_json(recorded_cell(FT_BUILT)["observed"]).load(Route.INSTALLED)
+    load = convert(recorded_cell(FT_BUILT)["observed"], Observed, source="recorded").load(Route.INSTALLED)
     assert load is not None
     stage = threads_stage(recorded("cp314t"), load)
     assert (stage.status, stage.reason) == (Status.PASS, "GIL stays disabled; 16000 concurrent calls correct")
@@ -93,7 +94,7 @@ def test_module_without_py_mod_gil_fails_the_threads_stage_naming_it(module: str
     assert (verdict.status, verdict.stage) == (Status.FAIL, "threads")
     assert verdict.reason.startswith(f"import re-enabled the GIL: '{module}' did not declare it runs without it")
     assert verdict.reason.endswith("; sys._is_gil_enabled() is True after import")
-    assert verdict.stages["call"]["status"] == "pass"  # the calls themselves were right
+    assert verdict.stages["call"].status == "pass"  # the calls themselves were right
 
 
 def environment() -> dict[str, Any]:
