@@ -77,8 +77,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     resumed = _resume(args) if args.resume else None
     discovery, matrix = _discover(args)
     cases = load_cases(matrix.cases_dir)
-    for warning in check_selectors(matrix, discovery.interpreters, cases):
+    selectors = check_selectors(matrix, discovery.interpreters, cases)
+    for warning in selectors.warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    if selectors.absent:
+        print(f"note: {selectors.absent}", file=sys.stderr)
     runners = select(discovery, args.python)
     the_plan = plan(cases, matrix.targets, discovery.interpreters, runners, args.case, args.target)
     shard_info = None
@@ -314,16 +317,42 @@ def cmd_surface(args: argparse.Namespace) -> int:
             print(surface.diff_text(a, b, changes))
         return 0
     if args.json:
-        milestones, notes = surface.milestones(surfaces)
+        milestones, notes = surface.milestones(surfaces, discovery.interpreters)
         payload = {
             "surfaces": [s.to_json() for s in surfaces],
             "milestones": [m.to_json() for m in milestones],
+            "flavour_layouts": [f.to_json() for f in surface.flavour_layouts(surfaces)],
             "notes": list(notes),
         }
         print(json.dumps(payload, indent=1))
         return 0
-    print(surface.text(surfaces))
+    print(surface.text(surfaces, discovery.interpreters))
     return 0
+
+
+def cmd_gate(args: argparse.Namespace) -> int:
+    from harness.reports import gate as gate_report  # noqa: PLC0415  (only this command needs them)
+    from harness.workflows import gate  # noqa: PLC0415
+
+    if len(args.python) != 1:
+        raise ConfigError("gate: give the new build once: --python ID or --python PATH (e.g. ~/cpython/python)")
+    request = gate.Request(
+        args.python[0],
+        args.baseline,
+        args.matrix,
+        args.cache_dir,
+        args.results,
+        args.jobs,
+        tuple(args.case),
+        tuple(args.target),
+        args.installer,
+        args.timeout,
+        tuple(args.argv),
+        verbose=args.verbose >= 1,
+    )
+    result = gate.gate(request, lambda line: print(line, file=sys.stderr, flush=True))
+    print(json.dumps(result.to_json(), indent=2) if args.json else gate_report.text(result))
+    return result.exit_code
 
 
 def cmd_cases(args: argparse.Namespace) -> int:
@@ -499,6 +528,26 @@ def _writable_dir(flag: str, path: Path) -> None:
         raise ConfigError(f"{flag} {path}: not writable; give a directory you can write")
 
 
+def add_gate_parser(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
+    gat = sub.add_parser("gate", help="does a new interpreter build keep every promise of the release before it?")
+    common(gat)
+    gat.add_argument(
+        "--baseline",
+        default=None,
+        metavar="ID|PATH",
+        help="default: the newest other build of the same minor, else the newest of the previous minor",
+    )
+    gat.add_argument("--case", action="append", default=[], metavar="GLOB", help="only these cases")
+    gat.add_argument("--target", action="append", default=[], metavar="NAME", help="only these [targets]")
+    gat.add_argument("--jobs", "-j", type=_positive(int), default=os.cpu_count() or 2)
+    gat.add_argument("--installer", default=None, metavar="uv|pip|pip,uv", help="default: matrix.toml's")
+    gat.add_argument("--timeout", type=_positive(float), default=None, help="seconds per import/call")
+    gat.add_argument("--results", type=Path, default=Path("results"), help="default: %(default)s")
+    gat.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    gat.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help="as before the subcommand")
+    gat.set_defaults(func=cmd_gate)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m harness", description=__doc__)
     top.add_argument("--version", action="version", version=__version__)
@@ -580,6 +629,8 @@ def parser() -> argparse.ArgumentParser:
     surf.add_argument("--json", action="store_true")
     surf.add_argument("--diff", nargs=2, metavar=("A", "B"), help="what differs from interpreter A to B")
     surf.set_defaults(func=cmd_surface)
+
+    add_gate_parser(sub, common)
 
     cases = sub.add_parser("cases", help="list the extension cases")
     cases.add_argument("--matrix", type=checks.path, default=Path("matrix.toml"))
