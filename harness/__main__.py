@@ -17,7 +17,7 @@ from typing import Any
 from harness import __version__, surface
 from harness.cell.installers import parse_installers, toolchains
 from harness.config import casegen
-from harness.config.matrix import check_selectors, load_case, load_cases, load_matrix
+from harness.config.matrix import SelectorCheck, check_selectors, load_case, load_cases, load_matrix
 from harness.errors import ConfigError, HarnessError
 from harness.infra.paths import cache_dir, provision_dir
 from harness.interpreters import provision
@@ -66,6 +66,14 @@ def surface_section(runners: tuple[Interpreter, ...], cache: Path) -> list[str]:
         return ["## Surface", "", f"Not measured: {type(exc).__name__}: {exc}"]
 
 
+def say_selectors(check: SelectorCheck) -> None:
+    """Known issues matching nothing here: a warning each; those only for absent interpreters: one note."""
+    for warning in check.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if check.absent:
+        print(f"note: {check.absent}", file=sys.stderr)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     if args.provision:
         missing = provision.if_missing(provision_dir(), lambda line: print(line, file=sys.stderr, flush=True))
@@ -74,11 +82,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     resumed = _resume(args) if args.resume else None
     discovery, matrix = _discover(args)
     cases = load_cases(matrix.cases_dir)
-    selectors = check_selectors(matrix, discovery.interpreters, cases)
-    for warning in selectors.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    if selectors.absent:
-        print(f"note: {selectors.absent}", file=sys.stderr)
+    say_selectors(check_selectors(matrix, discovery.interpreters, cases))
     runners = select(discovery, args.python)
     the_plan = plan(cases, matrix.targets, discovery.interpreters, runners, args.case, args.target)
     shard_info = None
