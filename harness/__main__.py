@@ -317,15 +317,16 @@ def cmd_surface(args: argparse.Namespace) -> int:
             print(surface.diff_text(a, b, changes))
         return 0
     if args.json:
-        milestones, notes = surface.milestones(surfaces)
+        milestones, notes = surface.milestones(surfaces, discovery.interpreters)
         payload = {
             "surfaces": [s.to_json() for s in surfaces],
             "milestones": [m.to_json() for m in milestones],
+            "flavour_layouts": [f.to_json() for f in surface.flavour_layouts(surfaces)],
             "notes": list(notes),
         }
         print(json.dumps(payload, indent=1))
         return 0
-    print(surface.text(surfaces))
+    print(surface.text(surfaces, discovery.interpreters))
     return 0
 
 
