@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from harness import __version__, surface
 from harness.cell.installers import parse_installers, toolchains
 from harness.config import casegen
@@ -26,9 +28,10 @@ from harness.model import Case, Interpreter
 from harness.reports import diff as diffs
 from harness.reports import html as report_html
 from harness.reports import markdown as report
+from harness.run import manifest, rejudge, shard
 from harness.run import merge as merging
 from harness.run import records as results
-from harness.run import rejudge, shard
+from harness.run.manifest import CaseEntry, Host, RunManifest, ShardInfo, TargetEntry
 from harness.run.pipeline import Settings, planned_cells, run_plan
 from harness.run.plan import Plan, plan
 from harness.run.progress import Progress
@@ -44,18 +47,18 @@ def _discover(args: argparse.Namespace) -> tuple[Discovery, Any]:
     return discover(matrix, args.cache_dir, _paths(args.python)), matrix
 
 
-def case_json(case: Case) -> dict[str, Any]:
-    return {
-        "id": case.id,
-        "backend": case.backend,
-        "binding": case.binding,
-        "dist_name": case.dist_name,
-        "module": case.module,
-        "description": case.description,
-        "notes": case.notes,
-        "targets": [k.value for k, _ in case.recipes],
-        "unsupported": {k.value: why for k, why in case.unsupported},
-    }
+def case_entry(case: Case) -> CaseEntry:
+    return CaseEntry(
+        id=case.id,
+        backend=case.backend,
+        binding=case.binding,
+        dist_name=case.dist_name,
+        module=case.module,
+        description=case.description,
+        notes=case.notes,
+        targets=tuple(k for k, _ in case.recipes),
+        unsupported=dict(case.unsupported),
+    )
 
 
 def surface_section(runners: tuple[Interpreter, ...], cache: Path) -> list[str]:
@@ -89,9 +92,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.shard:
         spec = shard.ShardSpec.parse(args.shard)
         weights = shard.weights_from(results.load(args.weights)[0]) if args.weights else None
-        shard_info = {"index": spec.index, "count": spec.count, "plan_digest": shard.plan_digest(the_plan)}
+        digest = shard.plan_digest(the_plan)
         the_plan = shard.shard(the_plan, spec, weights)
-        shard_info["builds"] = [b.id for b in the_plan.builds]
+        builds = tuple(b.id for b in the_plan.builds)
+        shard_info = ShardInfo(index=spec.index, count=spec.count, plan_digest=digest, builds=builds)
     chosen = toolchains(parse_installers(args.installer) if args.installer else matrix.installers, args.cache_dir)
     toolchain = chosen[0]
 
@@ -112,29 +116,27 @@ def cmd_run(args: argparse.Namespace) -> int:
     run_dir = results_dir / run_id
     writer = results.Writer(run_dir)
     results.point_latest(results_dir, run_dir)
-    environment: dict[str, Any] = {
-        "schema_version": results.SCHEMA_VERSION,
-        "run_id": run_id,
-        "started": datetime.now(UTC).isoformat(timespec="seconds"),
-        "argv": args.argv,
-        "harness_version": __version__,
-        "host": {"python": sys.version.split()[0], "platform": platform.platform(), "cpus": os.cpu_count()},
-        "installer": ", ".join(t.version() for t in chosen),
-        "matrix": str(matrix.path),
-        "cache_dir": str(args.cache_dir),
-        "interpreters": [i.to_json() for i in runners],
-        "build_interpreters": sorted({b.python.id for b in the_plan.builds}),
+    builders = {b.python.id: b.python for b in the_plan.builds if b.python not in runners}
+    environment = RunManifest(
+        schema_version=results.SCHEMA_VERSION,
+        run_id=run_id,
+        started=datetime.now(UTC).isoformat(timespec="seconds"),
+        argv=tuple(args.argv),
+        harness_version=__version__,
+        host=Host(python=sys.version.split()[0], platform=platform.platform(), cpus=os.cpu_count()),
+        installer=", ".join(t.version() for t in chosen),
+        matrix=str(matrix.path),
+        cache_dir=str(args.cache_dir),
+        interpreters=manifest.entries(runners),
+        build_interpreters=tuple(sorted({b.python.id for b in the_plan.builds})),
         # Facts of build interpreters that are not run columns: the judge reads them (--rejudge).
-        "build_interpreter_facts": [
-            i.to_json() for i in {b.python.id: b.python for b in the_plan.builds if b.python not in runners}.values()
-        ],
-        "excluded": [list(e) for e in discovery.excluded],
-        "cases": [case_json(c) for c in cases],
-        "targets": [t.to_json() for t in matrix.targets],
-    }
-    if shard_info:
-        environment["shard"] = shard_info
-    results.write_json(run_dir / results.ENVIRONMENT_FILE, environment)
+        build_interpreter_facts=manifest.entries(builders.values()),
+        excluded=tuple((str(path), str(why)) for path, why in discovery.excluded),
+        cases=tuple(case_entry(c) for c in cases),
+        targets=tuple(TargetEntry.of(t) for t in matrix.targets),
+        shard=shard_info or msgspec.UNSET,
+    )
+    manifest.write(run_dir, environment)
     print(
         f"run {run_id}: {len(the_plan.builds)} wheels x {len(runners)} interpreters "
         f"({', '.join(i.id for i in runners)}), {the_plan.total_cells} cells, {args.jobs} jobs, "
@@ -165,8 +167,8 @@ def _resume(args: argparse.Namespace) -> results.Loaded:
             f"--resume {run_dir}: no {results.RESULTS_FILE} there; give a run directory such as results/X"
         )
     loaded = results.completed(run_dir)
-    argv = loaded.environment.get("argv")
-    if not isinstance(argv, list) or not all(isinstance(a, str) for a in argv) or argv[:1] != ["run"]:
+    argv = list(loaded.environment.argv or ())
+    if argv[:1] != ["run"]:
         raise ConfigError(
             f"--resume {run_dir}: {results.ENVIRONMENT_FILE} has no recorded `run` command line; start a new run"
         )
@@ -193,7 +195,7 @@ def _run_resumed(
 ) -> int:
     """Run the cells without a complete record; keep the others as they are."""
     environment = resumed.environment
-    run_id = str(environment.get("run_id", run_dir.name))
+    run_id = environment.run_id or run_dir.name
     done = frozenset(r.cell for r in resumed.records)
     planned = planned_cells(the_plan)
     stray = sorted(done - planned)
@@ -203,7 +205,8 @@ def _run_resumed(
             "matrix.toml, the cases or the interpreters changed since; start a new run"
         )
     writer = results.Writer(run_dir, keep=resumed.records)
-    environment.setdefault("resumed", []).append(datetime.now(UTC).isoformat(timespec="seconds"))
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    environment = environment.with_changes(resumed=(*(environment.resumed or ()), now))
     print(
         f"resuming run {run_id}: {len(done)} of {len(planned)} cells kept, {len(planned - done)} to run",
         file=sys.stderr,
@@ -223,7 +226,7 @@ def _finish(
     run_dir: Path,
     run_id: str,
     writer: results.Writer,
-    environment: dict[str, Any],
+    environment: RunManifest,
     work: Callable[[Progress], None],
     total: int,
     surface: Callable[[], list[str]] | None = None,
@@ -238,10 +241,10 @@ def _finish(
     finally:
         progress.close()
         writer.close()
-        environment["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
-        environment["interrupted"] = interrupted
+        finished = datetime.now(UTC).isoformat(timespec="seconds")
+        environment = environment.with_changes(finished=finished, interrupted=interrupted)
         try:
-            results.write_json(run_dir / results.ENVIRONMENT_FILE, environment)
+            manifest.write(run_dir, environment)
             if surface is not None and not interrupted:
                 (run_dir / report.SURFACE_FILE).write_text("\n".join(surface()) + "\n")
             (run_dir / "report.md").write_text(
@@ -318,15 +321,16 @@ def cmd_surface(args: argparse.Namespace) -> int:
             print(surface.diff_text(a, b, changes))
         return 0
     if args.json:
-        milestones, notes = surface.milestones(surfaces)
+        milestones, notes = surface.milestones(surfaces, discovery.interpreters)
         payload = {
             "surfaces": [s.to_json() for s in surfaces],
             "milestones": [m.to_json() for m in milestones],
+            "flavour_layouts": [f.to_json() for f in surface.flavour_layouts(surfaces)],
             "notes": list(notes),
         }
         print(json.dumps(payload, indent=1))
         return 0
-    print(surface.text(surfaces))
+    print(surface.text(surfaces, discovery.interpreters))
     return 0
 
 
@@ -359,7 +363,7 @@ def cmd_cases(args: argparse.Namespace) -> int:
     matrix = load_matrix(args.matrix)
     cases = load_cases(matrix.cases_dir)
     if args.json:
-        print(json.dumps([case_json(c) for c in cases], indent=2))
+        print(json.dumps([msgspec.to_builtins(case_entry(c)) for c in cases], indent=2))
         return 0
     if args.markdown:
         print(report.case_table(cases))
@@ -427,14 +431,14 @@ def cmd_diff(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(change.to_json(), indent=2))
     else:
-        print(f"baseline {before_env.get('run_id', args.baseline)} -> {args.new}")
+        print(f"baseline {before_env.run_id or args.baseline} -> {args.new}")
         print(diffs.text(change))
     return 1 if change.regressions else 0
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
     records, environment = merging.merge(args.run_dirs, args.out)
-    print(f"merged {len(environment['shards'])} shard runs into {args.out}: {report.totals(records)}")
+    print(f"merged {len(environment.shards or ())} shard runs into {args.out}: {report.totals(records)}")
     return 0
 
 

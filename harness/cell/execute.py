@@ -15,19 +15,36 @@ import tempfile
 import threading
 import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+import msgspec
 
 from harness.build.wheel import runtime_requirements
 from harness.cell.installers import Toolchain
-from harness.cell.observe import Answer, Dependencies, FileLoad, InstallerObs, LoadObs, LoadOutcome, Route
+from harness.cell.observe import (
+    Answer,
+    Call,
+    Compiled,
+    Dependencies,
+    FileLoad,
+    InstallerObs,
+    LoadObs,
+    LoadOutcome,
+    Route,
+    Threads,
+)
+from harness.errors import HarnessError
 from harness.infra import proc
 from harness.infra.paths import safe_name
 from harness.model import Artifact, Interpreter
+from harness.schema.decode import convert
 
 RESULT_MARKER = "ABI_HARNESS_RESULT "
+T = TypeVar("T")
+REPORT_SOURCE = "resources/call.py's report"  # decoded through the observation types, like a record
 LOADING_MARKER = "ABI_HARNESS_LOADING "
 THREADS = 8
 
@@ -55,7 +72,7 @@ def load_obs(route: Route, out: proc.Outcome, timeout: float | None = None) -> L
             route=route, outcome=LoadOutcome.NO_REPORT, returncode=out.returncode, files=files, stderr_tail=tail
         )
     result: dict[str, Any] = json.loads(reports[-1][len(RESULT_MARKER) :])
-    files = tuple(FileLoad.from_json(f) for f in result.get("files", ()))
+    files = convert(result.get("files", ()), tuple[FileLoad, ...], source=REPORT_SOURCE, error=HarnessError)
     if "import_error" in result:
         return LoadObs(
             route=route,
@@ -71,17 +88,21 @@ def load_obs(route: Route, out: proc.Outcome, timeout: float | None = None) -> L
         returncode=out.returncode,
         module_file=result.get("module_file"),
         files=files,
-        calls=tuple(result.get("calls", ())),
-        compiled=result.get("compiled"),
+        calls=convert(result.get("calls", ()), tuple[Call, ...], source=REPORT_SOURCE, error=HarnessError),
+        compiled=_maybe(result.get("compiled"), Compiled),
         import_warnings=tuple(result.get("import_warnings", ())),
         gil_enabled_after_import=result.get("gil_enabled_after_import"),
-        threads=result.get("threads"),
+        threads=_maybe(result.get("threads"), Threads),
     )
+
+
+def _maybe(value: object, into: type[T]) -> T | None:
+    return None if value is None else convert(value, into, source=REPORT_SOURCE, error=HarnessError)
 
 
 def _placeless(load: LoadObs, work: str) -> LoadObs:
     """The cell's temporary directory named `<cell>` in messages, so runs compare (and diff) cleanly."""
-    return replace(
+    return msgspec.structs.replace(
         load,
         exception=load.exception.replace(work, "<cell>"),
         stderr_tail=load.stderr_tail.replace(work, "<cell>"),
@@ -207,7 +228,7 @@ def _steps(
             answer = _answer(toolchain, cell.record(installed))
         else:
             answer = Answer(ok=False, message=f"could not create a fresh environment: {toolchain.message(created)}")
-        seen[n] = replace(seen[n], install=answer)
+        seen[n] = msgspec.structs.replace(seen[n], install=answer)
         if not answer.ok:
             return tuple(seen), ()
         fresh.append(env_dir / "bin" / "python")
@@ -255,4 +276,6 @@ def forced_loads(
     loads = [cell.load(Route.SYS_PATH, toolchain, python, module, ["--path", str(unpacked)])]
     by_path = [a for f in artifact.ext_files for a in ("--by-path", f)]
     loads.append(cell.load(Route.BY_PATH, toolchain, python, module, ["--path", str(unpacked), *by_path]))
-    return tuple(replace(load, dependencies=deps) for load in loads)
+    if deps is None:
+        return tuple(loads)
+    return tuple(msgspec.structs.replace(load, dependencies=deps) for load in loads)

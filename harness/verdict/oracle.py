@@ -9,12 +9,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
-from typing import Any
 
 from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag
 
-from harness.cell.observe import AbiInfo
+from harness.cell.observe import AbiInfo, Compiled
 from harness.model import Expectation, Interpreter, KnownIssue, Status, Target, TargetKind, Verdict, ext_suffix
 
 # Legacy manylinux aliases (PEP 600).
@@ -173,7 +172,7 @@ def artifact_problems(
     build: Interpreter,
     wheel_tags: Sequence[str],
     ext_files: Sequence[str],
-    compiled: dict[str, Any] | None,
+    compiled: Compiled | None,
 ) -> list[str]:
     """Whether the wheel is what its target asked for: tag, file suffix, compiled macro values.
 
@@ -192,7 +191,7 @@ def artifact_problems(
         if not wanted_suffix(suffix):
             problems.append(f"{name}: suffix {suffix} does not fit {target.kind.value}{_suffix_hint(target, build)}")
     if compiled is not None:
-        got_limited, got_abi3t = compiled.get("Py_LIMITED_API"), compiled.get("Py_TARGET_ABI3T")
+        got_limited, got_abi3t = compiled.Py_LIMITED_API, compiled.Py_TARGET_ABI3T
         # With Py_TARGET_ABI3T the headers keep the lower of the two as Py_LIMITED_API (pyabi.h).
         limited_ok = (
             got_limited == limited if not abi3t else isinstance(got_limited, int) and 0 < got_limited <= limited

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from harness.cell.observe import LoadOutcome, Route
+from harness.model import Status
+from harness.verdict.judge import StageResult
 from tests.conftest import FIXTURES
 from tests.integration.conftest import Harness, load_of, run_records
 
@@ -36,7 +38,7 @@ def test_modules_without_py_mod_gil_work_on_gil_builds(
         for build in ("cp312", "cp313"):
             record = records[f"{case}:version-specific:{build}:{build}"]
             assert (record.status, record.stage) == ("pass", "call"), record.reason
-            assert record.stages["threads"] == {"status": "skip", "reason": "not a free-threaded interpreter"}
+            assert record.stages["threads"] == StageResult(Status.SKIP, "not a free-threaded interpreter")
             load = load_of(record, Route.INSTALLED)
             assert load.outcome is LoadOutcome.LOADED
             assert load.import_warnings == ()  # a GIL build has no GIL to re-enable

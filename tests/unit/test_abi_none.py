@@ -3,15 +3,16 @@ expected to work everywhere, judged on the recorded free-threaded 3.14 maturin/c
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
-from harness.cell.observe import Observed
+from harness.cell.observe import Compiled, Observed
 from harness.model import Case, Cell, Interpreter, Status, Target, TargetKind, TargetRecipe
 from harness.run.plan import plan
+from harness.schema.decode import convert
 from harness.verdict import oracle
 from harness.verdict.judge import CellFacts, judge
 from tests.conftest import recorded, recorded_cell
+from tests.unit.structs import replace
 
 ABI_NONE = Target("abi-none", TargetKind.ABI_NONE, None, ("oldest",))
 VS = Target("version-specific", TargetKind.VERSION_SPECIFIC, None, ("each",))
@@ -47,7 +48,7 @@ def test_expected_on_pypy_and_free_threaded_within_requires_python() -> None:
 
 def test_artifact_shape(cp313: Interpreter) -> None:
     lib = ["abitest_maturin_cffi/_native/lib_native.so"]
-    zeros = {"Py_LIMITED_API": 0, "Py_TARGET_ABI3T": 0}
+    zeros = Compiled(Py_LIMITED_API=0, Py_TARGET_ABI3T=0)
     assert oracle.artifact_problems(ABI_NONE, cp313, [f"py3-none-{PLAT}"], lib, zeros) == []
     (tag,) = oracle.artifact_problems(ABI_NONE, cp313, [f"cp313-cp313-{PLAT}"], lib, zeros)
     assert tag == "wheel tag cp313-cp313 is not the target's py3-none"
@@ -65,7 +66,7 @@ def test_recorded_free_threaded_cell_passes_as_abi_none() -> None:
         target=ABI_NONE,
         build=recorded("cp314t"),
         run=recorded("cp314t"),
-        observed=Observed.from_json(record["observed"]),
+        observed=convert(record["observed"], Observed, source="recorded"),
     )
     verdict = judge(facts, [])
     assert (verdict.status, verdict.stage) == (Status.PASS, "threads")

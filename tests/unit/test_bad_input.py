@@ -452,7 +452,7 @@ ROWS = [
     ),
     Bad(
         "resume-damaged",
-        ("{root}/results/r/results.jsonl:1: not a JSON record",),
+        ("{root}/results/r/results.jsonl:1: not valid JSON",),
         files={"results/r/results.jsonl": "junk\n", "results/r/environment.json": '{"run_id": "r", "argv": ["run"]}'},
         argv=("--resume", "{root}/results/r"),
         code=3,

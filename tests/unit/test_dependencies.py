@@ -5,14 +5,15 @@ without cffi installed: `ModuleNotFoundError: No module named '_cffi_backend'`).
 from __future__ import annotations
 
 import zipfile
-from dataclasses import replace
 from pathlib import Path
 
 from harness.build.wheel import runtime_requirements
 from harness.cell.observe import Dependencies, LoadOutcome, Observed, Route
 from harness.model import Cell, Status, Target, TargetKind
+from harness.schema.decode import convert
 from harness.verdict.judge import CellFacts, judge
 from tests.conftest import recorded, recorded_cell
+from tests.unit.structs import replace
 
 CFFI_CELL = "setuptools/cffi:version-specific:cp314:cp314t"
 
@@ -40,7 +41,7 @@ def test_runtime_requirements_keep_markers_and_leave_extras_out(tmp_path: Path) 
 
 def cffi_facts(deps: Dependencies | None) -> CellFacts:
     record = recorded_cell(CFFI_CELL)
-    observed = Observed.from_json(record["observed"])
+    observed = convert(record["observed"], Observed, source="recorded")
     observed = replace(observed, loads=tuple(replace(x, dependencies=deps) for x in observed.loads))
     return CellFacts(
         cell=Cell.parse(CFFI_CELL),
@@ -66,19 +67,19 @@ def test_dependency_not_installable_is_its_own_finding() -> None:
     assert (finding.route, finding.kind) == ("by_path", "dependency not installable")
     assert finding.detail.startswith("cffi: error: no matching distribution for cffi; the load ended: ")
     # The file-name net had to fire; with the dependency missing its error proves nothing either way.
-    assert verdict.stages["load:sys_path"]["status"] == "skip"
-    assert verdict.stages["load:sys_path"]["reason"].startswith("not judged: dependency not installable: cffi")
+    assert verdict.stages["load:sys_path"].status == "skip"
+    assert verdict.stages["load:sys_path"].reason.startswith("not judged: dependency not installable: cffi")
 
 
 def test_installed_dependency_leaves_the_binary_its_outcome() -> None:
     verdict = judge(cffi_facts(Dependencies(requirements=("cffi",), ok=True)), [])
     assert [f.kind for f in verdict.findings] == ["clean error"]
-    assert verdict.stages["load:sys_path"]["status"] == "pass"
+    assert verdict.stages["load:sys_path"].status == "pass"
 
 
 def test_dependencies_round_trip() -> None:
     facts = cffi_facts(Dependencies(requirements=("cffi; python_version >= '3.8'",), ok=False, message="x"))
-    again = Observed.from_json(facts.observed.to_json())
+    again = convert(facts.observed.to_json(), Observed, source="recorded")
     assert again == facts.observed
     load = again.load(Route.BY_PATH)
     assert load is not None

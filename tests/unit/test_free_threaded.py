@@ -11,9 +11,7 @@ Python/import.c) re-enables the GIL on import and warns, naming the module.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -21,11 +19,15 @@ from harness.cell.observe import Observed, Route
 from harness.config.matrix import load_matrix
 from harness.model import Cell, Status, Target
 from harness.reports import diff, markdown
+from harness.run import manifest
 from harness.run import records as results
+from harness.run.manifest import InterpreterEntry, RunManifest, ShardInfo
 from harness.run.merge import merge
 from harness.run.records import Record
+from harness.schema.decode import convert
 from harness.verdict.judge import CellFacts, judge, threads_stage
 from tests.conftest import REPO, recorded, recorded_cell, recorded_free_threaded
+from tests.unit.structs import replace
 
 FT_BUILT = "setuptools/c-api:version-specific:cp314t:cp314t"
 WARNING = (
@@ -37,7 +39,7 @@ GIL_FIXTURES = ("abitest_setuptools_gil_c_api", "abitest_setuptools_gil_cython")
 
 
 def records() -> list[Record]:
-    return [Record.from_json(r) for r in recorded_free_threaded()]
+    return [convert(r, Record, source="recorded") for r in recorded_free_threaded()]
 
 
 def target(name: str) -> Target:
@@ -51,13 +53,13 @@ def facts(cell: str, observed: Observed | None = None) -> CellFacts:
         target=target(parsed.target),
         build=recorded(parsed.build_python),
         run=recorded(parsed.run_python),
-        observed=observed or Observed.from_json(recorded_cell(cell)["observed"]),
+        observed=observed or convert(recorded_cell(cell)["observed"], Observed, source="recorded"),
     )
 
 
 def gil_reenabled(module: str) -> Observed:
     """The recorded cp314t import, as it goes for a module that does not declare Py_mod_gil."""
-    observed = Observed.from_json(recorded_cell(FT_BUILT)["observed"])
+    observed = convert(recorded_cell(FT_BUILT)["observed"], Observed, source="recorded")
     loads = tuple(
         replace(x, import_warnings=(WARNING.format(module=module),), gil_enabled_after_import=True)
         if x.route is Route.INSTALLED
@@ -80,7 +82,7 @@ def test_recorded_verdicts_are_derived_again(cell: str) -> None:
 
 
 def test_threads_stage_passes_on_the_recorded_build() -> None:
-    load = Observed.from_json(recorded_cell(FT_BUILT)["observed"]).load(Route.INSTALLED)
+    load = convert(recorded_cell(FT_BUILT)["observed"], Observed, source="recorded").load(Route.INSTALLED)
     assert load is not None
     stage = threads_stage(recorded("cp314t"), load)
     assert (stage.status, stage.reason) == (Status.PASS, "GIL stays disabled; 16000 concurrent calls correct")
@@ -93,12 +95,12 @@ def test_module_without_py_mod_gil_fails_the_threads_stage_naming_it(module: str
     assert (verdict.status, verdict.stage) == (Status.FAIL, "threads")
     assert verdict.reason.startswith(f"import re-enabled the GIL: '{module}' did not declare it runs without it")
     assert verdict.reason.endswith("; sys._is_gil_enabled() is True after import")
-    assert verdict.stages["call"]["status"] == "pass"  # the calls themselves were right
+    assert verdict.stages["call"].status == "pass"  # the calls themselves were right
 
 
-def environment() -> dict[str, Any]:
+def environment() -> RunManifest:
     ids = ("cp314", "cp314t")
-    return {"run_id": "recorded-314t", "interpreters": [recorded(i).to_json() for i in ids]}
+    return RunManifest(run_id="recorded-314t", interpreters=tuple(InterpreterEntry.of(recorded(i)) for i in ids))
 
 
 def test_report_shows_the_free_threaded_column_and_its_findings() -> None:
@@ -129,10 +131,10 @@ def test_merge_of_two_shards_gives_back_the_recorded_run(tmp_path: Path) -> None
         part = [r for r in mine if wheels.index(f"{r.case}:{r.target}:{r.build_python}") % 2 == k - 1]
         (run_dir / "logs" / "cells").mkdir(parents=True)
         results.write_sorted(run_dir / results.RESULTS_FILE, part)
-        shard = {"index": k, "count": 2, "plan_digest": "d1"}
-        results.write_json(run_dir / results.ENVIRONMENT_FILE, {**environment(), "run_id": f"r{k}", "shard": shard})
+        shard = ShardInfo(index=k, count=2, plan_digest="d1")
+        manifest.write(run_dir, environment().with_changes(run_id=f"r{k}", shard=shard))
         dirs.append(run_dir)
     merged, env = merge(dirs, tmp_path / "out")
     assert [r.to_json() for r in merged] == [r.to_json() for r in sorted(mine, key=lambda r: r.cell)]
-    assert [i["id"] for i in env["interpreters"]] == ["cp314", "cp314t"]
+    assert [i.id for i in env.interpreters] == ["cp314", "cp314t"]
     assert json.loads((tmp_path / "out" / results.RESULTS_FILE).read_text().splitlines()[0])["cell"] == merged[0].cell
