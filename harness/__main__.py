@@ -14,10 +14,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from harness import __version__, surface
 from harness.cell.installers import parse_installers, toolchains
 from harness.config import casegen
-from harness.config.matrix import check_selectors, load_case, load_cases, load_matrix
+from harness.config.matrix import SelectorCheck, check_selectors, load_case, load_cases, load_matrix
 from harness.errors import ConfigError, HarnessError
 from harness.infra.paths import UnsafePath, cache_dir, provision_dir
 from harness.interpreters import provision
@@ -27,9 +29,10 @@ from harness.reports import diff as diffs
 from harness.reports import files
 from harness.reports import html as report_html
 from harness.reports import markdown as report
+from harness.run import manifest, rejudge, shard
 from harness.run import merge as merging
 from harness.run import records as results
-from harness.run import rejudge, shard
+from harness.run.manifest import CaseEntry, Host, RunManifest, ShardInfo, TargetEntry
 from harness.run.pipeline import Settings, planned_cells, run_plan
 from harness.run.plan import Plan, plan
 from harness.run.progress import Progress
@@ -46,18 +49,18 @@ def _discover(args: argparse.Namespace) -> tuple[Discovery, Any]:
     return discover(matrix, args.cache_dir, _paths(args.python)), matrix
 
 
-def case_json(case: Case) -> dict[str, Any]:
-    return {
-        "id": case.id,
-        "backend": case.backend,
-        "binding": case.binding,
-        "dist_name": case.dist_name,
-        "module": case.module,
-        "description": case.description,
-        "notes": case.notes,
-        "targets": [k.value for k, _ in case.recipes],
-        "unsupported": {k.value: why for k, why in case.unsupported},
-    }
+def case_entry(case: Case) -> CaseEntry:
+    return CaseEntry(
+        id=case.id,
+        backend=case.backend,
+        binding=case.binding,
+        dist_name=case.dist_name,
+        module=case.module,
+        description=case.description,
+        notes=case.notes,
+        targets=tuple(k for k, _ in case.recipes),
+        unsupported=dict(case.unsupported),
+    )
 
 
 def surface_section(runners: tuple[Interpreter, ...], cache: Path) -> list[str]:
@@ -66,6 +69,14 @@ def surface_section(runners: tuple[Interpreter, ...], cache: Path) -> list[str]:
         return surface.report_section(runners, cache)
     except Exception as exc:  # the matrix's verdicts must not be lost to a surface probe's bug
         return ["## Surface", "", f"Not measured: {type(exc).__name__}: {exc}"]
+
+
+def say_selectors(check: SelectorCheck) -> None:
+    """Known issues matching nothing here: a warning each; those only for absent interpreters: one note."""
+    for warning in check.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if check.absent:
+        print(f"note: {check.absent}", file=sys.stderr)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -77,20 +88,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     resumed = _resume(args) if args.resume else None
     discovery, matrix = _discover(args)
     cases = load_cases(matrix.cases_dir)
-    selectors = check_selectors(matrix, discovery.interpreters, cases)
-    for warning in selectors.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    if selectors.absent:
-        print(f"note: {selectors.absent}", file=sys.stderr)
+    say_selectors(check_selectors(matrix, discovery.interpreters, cases))
     runners = select(discovery, args.python)
     the_plan = plan(cases, matrix.targets, discovery.interpreters, runners, args.case, args.target)
     shard_info = None
     if args.shard:
         spec = shard.ShardSpec.parse(args.shard)
         weights = shard.weights_from(results.load(args.weights)[0]) if args.weights else None
-        shard_info = {"index": spec.index, "count": spec.count, "plan_digest": shard.plan_digest(the_plan)}
+        digest = shard.plan_digest(the_plan)
         the_plan = shard.shard(the_plan, spec, weights)
-        shard_info["builds"] = [b.id for b in the_plan.builds]
+        builds = tuple(b.id for b in the_plan.builds)
+        shard_info = ShardInfo(index=spec.index, count=spec.count, plan_digest=digest, builds=builds)
     chosen = toolchains(parse_installers(args.installer) if args.installer else matrix.installers, args.cache_dir)
     toolchain = chosen[0]
 
@@ -111,29 +119,27 @@ def cmd_run(args: argparse.Namespace) -> int:
     run_dir = results_dir / run_id
     writer = results.Writer(run_dir)
     results.point_latest(results_dir, run_dir)
-    environment: dict[str, Any] = {
-        "schema_version": results.SCHEMA_VERSION,
-        "run_id": run_id,
-        "started": datetime.now(UTC).isoformat(timespec="seconds"),
-        "argv": args.argv,
-        "harness_version": __version__,
-        "host": {"python": sys.version.split()[0], "platform": platform.platform(), "cpus": os.cpu_count()},
-        "installer": ", ".join(t.version() for t in chosen),
-        "matrix": str(matrix.path),
-        "cache_dir": str(args.cache_dir),
-        "interpreters": [i.to_json() for i in runners],
-        "build_interpreters": sorted({b.python.id for b in the_plan.builds}),
+    builders = {b.python.id: b.python for b in the_plan.builds if b.python not in runners}
+    environment = RunManifest(
+        schema_version=results.SCHEMA_VERSION,
+        run_id=run_id,
+        started=datetime.now(UTC).isoformat(timespec="seconds"),
+        argv=tuple(args.argv),
+        harness_version=__version__,
+        host=Host(python=sys.version.split()[0], platform=platform.platform(), cpus=os.cpu_count()),
+        installer=", ".join(t.version() for t in chosen),
+        matrix=str(matrix.path),
+        cache_dir=str(args.cache_dir),
+        interpreters=manifest.entries(runners),
+        build_interpreters=tuple(sorted({b.python.id for b in the_plan.builds})),
         # Facts of build interpreters that are not run columns: the judge reads them (--rejudge).
-        "build_interpreter_facts": [
-            i.to_json() for i in {b.python.id: b.python for b in the_plan.builds if b.python not in runners}.values()
-        ],
-        "excluded": [list(e) for e in discovery.excluded],
-        "cases": [case_json(c) for c in cases],
-        "targets": [t.to_json() for t in matrix.targets],
-    }
-    if shard_info:
-        environment["shard"] = shard_info
-    results.write_json(run_dir / results.ENVIRONMENT_FILE, environment)
+        build_interpreter_facts=manifest.entries(builders.values()),
+        excluded=tuple((str(path), str(why)) for path, why in discovery.excluded),
+        cases=tuple(case_entry(c) for c in cases),
+        targets=tuple(TargetEntry.of(t) for t in matrix.targets),
+        shard=shard_info or msgspec.UNSET,
+    )
+    manifest.write(run_dir, environment)
     print(
         f"run {run_id}: {len(the_plan.builds)} wheels x {len(runners)} interpreters "
         f"({', '.join(i.id for i in runners)}), {the_plan.total_cells} cells, {args.jobs} jobs, "
@@ -164,8 +170,8 @@ def _resume(args: argparse.Namespace) -> results.Loaded:
             f"--resume {run_dir}: no {results.RESULTS_FILE} there; give a run directory such as results/X"
         )
     loaded = results.completed(run_dir)
-    argv = loaded.environment.get("argv")
-    if not isinstance(argv, list) or not all(isinstance(a, str) for a in argv) or argv[:1] != ["run"]:
+    argv = list(loaded.environment.argv or ())
+    if argv[:1] != ["run"]:
         raise ConfigError(
             f"--resume {run_dir}: {results.ENVIRONMENT_FILE} has no recorded `run` command line; start a new run"
         )
@@ -192,7 +198,7 @@ def _run_resumed(
 ) -> int:
     """Run the cells without a complete record; keep the others as they are."""
     environment = resumed.environment
-    run_id = str(environment.get("run_id", run_dir.name))
+    run_id = environment.run_id or run_dir.name
     done = frozenset(r.cell for r in resumed.records)
     planned = planned_cells(the_plan)
     stray = sorted(done - planned)
@@ -202,7 +208,8 @@ def _run_resumed(
             "matrix.toml, the cases or the interpreters changed since; start a new run"
         )
     writer = results.Writer(run_dir, keep=resumed.records)
-    environment.setdefault("resumed", []).append(datetime.now(UTC).isoformat(timespec="seconds"))
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    environment = environment.with_changes(resumed=(*(environment.resumed or ()), now))
     print(
         f"resuming run {run_id}: {len(done)} of {len(planned)} cells kept, {len(planned - done)} to run",
         file=sys.stderr,
@@ -222,7 +229,7 @@ def _finish(
     run_dir: Path,
     run_id: str,
     writer: results.Writer,
-    environment: dict[str, Any],
+    environment: RunManifest,
     work: Callable[[Progress], None],
     total: int,
     surface: Callable[[], list[str]] | None = None,
@@ -237,10 +244,10 @@ def _finish(
     finally:
         progress.close()
         writer.close()
-        environment["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
-        environment["interrupted"] = interrupted
+        finished = datetime.now(UTC).isoformat(timespec="seconds")
+        environment = environment.with_changes(finished=finished, interrupted=interrupted)
         try:
-            results.write_json(run_dir / results.ENVIRONMENT_FILE, environment)
+            manifest.write(run_dir, environment)
             if surface is not None and not interrupted:
                 files.write(run_dir, report.SURFACE_FILE, "\n".join(surface()) + "\n")
             files.write(
@@ -359,7 +366,7 @@ def cmd_cases(args: argparse.Namespace) -> int:
     matrix = load_matrix(args.matrix)
     cases = load_cases(matrix.cases_dir)
     if args.json:
-        print(json.dumps([case_json(c) for c in cases], indent=2))
+        print(json.dumps([msgspec.to_builtins(case_entry(c)) for c in cases], indent=2))
         return 0
     if args.markdown:
         print(report.case_table(cases))
@@ -430,7 +437,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(change.to_json(), indent=2))
     else:
-        print(f"baseline {before_env.get('run_id', args.baseline)} -> {args.new}")
+        print(f"baseline {before_env.run_id or args.baseline} -> {args.new}")
         print(diffs.text(change))
     return 1 if change.regressions else 0
 
@@ -438,7 +445,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 def cmd_merge(args: argparse.Namespace) -> int:
     checks.check_merge(args)
     records, environment = merging.merge(args.run_dirs, args.out)
-    print(f"merged {len(environment['shards'])} shard runs into {args.out}: {report.totals(records)}")
+    print(f"merged {len(environment.shards or ())} shard runs into {args.out}: {report.totals(records)}")
     return 0
 
 

@@ -6,10 +6,10 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from harness.errors import DamagedResults
 from harness.model import Case, Status, TargetKind, ext_suffix
+from harness.run.manifest import RunManifest
 from harness.run.records import Record
 
 SYMBOLS = {
@@ -61,9 +61,9 @@ def problems(records: Sequence[Record]) -> list[Record]:
     return sorted((r for r in records if Status(r.status).is_problem), key=lambda r: r.cell)
 
 
-def free_threading_note(environment: dict[str, Any]) -> str | None:
-    interps = environment.get("interpreters", [])
-    if interps and not any(i.get("free_threaded") for i in interps):
+def free_threading_note(environment: RunManifest) -> str | None:
+    interps = environment.interpreters
+    if interps and not any(i.free_threaded for i in interps):
         return (
             "No free-threaded interpreter found: abi3t rows untested on free-threading, and no "
             "free-threaded column exists. Add one with `uv python install 3.15t` or `--python PATH`."
@@ -71,7 +71,7 @@ def free_threading_note(environment: dict[str, Any]) -> str | None:
     return None
 
 
-def terminal_summary(records: Sequence[Record], environment: dict[str, Any], run_dir: str, limit: int = 40) -> str:
+def terminal_summary(records: Sequence[Record], environment: RunManifest, run_dir: str, limit: int = 40) -> str:
     lines = [totals(records)]
     bad = problems(records)
     if bad:
@@ -141,14 +141,14 @@ def _row_key(r: Record) -> tuple[str, str, str]:
     return r.target, r.wheel or "", r.build_python
 
 
-def markdown(records: Sequence[Record], environment: dict[str, Any], surface: Sequence[str] = ()) -> str:
+def markdown(records: Sequence[Record], environment: RunManifest, surface: Sequence[str] = ()) -> str:
     """The run's report; *surface* is an optional "Surface" section (surface.report_section)."""
-    interps = environment.get("interpreters", [])
-    columns = [i["id"] for i in interps] or sorted({r.run_python for r in records})
-    out = [f"# ABI matrix, run {environment.get('run_id', '?')}", ""]
+    interps = environment.interpreters
+    columns = [i.id for i in interps] or sorted({r.run_python for r in records})
+    out = [f"# ABI matrix, run {environment.run_id or '?'}", ""]
     out.append(
-        f"{totals(records)}. Harness {environment.get('harness_version', '?')}, "
-        f"installer {environment.get('installer', '?')}, started {environment.get('started', '?')}."
+        f"{totals(records)}. Harness {environment.harness_version or '?'}, "
+        f"installer {environment.installer or '?'}, started {environment.started or '?'}."
     )
     out.append("")
     note = free_threading_note(environment)
@@ -156,9 +156,9 @@ def markdown(records: Sequence[Record], environment: dict[str, Any], surface: Se
         out += [f"> **{note}**", ""]
     out += ["## Interpreters", "", "| id | version | build | provider | path |", "|---|---|---|---|---|"]
     for i in interps:
-        build = ("free-threaded" if i["free_threaded"] else "GIL") + (", debug" if i["debug"] else "")
-        out.append(f"| {i['id']} | {i['implementation']} {i['version']} | {build} | {i['provider']} | `{i['path']}` |")
-    excluded = environment.get("excluded", [])
+        build = ("free-threaded" if i.free_threaded else "GIL") + (", debug" if i.debug else "")
+        out.append(f"| {i.id} | {i.implementation} {i.version} | {build} | {i.provider} | `{i.path}` |")
+    excluded = environment.excluded
     if excluded:
         out += ["", "Found but not used:", ""]
         out += [f"- `{where}`: {why}" for where, why in excluded]
@@ -175,9 +175,9 @@ def markdown(records: Sequence[Record], environment: dict[str, Any], surface: Se
     by_case: dict[str, list[Record]] = defaultdict(list)
     for r in records:
         by_case[r.case].append(r)
-    descriptions = {c["id"]: c.get("description", "") for c in environment.get("cases", [])}
+    descriptions = {c.id: c.description for c in environment.cases}
     order = {name: n for n, name in enumerate(columns)}
-    target_order = {t["name"]: n for n, t in enumerate(environment.get("targets", []))}
+    target_order = {name: n for n, name in enumerate(environment.target_names)}
     for case in sorted(by_case):
         out += [f"## {case}", ""]
         if descriptions.get(case):

@@ -18,6 +18,8 @@ from harness.errors import DamagedResults, HarnessError
 from harness.infra import atomic
 from harness.infra.paths import UnsafePath, part_problem, within
 from harness.model import Cell, Status, TargetKind
+from harness.run import manifest
+from harness.run.manifest import RunManifest
 from harness.schema.decode import failure, printable
 from harness.verdict.judge import Finding, StageResult
 
@@ -25,7 +27,7 @@ from harness.verdict.judge import Finding, StageResult
 # schema (same fields, same JSON): a record with an unknown field or a wrong type is damaged, not skipped.
 SCHEMA_VERSION = 2
 RESULTS_FILE = "results.jsonl"
-ENVIRONMENT_FILE = "environment.json"
+ENVIRONMENT_FILE = manifest.ENVIRONMENT_FILE
 
 
 class Record(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -181,7 +183,7 @@ class Loaded:
 
     path: Path
     records: list[Record]
-    environment: dict[str, Any]
+    environment: RunManifest  # empty (nothing known) when the run has no environment.json
     problems: list[str]  # "file:line: why", one per unreadable record (or environment.json)
     torn_last_line: int | None = None  # an interrupted write's line, skipped (the only line ever skipped)
 
@@ -220,19 +222,12 @@ def read(run_dir: Path) -> Loaded:
     return Loaded(path, records, _environment(run_dir, problems), problems, torn_line)
 
 
-def _environment(run_dir: Path, problems: list[str]) -> dict[str, Any]:
-    env_path = run_dir / ENVIRONMENT_FILE
-    if not env_path.is_file():
-        return {}
+def _environment(run_dir: Path, problems: list[str]) -> RunManifest:
     try:
-        environment = json.loads(env_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        problems.append(f"{env_path}: unreadable ({exc})")
-        return {}
-    if not isinstance(environment, dict):
-        problems.append(f"{env_path}: expected a JSON object, got {type(environment).__name__}")
-        return {}
-    return environment
+        return manifest.read(run_dir)
+    except DamagedResults as exc:
+        problems.append(str(exc))
+        return RunManifest()
 
 
 def checked(loaded: Loaded) -> Loaded:
@@ -257,7 +252,7 @@ def checked(loaded: Loaded) -> Loaded:
     return loaded
 
 
-def load(run_dir: Path) -> tuple[list[Record], dict[str, Any]]:
+def load(run_dir: Path) -> tuple[list[Record], RunManifest]:
     """Records and environment of a run directory; DamagedResults (exit 3) if any line but a torn last one
     cannot be read, so no report is ever rebuilt from less than the file holds."""
     loaded = checked(read(run_dir))
@@ -267,9 +262,9 @@ def load(run_dir: Path) -> tuple[list[Record], dict[str, Any]]:
 def completed(run_dir: Path) -> Loaded:
     """A run to resume: its complete records (a torn last line dropped) and its environment."""
     loaded = checked(read(run_dir))
-    if not loaded.environment:
+    if not (run_dir / ENVIRONMENT_FILE).is_file():
         raise DamagedResults(f"{run_dir / ENVIRONMENT_FILE}: missing; this run cannot be resumed, start a new one")
-    run_id = loaded.environment.get("run_id", run_dir.name)
+    run_id = loaded.environment.run_id or run_dir.name
     problem = part_problem(run_id)  # it names the run's scratch directory in the cache
     if problem is not None:
         raise DamagedResults(f"{run_dir / ENVIRONMENT_FILE}: run_id: {problem}; this run cannot be resumed")

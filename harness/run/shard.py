@@ -22,7 +22,7 @@ CELL_COST = 2.0
 SKIP_COST = 0.01
 
 
-MAX_SHARDS = 1000  # more shards than wheels is only empty shards; a huge N was a MemoryError
+MAX_SHARDS = 10_000  # as environment.json allows; a huge N was a MemoryError
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,7 @@ def write_reports(
     if baseline is not None:
         before, before_env = results.load(baseline)
         change = diffs.diff(before, records)
-        baseline_id = str(before_env.get("run_id", baseline))
+        baseline_id = before_env.run_id or str(baseline)
     if "md" in formats:
         text = report.markdown(records, environment, sections)
         if change is not None:

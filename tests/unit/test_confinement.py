@@ -115,7 +115,7 @@ def _hostile_run(tmp_path: Path, run_id: str) -> Path:
     return run
 
 
-@pytest.mark.parametrize("run_id", ["x/../../../victim", "../victim", "/tmp", "", 5])
+@pytest.mark.parametrize("run_id", ["x/../../../victim", "../victim", "/tmp", "a:b", 5])
 def test_resume_rerun_with_a_hostile_run_id(tmp_path: Path, capsys: pytest.CaptureFixture[str], run_id: object) -> None:
     victim = sentinel(tmp_path)
     run = _hostile_run(tmp_path, run_id)  # type: ignore[arg-type]
