@@ -12,7 +12,7 @@ from pathlib import Path
 from harness.errors import ConfigError
 from harness.reports import ci as report_ci
 from harness.reports import diff as diffs
-from harness.reports import files
+from harness.reports import escape, files
 from harness.reports import html as report_html
 from harness.reports import markdown as report
 from harness.run import merge
@@ -100,9 +100,9 @@ def finish(shard_dirs: Sequence[Path], out: Path, baseline: Path | None, say: Sa
     change = write_reports(out, FORMATS, baseline, say, report.run_sections(out))
     if baseline is not None:
         for line in preference_changes(baseline, out):
-            say(line)
+            say(escape.text(line))
     if change is not None:
-        say(diffs.text(change))
+        say(escape.text(diffs.text(change), newlines=True))
     else:
         say("no baseline: nothing to diff against (the first nightly)")
     return Outcome(out, change)
