@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from harness.errors import DamagedResults
+from harness.infra.paths import UnsafePath, within
 from harness.model import Case, Status, TargetKind, ext_suffix
 from harness.reports import escape
 from harness.reports.escape import markdown as md
@@ -266,11 +267,27 @@ SURFACE_FILE = "surface.md"  # a run's Surface section (written by `run`)
 PREFERENCE_FILE = "preference.json"  # `preference --output RUN_DIR/preference.json` (the nightly writes it)
 
 
+def _surface_lines(path: Path) -> list[str]:
+    """surface.md of a run directory, which may come from another machine: read only when it is a file
+    inside the directory (a symlink to /etc/shadow is not), as UTF-8 text."""
+    if not path.is_file():
+        return []
+    try:
+        within(path.parent, path)
+        return path.read_text(encoding="utf-8").splitlines()
+    except UnsafePath as exc:
+        raise DamagedResults(f"{exc}; not read") from None
+    except UnicodeDecodeError as exc:
+        raise DamagedResults(f"{path}: not UTF-8 text (byte {exc.start}); remove it or run again") from None
+    except OSError as exc:
+        raise DamagedResults(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
 def run_sections(run_dir: Path) -> list[str]:
     """The extra report sections kept in a run directory: the Surface, and the Preference table."""
     from harness.preference import judge as preference  # noqa: PLC0415  (only runs that carry a preference.json need it)
 
-    lines = (run_dir / SURFACE_FILE).read_text().splitlines() if (run_dir / SURFACE_FILE).is_file() else []
+    lines = _surface_lines(run_dir / SURFACE_FILE)
     pref = run_dir / PREFERENCE_FILE
     if pref.is_file():
         try:
