@@ -218,6 +218,13 @@ def discover(matrix: Matrix, cache: Path, extra_paths: Sequence[str] = ()) -> Di
             excluded.append((cand.host_path, f"{outcome.base_id}: older than discovery.min_version {floor}"))
         else:
             usable.append(outcome)
+    too_old = [why for _, why in excluded if "older than discovery.min_version" in why]
+    if not usable and too_old and not problems:
+        floor = ".".join(map(str, matrix.min_version))
+        problems.append(
+            f"{matrix.path}: discovery.min_version: {floor!r} excludes every interpreter found "
+            f"({', '.join(why.split(':')[0] for why in too_old)}); lower it"
+        )
     if problems:
         raise ConfigError(problems)
     return Discovery(assign_ids(usable), tuple(sorted(set(excluded))))

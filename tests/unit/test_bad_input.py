@@ -32,7 +32,10 @@ env = { K = "{py_api}" }
 [targets.abi3]
 env = { K = "{limited_api_hex}", M = "{module}", N = "{min_python}" }
 """
-GOOD_PYPROJECT = '[project]\nname = "abitest-sysconfig-c-api"\nrequires-python = ">=3.8"\n'
+GOOD_PYPROJECT = (
+    '[build-system]\nrequires = ["x"]\nbuild-backend = "rawbuild"\n'
+    '[project]\nname = "abitest-sysconfig-c-api"\nrequires-python = ">=3.8"\n'
+)
 DISCOVERY = "[discovery]\nsources = []\n"
 TARGETS = '[targets.version-specific]\n\n[targets.abi3]\nmin_python = "3.9"\nbuild_on = ["oldest"]\n'
 INTERPRETERS = '[[interpreters]]\npath = "{root}/bin/py312"\n\n[[interpreters]]\npath = "{root}/bin/py313"\n'
@@ -56,9 +59,21 @@ class Bad:
 
 ROWS = [
     # --- matrix.toml: top level -------------------------------------------------------------------------
-    Bad("timeout-negative", ("{matrix}: timeout: expected a number of seconds above 0, got -1",), top="timeout = -1"),
-    Bad("timeout-zero", ("{matrix}: timeout: expected a number of seconds above 0, got 0",), top="timeout = 0"),
-    Bad("timeout-bool", ("{matrix}: timeout: expected a number of seconds above 0, got True",), top="timeout = true"),
+    Bad(
+        "timeout-negative",
+        ("{matrix}: timeout: expected a number of seconds above 0 and at most 86400 (a day), got -1",),
+        top="timeout = -1",
+    ),
+    Bad(
+        "timeout-zero",
+        ("{matrix}: timeout: expected a number of seconds above 0 and at most 86400 (a day), got 0",),
+        top="timeout = 0",
+    ),
+    Bad(
+        "timeout-bool",
+        ("{matrix}: timeout: expected a number of seconds above 0 and at most 86400 (a day), got True",),
+        top="timeout = true",
+    ),
     Bad("timeout-string", ("{matrix}: timeout: expected a number of seconds above 0",), top='timeout = "soon"'),
     Bad("build-timeout-negative", ("{matrix}: build_timeout: expected a number",), top="build_timeout = -3"),
     Bad("build-timeout-bool", ("{matrix}: build_timeout: expected a number",), top="build_timeout = false"),
@@ -532,7 +547,7 @@ def run_main(argv: list[str]) -> int:
 def test_bad_input(row: Bad, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _project(tmp_path, row)
     argv = [row.command, "--matrix", str(tmp_path / "matrix.toml"), "--cache-dir", str(tmp_path / "cache")]
-    if row.command == "run":
+    if row.command == "run" and "--resume" not in row.argv:
         argv += ["--results", str(tmp_path / "results")]
     argv += [_fill(a, tmp_path) for a in row.argv]
     code = run_main(argv)
