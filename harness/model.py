@@ -35,6 +35,14 @@ class TargetKind(enum.StrEnum):
     ABI3 = "abi3"
     ABI3T = "abi3t"
     ABI3_ABI3T = "abi3.abi3t"
+    # py3-none: nothing compiled against Python (e.g. a cffi ABI-mode library), so one build serves
+    # every interpreter its Requires-Python admits, PyPy and free-threaded builds included.
+    ABI_NONE = "abi-none"
+
+    @property
+    def version_free(self) -> bool:
+        """Kinds without a stable-ABI baseline (min_python)."""
+        return self in {TargetKind.VERSION_SPECIFIC, TargetKind.ABI_NONE}
 
 
 class Provider(str):
@@ -99,6 +107,7 @@ class Interpreter:
     supported_tags: tuple[str, ...] = ()  # packaging.tags.sys_tags() computed inside it
     tags_source: str = ""  # "packaging 26.3" or why tags are unavailable
     root: str = ""  # a provisioned rootfs the interpreter runs in (through bwrap); "" for the host
+    build_dir: str = ""  # an uninstalled CPython build (`./python` after `make`): its build directory
 
     @property
     def host_path(self) -> str:
@@ -128,6 +137,7 @@ class Interpreter:
         gil = "free-threaded" if self.free_threaded else "GIL"
         extra = ", debug" if self.debug else ""
         where = f"{self.path} in {self.root}" if self.root else self.path
+        where += ", not installed" if self.build_dir else ""
         return f"{self.id} ({self.implementation} {self.version_str}, {gil}{extra}, {self.provider.value}: {where})"
 
     def to_json(self) -> dict[str, Any]:
@@ -148,6 +158,8 @@ class Interpreter:
             "supported_tags": list(self.supported_tags),
             "tags_source": self.tags_source,
             "root": self.root,
+            # Only where set: the records (and reuse keys) of installed interpreters stay as they were.
+            **({"build_dir": self.build_dir} if self.build_dir else {}),
         }
 
     @classmethod
@@ -170,6 +182,7 @@ class Interpreter:
             supported_tags=tuple(data.get("supported_tags", ())),
             tags_source=data.get("tags_source", ""),
             root=data.get("root", ""),
+            build_dir=data.get("build_dir", ""),
         )
 
 
@@ -179,7 +192,7 @@ class Target:
 
     name: str
     kind: TargetKind
-    min_python: Version | None  # the stable-ABI baseline; None for version-specific
+    min_python: Version | None  # the stable-ABI baseline; None for version-specific and abi-none
     build_on: tuple[str, ...]  # selectors: "each", "oldest", "newest" or interpreter id globs
 
     def to_json(self) -> dict[str, Any]:

@@ -8,6 +8,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -75,6 +76,8 @@ def probe(path: str, cache: Path, root: str = "") -> dict[str, Any]:
     if root:
         argv = rootfs.command(root, argv, [cache])
     out = proc.run(argv, timeout=PROBE_TIMEOUT_S)
+    if not out.ok and _is_python2(path, root, cache):
+        raise ProbeFailed("Python 2: not supported")
     if not out.ok:
         detail = _last_words(out.stderr) or _last_words(out.stdout)
         raise ProbeFailed(f"probe failed ({'timeout' if out.timed_out else out.returncode}): {detail}")
@@ -92,6 +95,13 @@ def probe(path: str, cache: Path, root: str = "") -> dict[str, Any]:
 
 class ProbeFailed(Exception):
     pass
+
+
+def _is_python2(path: str, root: str, cache: Path) -> bool:
+    """Python 2 stops at the probe's `-I` ("Unknown option"); `-V` says so plainly (on stderr there)."""
+    argv = [path, "-V"]
+    out = proc.run(rootfs.command(root, argv, [cache]) if root else argv, timeout=PROBE_TIMEOUT_S)
+    return re.match(r"Python 2\.", (out.stdout + out.stderr).strip()) is not None
 
 
 def _last_words(output: str) -> str:
@@ -120,12 +130,14 @@ def from_probe(candidate: Candidate, facts: dict[str, Any]) -> Interpreter:
         supported_tags=tuple(facts["supported_tags"]),
         tags_source=facts["tags_source"],
         root=candidate.root,
+        build_dir=facts.get("build_dir") or "",
     )
 
 
-def _identity(interp: Interpreter) -> tuple[str, str, str, str]:
-    """Two paths to one installation (a venv, a symlink, python3 vs python3.12) share this."""
-    return interp.root, interp.base_prefix, interp.version_str, interp.soabi
+def _identity(interp: Interpreter) -> tuple[str, str, str, str, str]:
+    """Two paths to one installation (a venv, a symlink, python3 vs python3.12) share this. Uninstalled
+    builds all report the configured prefix (/usr/local): their build directory tells them apart."""
+    return interp.root, interp.base_prefix, interp.version_str, interp.soabi, interp.build_dir
 
 
 def _preference(interp: Interpreter) -> tuple[bool, bool, int, str]:
@@ -135,7 +147,7 @@ def _preference(interp: Interpreter) -> tuple[bool, bool, int, str]:
 
 def assign_ids(interps: Iterable[Interpreter]) -> tuple[Interpreter, ...]:
     """Dedupe, then give ids: cp312; a second cp312 from another provider becomes cp312-<provider>."""
-    best: dict[tuple[str, str, str, str], Interpreter] = {}
+    best: dict[tuple[str, str, str, str, str], Interpreter] = {}
     for interp in interps:
         key = _identity(interp)
         # Preference: the user's explicit choice, then a real installation over a venv, then provider rank.
@@ -206,6 +218,13 @@ def discover(matrix: Matrix, cache: Path, extra_paths: Sequence[str] = ()) -> Di
             excluded.append((cand.host_path, f"{outcome.base_id}: older than discovery.min_version {floor}"))
         else:
             usable.append(outcome)
+    too_old = [why for _, why in excluded if "older than discovery.min_version" in why]
+    if not usable and too_old and not problems:
+        floor = ".".join(map(str, matrix.min_version))
+        problems.append(
+            f"{matrix.path}: discovery.min_version: {floor!r} excludes every interpreter found "
+            f"({', '.join(why.split(':')[0] for why in too_old)}); lower it"
+        )
     if problems:
         raise ConfigError(problems)
     return Discovery(assign_ids(usable), tuple(sorted(set(excluded))))

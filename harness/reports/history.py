@@ -11,14 +11,15 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import msgspec
 
 from harness.errors import ConfigError
 from harness.model import Status
+from harness.reports import files
 from harness.reports.markdown import SYMBOLS, finding_counts
 from harness.reports.overview import SEVERITY, display_status
+from harness.run.manifest import RunManifest
 from harness.run.records import Record
 from harness.schema.decode import read_json
 from harness.schema.history import HISTORY_FILE, History, Night
@@ -39,19 +40,19 @@ CODES = {
 STATUS_OF = {code: status for status, code in CODES.items()}
 
 
-def tools(records: Sequence[Record], environment: dict[str, Any]) -> dict[str, str]:
+def tools(records: Sequence[Record], environment: RunManifest) -> dict[str, str]:
     """The installer and each build tool with the version(s) the run used."""
     seen: dict[str, set[str]] = {}
     for r in records:
         for name, version in r.build_tools.items():
             seen.setdefault(name, set()).add(str(version))
     out = {name: ", ".join(sorted(versions)) for name, versions in sorted(seen.items())}
-    return {"installer": str(environment.get("installer", "?")), **out}
+    return {"installer": environment.installer or "?", **out}
 
 
 def night(
     records: Sequence[Record],
-    environment: dict[str, Any],
+    environment: RunManifest,
     new_xpasses: Sequence[str] | None = None,
     installer_changes: Sequence[str] = (),
 ) -> tuple[Night, dict[str, str]]:
@@ -60,14 +61,14 @@ def night(
     shown = {r.cell: display_status(r) for r in records}
     xpasses = [r.cell for r in records if r.status == Status.XPASS.value] if new_xpasses is None else new_xpasses
     entry = Night(
-        run_id=str(environment.get("run_id", "?")),
-        started=str(environment.get("started", "?")),
+        run_id=environment.run_id or "?",
+        started=environment.started or "?",
         counts={s: n for s, n in sorted(Counter(shown.values()).items(), key=lambda sn: SEVERITY.index(sn[0]))},
         problems={r.cell: r.status for r in sorted(records, key=lambda r: r.cell) if Status(r.status).is_problem},
         new_xpasses=sorted(xpasses),
         findings=dict(sorted(finding_counts(records).items())),
         installer_changes=list(installer_changes),
-        harness_version=str(environment.get("harness_version", "?")),
+        harness_version=environment.harness_version or "?",
         tools=tools(records, environment),
         statuses="",
     )
@@ -101,9 +102,9 @@ def read(run_dir: Path) -> History | None:
 
 
 def write(run_dir: Path, history: History) -> Path:
-    path = run_dir / HISTORY_FILE
-    path.write_bytes(msgspec.json.format(msgspec.json.encode(history), indent=1) + b"\n")
-    return path
+    return files.write(
+        run_dir, HISTORY_FILE, msgspec.json.format(msgspec.json.encode(history), indent=1).decode() + "\n"
+    )
 
 
 def required(run_dir: Path) -> History:

@@ -17,12 +17,12 @@ from harness.cell.execute import SharedEnvs, execute
 from harness.cell.installers import Toolchain
 from harness.cell.observe import BuildObs, Observed, WheelObs
 from harness.cell.reuse import Reused, Store, cell_key, reusable
-from harness.infra.paths import safe_name
+from harness.infra.paths import remove_tree, safe_name, under
 from harness.model import Artifact, BuildSpec, Case, Cell, Interpreter, KnownIssue, Status, Target
 from harness.run.plan import Plan, PlannedSkip
 from harness.run.progress import Progress
-from harness.run.records import Record, Writer
-from harness.verdict.judge import CellFacts, judge
+from harness.run.records import SCHEMA_VERSION, Record, Writer
+from harness.verdict.judge import CellFacts, StageResult, judge
 
 
 @dataclass(frozen=True)
@@ -49,9 +49,10 @@ def _base_record(run_id: str, cell: Cell, case: Case, target: Target) -> dict[st
         "backend": case.backend,
         "binding": case.binding,
         "target": target.name,
-        "target_kind": target.kind.value,
+        "target_kind": target.kind,
         "build_python": cell.build_python,
         "run_python": cell.run_python,
+        "schema_version": SCHEMA_VERSION,
     }
 
 
@@ -62,7 +63,7 @@ def skip_record(run_id: str, skip: PlannedSkip) -> Record:
         reason=skip.reason,
         stage="plan",
         expected="-",
-        stages={"plan": {"status": Status.SKIP.value, "reason": skip.reason}},
+        stages={"plan": StageResult(Status.SKIP, skip.reason)},
     )
 
 
@@ -71,7 +72,7 @@ def record(run_id: str, facts: CellFacts, case: Case, known: Sequence[KnownIssue
     return Record(
         **_base_record(run_id, facts.cell, case, facts.target),
         **judge(facts, known).record_fields(),
-        observed=facts.observed.to_json(),
+        observed=facts.observed,
         **extra,
     )
 
@@ -134,7 +135,7 @@ def observe_cell(
             ext_files=artifact.ext_files,
             requires_python=artifact.requires_python,
         ),
-        audit=audit.to_json(),
+        audit=audit,
         installers=installers,
         loads=loads,
     )
@@ -161,10 +162,7 @@ def reused_observations(
     entry = None if ctx.settings.rerun else ctx.store.get(key)
     if entry is None:
         return key, None, ""
-    try:
-        observed = Observed.from_json(entry.observed)
-    except (KeyError, TypeError, ValueError):
-        return key, None, ""  # an entry of another format: run the cell
+    observed = entry.observed
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log_path.write_text(f"# observations reused from run {entry.run_id} (nothing they depend on changed)\n{entry.log}")
     return key, observed, entry.run_id
@@ -184,9 +182,8 @@ def cell_record(
             observed, transcript = observe_cell(
                 spec, artifact, audit, run, ctx.settings, ctx.shared, ctx.run_dir / log_rel
             )
-            data = observed.to_json()
-            if reusable(data):
-                ctx.store.put(key, Reused(ctx.run_id, data, transcript))
+            if reusable(observed):
+                ctx.store.put(key, Reused(run_id=ctx.run_id, observed=observed, log=transcript))
     except Exception as exc:
         observed = Observed(
             build=BuildObs(ok=True, cached=artifact.cached, tools=dict(artifact.tools)),
@@ -199,8 +196,8 @@ def cell_record(
         spec.case,
         ctx.settings.known_issues,
         wheel=artifact.wheel.name,
-        wheel_tags=list(artifact.tags),
-        ext_files=list(artifact.ext_files),
+        wheel_tags=artifact.tags,
+        ext_files=artifact.ext_files,
         installer=", ".join(installers) or None,
         build_cached=artifact.cached,
         build_tools=dict(artifact.tools),
@@ -233,7 +230,7 @@ def spec_cells(spec: BuildSpec, runners: tuple[Interpreter, ...]) -> list[str]:
 
 def planned_cells(plan: Plan) -> frozenset[str]:
     """Every cell id the plan records, built or skipped."""
-    built = {c for spec in plan.builds for c in spec_cells(spec, plan.run_pythons)}
+    built = {c for spec in plan.builds for c in spec_cells(spec, plan.runners(spec))}
     return frozenset(built | {str(skip.cell) for skip in plan.skips})
 
 
@@ -244,7 +241,8 @@ def run_plan(
     resumed run's complete records) are neither run nor recorded again; a wheel all of whose cells are
     done is not built."""
     run_dir = writer.run_dir
-    shared = SharedEnvs(settings.cache / "cells" / f"run-{run_id}")
+    cells_root = settings.cache / "cells"
+    shared = SharedEnvs(under(cells_root, f"run-{run_id}"))  # a hostile run id cannot name another directory
     ctx = CellContext(run_id, run_dir, settings, shared, Store(settings.cache))
     kept = done  # `done` is also the name of each build's callback below
 
@@ -269,7 +267,7 @@ def run_plan(
                 if isinstance(built, BuildFailure):
                     progress.note(f"build FAILED {spec.id}: {built.reason}")
                     records = failed_build_records(
-                        run_id, spec, built, plan.run_pythons, run_dir, settings.known_issues
+                        run_id, spec, built, plan.runners(spec), run_dir, settings.known_issues
                     )
                     for record in records:
                         on_cell(record)
@@ -278,7 +276,7 @@ def run_plan(
                 state = "cached" if artifact.cached else f"built in {artifact.duration_s:.1f}s"
                 progress.note(f"{state}: {spec.id} -> {artifact.wheel.name}")
                 log = _keep_build_log(artifact.build_log, spec, run_dir)
-                for run in plan.run_pythons:
+                for run in plan.runners(spec):
                     if str(spec.cell(run)) in kept:
                         continue
                     future = cells.submit(cell_record, ctx, spec, artifact, audit, run, log)
@@ -287,7 +285,7 @@ def run_plan(
             return done
 
         for spec in plan.builds:
-            if kept.issuperset(spec_cells(spec, plan.run_pythons)):
+            if kept.issuperset(spec_cells(spec, plan.runners(spec))):
                 continue
             future = builds.submit(safe_build, spec, settings)
             pending[future] = on_build(spec)
@@ -298,7 +296,7 @@ def run_plan(
                     handler = pending.pop(future)
                     handler(future.result())
         finally:
-            shutil.rmtree(shared.root, ignore_errors=True)
+            remove_tree(cells_root, shared.root)
 
 
 def _keep_build_log(source: Path, spec: BuildSpec, run_dir: Path) -> str:

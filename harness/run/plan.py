@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from packaging.specifiers import SpecifierSet
@@ -27,10 +27,29 @@ class Plan:
     builds: tuple[BuildSpec, ...]
     skips: tuple[PlannedSkip, ...]
     run_pythons: tuple[Interpreter, ...]
+    # A build's own run interpreters where it runs on fewer than all (the gate's cells), by build id.
+    only: tuple[tuple[str, tuple[Interpreter, ...]], ...] = ()
+
+    def runners(self, spec: BuildSpec) -> tuple[Interpreter, ...]:
+        """The interpreters the wheel of *spec* runs on."""
+        return next((runs for build_id, runs in self.only if build_id == spec.id), self.run_pythons)
 
     @property
     def total_cells(self) -> int:
-        return len(self.builds) * len(self.run_pythons) + len(self.skips)
+        return sum(len(self.runners(b)) for b in self.builds) + len(self.skips)
+
+
+def restrict(plan: Plan, keep: Callable[[BuildSpec, Interpreter], bool], runners: Sequence[Interpreter]) -> Plan:
+    """Only the cells (build, run interpreter) *keep* selects, run interpreters taken from *runners*;
+    builds left without a cell and every planned skip are dropped (they concern no selected cell)."""
+    chosen = [(spec, tuple(r for r in runners if keep(spec, r))) for spec in plan.builds]
+    chosen = [(spec, runs) for spec, runs in chosen if runs]
+    return Plan(
+        tuple(spec for spec, _ in chosen),
+        (),
+        tuple(runners),
+        tuple((spec.id, runs) for spec, runs in chosen),
+    )
 
 
 def can_build(kind: TargetKind, target: Target, interp: Interpreter) -> bool:
@@ -38,7 +57,7 @@ def can_build(kind: TargetKind, target: Target, interp: Interpreter) -> bool:
     if not interp.is_cpython:
         return False  # PyPy has no stable ABI; version-specific PyPy builds are not a target yet
     floor = target.min_python or (0, 0)
-    if kind is TargetKind.VERSION_SPECIFIC:
+    if kind.version_free:
         return True
     if kind is TargetKind.ABI3:
         return not interp.free_threaded and interp.minor >= floor
@@ -55,10 +74,17 @@ def requirement(target: Target) -> str:
     abi3t_floor = ".".join(map(str, max(floor, ABI3T_FIRST)))
     return {
         TargetKind.VERSION_SPECIFIC: "any CPython",
+        TargetKind.ABI_NONE: "any CPython",
         TargetKind.ABI3: f"a GIL CPython >= {'.'.join(map(str, floor))}",
         TargetKind.ABI3T: f"a CPython >= {abi3t_floor}",
         TargetKind.ABI3_ABI3T: f"a CPython >= {abi3t_floor}",
     }[target.kind]
+
+
+def declares(case: Case, kind: TargetKind) -> bool:
+    """An ABI-independent wheel is what a binding makes, not an ABI a case could target: a case that
+    says nothing of abi-none gets no abi-none row (not a row of skips)."""
+    return kind is not TargetKind.ABI_NONE or case.recipe(kind) is not None or kind in dict(case.unsupported)
 
 
 def builders(target: Target, everyone: Sequence[Interpreter], runners: Sequence[Interpreter]) -> list[Interpreter]:
@@ -106,6 +132,8 @@ def plan(
     skips: list[PlannedSkip] = []
     for case in selected_cases:
         for target in selected_targets:
+            if not declares(case, target.kind):
+                continue
             unsupported = case.unsupported_reason(target.kind)
             # A case restricted to some providers picks its oldest/newest among those only.
             allowed = [i for i in everyone if not case.build_providers or i.provider in case.build_providers]

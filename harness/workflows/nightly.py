@@ -8,16 +8,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from harness.errors import ConfigError
 from harness.reports import ci as report_ci
 from harness.reports import diff as diffs
-from harness.reports import history
+from harness.reports import files, history
 from harness.reports import html as report_html
 from harness.reports import markdown as report
 from harness.run import merge
 from harness.run import records as results
+from harness.run.manifest import RunManifest
 
 LATEST = "nightly-latest"
 FORMATS = ("md", "html", "junit", "summary")
@@ -51,20 +51,20 @@ def write_reports(
     if baseline is not None:
         before, before_env = results.load(baseline)
         change = diffs.diff(before, records)
-        baseline_id = str(before_env.get("run_id", baseline))
+        baseline_id = before_env.run_id or str(baseline)
     if "md" in formats:
         text = report.markdown(records, environment, sections)
         if change is not None:
             text += "\n" + diffs.markdown(change, baseline_id)
-        (run_dir / "report.md").write_text(text)
+        files.write(run_dir, "report.md", text)
     if "html" in formats:
         page = report_html.html_report(records, environment, change, baseline_id, history.read(run_dir))
-        (run_dir / "report.html").write_text(page)
+        files.write(run_dir, "report.html", page)
     if "junit" in formats:
-        (run_dir / "junit.xml").write_text(report_ci.junit(records, environment))
+        files.write(run_dir, "junit.xml", report_ci.junit(records, environment))
     if "summary" in formats:
         summary = report_ci.step_summary(records, environment, change)
-        (run_dir / "summary.md").write_text(summary)
+        files.write(run_dir, "summary.md", summary)
         written = report_ci.append_step_summary(summary)
         if written:
             say(f"step summary appended to {written}")
@@ -89,7 +89,7 @@ def carry_history(
     out: Path,
     baseline: Path | None,
     records: Sequence[results.Record],
-    environment: dict[str, Any],
+    environment: RunManifest,
     installer_changes: Sequence[str],
     say: Say = print,
 ) -> None:

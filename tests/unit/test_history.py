@@ -38,8 +38,8 @@ def test_a_night_counts_what_the_overview_shows() -> None:
     assert sum(night.counts.values()) == len(records) == len(codes)
     assert night.counts["fail"] == sum(r.status == "fail" for r in records)
     assert night.problems == {r.cell: "fail" for r in records if r.status == "fail"}
-    assert night.run_id == environment["run_id"]
-    assert night.tools["installer"] == environment["installer"]
+    assert night.run_id == environment.run_id
+    assert night.tools["installer"] == environment.installer
     assert "setuptools" in night.tools  # a build backend's version, from the records' build_tools
     assert sum(night.findings.values()) == sum(len(r.findings) for r in records)
 
