@@ -6,7 +6,6 @@ baseline's own records); `text` is what `python -m harness history RUN` prints; 
 
 from __future__ import annotations
 
-import html
 import math
 from collections import Counter
 from collections.abc import Sequence
@@ -16,7 +15,7 @@ import msgspec
 
 from harness.errors import ConfigError
 from harness.model import Status
-from harness.reports import files
+from harness.reports import escape, files
 from harness.reports.markdown import SYMBOLS, finding_counts
 from harness.reports.overview import SEVERITY, display_status
 from harness.run.manifest import RunManifest
@@ -171,7 +170,7 @@ def text(history: History, last: int = SHOWN) -> str:
     if tonight.new_xpasses:
         lines.append(f"new xpasses tonight ({len(tonight.new_xpasses)}): " + ", ".join(tonight.new_xpasses))
     lines += [f"  {line}" for line in tonight.installer_changes]
-    return "\n".join(lines)
+    return escape.text("\n".join(lines), newlines=True)  # ids and messages from files: no control sequences
 
 
 PLOT_W, PLOT_H, LEFT, RIGHT, TOP, BOTTOM = 460, 190, 34, 96, 8, 34
@@ -198,7 +197,7 @@ def plot(history: History, last: int = SHOWN) -> str:
         out.append(f"<text class='tick' x='{LEFT - 4}' y='{y + 3:.1f}' text-anchor='end'>{tick}</text>")
     for i, n in enumerate(nights):
         if len(nights) <= 7 or i in (0, len(nights) - 1):
-            label = html.escape(n.started[5:16].replace("T", " "))
+            label = escape.html(n.started[5:16].replace("T", " "))
             out.append(
                 f"<text class='tick' x='{xs[i]:.1f}' y='{PLOT_H - BOTTOM + 14}' text-anchor='middle'>{label}</text>"
             )
@@ -212,7 +211,7 @@ def plot(history: History, last: int = SHOWN) -> str:
         out.append(f"<polyline class='l-{status}' points='{points}'/>")
         out += [
             f"<circle class='h-{status}' cx='{x:.1f}' cy='{_y(c, top):.1f}' r='2.5'>"
-            f"<title>{html.escape(n.run_id)}: {c} {status}</title></circle>"
+            f"<title>{escape.html(n.run_id)}: {c} {status}</title></circle>"
             for x, c, n in zip(xs, counts, nights, strict=True)
         ]
         ends.append((_y(counts[-1], top), status, counts[-1]))
@@ -233,8 +232,8 @@ def _end_labels(ends: list[tuple[float, str, int]], x: float) -> list[str]:
 def section(history: History, last: int = SHOWN) -> str:
     """The page's history: the plot and the nights' table, newest first."""
     table = rows(history, last)
-    head = "".join(f"<th>{html.escape(k)}</th>" for k in table[0])
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row.values()) + "</tr>" for row in table)
+    head = "".join(f"<th>{escape.html(k)}</th>" for k in table[0])
+    body = "".join("<tr>" + "".join(f"<td>{escape.html(v)}</td>" for v in row.values()) + "</tr>" for row in table)
     return (
         f"<section id='history'><h3>History: {len(history.nights)} nights</h3>{plot(history, last)}"
         f"<details><summary>the last {len(table)} nights</summary><table class='nights'><thead><tr>{head}</tr>"
