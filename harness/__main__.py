@@ -415,7 +415,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         records, environment = results.load(args.run_dir)
         matrix = load_matrix(args.matrix)
         records, changes = rejudge.rejudge(records, environment, matrix.targets, matrix.known_issues)
-        results.write_sorted(args.run_dir / results.RESULTS_FILE, records)
+        try:
+            results.write_sorted(args.run_dir / results.RESULTS_FILE, records)
+        except OSError as exc:  # a read-only run directory (a mounted artifact): results.jsonl stays as it was
+            raise HarnessError(
+                f"{args.run_dir}: cannot rewrite {results.RESULTS_FILE}: {exc.strerror or exc}"
+            ) from None
         print(f"re-judged {len(records)} records with {matrix.path}: {len(changes)} changed status")
         for change in changes:
             print(escape.text(f"  {change.cell}: {change.old} -> {change.new}: {change.reason[:160]}"))

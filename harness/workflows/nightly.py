@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -92,8 +91,7 @@ def preference_changes(baseline: Path, new: Path) -> list[str]:
     old_file, new_file = baseline / report.PREFERENCE_FILE, new / report.PREFERENCE_FILE
     if not (old_file.is_file() and new_file.is_file()):
         return []
-    old = preference.Result.from_json(json.loads(old_file.read_text()))
-    now = preference.Result.from_json(json.loads(new_file.read_text()))
+    old, now = preference.Result.read(old_file), preference.Result.read(new_file)
     changed = preference.changes(old, now)
     return [f"installer preference: {len(changed)} choices changed since the baseline", *changed] if changed else []
 
