@@ -21,6 +21,7 @@ class Route(enum.StrEnum):
     INSTALLED = "installed"  # a real install, then `import module`
     SYS_PATH = "sys_path"  # refused wheel: its files on sys.path, plain import (file-name safety net)
     BY_PATH = "by_path"  # refused wheel: each extension file loaded by path (runtime safety net)
+    TEST = "test"  # `check --test CMD`: the user's smoke command in the installed environment
 
 
 class LoadOutcome(enum.StrEnum):
@@ -98,6 +99,7 @@ class LoadObs:
     import_warnings: tuple[str, ...] = ()
     gil_enabled_after_import: bool | None = None
     threads: dict[str, Any] | None = None  # free-threaded: {"threads", "calls", "errors"}
+    module: str = ""  # `check`: the module (or NAME,NAME for forced loads) this load imported
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -134,6 +136,9 @@ class Observed:
 
     def to_json(self) -> dict[str, Any]:
         plain: dict[str, Any] = _plain(asdict(self))
+        for load in plain["loads"]:
+            if not load["module"]:
+                del load["module"]  # the matrix's records stay as they were; only `check` names modules
         return plain
 
     @classmethod
@@ -203,4 +208,5 @@ def _load(data: dict[str, Any]) -> LoadObs:
         import_warnings=tuple(data.get("import_warnings", ())),
         gil_enabled_after_import=data.get("gil_enabled_after_import"),
         threads=data.get("threads"),
+        module=data.get("module", ""),
     )

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from packaging.specifiers import SpecifierSet
 
 from harness.errors import ConfigError
-from harness.model import BuildSpec, Case, Cell, Interpreter, Target, TargetKind
+from harness.model import AnySpec, BuildSpec, Case, Cell, Interpreter, Target, TargetKind
 
 ABI3T_FIRST = (3, 15)  # PEP 803: Py_TARGET_ABI3T below 0x030f0000 is a compile error
 
@@ -24,7 +24,7 @@ class PlannedSkip:
 
 @dataclass(frozen=True)
 class Plan:
-    builds: tuple[BuildSpec, ...]
+    builds: tuple[AnySpec, ...]  # BuildSpec for the matrix, WheelSpec for `check`
     skips: tuple[PlannedSkip, ...]
     run_pythons: tuple[Interpreter, ...]
 
