@@ -16,10 +16,10 @@ from pathlib import Path
 
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
-from harness.infra import atomic, proc
 from harness.cell.installers import Toolchain
-from harness.model import Artifact, BuildSpec, Interpreter, Status
+from harness.infra import atomic, proc
 from harness.infra.paths import safe_name
+from harness.model import Artifact, BuildSpec, Interpreter, Status
 
 # Bump when the way wheels are built changes, so old cache entries are not reused.
 BUILD_SCHEMA = 2  # 2: dynamic build requirements pinned and keyed
