@@ -149,15 +149,16 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """The matrix's stages on given wheels: one case per distribution version, one row per wheel."""
-    discovery, matrix = _discover(args)
-    runners = select(discovery, args.python)
-    chosen = toolchains(parse_installers(args.installer) if args.installer else matrix.installers, args.cache_dir)
 
     def say(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
-    timeout = args.timeout or matrix.timeout_s
-    ready = check.prepare(args, discovery, runners, chosen, timeout, matrix.build_timeout_s, say)
+    wheels = check.wheel_specs(args, say)  # bad targets stop here, before any interpreter is probed
+    discovery, matrix = _discover(args)
+    runners = select(discovery, args.python)
+    chosen = toolchains(parse_installers(args.installer) if args.installer else matrix.installers, args.cache_dir)
+    timeouts = (args.timeout or matrix.timeout_s, matrix.build_timeout_s)
+    ready = check.prepare(args, wheels, discovery, runners, chosen, timeouts)
     run_id = str(ready.environment["run_id"])
     run_dir = args.results / run_id
     writer = results.Writer(run_dir)
@@ -521,6 +522,35 @@ def _writable_dir(flag: str, path: Path) -> None:
         raise ConfigError(f"{flag} {path}: not writable; give a directory you can write")
 
 
+def _check_parser(chk: argparse.ArgumentParser, common: Callable[[argparse.ArgumentParser], None]) -> None:
+    common(chk)
+    chk.add_argument(
+        "targets",
+        nargs="*",
+        metavar="TARGET",
+        help="a wheel file, a directory of wheels (a cibuildwheel wheelhouse), or NAME / NAME==VERSION from the index",
+    )
+    chk.add_argument("--corpus", type=Path, default=None, help="also check the [[package]] list of this corpus.toml")
+    chk.add_argument(
+        "--import",
+        dest="imports",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="import these instead of every top-level package and extension module the RECORD lists",
+    )
+    chk.add_argument("--test", default=None, metavar="CMD", help="a smoke command run in each installed environment")
+    chk.add_argument("--index-url", default=None, help="default: $PIP_INDEX_URL, $UV_INDEX_URL, else PyPI")
+    chk.add_argument("--installer", default=None, metavar="uv|pip|pip,uv", help="default: matrix.toml's")
+    chk.add_argument("--jobs", "-j", type=_positive(int), default=os.cpu_count() or 2)
+    chk.add_argument("--results", type=Path, default=Path("results"), help="default: %(default)s")
+    chk.add_argument("--timeout", type=_positive(float), default=None, help="seconds per import (default: matrix.toml)")
+    chk.add_argument("--shard", default=None, metavar="K/N", help="check shard K of N (each wheel in one shard)")
+    chk.add_argument("--rerun", action="store_true", help="execute every cell (no reuse of recorded observations)")
+    chk.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help="as before the subcommand")
+    chk.set_defaults(func=cmd_check)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m harness", description=__doc__)
     top.add_argument("--version", action="version", version=__version__)
@@ -588,33 +618,9 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help="as before the subcommand")
     run.set_defaults(func=cmd_run)
 
-    chk = sub.add_parser("check", help="the matrix's stages on your own wheels: files, a wheelhouse, or a release")
-    common(chk)
-    chk.add_argument(
-        "targets",
-        nargs="*",
-        metavar="TARGET",
-        help="a wheel file, a directory of wheels (a cibuildwheel wheelhouse), or NAME / NAME==VERSION from the index",
+    _check_parser(
+        sub.add_parser("check", help="the matrix's stages on your own wheels: files, a wheelhouse, a release"), common
     )
-    chk.add_argument("--corpus", type=Path, default=None, help="also check the [[package]] list of this corpus.toml")
-    chk.add_argument(
-        "--import",
-        dest="imports",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="import these instead of every top-level package and extension module the RECORD lists",
-    )
-    chk.add_argument("--test", default=None, metavar="CMD", help="a smoke command run in each installed environment")
-    chk.add_argument("--index-url", default=None, help="default: $PIP_INDEX_URL, $UV_INDEX_URL, else PyPI")
-    chk.add_argument("--installer", default=None, metavar="uv|pip|pip,uv", help="default: matrix.toml's")
-    chk.add_argument("--jobs", "-j", type=_positive(int), default=os.cpu_count() or 2)
-    chk.add_argument("--results", type=Path, default=Path("results"), help="default: %(default)s")
-    chk.add_argument("--timeout", type=_positive(float), default=None, help="seconds per import (default: matrix.toml)")
-    chk.add_argument("--shard", default=None, metavar="K/N", help="check shard K of N (each wheel in one shard)")
-    chk.add_argument("--rerun", action="store_true", help="execute every cell (no reuse of recorded observations)")
-    chk.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help="as before the subcommand")
-    chk.set_defaults(func=cmd_check)
 
     interps = sub.add_parser("interpreters", help="list discovered interpreters")
     common(interps)

@@ -9,6 +9,7 @@ macOS and Windows wheels cannot run here and are left out, said in the log.
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import json
 import os
@@ -17,6 +18,7 @@ import re
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -175,12 +177,26 @@ def fits_here(filename: str, arch: str) -> bool:
     return any(pattern.fullmatch(t.platform) for t in tags)
 
 
-def release_wheels(req: Requirement, index: str, cache: Path, arch: str | None = None) -> Release:
-    """The chosen version's wheels for this platform, downloaded; ConfigError when it has none."""
+def tag_set(filename: str) -> str:
+    """'orjson-3.13.0-cp312-cp312-manylinux_2_17_x86_64.whl' -> 'cp312-cp312-manylinux_2_17_x86_64'."""
+    return "-".join(filename.removesuffix(".whl").split("-")[-3:])
+
+
+def release_wheels(
+    req: Requirement, index: str, cache: Path, globs: Sequence[str] = (), arch: str | None = None
+) -> Release:
+    """The chosen version's wheels for this platform (those whose tag set matches a glob, when given),
+    downloaded; ConfigError when it has none."""
     files = project_files(index, req.name)
     version = choose_version(req, files)
     wheels = [f for f in files if f.filename.endswith(".whl") and file_version(f.filename) == version]
     here = [f for f in wheels if fits_here(f.filename, arch or machine())]
+    if globs:
+        here = [f for f in here if any(fnmatch.fnmatchcase(tag_set(f.filename), g) for g in globs)]
+    if not here and globs:
+        raise ConfigError(
+            f"target {str(req)!r}: no wheel of {req.name} {version} for this platform matches {list(globs)}"
+        )
     if not here:
         others = ", ".join(f.filename for f in wheels[:4]) or "no wheels at all (sdist only)"
         raise ConfigError(

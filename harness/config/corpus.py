@@ -12,7 +12,7 @@ from harness.config.matrix import _known_issues, _Problems, _read_toml
 from harness.model import KnownIssue
 
 SCHEMA_VERSION = 1
-PACKAGE_KEYS = ("requirement", "language", "note", "import")
+PACKAGE_KEYS = ("requirement", "language", "note", "import", "wheels")
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,7 @@ class Package:
     language: str  # what the extension is written in / bound with: "Rust/PyO3", "C", "cffi", ...
     note: str = ""
     imports: tuple[str, ...] = ()  # what to import instead of every module the wheel lists
+    wheels: tuple[str, ...] = ()  # globs over the wheels' tag sets (cp39-abi3-*): which to check; empty: all
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,9 @@ def load_corpus(path: Path) -> Corpus:
         language = p.get(entry, "language", str, key, "") or ""
         if not language:
             p.add(f"{key}language", "required: what the extension is written in (C, C++, Cython, Rust/PyO3, cffi)")
-        packages.append(Package(text, language, p.get(entry, "note", str, key, "") or "", tuple(map(str, imports))))
+        wheels = p.get(entry, "wheels", list, key, []) or []
+        note = p.get(entry, "note", str, key, "") or ""
+        packages.append(Package(text, language, note, tuple(map(str, imports)), tuple(map(str, wheels))))
     if not packages:
         p.add("package", "no [[package]]: list the requirements to check")
     known = _known_issues(p, data)

@@ -12,8 +12,10 @@ from typing import Any
 from harness.model import Status
 from harness.reports import diff as diffs
 from harness.reports.markdown import (
+    CLAIMS_INTRO,
     LEGEND,
     SYMBOLS,
+    claims,
     free_threading_note,
     installer_disagreements,
     problems,
@@ -199,8 +201,11 @@ def html_report(
         f"<p><b>{html.escape(note)}</b></p>" if note else "",
         _diff_section(change, baseline_id) if change is not None else "",
         _findings(records),
-        "<h2>What each backend produced</h2>",
-        _table(produced(records, columns)),
+        *(
+            ["<h2>Where each wheel works</h2>", f"<p>{html.escape(CLAIMS_INTRO)}</p>", _table(claims(records))]
+            if environment.get("check")
+            else ["<h2>What each backend produced</h2>", _table(produced(records, columns))]
+        ),
         f"<h2>Interpreters</h2><table><tr><th>id</th><th>version</th><th>build</th><th>provider</th></tr>"
         f"{interp_rows}</table>",
         f"<h2>Grids</h2><p>{html.escape(LEGEND)} Click a cell for its stages, observations and logs.</p>",

@@ -39,6 +39,7 @@ class Wanted:
 
     target: str
     imports: tuple[str, ...] = ()  # empty: every top-level package and extension module in RECORD
+    wheels: tuple[str, ...] = ()  # a requirement's wheels to check, as globs over their tag set; empty: all
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ def find(wanted: Wanted, index: str, cache: Path, say: Any) -> list[Found]:
             raise ConfigError(f"target {text}: no such file or directory")
         return [Found(read_wheel(path), "file", str(path), wanted.imports)]
     req = index_files.parse_requirement(text)
-    release = index_files.release_wheels(req, index, cache)
+    release = index_files.release_wheels(req, index, cache, wanted.wheels)
     say(
         f"{text}: {release.name} {release.version}, {len(release.wheels)} wheels for this platform from {index}"
         + (f" ({len(release.left_out)} for other platforms left out)" if release.left_out else "")
@@ -140,7 +141,7 @@ def specs(wanted: Sequence[Wanted], index: str, cache: Path, say: Any) -> tuple[
 
 def wanted_targets(targets: Sequence[str], imports: Sequence[str], corpus: Corpus | None) -> list[Wanted]:
     given = [Wanted(t, tuple(imports)) for t in targets]
-    listed = [Wanted(p.requirement, p.imports or tuple(imports)) for p in corpus.packages] if corpus else []
+    listed = [Wanted(p.requirement, p.imports or tuple(imports), p.wheels) for p in corpus.packages] if corpus else []
     if not given and not listed:
         raise ConfigError("check: give a TARGET (a wheel, a wheelhouse directory, NAME or NAME==VERSION) or --corpus")
     return listed + given
@@ -219,27 +220,30 @@ def known_issues(environment: dict[str, Any]) -> tuple[KnownIssue, ...]:
     return load_corpus(Path(corpus)).known_issues if corpus else ()
 
 
+def wheel_specs(args: Any, say: Any) -> tuple[tuple[WheelSpec, ...], Corpus | None, str]:
+    """Every target resolved (downloaded from the index if need be) into wheels: (wheels, corpus, index)."""
+    corpus = load_corpus(args.corpus) if args.corpus else None
+    index = index_files.index_url(args.index_url)
+    return specs(wanted_targets(args.targets, args.imports, corpus), index, args.cache_dir, say), corpus, index
+
+
 def prepare(
     args: Any,
+    wheels: tuple[tuple[WheelSpec, ...], Corpus | None, str],
     discovery: Discovery,
     runners: tuple[Interpreter, ...],
     chosen: tuple[Toolchain, ...],
-    timeout: float,
-    build_timeout: float,
-    say: Any,
+    timeouts: tuple[float, float],
 ) -> Prepared:
-    """Targets resolved and downloaded, the plan (sharded if asked), settings and environment.json's content."""
-    corpus = load_corpus(args.corpus) if args.corpus else None
-    index = index_files.index_url(args.index_url)
-    wheels = specs(wanted_targets(args.targets, args.imports, corpus), index, args.cache_dir, say)
-    whole = check_plan(wheels, runners, None)
-    the_plan = check_plan(wheels, runners, args.shard)
+    """The plan (sharded if asked), settings and environment.json's content; nothing written."""
+    specs_, corpus, index = wheels
+    whole = check_plan(specs_, runners, None)
+    the_plan = check_plan(specs_, runners, args.shard)
     settings = Settings(
         chosen,
         args.cache_dir,
         args.jobs,
-        timeout,
-        build_timeout,
+        *timeouts,
         corpus.known_issues if corpus else (),
         rerun=args.rerun,
         test=args.test or "",
