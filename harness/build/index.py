@@ -82,6 +82,10 @@ def parse_requirement(text: str) -> Requirement:
 
 
 def _get(url: str) -> tuple[bytes, str]:
+    parsed = urllib.parse.urlparse(url)
+    local = Path(urllib.request.url2pathname(parsed.path))
+    if parsed.scheme == "file" and local.is_dir():  # a file:// index: its pages are index.html (as pip reads them)
+        url = (local / "index.html").as_uri()
     request = urllib.request.Request(url, headers={"Accept": _ACCEPT, "User-Agent": "abi-harness check"})
     with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
         return response.read(), response.headers.get("Content-Type", "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -150,7 +151,8 @@ CLAIMS_INTRO = (
 def claims(records: Sequence[Record]) -> list[str]:
     """`check` runs: per wheel, where its tags say it works against where it really works."""
     rows: dict[tuple[str, str], dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    for r in sorted(records, key=lambda r: r.cell):
+    by_version = sorted(records, key=lambda r: ([int(n) for n in re.findall(r"\d+", r.run_python)], r.run_python))
+    for r in by_version:
         if r.stage == "plan":
             continue
         row = rows[(r.case, r.target)]
