@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
 import html
 import json
 import re
@@ -11,6 +13,7 @@ from typing import Any
 
 from harness.model import Status
 from harness.reports import diff as diffs
+from harness.reports import overview
 from harness.reports.markdown import (
     CLAIMS_INTRO,
     LEGEND,
@@ -19,7 +22,6 @@ from harness.reports.markdown import (
     free_threading_note,
     installer_disagreements,
     problems,
-    produced,
     symbol,
     totals,
 )
@@ -101,15 +103,6 @@ def _inline(text: str) -> str:
     return re.sub(r"`([^`]*)`", r"<code>\1</code>", escaped)
 
 
-def _table(markdown_lines: Sequence[str]) -> str:
-    rows = [line.strip().strip("|").split(" | ") for line in markdown_lines if not line.startswith("|---")]
-    if not rows:
-        return "<p>None.</p>"
-    head = "".join(f"<th>{_inline(c.strip())}</th>" for c in rows[0])
-    body = "".join("<tr>" + "".join(f"<td>{_inline(c.strip())}</td>" for c in row) + "</tr>" for row in rows[1:])
-    return f"<table class='produced'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
 def _list(items: Sequence[str]) -> str:
     return "<ul>" + "".join(f"<li>{item}</li>" for item in items) + "</ul>" if items else "<p>None.</p>"
 
@@ -155,6 +148,52 @@ def _findings(records: Sequence[Record]) -> str:
     return "".join(out)
 
 
+def _claims_table(markdown_lines: Sequence[str]) -> str:
+    """The Markdown table of `claims` as HTML (cells escaped, `code` kept)."""
+    rows = [line.strip().strip("|").split(" | ") for line in markdown_lines if not line.startswith("|---")]
+    head = "".join(f"<th>{_inline(c.strip())}</th>" for c in rows[0])
+    body = "".join("<tr>" + "".join(f"<td>{_inline(c.strip())}</td>" for c in row) + "</tr>" for row in rows[1:])
+    return f"<table class='claims'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _overview(records: Sequence[Record], environment: dict[str, Any], columns: Sequence[str]) -> str:
+    targets = [t["name"] for t in environment.get("targets", [])]
+    # `check` wheels were not built for a target: "Where each wheel works" says what they are instead.
+    produced = (
+        ""
+        if environment.get("check")
+        else f"<div><h3>What each backend produced</h3>{overview.produced_grid(records, environment, columns)}</div>"
+    )
+    return (
+        "<section id='overview'><h2>Overview</h2>"
+        "<p>A row per case and target, a column per run interpreter; a square shows the worst of its cells "
+        "(one per build interpreter); a click jumps to that cell in the grids below.</p>"
+        f"{overview.legend()}<div class='ov'><div>{overview.heatmap(records, columns, targets)}</div>"
+        + produced
+        + "</div></section>"
+    )
+
+
+# The cells' JSON, gzipped and in base64 inside the page: a 4000-cell run's 11 MB of JSON (long paths and
+# messages, repeated from cell to cell) becomes about 1 MB, and the browser inflates it (DecompressionStream)
+# without any network. Base64 holds no `<`, so nothing in the data can end the script element early.
+DATA_TYPE = "application/gzip+base64"
+
+
+def encode_data(data: dict[str, Any]) -> str:
+    raw = json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
+    return base64.b64encode(gzip.compress(raw, compresslevel=9, mtime=0)).decode("ascii")
+
+
+def decode_data(page: str) -> dict[str, Any]:
+    """The data embedded in a page (for tests and tools reading a report.html)."""
+    match = re.search(f"<script type='{re.escape(DATA_TYPE)}' id='data'>([^<]*)</script>", page)
+    if match is None:
+        raise ValueError("no embedded data in the page")
+    data: dict[str, Any] = json.loads(gzip.decompress(base64.b64decode(match[1])))
+    return data
+
+
 # Inline in every page (no network to view it); kept as files so they are edited as CSS and JS.
 CSS = Path(__file__).parent.parent / "resources" / "report.css"
 JS = Path(__file__).parent.parent / "resources" / "report.js"
@@ -177,8 +216,7 @@ def html_report(
         "cells": _pooled([_cell_json(r) for r in sorted(records, key=lambda r: r.cell)], pool),
         "pool": pool,
     }
-    # `</` inside a script element would end it early; JSON allows the escaped form.
-    blob = json.dumps(data, separators=(",", ":"), sort_keys=True).replace("</", "<\\/")
+    blob = encode_data(data)
     run_id = html.escape(str(environment.get("run_id", "?")))
     note = free_threading_note(environment)
     shards = environment.get("shards", [])
@@ -199,18 +237,19 @@ def html_report(
         + (f", merged from {len(shards)} shards" if shards else "")
         + ".</p>",
         f"<p><b>{html.escape(note)}</b></p>" if note else "",
+        _overview(records, environment, columns),
         _diff_section(change, baseline_id) if change is not None else "",
         _findings(records),
         *(
-            ["<h2>Where each wheel works</h2>", f"<p>{html.escape(CLAIMS_INTRO)}</p>", _table(claims(records))]
+            ["<h2>Where each wheel works</h2>", f"<p>{html.escape(CLAIMS_INTRO)}</p>", _claims_table(claims(records))]
             if environment.get("check")
-            else ["<h2>What each backend produced</h2>", _table(produced(records, columns))]
+            else []
         ),
         f"<h2>Interpreters</h2><table><tr><th>id</th><th>version</th><th>build</th><th>provider</th></tr>"
         f"{interp_rows}</table>",
         f"<h2>Grids</h2><p>{html.escape(LEGEND)} Click a cell for its stages, observations and logs.</p>",
         "<div id='filters'></div><div id='grids'></div><aside id='details'></aside>",
-        f"<script type='application/json' id='data'>{blob}</script>",
+        f"<script type='{DATA_TYPE}' id='data'>{blob}</script>",
         f"<script>{JS.read_text()}</script></body></html>",
     ]
     return "\n".join(parts) + "\n"

@@ -254,7 +254,7 @@ def spec_cells(spec: AnySpec, runners: tuple[Interpreter, ...]) -> list[str]:
 
 def planned_cells(plan: Plan) -> frozenset[str]:
     """Every cell id the plan records, built or skipped."""
-    built = {c for spec in plan.builds for c in spec_cells(spec, plan.run_pythons)}
+    built = {c for spec in plan.builds for c in spec_cells(spec, plan.runners(spec))}
     return frozenset(built | {str(skip.cell) for skip in plan.skips})
 
 
@@ -290,7 +290,7 @@ def run_plan(
                 if isinstance(built, BuildFailure):
                     progress.note(f"build FAILED {spec.id}: {built.reason}")
                     records = failed_build_records(
-                        run_id, spec, built, plan.run_pythons, run_dir, settings.known_issues
+                        run_id, spec, built, plan.runners(spec), run_dir, settings.known_issues
                     )
                     for record in records:
                         on_cell(record)
@@ -299,7 +299,7 @@ def run_plan(
                 state = "cached" if artifact.cached else f"built in {artifact.duration_s:.1f}s"
                 progress.note(f"{state}: {spec.id} -> {artifact.wheel.name}")
                 log = _keep_build_log(artifact.build_log, spec, run_dir)
-                for run in plan.run_pythons:
+                for run in plan.runners(spec):
                     if str(spec.cell(run)) in kept:
                         continue
                     future = cells.submit(cell_record, ctx, spec, artifact, audit, run, log)
@@ -308,7 +308,7 @@ def run_plan(
             return done
 
         for spec in plan.builds:
-            if kept.issuperset(spec_cells(spec, plan.run_pythons)):
+            if kept.issuperset(spec_cells(spec, plan.runners(spec))):
                 continue
             future = builds.submit(safe_build, spec, settings)
             pending[future] = on_build(spec)
