@@ -10,7 +10,6 @@ crash or a hang is one cell's observation and never the run's end.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 import threading
@@ -127,13 +126,12 @@ class CellRun:
         return tuple(loads)
 
     def smoke(self, toolchain: Toolchain, python: Path) -> LoadObs:
-        """`sh -c TEST` with the cell's environment first on PATH (as if activated), with the timeout."""
-        env_dir = python.parent.parent
-        env = {"VIRTUAL_ENV": str(env_dir), "PATH": f"{env_dir / 'bin'}:{os.environ.get('PATH', '')}"}
+        """`sh -c TEST` with the cell's environment first on PATH (as if activated), with the timeout; set
+        inside the shell, as a rootfs's bwrap sets a PATH of its own."""
+        script = f'export VIRTUAL_ENV="$0" PATH="$0/bin:$PATH"\n{self.test}'
+        argv = ["sh", "-c", script, str(python.parent.parent)]
         self.transcript.append("# smoke test (--test)\n")
-        out = self.record(
-            toolchain.run(self.interp, ["sh", "-c", self.test], cwd=self.work, env=env, timeout=self.timeout)
-        )
+        out = self.record(toolchain.run(self.interp, argv, cwd=self.work, timeout=self.timeout))
         tail = proc.last_line(out.stderr + "\n" + out.stdout, prefer_errors=True)
         if out.timed_out:
             seen = LoadObs(route=Route.TEST, outcome=LoadOutcome.TIMEOUT, timeout_s=self.timeout, stderr_tail=tail)
