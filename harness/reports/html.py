@@ -25,6 +25,7 @@ from harness.reports.markdown import (
     symbol,
     totals,
 )
+from harness.run.manifest import RunManifest
 from harness.run.records import Record
 
 # Kept per cell for the page; the rest of a record (probe facts, tool versions) is in results.jsonl.
@@ -156,12 +157,12 @@ def _claims_table(markdown_lines: Sequence[str]) -> str:
     return f"<table class='claims'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _overview(records: Sequence[Record], environment: dict[str, Any], columns: Sequence[str]) -> str:
-    targets = [t["name"] for t in environment.get("targets", [])]
+def _overview(records: Sequence[Record], environment: RunManifest, columns: Sequence[str]) -> str:
+    targets = environment.target_names
     # `check` wheels were not built for a target: "Where each wheel works" says what they are instead.
     produced = (
         ""
-        if environment.get("check")
+        if environment.is_check
         else f"<div><h3>What each backend produced</h3>{overview.produced_grid(records, environment, columns)}</div>"
     )
     return (
@@ -201,29 +202,29 @@ JS = Path(__file__).parent.parent / "resources" / "report.js"
 
 def html_report(
     records: Sequence[Record],
-    environment: dict[str, Any],
+    environment: RunManifest,
     change: diffs.Diff | None = None,
     baseline_id: str = "baseline",
 ) -> str:
-    interps = environment.get("interpreters", [])
-    columns = [i["id"] for i in interps] or sorted({r.run_python for r in records})
+    interps = environment.interpreters
+    columns = [i.id for i in interps] or sorted({r.run_python for r in records})
     columns += sorted({r.run_python for r in records} - set(columns))
     pool: list[Any] = []
     data = {
         "symbols": SYMBOLS,
         "columns": columns,
-        "targets": [t["name"] for t in environment.get("targets", [])],
+        "targets": environment.target_names,
         "cells": _pooled([_cell_json(r) for r in sorted(records, key=lambda r: r.cell)], pool),
         "pool": pool,
     }
     blob = encode_data(data)
-    run_id = html.escape(str(environment.get("run_id", "?")))
+    run_id = html.escape(environment.run_id or "?")
     note = free_threading_note(environment)
-    shards = environment.get("shards", [])
+    shards = environment.shards or ()
     interp_rows = "".join(
-        f"<tr><td>{html.escape(i['id'])}</td><td>{html.escape(str(i.get('implementation')))} "
-        f"{html.escape(str(i.get('version')))}</td><td>{'free-threaded' if i.get('free_threaded') else 'GIL'}"
-        f"{', debug' if i.get('debug') else ''}</td><td>{html.escape(str(i.get('provider')))}</td></tr>"
+        f"<tr><td>{html.escape(i.id)}</td><td>{html.escape(i.implementation)} "
+        f"{html.escape(i.version)}</td><td>{'free-threaded' if i.free_threaded else 'GIL'}"
+        f"{', debug' if i.debug else ''}</td><td>{html.escape(i.provider)}</td></tr>"
         for i in interps
     )
     parts = [
@@ -231,9 +232,9 @@ def html_report(
         f"<title>ABI matrix {run_id}</title><style>{CSS.read_text()}</style></head><body>",
         f"<h1>ABI matrix, run {run_id}</h1>",
         f"<p id='totals'>{html.escape(totals(records))}. "
-        f"Harness {html.escape(str(environment.get('harness_version')))},"
-        f" installer {html.escape(str(environment.get('installer')))}, started "
-        f"{html.escape(str(environment.get('started')))}"
+        f"Harness {html.escape(environment.harness_version or '?')},"
+        f" installer {html.escape(environment.installer or '?')}, started "
+        f"{html.escape(environment.started or '?')}"
         + (f", merged from {len(shards)} shards" if shards else "")
         + ".</p>",
         f"<p><b>{html.escape(note)}</b></p>" if note else "",
@@ -242,7 +243,7 @@ def html_report(
         _findings(records),
         *(
             ["<h2>Where each wheel works</h2>", f"<p>{html.escape(CLAIMS_INTRO)}</p>", _claims_table(claims(records))]
-            if environment.get("check")
+            if environment.is_check
             else []
         ),
         f"<h2>Interpreters</h2><table><tr><th>id</th><th>version</th><th>build</th><th>provider</th></tr>"

@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from harness import __version__
 from harness.build import index as index_files
 from harness.build.wheelfile import WheelInfo, read_wheel
@@ -25,8 +27,9 @@ from harness.config.corpus import Corpus, load_corpus
 from harness.errors import ConfigError
 from harness.interpreters.discover import Discovery
 from harness.model import Case, Interpreter, KnownIssue, Target, TargetKind, WheelSpec
+from harness.run import manifest, shard
 from harness.run import records as results
-from harness.run import shard
+from harness.run.manifest import CaseEntry, CheckEntry, CheckWheel, Host, RunManifest, ShardInfo, TargetEntry
 from harness.run.pipeline import Settings
 from harness.run.plan import Plan
 
@@ -91,10 +94,12 @@ def target_of(info: WheelInfo) -> Target:
         if "abi3t" in abis
         else TargetKind.ABI3
         if "abi3" in abis
+        else TargetKind.ABI_NONE
+        if abis == {"none"}
         else TargetKind.VERSION_SPECIFIC
     )
     floor = None
-    if kind is not TargetKind.VERSION_SPECIFIC:
+    if kind not in (TargetKind.VERSION_SPECIFIC, TargetKind.ABI_NONE):
         versions = sorted(t.split("-")[0] for t in info.tags if t.startswith("cp3"))
         floor = (3, int(versions[0][3:])) if versions else None
     return Target(info.tag_name, kind, floor, ())
@@ -153,7 +158,7 @@ class Prepared:
 
     plan: Plan
     settings: Settings
-    environment: dict[str, Any]
+    environment: RunManifest
 
 
 def check_plan(wheels: tuple[WheelSpec, ...], runners: tuple[Interpreter, ...], shard_spec: str | None) -> Plan:
@@ -171,52 +176,42 @@ def environment(
     chosen: Sequence[Toolchain],
     corpus: Corpus | None,
     index: str,
-) -> dict[str, Any]:
+) -> RunManifest:
     """environment.json of a check run: a run's keys (report, merge and --rejudge read them) and `check`."""
     wheels = [w for w in whole.builds if isinstance(w, WheelSpec)]
-    run_id = results.new_run_id()
-    env: dict[str, Any] = {
-        "schema_version": results.SCHEMA_VERSION,
-        "run_id": run_id,
-        "started": datetime.now(UTC).isoformat(timespec="seconds"),
-        "argv": args.argv,
-        "harness_version": __version__,
-        "host": {"python": sys.version.split()[0], "platform": platform.platform(), "cpus": os.cpu_count()},
-        "installer": ", ".join(t.version() for t in chosen),
-        "matrix": str(args.matrix),
-        "cache_dir": str(args.cache_dir),
-        "interpreters": [i.to_json() for i in the_plan.run_pythons],
-        "build_interpreters": [],
-        "build_interpreter_facts": [],
-        "excluded": [list(e) for e in discovery.excluded],
-        "cases": [
-            {"id": c.id, "backend": c.backend, "binding": c.binding, "description": c.description}
-            for c in {w.case.id: w.case for w in wheels}.values()
-        ],
-        "targets": [t.to_json() for t in {w.target.name: w.target for w in wheels}.values()],
-        "check": {
-            "index": index,
-            "corpus": str(corpus.path) if corpus else None,
-            "test": args.test or None,
-            "wheels": [
-                {"id": w.id, "wheel": w.wheel.name, "origin": w.origin, "imports": list(w.imports)} for w in wheels
-            ],
-        },
-    }
+    cases = {w.case.id: w.case for w in wheels}.values()
+    shard_info: ShardInfo | msgspec.UnsetType = msgspec.UNSET
     if args.shard:
         spec = shard.ShardSpec.parse(args.shard)
-        env["shard"] = {
-            "index": spec.index,
-            "count": spec.count,
-            "plan_digest": shard.plan_digest(whole),
-            "builds": [b.id for b in the_plan.builds],
-        }
-    return env
+        builds = tuple(b.id for b in the_plan.builds)
+        shard_info = ShardInfo(index=spec.index, count=spec.count, plan_digest=shard.plan_digest(whole), builds=builds)
+    return RunManifest(
+        schema_version=results.SCHEMA_VERSION,
+        run_id=results.new_run_id(),
+        started=datetime.now(UTC).isoformat(timespec="seconds"),
+        argv=tuple(args.argv),
+        harness_version=__version__,
+        host=Host(python=sys.version.split()[0], platform=platform.platform(), cpus=os.cpu_count()),
+        installer=", ".join(t.version() for t in chosen),
+        matrix=str(args.matrix),
+        cache_dir=str(args.cache_dir),
+        interpreters=manifest.entries(the_plan.run_pythons),
+        excluded=tuple((str(path), str(why)) for path, why in discovery.excluded),
+        cases=tuple(CaseEntry(id=c.id, backend=c.backend, binding=c.binding, description=c.description) for c in cases),
+        targets=tuple(TargetEntry.of(t) for t in {w.target.name: w.target for w in wheels}.values()),
+        shard=shard_info,
+        check=CheckEntry(
+            index=index,
+            corpus=str(corpus.path) if corpus else None,
+            test=args.test or None,
+            wheels=tuple(CheckWheel(id=w.id, wheel=w.wheel.name, origin=w.origin, imports=w.imports) for w in wheels),
+        ),
+    )
 
 
-def known_issues(environment: dict[str, Any]) -> tuple[KnownIssue, ...]:
+def known_issues(environment: RunManifest) -> tuple[KnownIssue, ...]:
     """The known issues of a check run's corpus (for --rejudge), read again from its file."""
-    corpus = (environment.get("check") or {}).get("corpus")
+    corpus = environment.check.corpus if isinstance(environment.check, CheckEntry) else None
     return load_corpus(Path(corpus)).known_issues if corpus else ()
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.run.manifest import CheckEntry
 from harness.run.records import Record, load
 from tests.integration.conftest import Harness
 from tests.unit.test_check import WHEEL
@@ -50,10 +51,10 @@ def test_a_wheelhouse_every_cell_with_a_verdict(
     assert len(cells) == 4
     assert all(r.reason for r in cells.values())
     works = cells[f"{ID}:cp312"]
-    assert (works.status, works.stages["import"]["status"], works.stages["test"]["status"]) == ("pass", "pass", "pass")
+    assert (works.status, works.stages["import"].status, works.stages["test"].status) == ("pass", "pass", "pass")
     refused = cells[f"{ID}:cp313"]
     assert (refused.status, refused.expected) == ("pass", "refuse")
-    assert {f["route"] for f in refused.findings} == {"by_path"}
+    assert {f.route for f in refused.findings} == {"by_path"}
     lying = [r for c, r in cells.items() if "cp313-cp313" in c]
     assert {(r.status, r.stage) for r in lying} == {("fail", "build")}
     assert all("markupsafe/__init__.py: sha256 in RECORD is not the file's" in r.reason for r in lying)
@@ -78,7 +79,8 @@ def test_shards_of_a_check_merge_into_the_whole(
     assert out.returncode == 0, out.stderr
     records, environment = load(tmp_path / "merged")
     assert len(records) == 4
-    assert environment["check"]["wheels"]
+    assert isinstance(environment.check, CheckEntry)
+    assert environment.check.wheels
 
 
 def test_a_requirement_from_the_index(

@@ -9,12 +9,12 @@ Variants change the one fact a rule reads, with dataclasses.replace.
 from __future__ import annotations
 
 import hashlib
-import json
 import zipfile
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from msgspec.structs import replace as restruct
 from packaging.requirements import Requirement
 
 from harness.__main__ import main
@@ -26,9 +26,10 @@ from harness.errors import ConfigError, HarnessError
 from harness.model import Cell, Status, TargetKind
 from harness.reports.html import html_report
 from harness.reports.markdown import claims, markdown
-from harness.run.records import Record
-from harness.run.rejudge import interpreters_on_file, rejudge
-from harness.verdict.judge import CellFacts, judge
+from harness.run.manifest import RunManifest
+from harness.run.records import Record, load
+from harness.run.rejudge import rejudge
+from harness.verdict.judge import CellFacts, StageResult, judge
 from harness.workflows.check import Found, spec_of, target_of
 from tests.conftest import FIXTURES, REPO, recorded
 
@@ -117,6 +118,7 @@ def test_extension_modules_apart_from_bundled_libraries(path: str, extension: bo
         (("cp315-abi3-manylinux_2_34_x86_64", "cp315-abi3t-manylinux_2_34_x86_64"), TargetKind.ABI3_ABI3T, (3, 15)),
         (("cp315-abi3t-manylinux_2_34_x86_64",), TargetKind.ABI3T, (3, 15)),
         (("cp314-cp314t-manylinux_2_34_x86_64",), TargetKind.VERSION_SPECIFIC, None),
+        (("py3-none-any",), TargetKind.ABI_NONE, None),
     ],
 )
 def test_a_wheels_tags_give_its_target(tags: tuple[str, ...], kind: TargetKind, floor: tuple[int, int] | None) -> None:
@@ -210,15 +212,14 @@ def test_an_unreachable_index_is_said(tmp_path: Path) -> None:
 # -- judging a check cell ---------------------------------------------------------------------
 
 
-def _records() -> tuple[list[Record], dict[str, object]]:
-    lines = (CHECK / "records.jsonl").read_text().splitlines()
-    return [Record.from_json(json.loads(x)) for x in lines], json.loads((CHECK / "environment.json").read_text())
+def _records() -> tuple[list[Record], RunManifest]:
+    return load(CHECK / "run")
 
 
 def _facts(cell_suffix: str, observed: Observed | None = None, run: str | None = None) -> CellFacts:
     records, env = _records()
     record = next(r for r in records if r.cell.endswith(cell_suffix))
-    interps = interpreters_on_file(env)
+    interps = env.interpreters_on_file()
     target = target_of(replace(read_wheel(WHEEL), tags=tuple(record.wheel_tags)))
     assert record.observed is not None
     return CellFacts(
@@ -226,7 +227,7 @@ def _facts(cell_suffix: str, observed: Observed | None = None, run: str | None =
         target=target,
         build=None,
         run=recorded(run) if run else interps[record.run_python],
-        observed=observed or Observed.from_json(record.observed),
+        observed=observed or record.observed,
     )
 
 
@@ -237,17 +238,17 @@ def test_recorded_check_cells_judge_as_they_did() -> None:
     installed = next(
         r for r in again if r.cell.endswith("cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64:index:cp312")
     )
-    assert installed.stages["import"]["reason"] == (
+    assert installed.stages["import"].reason == (
         "imported 2 module(s), each in its own process: markupsafe, markupsafe._speedups"
     )
-    assert installed.stages["test"] == {"status": "skip", "reason": "no smoke command (--test)"}
+    assert installed.stages["test"] == StageResult(Status.SKIP, "no smoke command (--test)")
 
 
 def test_an_extension_module_that_fails_to_import_fails_the_cell_by_name() -> None:
     facts = _facts(":index:cp312")
     first, second = (x for x in facts.observed.loads if x.route is Route.INSTALLED)
-    broken = replace(second, outcome=LoadOutcome.EXCEPTION, exception="ImportError: undefined symbol: PyFoo")
-    verdict = judge(replace(facts, observed=replace(facts.observed, loads=(first, broken))), [])
+    broken = restruct(second, outcome=LoadOutcome.EXCEPTION, exception="ImportError: undefined symbol: PyFoo")
+    verdict = judge(replace(facts, observed=restruct(facts.observed, loads=(first, broken))), [])
     assert (verdict.status, verdict.stage) == (Status.FAIL, "import")
     assert verdict.reason == "markupsafe._speedups: import failed: ImportError: undefined symbol: PyFoo"
 
@@ -274,8 +275,8 @@ def test_an_extension_module_that_fails_to_import_fails_the_cell_by_name() -> No
 )
 def test_the_smoke_command_is_its_own_stage(test: LoadObs, status: Status, reason: str) -> None:
     facts = _facts(":index:cp312")
-    verdict = judge(replace(facts, observed=replace(facts.observed, loads=(*facts.observed.loads, test))), [])
-    assert verdict.stages["test"] == {"status": status.value, "reason": reason}
+    verdict = judge(replace(facts, observed=restruct(facts.observed, loads=(*facts.observed.loads, test))), [])
+    assert verdict.stages["test"] == StageResult(status, reason)
     assert verdict.status is status
 
 
@@ -286,12 +287,12 @@ def _on_free_threaded(tags: tuple[str, ...]) -> CellFacts:
     """The recorded cp312 cell as if on the recorded cp314t (its tags replaced), the import warning there."""
     facts = _facts(":index:cp312", run="cp314t")
     loads = tuple(
-        replace(x, import_warnings=(GIL_WARNING,) if x.module == "markupsafe._speedups" else ())
+        restruct(x, import_warnings=(GIL_WARNING,) if x.name == "markupsafe._speedups" else ())
         for x in facts.observed.loads
     )
     assert facts.observed.wheel is not None
-    wheel = replace(facts.observed.wheel, tags=tags)
-    return replace(facts, observed=replace(facts.observed, loads=loads, wheel=wheel))
+    wheel = restruct(facts.observed.wheel, tags=tags)
+    return replace(facts, observed=restruct(facts.observed, loads=loads, wheel=wheel))
 
 
 def test_a_wheel_claiming_free_threading_fails_when_its_import_enables_the_gil() -> None:
@@ -366,7 +367,7 @@ def test_bad_targets_exit_2_before_anything_is_written(
     err = capsys.readouterr().err
     assert message in err
     assert "Traceback" not in err
-    assert list((tmp_path / "out").iterdir()) == []
+    assert not list(tmp_path.glob("out/*"))
 
 
 def test_an_unreachable_index_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
