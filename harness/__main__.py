@@ -26,7 +26,7 @@ from harness.interpreters import provision
 from harness.interpreters.discover import Discovery, discover, select
 from harness.model import BuildSpec, Case, Interpreter
 from harness.reports import diff as diffs
-from harness.reports import files
+from harness.reports import escape, files
 from harness.reports import html as report_html
 from harness.reports import markdown as report
 from harness.run import manifest, rejudge, shard
@@ -452,14 +452,14 @@ def cmd_report(args: argparse.Namespace) -> int:
         results.write_sorted(args.run_dir / results.RESULTS_FILE, records)
         print(f"re-judged {len(records)} records with {matrix.path}: {len(changes)} changed status")
         for change in changes:
-            print(f"  {change.cell}: {change.old} -> {change.new}: {change.reason[:160]}")
+            print(escape.text(f"  {change.cell}: {change.old} -> {change.new}: {change.reason[:160]}"))
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
     say = lambda line: print(line, file=sys.stderr)  # noqa: E731
     diff = nightly.write_reports(args.run_dir, formats, args.baseline, say, report.run_sections(args.run_dir))
     records, environment = results.load(args.run_dir)
     print(report.terminal_summary(records, environment, str(args.run_dir)))
     if diff is not None:
-        print(diffs.text(diff))
+        print(escape.text(diffs.text(diff), newlines=True))
     return 0
 
 
@@ -471,8 +471,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(change.to_json(), indent=2))
     else:
-        print(f"baseline {before_env.run_id or args.baseline} -> {args.new}")
-        print(diffs.text(change))
+        print(escape.text(f"baseline {before_env.run_id or args.baseline} -> {args.new}"))
+        print(escape.text(diffs.text(change), newlines=True))
     return 1 if change.regressions else 0
 
 

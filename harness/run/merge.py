@@ -9,7 +9,7 @@ from typing import Any
 
 import msgspec
 
-from harness.errors import ConfigError, HarnessError
+from harness.errors import ConfigError, DamagedResults, HarnessError
 from harness.reports import markdown as report
 from harness.run import manifest
 from harness.run import records as results
@@ -63,7 +63,9 @@ def check(run_dirs: Sequence[Path]) -> list[tuple[Path, list[Record], RunManifes
     for run_dir in run_dirs:
         try:
             records, environment = results.load(run_dir)
-        except (HarnessError, ValueError) as exc:  # a broken environment.json too: name the directory
+        except DamagedResults:
+            raise  # exit 3: a damaged shard (records or environment.json) is named line by line, field by field
+        except HarnessError as exc:
             raise ConfigError(f"{run_dir}: {exc}") from None
         loaded.append((run_dir, records, environment))
 

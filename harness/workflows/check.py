@@ -33,8 +33,6 @@ from harness.run.manifest import CaseEntry, CheckEntry, CheckWheel, Host, RunMan
 from harness.run.pipeline import Settings
 from harness.run.plan import Plan
 
-BACKEND = "check"  # the case's backend: every check case is check/NAME==VERSION
-
 
 @dataclass(frozen=True)
 class Wanted:
@@ -111,8 +109,8 @@ def spec_of(found: Found) -> WheelSpec:
     if not imports:
         raise ConfigError(f"{info.path}: installs no importable package or module; give --import NAME")
     case = Case(
-        backend=BACKEND,
-        binding=f"{info.name}=={info.version}",
+        backend=info.name,  # the case is NAME/VERSION: a distribution's version, its wheels the rows
+        binding=info.version,
         path=info.path.parent,
         description=f"{info.name} {info.version}",
         notes="",

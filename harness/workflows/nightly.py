@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from harness.errors import ConfigError
+from harness.errors import ConfigError, HarnessError
 from harness.reports import ci as report_ci
 from harness.reports import diff as diffs
-from harness.reports import files
+from harness.reports import escape, files
 from harness.reports import html as report_html
 from harness.reports import markdown as report
 from harness.run import merge
@@ -33,6 +33,18 @@ class Outcome:
         return 1 if self.change is not None and self.change.regressions else 0
 
 
+OUTPUTS = {"md": "report.md", "html": "report.html", "junit": "junit.xml", "summary": "summary.md"}
+
+
+def _check_outputs(run_dir: Path, formats: Sequence[str]) -> None:
+    """Every report's place is free for a file before the first is written (a directory in the way is
+    said at once, not after half the reports were rewritten)."""
+    blocked = [run_dir / OUTPUTS[f] for f in formats if (run_dir / OUTPUTS[f]).is_dir()]
+    blocked = [p for p in blocked if not p.is_symlink()]
+    if blocked:
+        raise HarnessError(f"{', '.join(map(str, blocked))}: a directory where a report goes; remove it")
+
+
 def write_reports(
     run_dir: Path,
     formats: Sequence[str],
@@ -44,6 +56,7 @@ def write_reports(
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise ConfigError(f"--format {','.join(unknown)}: unknown; choose from {','.join(FORMATS)}")
+    _check_outputs(run_dir, formats)
     records, environment = results.load(run_dir)
     change = None
     baseline_id = "baseline"
@@ -100,9 +113,9 @@ def finish(shard_dirs: Sequence[Path], out: Path, baseline: Path | None, say: Sa
     change = write_reports(out, FORMATS, baseline, say, report.run_sections(out))
     if baseline is not None:
         for line in preference_changes(baseline, out):
-            say(line)
+            say(escape.text(line))
     if change is not None:
-        say(diffs.text(change))
+        say(escape.text(diffs.text(change), newlines=True))
     else:
         say("no baseline: nothing to diff against (the first nightly)")
     return Outcome(out, change)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from harness import __main__ as cli
@@ -522,10 +523,10 @@ def recorded_probe(monkeypatch: pytest.MonkeyPatch) -> None:
     """bin/py312 and bin/py313 answer with recorded facts; anything else is really probed."""
     real = interpreters.probe
 
-    def probe(path: str, cache: Path, root: str = "") -> dict[str, Any]:
+    def probe(path: str, cache: Path, root: str = "") -> interpreters.ProbeFacts:
         name = Path(path).name
         if name in ("py312", "py313"):
-            return _facts("cp" + name[2:]) | {"path": path}
+            return msgspec.convert(_facts("cp" + name[2:]), interpreters.ProbeFacts)
         return real(path, cache, root)
 
     def no_run(*args: object, **kwargs: object) -> None:

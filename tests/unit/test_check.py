@@ -2,7 +2,8 @@
 
 Fixtures in tests/fixtures/check/: a real wheel from PyPI (MarkupSafe 3.0.2, cp312), PyPI's PEP 691
 JSON and PEP 503 HTML pages of markupsafe (cut to 3.0.1 and 3.0.2), and four records with the
-environment.json of a real `check markupsafe==3.0.2 --python cp39 --python cp312 --python cp313` run.
+environment.json of a real `check markupsafe==3.0.2 --python cp39 --python cp312 --python cp313` run
+(its case ids rewritten from the first naming, check/markupsafe==3.0.2, to markupsafe/3.0.2).
 Variants change the one fact a rule reads, with dataclasses.replace.
 """
 
@@ -128,7 +129,7 @@ def test_a_wheels_tags_give_its_target(tags: tuple[str, ...], kind: TargetKind, 
 
 def test_spec_groups_by_distribution_and_version() -> None:
     spec = spec_of(Found(read_wheel(WHEEL), "file", str(WHEEL), ()))
-    assert spec.id == "check/markupsafe==3.0.2:cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64:file"
+    assert spec.id == "markupsafe/3.0.2:cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64:file"
     assert spec.imports == ("markupsafe", "markupsafe._speedups")
     assert spec.build_interpreter is None
     assert spec_of(Found(read_wheel(WHEEL), "file", str(WHEEL), ("markupsafe",))).imports == ("markupsafe",)
@@ -313,7 +314,7 @@ def test_another_wheel_enabling_the_gil_is_a_finding() -> None:
 
 def test_each_wheel_where_claimed_against_where_it_works() -> None:
     records, env = _records()
-    wheel = "| markupsafe==3.0.2 | `cp{}-manylinux_2_17_x86_64.manylinux2014_x86_64` | "
+    wheel = "| markupsafe/3.0.2 | `cp{}-manylinux_2_17_x86_64.manylinux2014_x86_64` | "
     assert claims(records)[2:] == [
         wheel.format("312-cp312") + "cp312 | cp312 | - | cp39, cp313 |",
         wheel.format("313-cp313t") + "- | - | - | - |",
