@@ -26,7 +26,7 @@ from harness.interpreters import provision
 from harness.interpreters.discover import Discovery, discover, select
 from harness.model import BuildSpec, Case, Interpreter
 from harness.reports import diff as diffs
-from harness.reports import escape, files
+from harness.reports import escape, files, history
 from harness.reports import html as report_html
 from harness.reports import markdown as report
 from harness.run import manifest, rejudge, shard
@@ -449,7 +449,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         matrix = load_matrix(args.matrix)
         known = matrix.known_issues + check.known_issues(environment)  # a check run's corpus has its own
         records, changes = rejudge.rejudge(records, environment, matrix.targets, known)
-        results.write_sorted(args.run_dir / results.RESULTS_FILE, records)
+        try:
+            results.write_sorted(args.run_dir / results.RESULTS_FILE, records)
+        except OSError as exc:  # a read-only run directory (a mounted artifact): results.jsonl stays as it was
+            raise HarnessError(
+                f"{args.run_dir}: cannot rewrite {results.RESULTS_FILE}: {exc.strerror or exc}"
+            ) from None
         print(f"re-judged {len(records)} records with {matrix.path}: {len(changes)} changed status")
         for change in changes:
             print(escape.text(f"  {change.cell}: {change.old} -> {change.new}: {change.reason[:160]}"))
@@ -460,6 +465,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     print(report.terminal_summary(records, environment, str(args.run_dir)))
     if diff is not None:
         print(escape.text(diffs.text(diff), newlines=True))
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    if args.last < 1:
+        raise ConfigError(f"--last {args.last}: at least 1")
+    print(history.text(history.required(args.run_dir), args.last))
     return 0
 
 
@@ -775,6 +787,11 @@ def parser() -> argparse.ArgumentParser:
         "--matrix", type=checks.path, default=Path("matrix.toml"), help="for --rejudge (default: %(default)s)"
     )
     rep.set_defaults(func=cmd_report)
+
+    his = sub.add_parser("history", help="the nightly's history carried in a merged run (history.json)")
+    his.add_argument("run_dir", type=Path)
+    his.add_argument("--last", type=int, default=history.SHOWN, help="nights listed (%(default)s)")
+    his.set_defaults(func=cmd_history)
 
     dif = sub.add_parser("diff", help="what changed between two runs (exit 1 on a regression)")
     dif.add_argument("baseline", type=checks.path, metavar="BASELINE_RUN")

@@ -58,7 +58,12 @@ def load_manifest(cases_dir: Path) -> tuple[SharedFile, ...]:
     path = manifest_path(cases_dir)
     if not path.is_file():
         return ()
-    data = read_toml(path, dict[str, Any])  # UTF-8 TOML; its shape is checked below, naming each key
+    return parse_manifest(cases_dir, read_toml(path, dict[str, Any]))  # UTF-8 TOML; its shape checked there
+
+
+def parse_manifest(cases_dir: Path, data: dict[str, Any]) -> tuple[SharedFile, ...]:
+    """The parsed cases.toml as shared files, or one ConfigError naming every bad key."""
+    path = manifest_path(cases_dir)
     problems: list[str] = []
     files: list[SharedFile] = []
     for case_id, table in data.items():

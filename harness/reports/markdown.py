@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -329,10 +328,7 @@ def run_sections(run_dir: Path) -> list[str]:
     lines = _surface_lines(run_dir / SURFACE_FILE)
     pref = run_dir / PREFERENCE_FILE
     if pref.is_file():
-        try:
-            lines += ["", *preference.markdown(preference.Result.from_json(json.loads(pref.read_text())))]
-        except (ValueError, KeyError, TypeError) as exc:
-            raise DamagedResults(f"{pref}: unreadable preference result ({type(exc).__name__}: {exc})") from None
+        lines += ["", *preference.markdown(preference.Result.read(pref))]
     return lines
 
 
