@@ -17,7 +17,7 @@ from harness.cell.execute import SharedEnvs, execute
 from harness.cell.installers import Toolchain
 from harness.cell.observe import BuildObs, Observed, WheelObs
 from harness.cell.reuse import Reused, Store, cell_key, reusable
-from harness.infra.paths import safe_name
+from harness.infra.paths import remove_tree, safe_name, under
 from harness.model import Artifact, BuildSpec, Case, Cell, Interpreter, KnownIssue, Status, Target
 from harness.run.plan import Plan, PlannedSkip
 from harness.run.progress import Progress
@@ -241,7 +241,8 @@ def run_plan(
     resumed run's complete records) are neither run nor recorded again; a wheel all of whose cells are
     done is not built."""
     run_dir = writer.run_dir
-    shared = SharedEnvs(settings.cache / "cells" / f"run-{run_id}")
+    cells_root = settings.cache / "cells"
+    shared = SharedEnvs(under(cells_root, f"run-{run_id}"))  # a hostile run id cannot name another directory
     ctx = CellContext(run_id, run_dir, settings, shared, Store(settings.cache))
     kept = done  # `done` is also the name of each build's callback below
 
@@ -295,7 +296,7 @@ def run_plan(
                     handler = pending.pop(future)
                     handler(future.result())
         finally:
-            shutil.rmtree(shared.root, ignore_errors=True)
+            remove_tree(cells_root, shared.root)
 
 
 def _keep_build_log(source: Path, spec: BuildSpec, run_dir: Path) -> str:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from harness.errors import ConfigError
+from harness.errors import ConfigError, HarnessError
 from harness.reports import ci as report_ci
 from harness.reports import diff as diffs
+from harness.reports import escape, files
 from harness.reports import html as report_html
 from harness.reports import markdown as report
 from harness.run import merge
@@ -32,6 +32,18 @@ class Outcome:
         return 1 if self.change is not None and self.change.regressions else 0
 
 
+OUTPUTS = {"md": "report.md", "html": "report.html", "junit": "junit.xml", "summary": "summary.md"}
+
+
+def _check_outputs(run_dir: Path, formats: Sequence[str]) -> None:
+    """Every report's place is free for a file before the first is written (a directory in the way is
+    said at once, not after half the reports were rewritten)."""
+    blocked = [run_dir / OUTPUTS[f] for f in formats if (run_dir / OUTPUTS[f]).is_dir()]
+    blocked = [p for p in blocked if not p.is_symlink()]
+    if blocked:
+        raise HarnessError(f"{', '.join(map(str, blocked))}: a directory where a report goes; remove it")
+
+
 def write_reports(
     run_dir: Path,
     formats: Sequence[str],
@@ -43,25 +55,26 @@ def write_reports(
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise ConfigError(f"--format {','.join(unknown)}: unknown; choose from {','.join(FORMATS)}")
+    _check_outputs(run_dir, formats)
     records, environment = results.load(run_dir)
     change = None
     baseline_id = "baseline"
     if baseline is not None:
         before, before_env = results.load(baseline)
         change = diffs.diff(before, records)
-        baseline_id = str(before_env.get("run_id", baseline))
+        baseline_id = before_env.run_id or str(baseline)
     if "md" in formats:
         text = report.markdown(records, environment, sections)
         if change is not None:
             text += "\n" + diffs.markdown(change, baseline_id)
-        (run_dir / "report.md").write_text(text)
+        files.write(run_dir, "report.md", text)
     if "html" in formats:
-        (run_dir / "report.html").write_text(report_html.html_report(records, environment, change, baseline_id))
+        files.write(run_dir, "report.html", report_html.html_report(records, environment, change, baseline_id))
     if "junit" in formats:
-        (run_dir / "junit.xml").write_text(report_ci.junit(records, environment))
+        files.write(run_dir, "junit.xml", report_ci.junit(records, environment))
     if "summary" in formats:
         summary = report_ci.step_summary(records, environment, change)
-        (run_dir / "summary.md").write_text(summary)
+        files.write(run_dir, "summary.md", summary)
         written = report_ci.append_step_summary(summary)
         if written:
             say(f"step summary appended to {written}")
@@ -76,8 +89,7 @@ def preference_changes(baseline: Path, new: Path) -> list[str]:
     old_file, new_file = baseline / report.PREFERENCE_FILE, new / report.PREFERENCE_FILE
     if not (old_file.is_file() and new_file.is_file()):
         return []
-    old = preference.Result.from_json(json.loads(old_file.read_text()))
-    now = preference.Result.from_json(json.loads(new_file.read_text()))
+    old, now = preference.Result.read(old_file), preference.Result.read(new_file)
     changed = preference.changes(old, now)
     return [f"installer preference: {len(changed)} choices changed since the baseline", *changed] if changed else []
 
@@ -99,9 +111,9 @@ def finish(shard_dirs: Sequence[Path], out: Path, baseline: Path | None, say: Sa
     change = write_reports(out, FORMATS, baseline, say, report.run_sections(out))
     if baseline is not None:
         for line in preference_changes(baseline, out):
-            say(line)
+            say(escape.text(line))
     if change is not None:
-        say(diffs.text(change))
+        say(escape.text(diffs.text(change), newlines=True))
     else:
         say("no baseline: nothing to diff against (the first nightly)")
     return Outcome(out, change)

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
 
 from harness.cell.observe import Answer, BuildObs, InstallerObs, Observed
 from harness.model import Status, TargetKind
 from harness.reports.markdown import markdown, terminal_summary
+from harness.run.manifest import InterpreterEntry, RunManifest, TargetEntry
 from harness.run.records import SCHEMA_VERSION, Record
 from tests.conftest import recorded
 
@@ -46,22 +45,14 @@ def rec(
     )
 
 
-ENV: dict[str, Any] = {
-    "run_id": "r1",
-    "interpreters": [
-        {
-            "id": i,
-            "implementation": "cpython",
-            "version": v,
-            "free_threaded": False,
-            "debug": False,
-            "provider": "pyenv",
-            "path": f"/p/{i}",
-        }
-        for i, v in (("cp38", "3.8.18"), ("cp39", "3.9.18"), ("cp313", "3.13.0"))
-    ],
-    "targets": [{"name": "abi3"}],
-}
+ENV = RunManifest(
+    run_id="r1",
+    interpreters=tuple(
+        InterpreterEntry.of(recorded(i))
+        for i in ("cp38", "cp39", "cp313")  # real probes of these three
+    ),
+    targets=(TargetEntry(name="abi3", kind=TargetKind.ABI3, min_python="3.9"),),
+)
 
 
 def test_grid_rows_columns_and_symbols() -> None:
@@ -80,7 +71,10 @@ def test_grid_rows_columns_and_symbols() -> None:
 def test_free_threading_absence_is_said() -> None:
     text = markdown([rec("b/x:abi3:cp39:cp39", "pass")], ENV)
     assert "No free-threaded interpreter found: abi3t rows untested on free-threading" in text
-    threaded = {**ENV, "interpreters": [recorded("cp314t").to_json()]}  # a real free-threaded 3.14 probe
+    # a real free-threaded 3.14 probe:
+    threaded = ENV.with_changes(
+        interpreters=(InterpreterEntry.of(recorded("cp314t")),)
+    )  # a real free-threaded 3.14 probe
     assert "No free-threaded interpreter found" not in markdown([rec("b/x:abi3:cp39:cp38", "pass")], threaded)
 
 
