@@ -26,7 +26,7 @@ from harness.interpreters import provision
 from harness.interpreters.discover import Discovery, discover, select
 from harness.model import Case, Interpreter
 from harness.reports import diff as diffs
-from harness.reports import escape, files
+from harness.reports import escape, files, history
 from harness.reports import html as report_html
 from harness.reports import markdown as report
 from harness.run import manifest, rejudge, shard
@@ -434,6 +434,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_history(args: argparse.Namespace) -> int:
+    if args.last < 1:
+        raise ConfigError(f"--last {args.last}: at least 1")
+    print(history.text(history.required(args.run_dir), args.last))
+    return 0
+
+
 def cmd_diff(args: argparse.Namespace) -> int:
     checks.check_diff(args)
     before, before_env = results.load(args.baseline)
@@ -713,6 +720,11 @@ def parser() -> argparse.ArgumentParser:
         "--matrix", type=checks.path, default=Path("matrix.toml"), help="for --rejudge (default: %(default)s)"
     )
     rep.set_defaults(func=cmd_report)
+
+    his = sub.add_parser("history", help="the nightly's history carried in a merged run (history.json)")
+    his.add_argument("run_dir", type=Path)
+    his.add_argument("--last", type=int, default=history.SHOWN, help="nights listed (%(default)s)")
+    his.set_defaults(func=cmd_history)
 
     dif = sub.add_parser("diff", help="what changed between two runs (exit 1 on a regression)")
     dif.add_argument("baseline", type=checks.path, metavar="BASELINE_RUN")

@@ -11,11 +11,12 @@ from pathlib import Path
 from harness.errors import ConfigError, HarnessError
 from harness.reports import ci as report_ci
 from harness.reports import diff as diffs
-from harness.reports import escape, files
+from harness.reports import escape, files, history
 from harness.reports import html as report_html
 from harness.reports import markdown as report
 from harness.run import merge
 from harness.run import records as results
+from harness.run.manifest import RunManifest
 
 LATEST = "nightly-latest"
 FORMATS = ("md", "html", "junit", "summary")
@@ -69,7 +70,8 @@ def write_reports(
             text += "\n" + diffs.markdown(change, baseline_id)
         files.write(run_dir, "report.md", text)
     if "html" in formats:
-        files.write(run_dir, "report.html", report_html.html_report(records, environment, change, baseline_id))
+        page = report_html.html_report(records, environment, change, baseline_id, history.read(run_dir))
+        files.write(run_dir, "report.html", page)
     if "junit" in formats:
         files.write(run_dir, "junit.xml", report_ci.junit(records, environment))
     if "summary" in formats:
@@ -94,6 +96,28 @@ def preference_changes(baseline: Path, new: Path) -> list[str]:
     return [f"installer preference: {len(changed)} choices changed since the baseline", *changed] if changed else []
 
 
+def carry_history(
+    out: Path,
+    baseline: Path | None,
+    records: Sequence[results.Record],
+    environment: RunManifest,
+    installer_changes: Sequence[str],
+    say: Say = print,
+) -> None:
+    """history.json in *out*: the baseline's history with tonight appended. A baseline without one (the
+    first nightly, or one from before history.json existed) becomes the first night from its records."""
+    previous, new_xpasses = None, None
+    if baseline is not None:
+        before, before_env = results.load(baseline)
+        previous = history.read(baseline)
+        if previous is None:
+            previous = history.extend(None, *history.night(before, before_env))
+        new_xpasses = [c.cell for c in diffs.diff(before, records).new_xpasses]
+    entry, codes = history.night(records, environment, new_xpasses, installer_changes)
+    carried = history.extend(previous, entry, codes)
+    say(f"history: {len(carried.nights)} nights in {history.write(out, carried)}")
+
+
 def resolve_baseline(results_dir: Path, baseline: Path | None) -> Path | None:
     """The given baseline, else the previous rehearsal's merged run (results/nightly-latest), else none."""
     if baseline is not None:
@@ -106,12 +130,13 @@ def resolve_baseline(results_dir: Path, baseline: Path | None) -> Path | None:
 
 def finish(shard_dirs: Sequence[Path], out: Path, baseline: Path | None, say: Say = print) -> Outcome:
     """The merge job: merge the shard runs into *out*, diff against *baseline*, write every report."""
-    records, _ = merge.merge(shard_dirs, out)
+    records, environment = merge.merge(shard_dirs, out)
     say(f"merged {len(shard_dirs)} shards into {out}: {report.totals(records)}")
+    installer_changes = preference_changes(baseline, out) if baseline is not None else []
+    carry_history(out, baseline, records, environment, installer_changes, say)
     change = write_reports(out, FORMATS, baseline, say, report.run_sections(out))
-    if baseline is not None:
-        for line in preference_changes(baseline, out):
-            say(escape.text(line))
+    for line in installer_changes:
+        say(escape.text(line))
     if change is not None:
         say(escape.text(diffs.text(change), newlines=True))
     else:
