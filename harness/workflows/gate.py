@@ -48,6 +48,7 @@ class Request:
     timeout_s: float | None = None
     argv: tuple[str, ...] = ()
     verbose: bool = False
+    rerun: bool = False  # execute every cell even where recorded observations could be reused
 
 
 def one(discovery: Discovery, flag: str, pattern: str) -> Interpreter:
@@ -138,6 +139,7 @@ def gate(request: Request, say: Callable[[str], None]) -> report.GateResult:
         request.timeout_s or matrix.timeout_s,
         matrix.build_timeout_s,
         matrix.known_issues,
+        rerun=request.rerun,
     )
     run_id = results.new_run_id()
     run_dir = request.results / f"gate-{new.id}-{run_id}"
