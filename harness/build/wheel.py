@@ -298,8 +298,9 @@ def pin_requirements(
         if isinstance(asked, BuildFailure):
             return asked
         dynamic = asked
-        if dynamic:  # pinned together with the static ones, so one resolution holds both
-            pins, resolved = toolchain.resolve([*requires, *dynamic], spec.python)
+        if dynamic:  # pinned together with the static ones, so one resolution holds both (asked once per run
+            # for the targets and cases that share both lists on one interpreter, as the static ones are)
+            pins, resolved = _resolve_once(toolchain, [*requires, *dynamic], spec.python)
     if pins is None:
         log_path = cache / "logs" / f"resolve-{safe_name(spec.id)}-{int(time.time())}.log"
         atomic.write_text(log_path, resolved.transcript())  # shared cache: whole or not at all

@@ -105,6 +105,19 @@ def broken(baseline: Surface, new: Surface) -> tuple[Broken, ...]:
     return tuple(sorted({*_symbols(baseline, new), *_levels(baseline, new), *_runtime(baseline, new)}))
 
 
+def compared(baseline: Surface, new: Surface) -> str:
+    """What the comparison covered: the evidence behind "no promise broken"."""
+    symbols = [e for e in new.symbols if e.applicable and e.added <= new.interpreter.minor]
+    shared = [p.level for p in new.levels if p.ok and (mine := baseline.level(p.level)) is not None and mine.ok]
+    items = sum(len(p.layouts) + len(p.constants) for p in new.levels if p.level in shared)
+    tags = len(baseline.interpreter.supported_tags)
+    return (
+        f"{len(symbols)} stable-ABI symbols {new.id} promises; {items} layouts and constants at the levels both "
+        f"compile ({', '.join(shared) or 'none'}); {len(baseline.interpreter.ext_suffixes)} suffixes and {tags} tags "
+        f"of {baseline.id}"
+    )
+
+
 def unverified(baseline: Surface, new: Surface) -> tuple[str, ...]:
     """What could not be measured on either build, so the promise cannot be said to hold there (a level the
     baseline compiles at and the new build does not is broken, not unverified)."""

@@ -113,6 +113,8 @@ def without_symbol(s: Surface, name: str) -> Surface:
 def test_recorded_releases_keep_their_promises() -> None:
     assert breaks.broken(surface("cp314"), surface("cp315")) == ()
     assert breaks.unverified(surface("cp314"), surface("cp315")) == ()
+    evidence = breaks.compared(surface("cp314"), surface("cp315"))
+    assert "levels both compile (3, 3.9, 3.10, 3.11, 3.12, 3.13, 3.14)" in evidence
 
 
 def test_a_removed_symbol_breaks_pep_652_and_the_gate_exits_1() -> None:
