@@ -14,24 +14,29 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from harness import __version__, surface
 from harness.cell.installers import parse_installers, toolchains
 from harness.config import casegen
-from harness.config.matrix import check_selectors, load_case, load_cases, load_matrix
+from harness.config.matrix import SelectorCheck, check_selectors, load_case, load_cases, load_matrix
 from harness.errors import ConfigError, HarnessError
-from harness.infra.paths import cache_dir, provision_dir
+from harness.infra.paths import UnsafePath, cache_dir, provision_dir
 from harness.interpreters import provision
 from harness.interpreters.discover import Discovery, discover, select
 from harness.model import Case, Interpreter
 from harness.reports import diff as diffs
+from harness.reports import files
 from harness.reports import html as report_html
 from harness.reports import markdown as report
+from harness.run import manifest, rejudge, shard
 from harness.run import merge as merging
 from harness.run import records as results
-from harness.run import rejudge, shard
+from harness.run.manifest import CaseEntry, Host, RunManifest, ShardInfo, TargetEntry
 from harness.run.pipeline import Settings, planned_cells, run_plan
 from harness.run.plan import Plan, plan
 from harness.run.progress import Progress
+from harness.workflows import args as checks
 from harness.workflows import nightly
 
 
@@ -44,18 +49,18 @@ def _discover(args: argparse.Namespace) -> tuple[Discovery, Any]:
     return discover(matrix, args.cache_dir, _paths(args.python)), matrix
 
 
-def case_json(case: Case) -> dict[str, Any]:
-    return {
-        "id": case.id,
-        "backend": case.backend,
-        "binding": case.binding,
-        "dist_name": case.dist_name,
-        "module": case.module,
-        "description": case.description,
-        "notes": case.notes,
-        "targets": [k.value for k, _ in case.recipes],
-        "unsupported": {k.value: why for k, why in case.unsupported},
-    }
+def case_entry(case: Case) -> CaseEntry:
+    return CaseEntry(
+        id=case.id,
+        backend=case.backend,
+        binding=case.binding,
+        dist_name=case.dist_name,
+        module=case.module,
+        description=case.description,
+        notes=case.notes,
+        targets=tuple(k for k, _ in case.recipes),
+        unsupported=dict(case.unsupported),
+    )
 
 
 def surface_section(runners: tuple[Interpreter, ...], cache: Path) -> list[str]:
@@ -66,7 +71,16 @@ def surface_section(runners: tuple[Interpreter, ...], cache: Path) -> list[str]:
         return ["## Surface", "", f"Not measured: {type(exc).__name__}: {exc}"]
 
 
+def say_selectors(check: SelectorCheck) -> None:
+    """Known issues matching nothing here: a warning each; those only for absent interpreters: one note."""
+    for warning in check.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if check.absent:
+        print(f"note: {check.absent}", file=sys.stderr)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    checks.check_run(args)
     if args.provision:
         missing = provision.if_missing(provision_dir(), lambda line: print(line, file=sys.stderr, flush=True))
         if missing:
@@ -74,17 +88,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     resumed = _resume(args) if args.resume else None
     discovery, matrix = _discover(args)
     cases = load_cases(matrix.cases_dir)
-    for warning in check_selectors(matrix, discovery.interpreters, cases):
-        print(f"warning: {warning}", file=sys.stderr)
+    say_selectors(check_selectors(matrix, discovery.interpreters, cases))
     runners = select(discovery, args.python)
     the_plan = plan(cases, matrix.targets, discovery.interpreters, runners, args.case, args.target)
     shard_info = None
     if args.shard:
         spec = shard.ShardSpec.parse(args.shard)
         weights = shard.weights_from(results.load(args.weights)[0]) if args.weights else None
-        shard_info = {"index": spec.index, "count": spec.count, "plan_digest": shard.plan_digest(the_plan)}
+        digest = shard.plan_digest(the_plan)
         the_plan = shard.shard(the_plan, spec, weights)
-        shard_info["builds"] = [b.id for b in the_plan.builds]
+        builds = tuple(b.id for b in the_plan.builds)
+        shard_info = ShardInfo(index=spec.index, count=spec.count, plan_digest=digest, builds=builds)
     chosen = toolchains(parse_installers(args.installer) if args.installer else matrix.installers, args.cache_dir)
     toolchain = chosen[0]
 
@@ -105,29 +119,27 @@ def cmd_run(args: argparse.Namespace) -> int:
     run_dir = results_dir / run_id
     writer = results.Writer(run_dir)
     results.point_latest(results_dir, run_dir)
-    environment: dict[str, Any] = {
-        "schema_version": results.SCHEMA_VERSION,
-        "run_id": run_id,
-        "started": datetime.now(UTC).isoformat(timespec="seconds"),
-        "argv": args.argv,
-        "harness_version": __version__,
-        "host": {"python": sys.version.split()[0], "platform": platform.platform(), "cpus": os.cpu_count()},
-        "installer": ", ".join(t.version() for t in chosen),
-        "matrix": str(matrix.path),
-        "cache_dir": str(args.cache_dir),
-        "interpreters": [i.to_json() for i in runners],
-        "build_interpreters": sorted({b.python.id for b in the_plan.builds}),
+    builders = {b.python.id: b.python for b in the_plan.builds if b.python not in runners}
+    environment = RunManifest(
+        schema_version=results.SCHEMA_VERSION,
+        run_id=run_id,
+        started=datetime.now(UTC).isoformat(timespec="seconds"),
+        argv=tuple(args.argv),
+        harness_version=__version__,
+        host=Host(python=sys.version.split()[0], platform=platform.platform(), cpus=os.cpu_count()),
+        installer=", ".join(t.version() for t in chosen),
+        matrix=str(matrix.path),
+        cache_dir=str(args.cache_dir),
+        interpreters=manifest.entries(runners),
+        build_interpreters=tuple(sorted({b.python.id for b in the_plan.builds})),
         # Facts of build interpreters that are not run columns: the judge reads them (--rejudge).
-        "build_interpreter_facts": [
-            i.to_json() for i in {b.python.id: b.python for b in the_plan.builds if b.python not in runners}.values()
-        ],
-        "excluded": [list(e) for e in discovery.excluded],
-        "cases": [case_json(c) for c in cases],
-        "targets": [t.to_json() for t in matrix.targets],
-    }
-    if shard_info:
-        environment["shard"] = shard_info
-    results.write_json(run_dir / results.ENVIRONMENT_FILE, environment)
+        build_interpreter_facts=manifest.entries(builders.values()),
+        excluded=tuple((str(path), str(why)) for path, why in discovery.excluded),
+        cases=tuple(case_entry(c) for c in cases),
+        targets=tuple(TargetEntry.of(t) for t in matrix.targets),
+        shard=shard_info or msgspec.UNSET,
+    )
+    manifest.write(run_dir, environment)
     print(
         f"run {run_id}: {len(the_plan.builds)} wheels x {len(runners)} interpreters "
         f"({', '.join(i.id for i in runners)}), {the_plan.total_cells} cells, {args.jobs} jobs, "
@@ -158,8 +170,8 @@ def _resume(args: argparse.Namespace) -> results.Loaded:
             f"--resume {run_dir}: no {results.RESULTS_FILE} there; give a run directory such as results/X"
         )
     loaded = results.completed(run_dir)
-    argv = loaded.environment.get("argv")
-    if not isinstance(argv, list) or not all(isinstance(a, str) for a in argv) or argv[:1] != ["run"]:
+    argv = list(loaded.environment.argv or ())
+    if argv[:1] != ["run"]:
         raise ConfigError(
             f"--resume {run_dir}: {results.ENVIRONMENT_FILE} has no recorded `run` command line; start a new run"
         )
@@ -186,7 +198,7 @@ def _run_resumed(
 ) -> int:
     """Run the cells without a complete record; keep the others as they are."""
     environment = resumed.environment
-    run_id = str(environment.get("run_id", run_dir.name))
+    run_id = environment.run_id or run_dir.name
     done = frozenset(r.cell for r in resumed.records)
     planned = planned_cells(the_plan)
     stray = sorted(done - planned)
@@ -196,7 +208,8 @@ def _run_resumed(
             "matrix.toml, the cases or the interpreters changed since; start a new run"
         )
     writer = results.Writer(run_dir, keep=resumed.records)
-    environment.setdefault("resumed", []).append(datetime.now(UTC).isoformat(timespec="seconds"))
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    environment = environment.with_changes(resumed=(*(environment.resumed or ()), now))
     print(
         f"resuming run {run_id}: {len(done)} of {len(planned)} cells kept, {len(planned - done)} to run",
         file=sys.stderr,
@@ -216,7 +229,7 @@ def _finish(
     run_dir: Path,
     run_id: str,
     writer: results.Writer,
-    environment: dict[str, Any],
+    environment: RunManifest,
     work: Callable[[Progress], None],
     total: int,
     surface: Callable[[], list[str]] | None = None,
@@ -231,16 +244,16 @@ def _finish(
     finally:
         progress.close()
         writer.close()
-        environment["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
-        environment["interrupted"] = interrupted
+        finished = datetime.now(UTC).isoformat(timespec="seconds")
+        environment = environment.with_changes(finished=finished, interrupted=interrupted)
         try:
-            results.write_json(run_dir / results.ENVIRONMENT_FILE, environment)
+            manifest.write(run_dir, environment)
             if surface is not None and not interrupted:
-                (run_dir / report.SURFACE_FILE).write_text("\n".join(surface()) + "\n")
-            (run_dir / "report.md").write_text(
-                report.markdown(writer.records, environment, report.run_sections(run_dir))
+                files.write(run_dir, report.SURFACE_FILE, "\n".join(surface()) + "\n")
+            files.write(
+                run_dir, "report.md", report.markdown(writer.records, environment, report.run_sections(run_dir))
             )
-            (run_dir / "report.html").write_text(report_html.html_report(writer.records, environment))
+            files.write(run_dir, "report.html", report_html.html_report(writer.records, environment))
         except OSError as exc:
             if writer.failed is None:  # else the write error already being raised says it
                 raise HarnessError(f"{run_dir}: cannot write the run's report: {exc.strerror}") from None
@@ -311,15 +324,16 @@ def cmd_surface(args: argparse.Namespace) -> int:
             print(surface.diff_text(a, b, changes))
         return 0
     if args.json:
-        milestones, notes = surface.milestones(surfaces)
+        milestones, notes = surface.milestones(surfaces, discovery.interpreters)
         payload = {
             "surfaces": [s.to_json() for s in surfaces],
             "milestones": [m.to_json() for m in milestones],
+            "flavour_layouts": [f.to_json() for f in surface.flavour_layouts(surfaces)],
             "notes": list(notes),
         }
         print(json.dumps(payload, indent=1))
         return 0
-    print(surface.text(surfaces))
+    print(surface.text(surfaces, discovery.interpreters))
     return 0
 
 
@@ -353,7 +367,7 @@ def cmd_cases(args: argparse.Namespace) -> int:
     matrix = load_matrix(args.matrix)
     cases = load_cases(matrix.cases_dir)
     if args.json:
-        print(json.dumps([case_json(c) for c in cases], indent=2))
+        print(json.dumps([msgspec.to_builtins(case_entry(c)) for c in cases], indent=2))
         return 0
     if args.markdown:
         print(report.case_table(cases))
@@ -381,6 +395,7 @@ def cmd_sync_cases(args: argparse.Namespace) -> int:
 
 
 def cmd_new_case(args: argparse.Namespace) -> int:
+    checks.check_new_case(args)
     cases_dir = load_matrix(args.matrix).cases_dir
     cases = load_cases(cases_dir)
     backend, _, binding = args.case.partition("/")
@@ -396,6 +411,7 @@ def cmd_new_case(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    checks.check_report(args)
     if args.rejudge:
         records, environment = results.load(args.run_dir)
         matrix = load_matrix(args.matrix)
@@ -415,24 +431,27 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
+    checks.check_diff(args)
     before, before_env = results.load(args.baseline)
     after, _ = results.load(args.new)
     change = diffs.diff(before, after)
     if args.json:
         print(json.dumps(change.to_json(), indent=2))
     else:
-        print(f"baseline {before_env.get('run_id', args.baseline)} -> {args.new}")
+        print(f"baseline {before_env.run_id or args.baseline} -> {args.new}")
         print(diffs.text(change))
     return 1 if change.regressions else 0
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
+    checks.check_merge(args)
     records, environment = merging.merge(args.run_dirs, args.out)
-    print(f"merged {len(environment['shards'])} shard runs into {args.out}: {report.totals(records)}")
+    print(f"merged {len(environment.shards or ())} shard runs into {args.out}: {report.totals(records)}")
     return 0
 
 
 def cmd_nightly(args: argparse.Namespace) -> int:
+    checks.check_nightly(args)
     if args.merge:
         out = args.out or args.results / "nightly-merged"
         outcome = nightly.finish(args.merge, out, args.baseline)
@@ -443,6 +462,8 @@ def cmd_nightly(args: argparse.Namespace) -> int:
 
 
 def cmd_provision(args: argparse.Namespace) -> int:
+    checks.check_provision(args)
+
     def say(line: str) -> None:
         print(line, flush=True)
 
@@ -452,6 +473,7 @@ def cmd_provision(args: argparse.Namespace) -> int:
 
 
 def cmd_preference(args: argparse.Namespace) -> int:
+    checks.check_preference(args)
     from harness.preference import judge as preference  # noqa: PLC0415  (only this command needs them)
     from harness.preference import run as preference_run  # noqa: PLC0415
 
@@ -503,14 +525,14 @@ def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
 
 
 def _writable_dir(flag: str, path: Path) -> None:
-    """--results / --cache-dir: a directory we can create and write, checked before any work starts."""
-    if path.exists() and not path.is_dir():
+    """--results / --cache-dir: a directory we can write (or create), checked before any work starts; made
+    only when the command writes into it."""
+    existing = next((p for p in (path, *path.parents) if p.exists()), Path("/"))
+    if existing == path and not path.is_dir():
         raise ConfigError(f"{flag} {path}: is a file, not a directory; give a directory")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ConfigError(f"{flag} {path}: cannot create it ({exc.strerror}); give a directory you can write") from None
-    if not os.access(path, os.W_OK | os.X_OK):
+    if not existing.is_dir():
+        raise ConfigError(f"{flag} {path}: cannot create it ({existing} is a file); give a directory you can write")
+    if not os.access(existing, os.W_OK | os.X_OK):
         raise ConfigError(f"{flag} {path}: not writable; give a directory you can write")
 
 
@@ -546,9 +568,11 @@ def parser() -> argparse.ArgumentParser:
     sub = top.add_subparsers(dest="command", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--matrix", type=Path, default=Path("matrix.toml"), help="matrix file (default: %(default)s)")
         p.add_argument(
-            "--cache-dir", type=Path, default=None, help="default: $ABI_HARNESS_CACHE or ~/.cache/abi-harness"
+            "--matrix", type=checks.path, default=Path("matrix.toml"), help="matrix file (default: %(default)s)"
+        )
+        p.add_argument(
+            "--cache-dir", type=checks.path, default=None, help="default: $ABI_HARNESS_CACHE or ~/.cache/abi-harness"
         )
         p.add_argument(
             "--python",
@@ -569,13 +593,15 @@ def parser() -> argparse.ArgumentParser:
         metavar="uv|pip|pip,uv",
         help="default: uv when available, else pip; several: each resolves and installs, the first builds",
     )
-    run.add_argument("--results", type=Path, default=Path("results"), help="default: %(default)s")
+    run.add_argument("--results", type=checks.path, default=Path("results"), help="default: %(default)s")
     run.add_argument(
         "--timeout", type=_positive(float), default=None, help="seconds per import/call (default: matrix.toml)"
     )
     run.add_argument("--rebuild", action="store_true", help="ignore cached wheels")
     run.add_argument("--shard", default=None, metavar="K/N", help="run shard K of N (each wheel in one shard)")
-    run.add_argument("--weights", type=Path, default=None, metavar="RUN_DIR", help="balance shards by its durations")
+    run.add_argument(
+        "--weights", type=checks.path, default=None, metavar="RUN_DIR", help="balance shards by its durations"
+    )
     run.add_argument(
         "--provision",
         action=argparse.BooleanOptionalAction,
@@ -596,7 +622,7 @@ def parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--resume",
-        type=Path,
+        type=checks.path,
         default=None,
         metavar="RUN_DIR",
         help="continue an interrupted run: keep its complete records, run the other cells",
@@ -618,7 +644,7 @@ def parser() -> argparse.ArgumentParser:
     add_gate_parser(sub, common)
 
     cases = sub.add_parser("cases", help="list the extension cases")
-    cases.add_argument("--matrix", type=Path, default=Path("matrix.toml"))
+    cases.add_argument("--matrix", type=checks.path, default=Path("matrix.toml"))
     cases.add_argument("--json", action="store_true")
     cases.add_argument("--markdown", action="store_true", help="the README's case table")
     cases.set_defaults(func=cmd_cases)
@@ -626,7 +652,7 @@ def parser() -> argparse.ArgumentParser:
     prov = sub.add_parser("provision", help="install interpreters into the cache: a Debian rootfs, uv builds")
     prov.add_argument(
         "--into",
-        type=Path,
+        type=checks.path,
         default=None,
         help="default: $ABI_HARNESS_PROVISION_DIR or the cache dir (~/.cache/abi-harness)",
     )
@@ -634,13 +660,13 @@ def parser() -> argparse.ArgumentParser:
     prov.set_defaults(func=cmd_provision)
 
     sync_cases = sub.add_parser("sync-cases", help="render the shared files (extensions/_shared) into the cases")
-    sync_cases.add_argument("--matrix", type=Path, default=Path("matrix.toml"))
+    sync_cases.add_argument("--matrix", type=checks.path, default=Path("matrix.toml"))
     sync_cases.add_argument("--check", action="store_true", help="change nothing; exit 1 if a copy differs")
     sync_cases.set_defaults(func=cmd_sync_cases)
 
     new = sub.add_parser("new-case", help="write a new case directory, renamed from an existing case")
     new.add_argument("case", metavar="BACKEND/BINDING")
-    new.add_argument("--matrix", type=Path, default=Path("matrix.toml"))
+    new.add_argument("--matrix", type=checks.path, default=Path("matrix.toml"))
     new.add_argument(
         "--from", dest="source", metavar="CASE", help="case to start from (default: the closest of the same backend)"
     )
@@ -648,7 +674,7 @@ def parser() -> argparse.ArgumentParser:
         "--cases-dir",
         dest="new_cases_dir",
         metavar="DIR",
-        type=Path,
+        type=checks.path,
         default=None,
         help="write there (default: matrix.toml's)",
     )
@@ -666,40 +692,46 @@ def parser() -> argparse.ArgumentParser:
     pref.add_argument("--seed", type=int, default=803, help="the shuffled order's seed (default: %(default)s)")
     pref.add_argument("--jobs", "-j", type=int, default=2)
     pref.add_argument("--json", action="store_true", help="print the result as JSON instead of the Markdown table")
-    pref.add_argument("--output", type=Path, default=None, help="also write the JSON result here")
-    pref.add_argument("--keep-output", type=Path, default=None, help="save each installer's raw output in this dir")
+    pref.add_argument("--output", type=checks.path, default=None, help="also write the JSON result here")
+    pref.add_argument(
+        "--keep-output", type=checks.path, default=None, help="save each installer's raw output in this dir"
+    )
     pref.set_defaults(func=cmd_preference)
 
     rep = sub.add_parser("report", help="rebuild the reports of a run directory")
-    rep.add_argument("run_dir", type=Path)
+    rep.add_argument("run_dir", type=checks.path)
     rep.add_argument("--format", default="md,html", help="comma-separated: md, html, junit, summary (%(default)s)")
-    rep.add_argument("--baseline", type=Path, default=None, metavar="RUN", help="add the diff against this run")
+    rep.add_argument("--baseline", type=checks.path, default=None, metavar="RUN", help="add the diff against this run")
     rep.add_argument(
         "--rejudge",
         action="store_true",
         help="derive every verdict again from the recorded observations with the current matrix.toml "
         "(rewrites results.jsonl; starts no interpreter) and list the cells whose status changed",
     )
-    rep.add_argument("--matrix", type=Path, default=Path("matrix.toml"), help="for --rejudge (default: %(default)s)")
+    rep.add_argument(
+        "--matrix", type=checks.path, default=Path("matrix.toml"), help="for --rejudge (default: %(default)s)"
+    )
     rep.set_defaults(func=cmd_report)
 
     dif = sub.add_parser("diff", help="what changed between two runs (exit 1 on a regression)")
-    dif.add_argument("baseline", type=Path, metavar="BASELINE_RUN")
-    dif.add_argument("new", type=Path, metavar="NEW_RUN")
+    dif.add_argument("baseline", type=checks.path, metavar="BASELINE_RUN")
+    dif.add_argument("new", type=checks.path, metavar="NEW_RUN")
     dif.add_argument("--json", action="store_true")
     dif.set_defaults(func=cmd_diff)
 
     mer = sub.add_parser("merge", help="one run directory from the shard runs of `run --shard K/N`")
-    mer.add_argument("run_dirs", type=Path, nargs="+", metavar="RUN_DIR")
-    mer.add_argument("--out", type=Path, required=True)
+    mer.add_argument("run_dirs", type=checks.path, nargs="+", metavar="RUN_DIR")
+    mer.add_argument("--out", type=checks.path, required=True)
     mer.set_defaults(func=cmd_merge)
 
     nig = sub.add_parser("nightly", help="the nightly workflow: shard runs (or --merge given ones), diff, reports")
     nig.add_argument("--shards", type=int, default=3, help="rehearsal: run this many shards here (%(default)s)")
-    nig.add_argument("--merge", type=Path, nargs="+", default=None, metavar="RUN_DIR", help="merge these instead")
-    nig.add_argument("--out", type=Path, default=None, help="merged run directory (with --merge)")
-    nig.add_argument("--baseline", type=Path, default=None, help="default: results/nightly-latest, if any")
-    nig.add_argument("--results", type=Path, default=Path("results"), help="default: %(default)s")
+    nig.add_argument(
+        "--merge", type=checks.path, nargs="+", default=None, metavar="RUN_DIR", help="merge these instead"
+    )
+    nig.add_argument("--out", type=checks.path, default=None, help="merged run directory (with --merge)")
+    nig.add_argument("--baseline", type=checks.path, default=None, help="default: results/nightly-latest, if any")
+    nig.add_argument("--results", type=checks.path, default=Path("results"), help="default: %(default)s")
     nig.add_argument(
         "--preference",
         action="store_true",
@@ -728,6 +760,9 @@ def main(argv: list[str] | None = None) -> int:
     except HarnessError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except UnsafePath as exc:  # a path from data leaving its root that no caller named more precisely
+        print(f"error: {exc}; nothing was written there", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:  # before or after the cells (a run's cells handle it themselves)
         print("interrupted", file=sys.stderr)
         return 130

@@ -16,12 +16,15 @@ import json
 import os
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
+import msgspec
+
+from harness.cell.observe import Observed
+from harness.errors import DamagedResults
 from harness.model import Interpreter
+from harness.schema.decode import decode_json
 
 # The code that decides what a cell observes. Changing any of it invalidates every reuse.
 EXECUTION_CODE = (
@@ -118,11 +121,12 @@ def cell_key(*, wheel: Path, interp: Interpreter, installers: Sequence[str], tim
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:32]
 
 
-@dataclass(frozen=True)
-class Reused:
+class Reused(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """cache/observations/<key>.json: a cell's observations and where they came from (this type owns the file)."""
+
     run_id: str
-    observed: dict[str, Any]
-    log: str  # the original cell transcript
+    observed: Observed
+    log: str = ""  # the original cell transcript
 
 
 class Store:
@@ -132,28 +136,27 @@ class Store:
         self.root = cache / "observations"
 
     def get(self, key: str) -> Reused | None:
+        """The entry under *key*; None when absent, unreadable or of another format (the cell then runs)."""
         path = self.root / f"{key}.json"
         try:
-            data = json.loads(path.read_text())
-            return Reused(data["run_id"], data["observed"], data.get("log", ""))
-        except (OSError, ValueError, KeyError, TypeError):
-            return None  # absent or unreadable: the cell simply runs
+            return decode_json(path.read_bytes(), Reused, source=path)
+        except (OSError, DamagedResults):
+            return None
 
     def put(self, key: str, entry: Reused) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         path = self.root / f"{key}.json"
         tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
-        tmp.write_text(json.dumps({"run_id": entry.run_id, "observed": entry.observed, "log": entry.log}))
+        tmp.write_bytes(msgspec.json.encode(entry))
         tmp.replace(path)
 
 
-def reusable(observed: dict[str, Any]) -> bool:
+def reusable(observed: Observed) -> bool:
     """Only what the cell itself did: not a harness failure, nor an installer that failed to answer."""
-    if observed.get("harness_error"):
+    if observed.harness_error:
         return False
-    for installer in observed.get("installers", []):
-        for step in ("env", "resolve", "install"):
-            answer = installer.get(step)
-            if answer is not None and not answer["ok"] and not answer["refused"]:
+    for installer in observed.installers:
+        for answer in (installer.env, installer.resolve, installer.install):
+            if answer is not None and not answer.ok and not answer.refused:
                 return False
     return True

@@ -8,6 +8,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -75,6 +76,8 @@ def probe(path: str, cache: Path, root: str = "") -> dict[str, Any]:
     if root:
         argv = rootfs.command(root, argv, [cache])
     out = proc.run(argv, timeout=PROBE_TIMEOUT_S)
+    if not out.ok and _is_python2(path, root, cache):
+        raise ProbeFailed("Python 2: not supported")
     if not out.ok:
         detail = _last_words(out.stderr) or _last_words(out.stdout)
         raise ProbeFailed(f"probe failed ({'timeout' if out.timed_out else out.returncode}): {detail}")
@@ -92,6 +95,13 @@ def probe(path: str, cache: Path, root: str = "") -> dict[str, Any]:
 
 class ProbeFailed(Exception):
     pass
+
+
+def _is_python2(path: str, root: str, cache: Path) -> bool:
+    """Python 2 stops at the probe's `-I` ("Unknown option"); `-V` says so plainly (on stderr there)."""
+    argv = [path, "-V"]
+    out = proc.run(rootfs.command(root, argv, [cache]) if root else argv, timeout=PROBE_TIMEOUT_S)
+    return re.match(r"Python 2\.", (out.stdout + out.stderr).strip()) is not None
 
 
 def _last_words(output: str) -> str:
@@ -208,6 +218,13 @@ def discover(matrix: Matrix, cache: Path, extra_paths: Sequence[str] = ()) -> Di
             excluded.append((cand.host_path, f"{outcome.base_id}: older than discovery.min_version {floor}"))
         else:
             usable.append(outcome)
+    too_old = [why for _, why in excluded if "older than discovery.min_version" in why]
+    if not usable and too_old and not problems:
+        floor = ".".join(map(str, matrix.min_version))
+        problems.append(
+            f"{matrix.path}: discovery.min_version: {floor!r} excludes every interpreter found "
+            f"({', '.join(why.split(':')[0] for why in too_old)}); lower it"
+        )
     if problems:
         raise ConfigError(problems)
     return Discovery(assign_ids(usable), tuple(sorted(set(excluded))))

@@ -6,10 +6,10 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from harness.errors import DamagedResults
 from harness.model import Case, Status, TargetKind, ext_suffix
+from harness.run.manifest import RunManifest
 from harness.run.records import Record
 
 SYMBOLS = {
@@ -33,8 +33,8 @@ LEGEND = (
 
 def resolve_answers(record: Record) -> dict[str, bool]:
     """Each installer's dry-run answer (accepts?) as observed."""
-    installers = (record.observed or {}).get("installers", [])
-    return {i["name"]: bool(i["resolve"]["ok"]) for i in installers if i.get("resolve")}
+    installers = record.observed.installers if record.observed else ()
+    return {i.name: i.resolve.ok for i in installers if i.resolve}
 
 
 def refused(record: Record) -> bool:
@@ -45,7 +45,7 @@ def refused(record: Record) -> bool:
 def symbol(record: Record) -> str:
     if record.status == Status.PASS.value and refused(record):
         # A refused binary loaded anyway that crashed or worked is a finding: marked beside the 🚫.
-        kinds = {f["kind"] for f in record.findings}
+        kinds = {f.kind for f in record.findings}
         mark = "💥" if kinds & {"crash", "timeout", "no report"} else ("✳️" if "loads and works" in kinds else "")
         return SYMBOLS["refused"] + mark
     return SYMBOLS[record.status]
@@ -61,9 +61,9 @@ def problems(records: Sequence[Record]) -> list[Record]:
     return sorted((r for r in records if Status(r.status).is_problem), key=lambda r: r.cell)
 
 
-def free_threading_note(environment: dict[str, Any]) -> str | None:
-    interps = environment.get("interpreters", [])
-    if interps and not any(i.get("free_threaded") for i in interps):
+def free_threading_note(environment: RunManifest) -> str | None:
+    interps = environment.interpreters
+    if interps and not any(i.free_threaded for i in interps):
         return (
             "No free-threaded interpreter found: abi3t rows untested on free-threading, and no "
             "free-threaded column exists. Add one with `uv python install 3.15t` or `--python PATH`."
@@ -71,7 +71,7 @@ def free_threading_note(environment: dict[str, Any]) -> str | None:
     return None
 
 
-def terminal_summary(records: Sequence[Record], environment: dict[str, Any], run_dir: str, limit: int = 40) -> str:
+def terminal_summary(records: Sequence[Record], environment: RunManifest, run_dir: str, limit: int = 40) -> str:
     lines = [totals(records)]
     bad = problems(records)
     if bad:
@@ -141,14 +141,14 @@ def _row_key(r: Record) -> tuple[str, str, str]:
     return r.target, r.wheel or "", r.build_python
 
 
-def markdown(records: Sequence[Record], environment: dict[str, Any], surface: Sequence[str] = ()) -> str:
+def markdown(records: Sequence[Record], environment: RunManifest, surface: Sequence[str] = ()) -> str:
     """The run's report; *surface* is an optional "Surface" section (surface.report_section)."""
-    interps = environment.get("interpreters", [])
-    columns = [i["id"] for i in interps] or sorted({r.run_python for r in records})
-    out = [f"# ABI matrix, run {environment.get('run_id', '?')}", ""]
+    interps = environment.interpreters
+    columns = [i.id for i in interps] or sorted({r.run_python for r in records})
+    out = [f"# ABI matrix, run {environment.run_id or '?'}", ""]
     out.append(
-        f"{totals(records)}. Harness {environment.get('harness_version', '?')}, "
-        f"installer {environment.get('installer', '?')}, started {environment.get('started', '?')}."
+        f"{totals(records)}. Harness {environment.harness_version or '?'}, "
+        f"installer {environment.installer or '?'}, started {environment.started or '?'}."
     )
     out.append("")
     note = free_threading_note(environment)
@@ -156,9 +156,9 @@ def markdown(records: Sequence[Record], environment: dict[str, Any], surface: Se
         out += [f"> **{note}**", ""]
     out += ["## Interpreters", "", "| id | version | build | provider | path |", "|---|---|---|---|---|"]
     for i in interps:
-        build = ("free-threaded" if i["free_threaded"] else "GIL") + (", debug" if i["debug"] else "")
-        out.append(f"| {i['id']} | {i['implementation']} {i['version']} | {build} | {i['provider']} | `{i['path']}` |")
-    excluded = environment.get("excluded", [])
+        build = ("free-threaded" if i.free_threaded else "GIL") + (", debug" if i.debug else "")
+        out.append(f"| {i.id} | {i.implementation} {i.version} | {build} | {i.provider} | `{i.path}` |")
+    excluded = environment.excluded
     if excluded:
         out += ["", "Found but not used:", ""]
         out += [f"- `{where}`: {why}" for where, why in excluded]
@@ -175,9 +175,9 @@ def markdown(records: Sequence[Record], environment: dict[str, Any], surface: Se
     by_case: dict[str, list[Record]] = defaultdict(list)
     for r in records:
         by_case[r.case].append(r)
-    descriptions = {c["id"]: c.get("description", "") for c in environment.get("cases", [])}
+    descriptions = {c.id: c.description for c in environment.cases}
     order = {name: n for n, name in enumerate(columns)}
-    target_order = {t["name"]: n for n, t in enumerate(environment.get("targets", []))}
+    target_order = {name: n for n, name in enumerate(environment.target_names)}
     for case in sorted(by_case):
         out += [f"## {case}", ""]
         if descriptions.get(case):
@@ -229,7 +229,7 @@ def loaded_anyway(records: Sequence[Record]) -> list[str]:
     groups: dict[tuple[str, str], list[Record]] = defaultdict(list)
     for r in records:
         for f in r.findings:
-            groups[(f["route"], f["kind"])].append(r)
+            groups[(f.route, f.kind)].append(r)
     if not groups:
         return []
     out = [
@@ -247,15 +247,15 @@ def loaded_anyway(records: Sequence[Record]) -> list[str]:
     for (route, kind), rs in sorted(groups.items()):
         shown = ", ".join(f"`{r.cell}`" for r in rs[:3]) + (", ..." if len(rs) > 3 else "")
         out.append(f"| {route} | {kind} | {len(rs)} | {shown} |")
-    crashes = [(r, f) for r in records for f in r.findings if f["kind"] in ("crash", "timeout", "no report")]
+    crashes = [(r, f) for r in records for f in r.findings if f.kind in ("crash", "timeout", "no report")]
     if crashes:
         out += ["", "Crashes and hangs:", ""]
-        out += [f"- `{r.cell}` ({f['route']}): {f['kind']}: {f['detail']}" for r, f in crashes]
+        out += [f"- `{r.cell}` ({f.route}): {f.kind}: {f.detail}" for r, f in crashes]
     return out
 
 
 def finding_counts(records: Sequence[Record]) -> Counter[str]:
-    return Counter(f["kind"] for r in records for f in r.findings)
+    return Counter(str(f.kind) for r in records for f in r.findings)
 
 
 SURFACE_FILE = "surface.md"  # a run's Surface section (written by `run`)

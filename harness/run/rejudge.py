@@ -7,12 +7,13 @@ run in a second, and the nightly history can be read under one set of rules.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass
 
-from harness.cell.observe import Observed
+import msgspec
+
 from harness.errors import HarnessError
-from harness.model import Cell, Interpreter, KnownIssue, Target
+from harness.model import Cell, KnownIssue, Target
+from harness.run.manifest import RunManifest
 from harness.run.records import Record
 from harness.verdict.judge import CellFacts, judge
 
@@ -25,27 +26,21 @@ class Change:
     reason: str
 
 
-def interpreters_on_file(environment: dict[str, Any]) -> dict[str, Interpreter]:
-    """Every interpreter a run used (run columns and build interpreters), from its environment.json."""
-    entries = [*environment.get("interpreters", []), *environment.get("build_interpreter_facts", [])]
-    return {e["id"]: Interpreter.from_json(e) for e in entries}
-
-
-def targets_on_file(environment: dict[str, Any], current: Sequence[Target]) -> dict[str, Target]:
+def targets_on_file(environment: RunManifest, current: Sequence[Target]) -> dict[str, Target]:
     """Today's targets, falling back to the run's own for a target matrix.toml no longer has."""
-    targets = {t["name"]: Target.from_json(t) for t in environment.get("targets", [])}
+    targets = environment.targets_on_file()
     targets.update((t.name, t) for t in current)
     return targets
 
 
 def rejudge(
     records: Sequence[Record],
-    environment: dict[str, Any],
+    environment: RunManifest,
     targets: Sequence[Target],
     known_issues: Sequence[KnownIssue],
 ) -> tuple[list[Record], list[Change]]:
     """Every record with observations judged again; records without (planned skips) stay as they are."""
-    interps = interpreters_on_file(environment)
+    interps = environment.interpreters_on_file()
     by_name = targets_on_file(environment, targets)
     out: list[Record] = []
     changes: list[Change] = []
@@ -58,14 +53,10 @@ def rejudge(
         if run is None or target is None:
             missing = f"interpreter {r.run_python}" if run is None else f"target {r.target}"
             raise HarnessError(f"{r.cell}: {missing} is not in the run's environment.json; cannot re-judge")
-        try:
-            observed = Observed.from_json(r.observed)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise HarnessError(f"{r.cell}: unreadable observations ({type(exc).__name__}: {exc})") from None
         facts = CellFacts(
-            cell=Cell.parse(r.cell), target=target, build=interps.get(r.build_python), run=run, observed=observed
+            cell=Cell.parse(r.cell), target=target, build=interps.get(r.build_python), run=run, observed=r.observed
         )
-        new = replace(r, **judge(facts, known_issues).record_fields())
+        new = msgspec.structs.replace(r, **judge(facts, known_issues).record_fields())
         if new.status != r.status:
             changes.append(Change(r.cell, r.status, new.status, new.reason))
         out.append(new)

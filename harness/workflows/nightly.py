@@ -12,6 +12,7 @@ from pathlib import Path
 from harness.errors import ConfigError
 from harness.reports import ci as report_ci
 from harness.reports import diff as diffs
+from harness.reports import files
 from harness.reports import html as report_html
 from harness.reports import markdown as report
 from harness.run import merge
@@ -49,19 +50,19 @@ def write_reports(
     if baseline is not None:
         before, before_env = results.load(baseline)
         change = diffs.diff(before, records)
-        baseline_id = str(before_env.get("run_id", baseline))
+        baseline_id = before_env.run_id or str(baseline)
     if "md" in formats:
         text = report.markdown(records, environment, sections)
         if change is not None:
             text += "\n" + diffs.markdown(change, baseline_id)
-        (run_dir / "report.md").write_text(text)
+        files.write(run_dir, "report.md", text)
     if "html" in formats:
-        (run_dir / "report.html").write_text(report_html.html_report(records, environment, change, baseline_id))
+        files.write(run_dir, "report.html", report_html.html_report(records, environment, change, baseline_id))
     if "junit" in formats:
-        (run_dir / "junit.xml").write_text(report_ci.junit(records, environment))
+        files.write(run_dir, "junit.xml", report_ci.junit(records, environment))
     if "summary" in formats:
         summary = report_ci.step_summary(records, environment, change)
-        (run_dir / "summary.md").write_text(summary)
+        files.write(run_dir, "summary.md", summary)
         written = report_ci.append_step_summary(summary)
         if written:
             say(f"step summary appended to {written}")

@@ -32,7 +32,10 @@ env = { K = "{py_api}" }
 [targets.abi3]
 env = { K = "{limited_api_hex}", M = "{module}", N = "{min_python}" }
 """
-GOOD_PYPROJECT = '[project]\nname = "abitest-sysconfig-c-api"\nrequires-python = ">=3.8"\n'
+GOOD_PYPROJECT = (
+    '[build-system]\nrequires = ["x"]\nbuild-backend = "rawbuild"\n'
+    '[project]\nname = "abitest-sysconfig-c-api"\nrequires-python = ">=3.8"\n'
+)
 DISCOVERY = "[discovery]\nsources = []\n"
 TARGETS = '[targets.version-specific]\n\n[targets.abi3]\nmin_python = "3.9"\nbuild_on = ["oldest"]\n'
 INTERPRETERS = '[[interpreters]]\npath = "{root}/bin/py312"\n\n[[interpreters]]\npath = "{root}/bin/py313"\n'
@@ -56,9 +59,21 @@ class Bad:
 
 ROWS = [
     # --- matrix.toml: top level -------------------------------------------------------------------------
-    Bad("timeout-negative", ("{matrix}: timeout: expected a number of seconds above 0, got -1",), top="timeout = -1"),
-    Bad("timeout-zero", ("{matrix}: timeout: expected a number of seconds above 0, got 0",), top="timeout = 0"),
-    Bad("timeout-bool", ("{matrix}: timeout: expected a number of seconds above 0, got True",), top="timeout = true"),
+    Bad(
+        "timeout-negative",
+        ("{matrix}: timeout: expected a number of seconds above 0 and at most 86400 (a day), got -1",),
+        top="timeout = -1",
+    ),
+    Bad(
+        "timeout-zero",
+        ("{matrix}: timeout: expected a number of seconds above 0 and at most 86400 (a day), got 0",),
+        top="timeout = 0",
+    ),
+    Bad(
+        "timeout-bool",
+        ("{matrix}: timeout: expected a number of seconds above 0 and at most 86400 (a day), got True",),
+        top="timeout = true",
+    ),
     Bad("timeout-string", ("{matrix}: timeout: expected a number of seconds above 0",), top='timeout = "soon"'),
     Bad("build-timeout-negative", ("{matrix}: build_timeout: expected a number",), top="build_timeout = -3"),
     Bad("build-timeout-bool", ("{matrix}: build_timeout: expected a number",), top="build_timeout = false"),
@@ -272,7 +287,8 @@ ROWS = [
     ),
     Bad(
         "known-issue-run-python-nothing",
-        ("warning: {matrix}: known_issue[0].run_python: ['cp27'] matches nothing",),
+        ("note: {matrix}: known issues for interpreters not found here: known_issue[0] (cp27)",),
+        never=("warning",),
         tail='[[known_issue]]\nrun_python = "cp27"\nlink = "https://x.org/1"\n',
         argv=("--case", "zzz"),
     ),
@@ -451,7 +467,7 @@ ROWS = [
     ),
     Bad(
         "resume-damaged",
-        ("{root}/results/r/results.jsonl:1: not a JSON record",),
+        ("{root}/results/r/results.jsonl:1: not valid JSON",),
         files={"results/r/results.jsonl": "junk\n", "results/r/environment.json": '{"run_id": "r", "argv": ["run"]}'},
         argv=("--resume", "{root}/results/r"),
         code=3,
@@ -531,7 +547,7 @@ def run_main(argv: list[str]) -> int:
 def test_bad_input(row: Bad, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _project(tmp_path, row)
     argv = [row.command, "--matrix", str(tmp_path / "matrix.toml"), "--cache-dir", str(tmp_path / "cache")]
-    if row.command == "run":
+    if row.command == "run" and "--resume" not in row.argv:
         argv += ["--results", str(tmp_path / "results")]
     argv += [_fill(a, tmp_path) for a in row.argv]
     code = run_main(argv)
@@ -563,16 +579,26 @@ def test_all_problems_of_a_case_file_together(tmp_path: Path) -> None:
 
 
 def test_selectors_judged_on_recorded_interpreters(tmp_path: Path) -> None:
-    """The warning (not error) for a known issue that matches no cell here, on recorded facts."""
-    row = Bad("x", (), tail='[[known_issue]]\nbuild_python = "cp315*"\nlink = "https://x.org/1"\n')
+    """On recorded facts: a known issue whose interpreter globs name interpreters absent here is one
+    note for all such entries; a selector that names nothing of the kind is a warning of its own."""
+    issues = (
+        '[[known_issue]]\nbuild_python = "cp315*"\nlink = "https://x.org/1"\n'
+        '[[known_issue]]\nrun_python = ["cp315t*", "cp313t"]\nlink = "https://x.org/2"\n'
+        '[[known_issue]]\nrun_python = "py312"\nlink = "https://x.org/3"\n'
+    )
+    row = Bad("x", (), tail=issues)
     _project(tmp_path, row)
     matrix = load_matrix(tmp_path / "matrix.toml")
     found = Discovery((recorded("cp312"), recorded("cp313")), ())
-    warnings = check_selectors(matrix, found.interpreters, load_cases(tmp_path / "extensions"))
-    assert warnings == [
-        f"{tmp_path / 'matrix.toml'}: known_issue[0].build_python: ['cp315*'] matches nothing "
+    check = check_selectors(matrix, found.interpreters, load_cases(tmp_path / "extensions"))
+    assert check.warnings == [
+        f"{tmp_path / 'matrix.toml'}: known_issue[2].run_python: ['py312'] matches nothing "
         "(have: cp312, cp313); the entry applies to no cell"
     ]
+    assert check.absent == (
+        f"{tmp_path / 'matrix.toml'}: known issues for interpreters not found here: "
+        "known_issue[0] (cp315*), known_issue[1] (cp315t*, cp313t)"
+    )
 
 
 @pytest.mark.usefixtures("recorded_probe")

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.config.matrix import load_case, load_cases, load_matrix
+from harness.config.matrix import BUILD_BACKENDS, load_case, load_cases, load_matrix
 from harness.errors import ConfigError
 from harness.model import Provider, Status, TargetKind
 from harness.reports.markdown import CASES_BEGIN, CASES_END, case_table
@@ -64,8 +64,10 @@ def test_repository_matrix_and_cases_load() -> None:
         "meson-python/c-api",
         "scikit-build-core/c-api",
     } <= {c.id for c in cases}
+    # every CPython extension builds version-specific; an ABI-independent one builds abi-none instead
     for case in cases:
-        assert case.unsupported_reason(TargetKind.VERSION_SPECIFIC) is None
+        kind = TargetKind.ABI_NONE if case.id == "maturin/cffi" else TargetKind.VERSION_SPECIFIC
+        assert case.unsupported_reason(kind) is None
 
 
 def test_malformed_toml_names_file(tmp_path: Path) -> None:
@@ -125,7 +127,9 @@ def make_case(root: Path, backend: str, binding: str, case_toml: str, name: str 
     case_dir = root / backend / binding
     case_dir.mkdir(parents=True)
     dist = name or f"abitest-{backend}-{binding}"
-    (case_dir / "pyproject.toml").write_text(f'[project]\nname = "{dist}"\nversion = "1"\n')
+    backend_module = BUILD_BACKENDS.get(backend, "some.backend")
+    build_system = f'[build-system]\nrequires = ["x"]\nbuild-backend = "{backend_module}"\n'
+    (case_dir / "pyproject.toml").write_text(f'{build_system}[project]\nname = "{dist}"\nversion = "1"\n')
     (case_dir / "case.toml").write_text(case_toml)
     return case_dir / "case.toml"
 
@@ -183,3 +187,10 @@ def test_readme_case_table_is_generated_from_case_toml() -> None:
     start, end = readme.index(CASES_BEGIN), readme.index(CASES_END) + len(CASES_END)
     cases = load_cases(load_matrix(REPO / "matrix.toml").cases_dir)
     assert readme[start:end] == case_table(cases)
+
+
+def test_abi_none_target_has_no_baseline(tmp_path: Path) -> None:
+    ok = load_matrix(write(tmp_path, GOOD + '\n[targets.abi-none]\nbuild_on = ["oldest"]\n'))
+    assert [(t.name, t.kind, t.min_python) for t in ok.targets][-1] == ("abi-none", TargetKind.ABI_NONE, None)
+    path = write(tmp_path, GOOD + '\n[targets.abi-none]\nmin_python = "3.9"\n')
+    assert problems(path) == [f"{path}: targets.abi-none.min_python: an abi-none target has no stable-ABI minimum"]

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
-from typing import Any
+import msgspec
 
-from harness.model import Status
+from harness.cell.observe import Answer, BuildObs, InstallerObs, Observed
+from harness.model import Status, TargetKind
 from harness.reports.markdown import markdown, terminal_summary
-from harness.run.records import Record
+from harness.run.manifest import InterpreterEntry, RunManifest, TargetEntry
+from harness.run.records import SCHEMA_VERSION, Record
+from tests.conftest import recorded
 
 
 def rec(
@@ -19,42 +22,37 @@ def rec(
         run_id="r",
         cell=cell,
         case=case,
-        backend="b",
-        binding="x",
+        backend=case.split("/")[0],
+        binding=case.split("/")[1],
         target=target,
-        target_kind=target,
+        target_kind=TargetKind(target),
         build_python=build,
         run_python=run,
         status=Status(status),
         reason=reason,
         stage="call",
         expected="install+work",
+        schema_version=SCHEMA_VERSION,
         wheel=wheel,
-        observed={
-            "installers": [
-                {"name": name, "resolve": {"ok": ok}, "env": {"ok": True}} for name, ok in (resolve or {}).items()
-            ]
-        },
+        observed=Observed(
+            build=BuildObs(ok=True),
+            installers=tuple(
+                InstallerObs(name=name, version=name, resolve=Answer(ok=ok), env=Answer(ok=True))
+                for name, ok in (resolve or {}).items()
+            ),
+        ),
         log="logs/x.log",
     )
 
 
-ENV: dict[str, Any] = {
-    "run_id": "r1",
-    "interpreters": [
-        {
-            "id": i,
-            "implementation": "cpython",
-            "version": v,
-            "free_threaded": False,
-            "debug": False,
-            "provider": "pyenv",
-            "path": f"/p/{i}",
-        }
-        for i, v in (("cp38", "3.8.18"), ("cp39", "3.9.18"), ("cp313", "3.13.0"))
-    ],
-    "targets": [{"name": "abi3"}],
-}
+ENV = RunManifest(
+    run_id="r1",
+    interpreters=tuple(
+        InterpreterEntry.of(recorded(i))
+        for i in ("cp38", "cp39", "cp313")  # real probes of these three
+    ),
+    targets=(TargetEntry(name="abi3", kind=TargetKind.ABI3, min_python="3.9"),),
+)
 
 
 def test_grid_rows_columns_and_symbols() -> None:
@@ -73,7 +71,10 @@ def test_grid_rows_columns_and_symbols() -> None:
 def test_free_threading_absence_is_said() -> None:
     text = markdown([rec("b/x:abi3:cp39:cp39", "pass")], ENV)
     assert "No free-threaded interpreter found: abi3t rows untested on free-threading" in text
-    threaded = {**ENV, "interpreters": [{**ENV["interpreters"][0], "free_threaded": True}]}
+    # a real free-threaded 3.14 probe:
+    threaded = ENV.with_changes(
+        interpreters=(InterpreterEntry.of(recorded("cp314t")),)
+    )  # a real free-threaded 3.14 probe
     assert "No free-threaded interpreter found" not in markdown([rec("b/x:abi3:cp39:cp38", "pass")], threaded)
 
 
@@ -88,7 +89,7 @@ def test_skips_grouped_with_reason() -> None:
 
 def test_terminal_summary_lists_problems_and_xpass() -> None:
     records = [rec("b/x:abi3:cp39:cp39", "fail", "bad"), rec("b/x:abi3:cp39:cp313", "xpass", "fixed")]
-    records[1] = Record(**{**records[1].to_json(), "known_issue": "https://x/1"})
+    records[1] = msgspec.structs.replace(records[1], known_issue="https://x/1")
     text = terminal_summary(records, ENV, "results/r1")
     assert text.splitlines()[0] == "2 cells: 1 fail, 1 xpass"
     assert "fail    b/x:abi3:cp39:cp39: bad" in text
@@ -106,12 +107,10 @@ def test_installer_disagreements_listed() -> None:
 
 def test_produced_table_shows_tag_and_suffix_per_build() -> None:
     records = [
-        Record(**{**rec("b/x:abi3:cp39:cp39", "pass").to_json(), "ext_files": ["x.abi3.so"]}),
-        Record(
-            **{
-                **rec("b/x:abi3:cp315:cp39", "xfail", wheel="abitest_x-1.0.0-cp39-abi3-linux_x86_64.whl").to_json(),
-                "ext_files": ["p/x.abi3-x86_64-linux-gnu.so"],
-            }
+        msgspec.structs.replace(rec("b/x:abi3:cp39:cp39", "pass"), ext_files=("x.abi3.so",)),
+        msgspec.structs.replace(
+            rec("b/x:abi3:cp315:cp39", "xfail", wheel="abitest_x-1.0.0-cp39-abi3-linux_x86_64.whl"),
+            ext_files=("p/x.abi3-x86_64-linux-gnu.so",),
         ),
     ]
     text = markdown(records, ENV)

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from harness.errors import HarnessError
-from harness.model import Status
+from harness.model import Status, TargetKind
+from harness.run.manifest import RunManifest
 from harness.run.records import SCHEMA_VERSION, Record, Writer, load, point_latest
 
 
@@ -19,13 +20,14 @@ def record(cell: str, status: str = "pass") -> Record:
         backend=case.split("/")[0],
         binding=case.split("/")[1],
         target=target,
-        target_kind=target,
+        target_kind=TargetKind(target),
         build_python=build,
         run_python=run,
         status=Status(status),
         reason="why",
         stage="call",
         expected="install+work",
+        schema_version=SCHEMA_VERSION,
     )
 
 
@@ -39,7 +41,7 @@ def test_round_trip_and_sorted(tmp_path: Path) -> None:
     records, environment = load(tmp_path / "run")
     assert [r.cell for r in records] == ["a/x:abi3:cp39:cp39", "b/x:abi3:cp39:cp313"]
     assert records[0] == record("a/x:abi3:cp39:cp39", "fail")
-    assert environment == {}
+    assert environment == RunManifest()
     first = json.loads((tmp_path / "run" / "results.jsonl").read_text().splitlines()[0])
     required = {
         "schema_version",
@@ -85,7 +87,7 @@ def test_unknown_status_is_an_error(tmp_path: Path) -> None:
     run = tmp_path / "run"
     run.mkdir()
     (run / "results.jsonl").write_text(json.dumps({**record("a/x:abi3:cp39:cp39").to_json(), "status": "meh"}) + "\n")
-    with pytest.raises(HarnessError, match=r"results\.jsonl:1: unknown status 'meh'"):
+    with pytest.raises(HarnessError, match=r'results\.jsonl:1: status: expected one of pass, .*, got "meh"'):
         load(run)
 
 
