@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from packaging.tags import Tag
 
 from harness.surface import Surface, diff, levels_for
+from harness.surface.promise import known_gap
 from harness.verdict.oracle import tag_rule
 
 SYMBOLS = "PEP 652"  # the stable ABI manifest: a symbol once in it stays exported (PEP 384's promise)
@@ -48,6 +49,8 @@ def _symbols(baseline: Surface, new: Surface) -> list[Broken]:
     for s in new.symbols:
         if not s.applicable or s.present or s.added > new.interpreter.minor:
             continue
+        if known_gap(s.name, new.interpreter, "not exported"):
+            continue  # CPython leaves it out knowingly on this version, with a reference: listed by compared()
         since = f"{s.added[0]}.{s.added[1]}"
         where = f"exported by {baseline.id}" if s.name in had else f"not exported by {baseline.id} either"
         detail = f"stable ABI since {since}, not exported by {new.id} ({where})"
@@ -111,10 +114,14 @@ def compared(baseline: Surface, new: Surface) -> str:
     shared = [p.level for p in new.levels if p.ok and (mine := baseline.level(p.level)) is not None and mine.ok]
     items = sum(len(p.layouts) + len(p.constants) for p in new.levels if p.level in shared)
     tags = len(baseline.interpreter.supported_tags)
+    gaps = [
+        g.describe() for e in symbols if not e.present and (g := known_gap(e.name, new.interpreter, "not exported"))
+    ]
+    known = f"; known gaps, not counted: {'; '.join(gaps)}" if gaps else ""
     return (
         f"{len(symbols)} stable-ABI symbols {new.id} promises; {items} layouts and constants at the levels both "
         f"compile ({', '.join(shared) or 'none'}); {len(baseline.interpreter.ext_suffixes)} suffixes and {tags} tags "
-        f"of {baseline.id}"
+        f"of {baseline.id}{known}"
     )
 
 
