@@ -26,7 +26,7 @@ from harness.interpreters import provision
 from harness.interpreters.discover import Discovery, discover, select
 from harness.model import Case, Interpreter
 from harness.reports import diff as diffs
-from harness.reports import files
+from harness.reports import escape, files, history
 from harness.reports import html as report_html
 from harness.reports import markdown as report
 from harness.run import manifest, rejudge, shard
@@ -416,17 +416,29 @@ def cmd_report(args: argparse.Namespace) -> int:
         records, environment = results.load(args.run_dir)
         matrix = load_matrix(args.matrix)
         records, changes = rejudge.rejudge(records, environment, matrix.targets, matrix.known_issues)
-        results.write_sorted(args.run_dir / results.RESULTS_FILE, records)
+        try:
+            results.write_sorted(args.run_dir / results.RESULTS_FILE, records)
+        except OSError as exc:  # a read-only run directory (a mounted artifact): results.jsonl stays as it was
+            raise HarnessError(
+                f"{args.run_dir}: cannot rewrite {results.RESULTS_FILE}: {exc.strerror or exc}"
+            ) from None
         print(f"re-judged {len(records)} records with {matrix.path}: {len(changes)} changed status")
         for change in changes:
-            print(f"  {change.cell}: {change.old} -> {change.new}: {change.reason[:160]}")
+            print(escape.text(f"  {change.cell}: {change.old} -> {change.new}: {change.reason[:160]}"))
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
     say = lambda line: print(line, file=sys.stderr)  # noqa: E731
     diff = nightly.write_reports(args.run_dir, formats, args.baseline, say, report.run_sections(args.run_dir))
     records, environment = results.load(args.run_dir)
     print(report.terminal_summary(records, environment, str(args.run_dir)))
     if diff is not None:
-        print(diffs.text(diff))
+        print(escape.text(diffs.text(diff), newlines=True))
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    if args.last < 1:
+        raise ConfigError(f"--last {args.last}: at least 1")
+    print(history.text(history.required(args.run_dir), args.last))
     return 0
 
 
@@ -438,8 +450,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(change.to_json(), indent=2))
     else:
-        print(f"baseline {before_env.run_id or args.baseline} -> {args.new}")
-        print(diffs.text(change))
+        print(escape.text(f"baseline {before_env.run_id or args.baseline} -> {args.new}"))
+        print(escape.text(diffs.text(change), newlines=True))
     return 1 if change.regressions else 0
 
 
@@ -712,6 +724,11 @@ def parser() -> argparse.ArgumentParser:
         "--matrix", type=checks.path, default=Path("matrix.toml"), help="for --rejudge (default: %(default)s)"
     )
     rep.set_defaults(func=cmd_report)
+
+    his = sub.add_parser("history", help="the nightly's history carried in a merged run (history.json)")
+    his.add_argument("run_dir", type=Path)
+    his.add_argument("--last", type=int, default=history.SHOWN, help="nights listed (%(default)s)")
+    his.set_defaults(func=cmd_history)
 
     dif = sub.add_parser("diff", help="what changed between two runs (exit 1 on a regression)")
     dif.add_argument("baseline", type=checks.path, metavar="BASELINE_RUN")

@@ -16,6 +16,7 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from harness.build.wheel import render, source_files
 from harness.errors import ConfigError, HarnessError
@@ -49,10 +50,6 @@ def manifest_path(cases_dir: Path) -> Path:
     return cases_dir / SHARED_DIR / MANIFEST
 
 
-# "path in the case" = "template", per case id: the file's whole shape, decoded strictly.
-Manifest = dict[str, dict[str, str]]
-
-
 def load_manifest(cases_dir: Path) -> tuple[SharedFile, ...]:
     """Parse _shared/cases.toml; every problem (unknown case, unsafe path, missing template) reported at once.
 
@@ -61,17 +58,27 @@ def load_manifest(cases_dir: Path) -> tuple[SharedFile, ...]:
     path = manifest_path(cases_dir)
     if not path.is_file():
         return ()
-    data = read_toml(path, Manifest)
+    return parse_manifest(cases_dir, read_toml(path, dict[str, Any]))  # UTF-8 TOML; its shape checked there
+
+
+def parse_manifest(cases_dir: Path, data: dict[str, Any]) -> tuple[SharedFile, ...]:
+    """The parsed cases.toml as shared files, or one ConfigError naming every bad key."""
+    path = manifest_path(cases_dir)
     problems: list[str] = []
     files: list[SharedFile] = []
     for case_id, table in data.items():
         why = _case_problem(cases_dir, case_id)
+        if why is None and not isinstance(table, dict):
+            why = f'expected a table of "path in the case" = "template", got {type(table).__name__}'
         if why is not None:
             problems.append(f"{path}: [{case_id!r}]: {why}")
             continue
         backend, _, binding = case_id.partition("/")
         for dest, template in table.items():
             copy = render(dest, names(backend, binding))
+            if not isinstance(template, str):
+                problems.append(f"{path}: [{case_id!r}].{dest!r}: expected a template's name, got {template!r:.40}")
+                continue
             why = _file_problem(cases_dir / case_id, copy, "destination") or _template_problem(path.parent, template)
             if why is not None:
                 problems.append(f"{path}: [{case_id!r}].{dest!r}: {why}")

@@ -21,11 +21,13 @@ from harness.model import Cell, Status, TargetKind
 from harness.run import manifest
 from harness.run.manifest import RunManifest
 from harness.schema.decode import failure, printable
+from harness.schema.ids import check_ids
 from harness.verdict.judge import Finding, StageResult
 
 # 2: `observed` (what happened) apart from the verdict; `findings`. Decoded strictly since the typed
 # schema (same fields, same JSON): a record with an unknown field or a wrong type is damaged, not skipped.
 SCHEMA_VERSION = 2
+NO_BUILD = "-"  # build_python of a cell skipped at planning (no build interpreter was chosen)
 RESULTS_FILE = "results.jsonl"
 ENVIRONMENT_FILE = manifest.ENVIRONMENT_FILE
 
@@ -77,6 +79,15 @@ class Record(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
             raise ValueError(f"cell {self.cell!r} is not case:target:build_python:run_python of this record")
         if self.case != f"{self.backend}/{self.binding}":
             raise ValueError(f"case {self.case!r} is not backend/binding ({self.backend}/{self.binding})")
+        build = {"build_python": self.build_python} if self.build_python != NO_BUILD else {}
+        check_ids(
+            run_id=self.run_id,
+            backend=self.backend,
+            binding=self.binding,
+            target=self.target,
+            run_python=self.run_python,
+            **build,
+        )
 
     def to_json(self) -> dict[str, Any]:
         """JSON's own types, keys sorted at every level, exactly as a results.jsonl line holds them."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from harness.run.pipeline import Settings
 from harness.run.plan import Plan
 from harness.run.progress import Progress
 from harness.run.records import Writer, point_latest, write_json
+from tests.conftest import FIXTURES, REPO
 from tests.sentinel import sentinel, snapshot
 
 GOOD = ("cp312", "cp315td", "cp313-debian-2", "version-specific", "abi3", "20261130T042006Z-12345", "merged-a+b")
@@ -183,3 +185,28 @@ def test_latest_that_is_a_directory_is_left_alone(tmp_path: Path, capsys: pytest
     (tmp_path / "latest").rmdir()
     point_latest(tmp_path, tmp_path / "r2")
     assert (tmp_path / "latest").readlink() == Path("r2")
+
+
+def _read_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read-only run directory, as a non-root user sees it (the tests may run as root, who can write anyway)."""
+
+    def refuse(path: Path, text: str) -> None:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(atomic, "write_text", refuse)
+
+
+@pytest.mark.parametrize("argv", [["--rejudge", "--matrix", str(REPO / "matrix.toml")], ["--format", "md"]])
+def test_read_only_run_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    run = tmp_path / "run"
+    shutil.copytree(FIXTURES / "runs" / "base", run)
+    before = snapshot(tmp_path)
+    _read_only(monkeypatch)
+    assert main(["report", str(run), *argv]) == 1
+    err = capsys.readouterr().err
+    assert f"{run}" in err
+    assert "Permission denied" in err
+    assert "Traceback" not in err
+    assert snapshot(tmp_path) == before

@@ -4,6 +4,7 @@ JSON is a typed Record or DamagedResults naming file:line and the field path, ne
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -174,3 +175,22 @@ def test_a_real_manifest_with_any_value_anywhere_is_a_manifest_or_named_damage(
 @given(JSON | st.binary(max_size=32).map(lambda b: b.decode("latin-1")))
 def test_arbitrary_json_is_a_manifest_or_named_damage(tmp_path: Path, value: Any) -> None:
     _manifest_or_named(json.dumps(value).encode(), tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("part", "value", "says"),
+    [
+        ("target", "a..b", "target: 'a..b' holds '..'"),
+        ("run_python", ".hidden", "run_python: '.hidden': use letters"),
+        ("build_python", "cp3 12", "build_python: 'cp3 12': use letters"),
+        ("binding", "x;y", "binding: 'x;y': use letters"),
+    ],
+)
+def test_every_id_of_a_record_fits_the_path_grammar(part: str, value: str, says: str) -> None:
+    """Ids name logs and cells: a consistent record whose id is no safe path part is damaged."""
+    data = _a_record()
+    data[part] = value
+    data["case"] = f"{data['backend']}/{data['binding']}"
+    data["cell"] = ":".join(data[k] for k in ("case", "target", "build_python", "run_python"))
+    with pytest.raises(DamagedResults, match="^results.jsonl:3: " + re.escape(says)):
+        decode_record(json.dumps(data).encode(), source="results.jsonl", number=3)
