@@ -131,15 +131,6 @@ def test_a_removed_symbol_breaks_pep_652_and_the_gate_exits_1() -> None:
     assert suite.get("failures") == "1"
 
 
-def test_a_known_gap_of_cpython_is_listed_not_counted() -> None:
-    """The recorded 3.9.18 does not export PyCFunction_New (a known CPython defect with its reference)."""
-    new = surface("cp39")
-    assert any(e.name == "PyCFunction_New" and not e.present for e in new.symbols)
-    other = replace(new, interpreter=replace(new.interpreter, id="cp39-other"))  # another 3.9 build, same facts
-    assert breaks.broken(other, new) == ()
-    assert "known gaps, not counted: PyCFunction_New not exported" in breaks.compared(other, new)
-
-
 def test_a_symbol_newer_than_the_build_is_not_its_promise() -> None:
     old = surface("cp314")
     newer = next(e for e in surface("cp315").symbols if e.added == (3, 15))
@@ -181,6 +172,19 @@ def test_a_lost_tag_or_suffix_the_rules_demand_is_broken() -> None:
     )
     found = {(b.promise, b.subject) for b in breaks.broken(old, replace(new, interpreter=interp))}
     assert found == {("PEP 384, PEP 425", f"tag {lost}"), ("PEP 384", "suffix .abi3.so")}
+
+
+def test_a_distro_suffix_is_no_promise_of_another_build() -> None:
+    """Debian's 3.13 lists .abi3-x86_64-linux-gnu.so by patch; upstream's 3.13.0 does not, and need not
+    (upstream lists it from 3.15, gh-122931). A 3.15 build that drops it breaks PEP 384's promise."""
+    old, new = surface("cp314"), surface("cp315")
+    debian = replace(old.interpreter, ext_suffixes=(*old.interpreter.ext_suffixes, ".abi3-x86_64-linux-gnu.so"))
+    assert breaks.suffix_promise(".abi3-x86_64-linux-gnu.so", replace(debian, version=(3, 13, 0))) == ""
+    assert breaks.suffix_promise(".abi3-x86_64-linux-gnu.so", new.interpreter) == "PEP 384"
+    assert breaks.suffix_promise(".cpython-315-x86_64-linux-gnu.so", new.interpreter) == "PEP 3149"
+    dropped = replace(new.interpreter, ext_suffixes=tuple(s for s in new.interpreter.ext_suffixes if "abi3-" not in s))
+    found = breaks.broken(replace(old, interpreter=debian), replace(new, interpreter=dropped))
+    assert [(b.promise, b.subject) for b in found] == [("PEP 384", "suffix .abi3-x86_64-linux-gnu.so")]
 
 
 def record(status: str, build: str, run: str, rule: str) -> Record:

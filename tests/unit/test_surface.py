@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from harness import surface
-from harness.surface import ChangeKind, FindingKind, Flavour, Level, LevelProbe, Surface
+from harness.surface import ChangeKind, FindingKind, Flavour, Level, LevelProbe, Surface, breaks
 from harness.surface.measure import _list_findings, _missing_findings, symbols_script
 from harness.surface.probe import blamed_items, parse_probe_output, render_probe
 from harness.surface.promise import promise_for, structs
@@ -309,3 +309,17 @@ def test_full_abi_layouts_differ_between_free_threaded_and_gil_314() -> None:
         line.startswith("- full-ABI layouts 3.14, cp314 -> cp314t: ") and "PyObject 16 -> 32" in line
         for line in section
     )
+
+
+def test_the_gate_holds_full_abi_layouts_only_between_builds_of_one_soabi() -> None:
+    cp314, cp314t = load("cp314"), load("cp314t")
+    assert not any(b.subject.startswith("[full-") for b in breaks.broken(cp314, cp314t))
+    size = dict(cp314.level("full-3.14").layouts)["PyObject"]  # type: ignore[union-attr]
+    grown = with_value(cp314, "full-3.14", "PyObject", (size or 0) + 16, layout=True)
+    found = {(b.promise, b.subject) for b in breaks.broken(cp314, grown)}
+    assert ("PEP 3149", "[full-3.14] struct PyObject") in found
+
+
+def test_the_gate_does_not_hold_the_no_op_version_tag_bit_against_310() -> None:
+    found = breaks.broken(load("cp39"), load("cp310"))
+    assert not any("Py_TPFLAGS_DEFAULT" in b.subject for b in found)
