@@ -21,11 +21,12 @@ from harness.cell.installers import parse_installers, toolchains
 from harness.config import casegen
 from harness.config.matrix import SelectorCheck, check_selectors, load_case, load_cases, load_matrix
 from harness.errors import ConfigError, HarnessError
-from harness.infra.paths import cache_dir, provision_dir
+from harness.infra.paths import UnsafePath, cache_dir, provision_dir
 from harness.interpreters import provision
 from harness.interpreters.discover import Discovery, discover, select
-from harness.model import Case, Interpreter
+from harness.model import BuildSpec, Case, Interpreter
 from harness.reports import diff as diffs
+from harness.reports import escape, files, history
 from harness.reports import html as report_html
 from harness.reports import markdown as report
 from harness.run import manifest, rejudge, shard
@@ -35,7 +36,8 @@ from harness.run.manifest import CaseEntry, Host, RunManifest, ShardInfo, Target
 from harness.run.pipeline import Settings, planned_cells, run_plan
 from harness.run.plan import Plan, plan
 from harness.run.progress import Progress
-from harness.workflows import nightly
+from harness.workflows import args as checks
+from harness.workflows import check, nightly
 
 
 def _paths(patterns: list[str]) -> list[str]:
@@ -78,11 +80,13 @@ def say_selectors(check: SelectorCheck) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    checks.check_run(args)
+    resumed = _resume(args) if args.resume else None
     if args.provision:
+        load_cases(load_matrix(args.matrix).cases_dir)  # the configuration is checked before provisioning writes
         missing = provision.if_missing(provision_dir(), lambda line: print(line, file=sys.stderr, flush=True))
         if missing:
             print(f"provision: could not get {'; '.join(missing)}", file=sys.stderr)
-    resumed = _resume(args) if args.resume else None
     discovery, matrix = _discover(args)
     cases = load_cases(matrix.cases_dir)
     say_selectors(check_selectors(matrix, discovery.interpreters, cases))
@@ -116,7 +120,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     run_dir = results_dir / run_id
     writer = results.Writer(run_dir)
     results.point_latest(results_dir, run_dir)
-    builders = {b.python.id: b.python for b in the_plan.builds if b.python not in runners}
+    specs = [b for b in the_plan.builds if isinstance(b, BuildSpec)]
+    builders = {b.python.id: b.python for b in specs if b.python not in runners}
     environment = RunManifest(
         schema_version=results.SCHEMA_VERSION,
         run_id=run_id,
@@ -128,7 +133,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         matrix=str(matrix.path),
         cache_dir=str(args.cache_dir),
         interpreters=manifest.entries(runners),
-        build_interpreters=tuple(sorted({b.python.id for b in the_plan.builds})),
+        build_interpreters=tuple(sorted({b.python.id for b in specs})),
         # Facts of build interpreters that are not run columns: the judge reads them (--rejudge).
         build_interpreter_facts=manifest.entries(builders.values()),
         excluded=tuple((str(path), str(why)) for path, why in discovery.excluded),
@@ -151,6 +156,38 @@ def cmd_run(args: argparse.Namespace) -> int:
         lambda progress: run_plan(the_plan, settings, run_id, writer, progress),
         the_plan.total_cells,
         (lambda: surface_section(runners, args.cache_dir)) if args.surface else None,
+        verbose=args.verbose >= 1,
+    )
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """The matrix's stages on given wheels: one case per distribution version, one row per wheel."""
+
+    def say(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    wheels = check.wheel_specs(args, say)  # bad targets stop here, before any interpreter is probed
+    discovery, matrix = _discover(args)
+    runners = select(discovery, args.python)
+    chosen = toolchains(parse_installers(args.installer) if args.installer else matrix.installers, args.cache_dir)
+    timeouts = (args.timeout or matrix.timeout_s, matrix.build_timeout_s)
+    ready = check.prepare(args, wheels, discovery, runners, chosen, timeouts)
+    run_id = ready.environment.run_id
+    run_dir = args.results / run_id
+    writer = results.Writer(run_dir)
+    results.point_latest(args.results, run_dir)
+    manifest.write(run_dir, ready.environment)
+    say(
+        f"check {run_id}: {len(ready.plan.builds)} wheels x {len(ready.plan.run_pythons)} interpreters "
+        f"({', '.join(i.id for i in ready.plan.run_pythons)}), {ready.plan.total_cells} cells, {chosen[0].version()}"
+    )
+    return _finish(
+        run_dir,
+        run_id,
+        writer,
+        ready.environment,
+        lambda progress: run_plan(ready.plan, ready.settings, run_id, writer, progress),
+        ready.plan.total_cells,
         verbose=args.verbose >= 1,
     )
 
@@ -246,11 +283,11 @@ def _finish(
         try:
             manifest.write(run_dir, environment)
             if surface is not None and not interrupted:
-                (run_dir / report.SURFACE_FILE).write_text("\n".join(surface()) + "\n")
-            (run_dir / "report.md").write_text(
-                report.markdown(writer.records, environment, report.run_sections(run_dir))
+                files.write(run_dir, report.SURFACE_FILE, "\n".join(surface()) + "\n")
+            files.write(
+                run_dir, "report.md", report.markdown(writer.records, environment, report.run_sections(run_dir))
             )
-            (run_dir / "report.html").write_text(report_html.html_report(writer.records, environment))
+            files.write(run_dir, "report.html", report_html.html_report(writer.records, environment))
         except OSError as exc:
             if writer.failed is None:  # else the write error already being raised says it
                 raise HarnessError(f"{run_dir}: cannot write the run's report: {exc.strerror}") from None
@@ -391,6 +428,7 @@ def cmd_sync_cases(args: argparse.Namespace) -> int:
 
 
 def cmd_new_case(args: argparse.Namespace) -> int:
+    checks.check_new_case(args)
     cases_dir = load_matrix(args.matrix).cases_dir
     cases = load_cases(cases_dir)
     backend, _, binding = args.case.partition("/")
@@ -406,43 +444,60 @@ def cmd_new_case(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    checks.check_report(args)
     if args.rejudge:
         records, environment = results.load(args.run_dir)
         matrix = load_matrix(args.matrix)
-        records, changes = rejudge.rejudge(records, environment, matrix.targets, matrix.known_issues)
-        results.write_sorted(args.run_dir / results.RESULTS_FILE, records)
+        known = matrix.known_issues + check.known_issues(environment)  # a check run's corpus has its own
+        records, changes = rejudge.rejudge(records, environment, matrix.targets, known)
+        try:
+            results.write_sorted(args.run_dir / results.RESULTS_FILE, records)
+        except OSError as exc:  # a read-only run directory (a mounted artifact): results.jsonl stays as it was
+            raise HarnessError(
+                f"{args.run_dir}: cannot rewrite {results.RESULTS_FILE}: {exc.strerror or exc}"
+            ) from None
         print(f"re-judged {len(records)} records with {matrix.path}: {len(changes)} changed status")
         for change in changes:
-            print(f"  {change.cell}: {change.old} -> {change.new}: {change.reason[:160]}")
+            print(escape.text(f"  {change.cell}: {change.old} -> {change.new}: {change.reason[:160]}"))
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
     say = lambda line: print(line, file=sys.stderr)  # noqa: E731
     diff = nightly.write_reports(args.run_dir, formats, args.baseline, say, report.run_sections(args.run_dir))
     records, environment = results.load(args.run_dir)
     print(report.terminal_summary(records, environment, str(args.run_dir)))
     if diff is not None:
-        print(diffs.text(diff))
+        print(escape.text(diffs.text(diff), newlines=True))
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    if args.last < 1:
+        raise ConfigError(f"--last {args.last}: at least 1")
+    print(history.text(history.required(args.run_dir), args.last))
     return 0
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
+    checks.check_diff(args)
     before, before_env = results.load(args.baseline)
     after, _ = results.load(args.new)
     change = diffs.diff(before, after)
     if args.json:
         print(json.dumps(change.to_json(), indent=2))
     else:
-        print(f"baseline {before_env.run_id or args.baseline} -> {args.new}")
-        print(diffs.text(change))
+        print(escape.text(f"baseline {before_env.run_id or args.baseline} -> {args.new}"))
+        print(escape.text(diffs.text(change), newlines=True))
     return 1 if change.regressions else 0
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
+    checks.check_merge(args)
     records, environment = merging.merge(args.run_dirs, args.out)
     print(f"merged {len(environment.shards or ())} shard runs into {args.out}: {report.totals(records)}")
     return 0
 
 
 def cmd_nightly(args: argparse.Namespace) -> int:
+    checks.check_nightly(args)
     if args.merge:
         out = args.out or args.results / "nightly-merged"
         outcome = nightly.finish(args.merge, out, args.baseline)
@@ -453,6 +508,8 @@ def cmd_nightly(args: argparse.Namespace) -> int:
 
 
 def cmd_provision(args: argparse.Namespace) -> int:
+    checks.check_provision(args)
+
     def say(line: str) -> None:
         print(line, flush=True)
 
@@ -462,6 +519,7 @@ def cmd_provision(args: argparse.Namespace) -> int:
 
 
 def cmd_preference(args: argparse.Namespace) -> int:
+    checks.check_preference(args)
     from harness.preference import judge as preference  # noqa: PLC0415  (only this command needs them)
     from harness.preference import run as preference_run  # noqa: PLC0415
 
@@ -513,15 +571,44 @@ def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
 
 
 def _writable_dir(flag: str, path: Path) -> None:
-    """--results / --cache-dir: a directory we can create and write, checked before any work starts."""
-    if path.exists() and not path.is_dir():
+    """--results / --cache-dir: a directory we can write (or create), checked before any work starts; made
+    only when the command writes into it."""
+    existing = next((p for p in (path, *path.parents) if p.exists()), Path("/"))
+    if existing == path and not path.is_dir():
         raise ConfigError(f"{flag} {path}: is a file, not a directory; give a directory")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ConfigError(f"{flag} {path}: cannot create it ({exc.strerror}); give a directory you can write") from None
-    if not os.access(path, os.W_OK | os.X_OK):
+    if not existing.is_dir():
+        raise ConfigError(f"{flag} {path}: cannot create it ({existing} is a file); give a directory you can write")
+    if not os.access(existing, os.W_OK | os.X_OK):
         raise ConfigError(f"{flag} {path}: not writable; give a directory you can write")
+
+
+def _check_parser(chk: argparse.ArgumentParser, common: Callable[[argparse.ArgumentParser], None]) -> None:
+    common(chk)
+    chk.add_argument(
+        "targets",
+        nargs="*",
+        metavar="TARGET",
+        help="a wheel file, a directory of wheels (a cibuildwheel wheelhouse), or NAME / NAME==VERSION from the index",
+    )
+    chk.add_argument("--corpus", type=Path, default=None, help="also check the [[package]] list of this corpus.toml")
+    chk.add_argument(
+        "--import",
+        dest="imports",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="import these instead of every top-level package and extension module the RECORD lists",
+    )
+    chk.add_argument("--test", default=None, metavar="CMD", help="a smoke command run in each installed environment")
+    chk.add_argument("--index-url", default=None, help="default: $PIP_INDEX_URL, $UV_INDEX_URL, else PyPI")
+    chk.add_argument("--installer", default=None, metavar="uv|pip|pip,uv", help="default: matrix.toml's")
+    chk.add_argument("--jobs", "-j", type=_positive(int), default=os.cpu_count() or 2)
+    chk.add_argument("--results", type=Path, default=Path("results"), help="default: %(default)s")
+    chk.add_argument("--timeout", type=_positive(float), default=None, help="seconds per import (default: matrix.toml)")
+    chk.add_argument("--shard", default=None, metavar="K/N", help="check shard K of N (each wheel in one shard)")
+    chk.add_argument("--rerun", action="store_true", help="execute every cell (no reuse of recorded observations)")
+    chk.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help="as before the subcommand")
+    chk.set_defaults(func=cmd_check)
 
 
 def add_gate_parser(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -553,9 +640,11 @@ def parser() -> argparse.ArgumentParser:
     sub = top.add_subparsers(dest="command", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--matrix", type=Path, default=Path("matrix.toml"), help="matrix file (default: %(default)s)")
         p.add_argument(
-            "--cache-dir", type=Path, default=None, help="default: $ABI_HARNESS_CACHE or ~/.cache/abi-harness"
+            "--matrix", type=checks.path, default=Path("matrix.toml"), help="matrix file (default: %(default)s)"
+        )
+        p.add_argument(
+            "--cache-dir", type=checks.path, default=None, help="default: $ABI_HARNESS_CACHE or ~/.cache/abi-harness"
         )
         p.add_argument(
             "--python",
@@ -576,13 +665,15 @@ def parser() -> argparse.ArgumentParser:
         metavar="uv|pip|pip,uv",
         help="default: uv when available, else pip; several: each resolves and installs, the first builds",
     )
-    run.add_argument("--results", type=Path, default=Path("results"), help="default: %(default)s")
+    run.add_argument("--results", type=checks.path, default=Path("results"), help="default: %(default)s")
     run.add_argument(
         "--timeout", type=_positive(float), default=None, help="seconds per import/call (default: matrix.toml)"
     )
     run.add_argument("--rebuild", action="store_true", help="ignore cached wheels")
     run.add_argument("--shard", default=None, metavar="K/N", help="run shard K of N (each wheel in one shard)")
-    run.add_argument("--weights", type=Path, default=None, metavar="RUN_DIR", help="balance shards by its durations")
+    run.add_argument(
+        "--weights", type=checks.path, default=None, metavar="RUN_DIR", help="balance shards by its durations"
+    )
     run.add_argument(
         "--provision",
         action=argparse.BooleanOptionalAction,
@@ -603,13 +694,17 @@ def parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--resume",
-        type=Path,
+        type=checks.path,
         default=None,
         metavar="RUN_DIR",
         help="continue an interrupted run: keep its complete records, run the other cells",
     )
     run.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help="as before the subcommand")
     run.set_defaults(func=cmd_run)
+
+    _check_parser(
+        sub.add_parser("check", help="the matrix's stages on your own wheels: files, a wheelhouse, a release"), common
+    )
 
     interps = sub.add_parser("interpreters", help="list discovered interpreters")
     common(interps)
@@ -625,7 +720,7 @@ def parser() -> argparse.ArgumentParser:
     add_gate_parser(sub, common)
 
     cases = sub.add_parser("cases", help="list the extension cases")
-    cases.add_argument("--matrix", type=Path, default=Path("matrix.toml"))
+    cases.add_argument("--matrix", type=checks.path, default=Path("matrix.toml"))
     cases.add_argument("--json", action="store_true")
     cases.add_argument("--markdown", action="store_true", help="the README's case table")
     cases.set_defaults(func=cmd_cases)
@@ -633,7 +728,7 @@ def parser() -> argparse.ArgumentParser:
     prov = sub.add_parser("provision", help="install interpreters into the cache: a Debian rootfs, uv builds")
     prov.add_argument(
         "--into",
-        type=Path,
+        type=checks.path,
         default=None,
         help="default: $ABI_HARNESS_PROVISION_DIR or the cache dir (~/.cache/abi-harness)",
     )
@@ -641,13 +736,13 @@ def parser() -> argparse.ArgumentParser:
     prov.set_defaults(func=cmd_provision)
 
     sync_cases = sub.add_parser("sync-cases", help="render the shared files (extensions/_shared) into the cases")
-    sync_cases.add_argument("--matrix", type=Path, default=Path("matrix.toml"))
+    sync_cases.add_argument("--matrix", type=checks.path, default=Path("matrix.toml"))
     sync_cases.add_argument("--check", action="store_true", help="change nothing; exit 1 if a copy differs")
     sync_cases.set_defaults(func=cmd_sync_cases)
 
     new = sub.add_parser("new-case", help="write a new case directory, renamed from an existing case")
     new.add_argument("case", metavar="BACKEND/BINDING")
-    new.add_argument("--matrix", type=Path, default=Path("matrix.toml"))
+    new.add_argument("--matrix", type=checks.path, default=Path("matrix.toml"))
     new.add_argument(
         "--from", dest="source", metavar="CASE", help="case to start from (default: the closest of the same backend)"
     )
@@ -655,7 +750,7 @@ def parser() -> argparse.ArgumentParser:
         "--cases-dir",
         dest="new_cases_dir",
         metavar="DIR",
-        type=Path,
+        type=checks.path,
         default=None,
         help="write there (default: matrix.toml's)",
     )
@@ -673,40 +768,51 @@ def parser() -> argparse.ArgumentParser:
     pref.add_argument("--seed", type=int, default=803, help="the shuffled order's seed (default: %(default)s)")
     pref.add_argument("--jobs", "-j", type=int, default=2)
     pref.add_argument("--json", action="store_true", help="print the result as JSON instead of the Markdown table")
-    pref.add_argument("--output", type=Path, default=None, help="also write the JSON result here")
-    pref.add_argument("--keep-output", type=Path, default=None, help="save each installer's raw output in this dir")
+    pref.add_argument("--output", type=checks.path, default=None, help="also write the JSON result here")
+    pref.add_argument(
+        "--keep-output", type=checks.path, default=None, help="save each installer's raw output in this dir"
+    )
     pref.set_defaults(func=cmd_preference)
 
     rep = sub.add_parser("report", help="rebuild the reports of a run directory")
-    rep.add_argument("run_dir", type=Path)
+    rep.add_argument("run_dir", type=checks.path)
     rep.add_argument("--format", default="md,html", help="comma-separated: md, html, junit, summary (%(default)s)")
-    rep.add_argument("--baseline", type=Path, default=None, metavar="RUN", help="add the diff against this run")
+    rep.add_argument("--baseline", type=checks.path, default=None, metavar="RUN", help="add the diff against this run")
     rep.add_argument(
         "--rejudge",
         action="store_true",
         help="derive every verdict again from the recorded observations with the current matrix.toml "
         "(rewrites results.jsonl; starts no interpreter) and list the cells whose status changed",
     )
-    rep.add_argument("--matrix", type=Path, default=Path("matrix.toml"), help="for --rejudge (default: %(default)s)")
+    rep.add_argument(
+        "--matrix", type=checks.path, default=Path("matrix.toml"), help="for --rejudge (default: %(default)s)"
+    )
     rep.set_defaults(func=cmd_report)
 
+    his = sub.add_parser("history", help="the nightly's history carried in a merged run (history.json)")
+    his.add_argument("run_dir", type=Path)
+    his.add_argument("--last", type=int, default=history.SHOWN, help="nights listed (%(default)s)")
+    his.set_defaults(func=cmd_history)
+
     dif = sub.add_parser("diff", help="what changed between two runs (exit 1 on a regression)")
-    dif.add_argument("baseline", type=Path, metavar="BASELINE_RUN")
-    dif.add_argument("new", type=Path, metavar="NEW_RUN")
+    dif.add_argument("baseline", type=checks.path, metavar="BASELINE_RUN")
+    dif.add_argument("new", type=checks.path, metavar="NEW_RUN")
     dif.add_argument("--json", action="store_true")
     dif.set_defaults(func=cmd_diff)
 
     mer = sub.add_parser("merge", help="one run directory from the shard runs of `run --shard K/N`")
-    mer.add_argument("run_dirs", type=Path, nargs="+", metavar="RUN_DIR")
-    mer.add_argument("--out", type=Path, required=True)
+    mer.add_argument("run_dirs", type=checks.path, nargs="+", metavar="RUN_DIR")
+    mer.add_argument("--out", type=checks.path, required=True)
     mer.set_defaults(func=cmd_merge)
 
     nig = sub.add_parser("nightly", help="the nightly workflow: shard runs (or --merge given ones), diff, reports")
     nig.add_argument("--shards", type=int, default=3, help="rehearsal: run this many shards here (%(default)s)")
-    nig.add_argument("--merge", type=Path, nargs="+", default=None, metavar="RUN_DIR", help="merge these instead")
-    nig.add_argument("--out", type=Path, default=None, help="merged run directory (with --merge)")
-    nig.add_argument("--baseline", type=Path, default=None, help="default: results/nightly-latest, if any")
-    nig.add_argument("--results", type=Path, default=Path("results"), help="default: %(default)s")
+    nig.add_argument(
+        "--merge", type=checks.path, nargs="+", default=None, metavar="RUN_DIR", help="merge these instead"
+    )
+    nig.add_argument("--out", type=checks.path, default=None, help="merged run directory (with --merge)")
+    nig.add_argument("--baseline", type=checks.path, default=None, help="default: results/nightly-latest, if any")
+    nig.add_argument("--results", type=checks.path, default=Path("results"), help="default: %(default)s")
     nig.add_argument(
         "--preference",
         action="store_true",
@@ -735,6 +841,9 @@ def main(argv: list[str] | None = None) -> int:
     except HarnessError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except UnsafePath as exc:  # a path from data leaving its root that no caller named more precisely
+        print(f"error: {exc}; nothing was written there", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:  # before or after the cells (a run's cells handle it themselves)
         print("interrupted", file=sys.stderr)
         return 130

@@ -16,19 +16,37 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from harness.infra import paths
+
 
 def write_text(path: Path, text: str) -> None:
     """*path* holds *text* or what it held before, never a part of it."""
+    write_bytes(path, text.encode("utf-8"))
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    """*path* holds *data* or what it held before, never a part of it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def write_in(root: Path, name: str, text: str) -> Path:
+    """root/name holds *text*. Whatever entry had that name is replaced by a rename, so a symlink there
+    (a downloaded run directory may hold one) is replaced, never written through. UnsafePath for a
+    name outside the path grammar or a directory in the way; OSError when *root* cannot be written."""
+    path = root / paths.check_part(name, f"{root}: file name")
+    if path.is_dir() and not path.is_symlink():
+        raise paths.UnsafePath(f"{path}: is a directory, not a file; remove it and run again")
+    write_text(path, text)
+    return path
 
 
 def publish_dir(staging: Path, dest: Path) -> bool:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import json
+import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
 from harness.errors import DamagedResults
+from harness.infra.paths import UnsafePath, within
 from harness.model import Case, Status, TargetKind, ext_suffix
+from harness.reports import escape
+from harness.reports.escape import markdown as md
 from harness.run.manifest import RunManifest
 from harness.run.records import Record
 
@@ -42,11 +45,14 @@ def refused(record: Record) -> bool:
     return bool(answers) and not any(answers.values())
 
 
+LOADS_ANYWAY = ("imports", "loads and works")  # findings of a refused wheel whose files worked all the same
+
+
 def symbol(record: Record) -> str:
     if record.status == Status.PASS.value and refused(record):
         # A refused binary loaded anyway that crashed or worked is a finding: marked beside the 🚫.
         kinds = {f.kind for f in record.findings}
-        mark = "💥" if kinds & {"crash", "timeout", "no report"} else ("✳️" if "loads and works" in kinds else "")
+        mark = "💥" if kinds & {"crash", "timeout", "no report"} else ("✳️" if kinds & set(LOADS_ANYWAY) else "")
         return SYMBOLS["refused"] + mark
     return SYMBOLS[record.status]
 
@@ -77,17 +83,17 @@ def terminal_summary(records: Sequence[Record], environment: RunManifest, run_di
     if bad:
         lines.append(f"problems ({len(bad)}):")
         for r in bad[:limit]:
-            lines.append(f"  {r.status:<7} {r.cell}: {r.reason[:160]}")
+            lines.append(f"  {r.status:<7} {escape.text(r.cell)}: {escape.text(r.reason[:160])}")
         if len(bad) > limit:
             lines.append(f"  ... and {len(bad) - limit} more in report.md")
     xpasses = [r for r in records if r.status == Status.XPASS.value]
     if xpasses:
         links = sorted({r.known_issue or "" for r in xpasses})
-        lines.append(f"known issues that no longer bite (remove from matrix.toml?): {', '.join(links)}")
+        lines.append(f"known issues that no longer bite (remove from matrix.toml?): {escape.text(', '.join(links))}")
     disagreements = installer_disagreements(records)
     if disagreements:
         lines.append(f"installer disagreements ({len(disagreements)}):")
-        lines += [f"  {r.cell}: {why}" for r, why in disagreements[:limit]]
+        lines += [f"  {escape.text(r.cell)}: {escape.text(why)}" for r, why in disagreements[:limit]]
     found = finding_counts(records)
     if found:
         shown = ", ".join(f"{n} {kind}" for kind, n in sorted(found.items()))
@@ -137,6 +143,48 @@ def produced(records: Sequence[Record], columns: Sequence[str] = ()) -> list[str
     return lines
 
 
+CLAIMS_INTRO = (
+    "Per wheel (`check`): the interpreters its tags and Requires-Python admit (installers must take it), "
+    "those where it really installed and imported (and passed --test), those it claims and fails, and "
+    "those that refuse it where its files loaded anyway (a finding: the tags could claim more)."
+)
+
+
+def claims(records: Sequence[Record]) -> list[str]:
+    """`check` runs: per wheel, where its tags say it works against where it really works."""
+    rows: dict[tuple[str, str], dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    by_version = sorted(records, key=lambda r: ([int(n) for n in re.findall(r"\d+", r.run_python)], r.run_python))
+    for r in by_version:
+        if r.stage == "plan":
+            continue
+        row = rows[(r.case, r.target)]
+        if r.expected.startswith("install+work"):
+            row["claimed"].append(r.run_python)
+            row["works" if r.status == Status.PASS.value else "broken"].append(
+                r.run_python if r.status == Status.PASS.value else f"{r.run_python} ({r.status})"
+            )
+        elif r.stage == "build":
+            row["broken"].append(f"{r.run_python} ({r.status} at {r.stage})")
+        elif any(f.kind in LOADS_ANYWAY for f in r.findings):
+            row["anyway"].append(r.run_python)
+    lines = [
+        "| distribution | wheel | tags say it works on | works on | claimed, fails | refused, loads anyway |",
+        "|---|---|---|---|---|---|",
+    ]
+    for (case, target), row in sorted(rows.items()):
+        shown = [", ".join(row[k]) or "-" for k in ("claimed", "works", "broken", "anyway")]
+        lines.append(f"| {case} | `{target}` | " + " | ".join(shown) + " |")
+    return lines
+
+
+def wheels_section(records: Sequence[Record], environment: RunManifest, columns: Sequence[str]) -> list[str]:
+    """What each backend produced (the matrix), or where each wheel works (`check`)."""
+    if environment.is_check:
+        return ["", "## Where each wheel works", "", CLAIMS_INTRO, "", *claims(records)]
+    intro = "Per target, the wheel tag (without platform) and extension suffix each build interpreter gave."
+    return ["", "## What each backend produced", "", intro, "", *produced(records, columns)]
+
+
 def _row_key(r: Record) -> tuple[str, str, str]:
     return r.target, r.wheel or "", r.build_python
 
@@ -162,14 +210,7 @@ def markdown(records: Sequence[Record], environment: RunManifest, surface: Seque
     if excluded:
         out += ["", "Found but not used:", ""]
         out += [f"- `{where}`: {why}" for where, why in excluded]
-    out += [
-        "",
-        "## What each backend produced",
-        "",
-        "Per target, the wheel tag (without platform) and extension suffix each build interpreter gave.",
-        "",
-    ]
-    out += produced(records, columns)
+    out += wheels_section(records, environment, columns)
     out += ["", LEGEND, ""]
 
     by_case: dict[str, list[Record]] = defaultdict(list)
@@ -189,25 +230,27 @@ def markdown(records: Sequence[Record], environment: RunManifest, surface: Seque
         out.append("|---|---|---|" + "---|" * len(columns))
         for key in sorted(rows, key=lambda k: (target_order.get(k[0], 99), order.get(k[2], 99), k[1])):
             target, wheel, built_on = key
-            tag = f"`{wheel.split('-', 2)[-1].removesuffix('.whl')}`" if wheel else "no wheel"
+            tag = f"`{md(wheel.split('-', 2)[-1].removesuffix('.whl'))}`" if wheel else "no wheel"
             cells = [symbol(rows[key][c]) if c in rows[key] else "" for c in columns]
-            out.append(f"| {target} | {tag} | {built_on} | " + " | ".join(cells) + " |")
+            out.append(f"| {md(target)} | {tag} | {md(built_on)} | " + " | ".join(cells) + " |")
         out.append("")
 
     bad = problems(records)
     out += [f"## Problems ({len(bad)})", ""]
     out += [
-        f"- `{r.cell}` **{r.status}** at {r.stage}: {r.reason}" + (f" ([log]({r.log}))" if r.log else "") for r in bad
+        f"- `{md(r.cell)}` **{r.status}** at {md(r.stage)}: {md(r.reason)}"
+        + (f" ({escape.markdown_link('log', r.log)})" if escape.run_path(r.log) else "")
+        for r in bad
     ] or ["None."]
     disagreements = installer_disagreements(records)
     if disagreements:
         out += ["", f"## Installer disagreements ({len(disagreements)})", ""]
-        out += [f"- `{r.cell}`: {why}" for r, why in disagreements]
+        out += [f"- `{md(r.cell)}`: {md(why)}" for r, why in disagreements]
     out += loaded_anyway(records)
     xfails = [r for r in records if r.status == Status.XFAIL.value]
     if xfails:
         out += ["", f"## Known issues ({len(xfails)} cells)", ""]
-        out += [f"- `{r.cell}`: {r.reason}" for r in xfails]
+        out += [f"- `{md(r.cell)}`: {md(r.reason)}" for r in xfails]
     skips: dict[str, list[str]] = defaultdict(list)
     for r in records:
         if r.status == Status.SKIP.value:
@@ -215,7 +258,7 @@ def markdown(records: Sequence[Record], environment: RunManifest, surface: Seque
     if skips:
         out += ["", "## Skips", ""]
         out += [
-            f"- {reason} ({len(cells)} cells: {', '.join(f'`{c}`' for c in cells[:6])}"
+            f"- {md(reason)} ({len(cells)} cells: {', '.join(f'`{md(c)}`' for c in cells[:6])}"
             f"{', ...' if len(cells) > 6 else ''})"
             for reason, cells in sorted(skips.items())
         ]
@@ -245,12 +288,12 @@ def loaded_anyway(records: Sequence[Record]) -> list[str]:
         "|---|---|---|---|",
     ]
     for (route, kind), rs in sorted(groups.items()):
-        shown = ", ".join(f"`{r.cell}`" for r in rs[:3]) + (", ..." if len(rs) > 3 else "")
-        out.append(f"| {route} | {kind} | {len(rs)} | {shown} |")
+        shown = ", ".join(f"`{md(r.cell)}`" for r in rs[:3]) + (", ..." if len(rs) > 3 else "")
+        out.append(f"| {md(route)} | {md(kind)} | {len(rs)} | {shown} |")
     crashes = [(r, f) for r in records for f in r.findings if f.kind in ("crash", "timeout", "no report")]
     if crashes:
         out += ["", "Crashes and hangs:", ""]
-        out += [f"- `{r.cell}` ({f.route}): {f.kind}: {f.detail}" for r, f in crashes]
+        out += [f"- `{md(r.cell)}` ({md(f.route)}): {md(f.kind)}: {md(f.detail)}" for r, f in crashes]
     return out
 
 
@@ -262,17 +305,30 @@ SURFACE_FILE = "surface.md"  # a run's Surface section (written by `run`)
 PREFERENCE_FILE = "preference.json"  # `preference --output RUN_DIR/preference.json` (the nightly writes it)
 
 
+def _surface_lines(path: Path) -> list[str]:
+    """surface.md of a run directory, which may come from another machine: read only when it is a file
+    inside the directory (a symlink to /etc/shadow is not), as UTF-8 text."""
+    if not path.is_file():
+        return []
+    try:
+        within(path.parent, path)
+        return path.read_text(encoding="utf-8").splitlines()
+    except UnsafePath as exc:
+        raise DamagedResults(f"{exc}; not read") from None
+    except UnicodeDecodeError as exc:
+        raise DamagedResults(f"{path}: not UTF-8 text (byte {exc.start}); remove it or run again") from None
+    except OSError as exc:
+        raise DamagedResults(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
 def run_sections(run_dir: Path) -> list[str]:
     """The extra report sections kept in a run directory: the Surface, and the Preference table."""
     from harness.preference import judge as preference  # noqa: PLC0415  (only runs that carry a preference.json need it)
 
-    lines = (run_dir / SURFACE_FILE).read_text().splitlines() if (run_dir / SURFACE_FILE).is_file() else []
+    lines = _surface_lines(run_dir / SURFACE_FILE)
     pref = run_dir / PREFERENCE_FILE
     if pref.is_file():
-        try:
-            lines += ["", *preference.markdown(preference.Result.from_json(json.loads(pref.read_text())))]
-        except (ValueError, KeyError, TypeError) as exc:
-            raise DamagedResults(f"{pref}: unreadable preference result ({type(exc).__name__}: {exc})") from None
+        lines += ["", *preference.markdown(preference.Result.read(pref))]
     return lines
 
 

@@ -85,7 +85,22 @@ function apply() {
   document.querySelectorAll('section.case').forEach(s => s.classList.toggle('hidden', !s.querySelector('tr.row:not(.hidden)')));
   document.getElementById('count').textContent = shown + ' of ' + CELLS.length + ' cells shown';
 }
+// Links from data: http(s) URLs with a host, and paths inside the run directory; anything else is text
+// (a `javascript:` URL in a record must never become a link).
+const webUrl = (u) => (typeof u === 'string' && /^https?:\/\/[^\/\s?#]+/i.test(u) && !/[\s\u0000-\u001f]/.test(u) ? u : null);
+const runPath = (p) => typeof p === 'string' && /^[A-Za-z0-9_+][A-Za-z0-9._+-]*(\/[A-Za-z0-9_+][A-Za-z0-9._+-]*)*$/.test(p) && !p.includes('..');
+const link = (href, text) => (href ? el('a', {href}, text) : el('span', {}, text));
 function pre(obj) { return el('pre', {}, JSON.stringify(obj, null, 1)); }
+// A cell's statuses night by night (history.json, carried by the nightly): one symbol each.
+function strip(codes) {
+  const out = el('p', {class: 'strip'});
+  [...codes].forEach((code, n) => {
+    const status = DATA.codes[code], night = DATA.nights[DATA.nights.length - codes.length + n];
+    out.append(el('span', {class: status ? 's-' + status : 'absent', title: night + ': ' + (status || 'not run')},
+      status ? DATA.symbols[status] : '·'));
+  });
+  return out;
+}
 function show(i) {
   const c = CELLS[i], box = document.getElementById('details');
   box.replaceChildren();
@@ -93,11 +108,11 @@ function show(i) {
   box.append(close, el('h2', {}, c.cell),
     el('p', {}, el('b', {class: 's-' + c.status}, c.status), ' at ' + (c.stage || '?') + ': ' + c.reason),
     el('p', {}, 'expected: ' + (c.expected || '') + (c.expected_rule ? ' (' + c.expected_rule + ')' : '')));
-  if (c.known_issue) box.append(el('p', {}, 'known issue: ', el('a', {href: c.known_issue}, c.known_issue)));
+  if (c.known_issue) box.append(el('p', {}, 'known issue: ', link(webUrl(c.known_issue), c.known_issue)));
   if (c.wheel) box.append(el('p', {}, 'wheel: ', el('code', {}, c.wheel), ' ', (c.ext_files || []).join(', ')));
   const links = el('p', {class: 'logs'});
-  if (c.log) links.append(el('a', {href: c.log}, 'cell log'), ' ');
-  if (c.build_log) links.append(el('a', {href: c.build_log}, 'build log'));
+  if (runPath(c.log)) links.append(el('a', {href: c.log}, 'cell log'), ' ');
+  if (runPath(c.build_log)) links.append(el('a', {href: c.build_log}, 'build log'));
   box.append(links);
   const stages = el('table', {class: 'stages'}, el('tr', {}, el('th', {}, 'stage'), el('th', {}, 'status'), el('th', {}, 'reason')));
   // In the order of the data flow (records store their keys sorted).
@@ -109,6 +124,7 @@ function show(i) {
   if (c.findings && c.findings.length)
     box.append(el('h3', {}, 'loaded anyway (findings)'),
       el('ul', {}, ...c.findings.map(f => el('li', {}, f.route + ': ' + f.kind + ' (' + f.detail + ')'))));
+  if (c.history) box.append(el('h3', {}, 'last nights (oldest first)'), strip(c.history));
   if (c.reused_from) box.append(el('p', {}, 'observations reused from run ' + c.reused_from));
   if (c.observed) box.append(el('h3', {}, 'observations'), pre(c.observed));
   box.classList.add('open');

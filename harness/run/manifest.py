@@ -1,11 +1,11 @@
 """environment.json: what a run ran on and with (`RunManifest`), written and read only through this type.
 
 A run writes it at the start and again when it finishes; `merge` writes one for the merged run (with a
-`shards` list), `gate` one with a `gate` entry. `report`, `--rejudge`, `diff`, `merge` and `run --resume`
-read it back through `read`, so a manifest from another machine is either fully typed or DamagedResults
-(exit 3) naming the field. A key absent from the file is unknown, not an error (an interrupted run has no
-`finished`); a key present must be right. Keys that were never written stay absent (msgspec.UNSET), so
-a manifest written again reads as it did.
+`shards` list), `gate` one with a `gate` entry, `check` one with a `check` entry. `report`, `--rejudge`,
+`diff`, `merge` and `run --resume` read it back through `read`, so a manifest from another machine is
+either fully typed or DamagedResults (exit 3) naming the field. A key absent from the file is unknown,
+not an error (an interrupted run has no `finished`); a key present must be right. Keys that were never
+written stay absent (msgspec.UNSET), so a manifest written again reads as it did.
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from msgspec import UNSET, UnsetType
 from harness.errors import DamagedResults
 from harness.model import Interpreter, Target, TargetKind, parse_version
 from harness.schema.decode import decode_json
+from harness.schema.ids import check_ids
 
 ENVIRONMENT_FILE = "environment.json"
 MANIFEST_VERSION = 2  # the records' schema_version: a manifest belongs to records of that schema
 
-Id = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"^[^:/\s]+$")]  # no ':' (cell ids)
 FullVersion = Annotated[str, msgspec.Meta(pattern=r"^\d+\.\d+\.\d+$")]
 MinorVersion = Annotated[str, msgspec.Meta(pattern=r"^\d+\.\d+$")]
 
@@ -37,7 +37,7 @@ class Entry(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tru
 class InterpreterEntry(Entry, frozen=True):
     """An interpreter's probed facts as environment.json keeps them (Interpreter.to_json's form)."""
 
-    id: Id
+    id: str
     path: str
     provider: Annotated[str, msgspec.Meta(min_length=1)]
     implementation: Annotated[str, msgspec.Meta(min_length=1)]
@@ -55,6 +55,9 @@ class InterpreterEntry(Entry, frozen=True):
     root: str = ""
     build_dir: str | UnsetType = UNSET  # written only for an uninstalled build
 
+    def __post_init__(self) -> None:
+        check_ids(id=self.id)
+
     @classmethod
     def of(cls, interp: Interpreter) -> InterpreterEntry:
         return msgspec.convert(interp.to_json(), cls)
@@ -64,11 +67,14 @@ class InterpreterEntry(Entry, frozen=True):
 
 
 class TargetEntry(Entry, frozen=True):
-    name: Id
+    name: str
     kind: TargetKind
     py_api: str = ""  # for readers; derived from min_python
     min_python: MinorVersion | None = None
     build_on: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        check_ids(name=self.name)
 
     @classmethod
     def of(cls, target: Target) -> TargetEntry:
@@ -80,15 +86,20 @@ class TargetEntry(Entry, frozen=True):
 
 
 class CaseEntry(Entry, frozen=True):
-    id: Annotated[str, msgspec.Meta(pattern=r"^[^:/\s]+/[^:/\s]+$")]  # backend/binding
-    backend: Id
-    binding: Id
+    id: str  # backend/binding
+    backend: str
+    binding: str
     dist_name: str = ""
     module: str = ""
     description: str = ""
     notes: str = ""
     targets: tuple[TargetKind, ...] = ()
     unsupported: dict[TargetKind, str] = {}
+
+    def __post_init__(self) -> None:
+        check_ids(backend=self.backend, binding=self.binding)
+        if self.id != f"{self.backend}/{self.binding}":
+            raise ValueError(f"id {self.id!r} is not backend/binding ({self.backend}/{self.binding})")
 
 
 class Host(Entry, frozen=True):
@@ -130,6 +141,24 @@ class GateEntry(Entry, frozen=True):
     baseline: InterpreterEntry
 
 
+class CheckWheel(Entry, frozen=True):
+    """One wheel of a `check` run: its spec id, file, where it came from and what its cells import."""
+
+    id: str
+    wheel: str
+    origin: str  # the file given, or the index URL with its sha256
+    imports: tuple[str, ...] = ()
+
+
+class CheckEntry(Entry, frozen=True):
+    """`check`: the index its requirements came from, the corpus whose known issues apply, the smoke command."""
+
+    index: str = ""
+    corpus: str | None = None  # read again by `report --rejudge`
+    test: str | None = None
+    wheels: tuple[CheckWheel, ...] = ()
+
+
 class RunManifest(Entry, frozen=True):
     """environment.json. Every key may be absent (unknown); every key present is typed and checked."""
 
@@ -151,6 +180,7 @@ class RunManifest(Entry, frozen=True):
     shard: ShardInfo | UnsetType = UNSET
     shards: tuple[ShardEntry, ...] | UnsetType = UNSET  # a merged run
     gate: GateEntry | UnsetType = UNSET
+    check: CheckEntry | UnsetType = UNSET  # a `check` run (wheels built elsewhere)
     resumed: tuple[str, ...] | UnsetType = UNSET  # when `run --resume` continued it
     finished: str | UnsetType = UNSET
     interrupted: bool | UnsetType = UNSET
@@ -169,6 +199,10 @@ class RunManifest(Entry, frozen=True):
 
     def targets_on_file(self) -> dict[str, Target]:
         return {t.name: t.target() for t in self.targets}
+
+    @property
+    def is_check(self) -> bool:
+        return isinstance(self.check, CheckEntry)
 
     @property
     def target_names(self) -> list[str]:

@@ -9,7 +9,7 @@ from typing import Any
 
 import msgspec
 
-from harness.errors import ConfigError, HarnessError
+from harness.errors import ConfigError, DamagedResults, HarnessError
 from harness.reports import markdown as report
 from harness.run import manifest
 from harness.run import records as results
@@ -63,7 +63,9 @@ def check(run_dirs: Sequence[Path]) -> list[tuple[Path, list[Record], RunManifes
     for run_dir in run_dirs:
         try:
             records, environment = results.load(run_dir)
-        except (HarnessError, ValueError) as exc:  # a broken environment.json too: name the directory
+        except DamagedResults:
+            raise  # exit 3: a damaged shard (records or environment.json) is named line by line, field by field
+        except HarnessError as exc:
             raise ConfigError(f"{run_dir}: {exc}") from None
         loaded.append((run_dir, records, environment))
 
@@ -111,6 +113,11 @@ def _union(entries: Iterable[InterpreterEntry]) -> tuple[InterpreterEntry, ...]:
     return tuple(seen.values())
 
 
+def _symlinks(directory: str, names: list[str]) -> list[str]:
+    """A shard artifact's symlinks are not followed: a link to /etc/shadow must not be copied into the run."""
+    return [n for n in names if (Path(directory) / n).is_symlink()]
+
+
 def _shard_entry(run_dir: Path, records: Sequence[Record], env: RunManifest) -> ShardEntry:
     return ShardEntry(
         shard=_shard_of(run_dir, env),
@@ -156,12 +163,13 @@ def merge(run_dirs: Sequence[Path], out: Path) -> tuple[list[Record], RunManifes
     records = [r for _, recs, _ in loaded for r in recs]
     environment = merged_manifest(loaded)
     for run_dir, _, _ in loaded:
-        if (run_dir / "logs").is_dir():
-            shutil.copytree(run_dir / "logs", out / "logs", dirs_exist_ok=True)
+        logs = run_dir / "logs"
+        if logs.is_dir() and not logs.is_symlink():
+            shutil.copytree(logs, out / "logs", dirs_exist_ok=True, ignore=_symlinks)
         # Run-level sections (every shard runs every interpreter; the nightly asks one shard for
         # the preference experiment): the first shard that has each one gives it.
         for name in (report.SURFACE_FILE, report.PREFERENCE_FILE):
-            if (run_dir / name).is_file() and not (out / name).exists():
+            if (run_dir / name).is_file() and not (run_dir / name).is_symlink() and not (out / name).exists():
                 shutil.copyfile(run_dir / name, out / name)
     results.write_sorted(out / results.RESULTS_FILE, records)
     manifest.write(out, environment)

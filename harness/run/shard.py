@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from harness.errors import ConfigError
-from harness.model import BuildSpec, Case
+from harness.model import Case
 from harness.run.plan import Plan, PlannedSkip
 from harness.run.records import Record
 
@@ -22,6 +22,9 @@ CELL_COST = 2.0
 SKIP_COST = 0.01
 
 
+MAX_SHARDS = 10_000  # as environment.json allows; a huge N was a MemoryError
+
+
 @dataclass(frozen=True)
 class ShardSpec:
     """`--shard K/N`, 1-based."""
@@ -31,9 +34,9 @@ class ShardSpec:
 
     @classmethod
     def parse(cls, text: str) -> ShardSpec:
-        match = re.fullmatch(r"(\d+)/(\d+)", text.strip())
-        if not match or not 1 <= int(match[1]) <= int(match[2]):
-            raise ConfigError(f"--shard {text!r}: expected K/N with 1 <= K <= N, e.g. --shard 2/3")
+        match = re.fullmatch(r"(\d{1,9})/(\d{1,9})", text.strip())
+        if not match or not 1 <= int(match[1]) <= int(match[2]) <= MAX_SHARDS:
+            raise ConfigError(f"--shard {text!r}: expected K/N with 1 <= K <= N <= {MAX_SHARDS}, e.g. --shard 2/3")
         return cls(int(match[1]), int(match[2]))
 
     def __str__(self) -> str:
@@ -100,6 +103,6 @@ def plan_digest(plan: Plan) -> str:
 def shard(plan: Plan, spec: ShardSpec, weights: Mapping[str, float] | None = None) -> Plan:
     """The part of *plan* that shard K of N runs."""
     mine = {u.id for u in assign(units(plan, weights), spec.count)[spec.index - 1]}
-    builds: list[BuildSpec] = [b for b in plan.builds if b.id in mine]
+    builds = [b for b in plan.builds if b.id in mine]
     skips = [s for s in plan.skips if _skip_key(s) in mine]
     return Plan(tuple(builds), tuple(skips), plan.run_pythons)

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from harness.errors import ConfigError
+from harness.errors import ConfigError, HarnessError
 from harness.reports import ci as report_ci
 from harness.reports import diff as diffs
+from harness.reports import escape, files, history
 from harness.reports import html as report_html
 from harness.reports import markdown as report
 from harness.run import merge
 from harness.run import records as results
+from harness.run.manifest import RunManifest
 
 LATEST = "nightly-latest"
 FORMATS = ("md", "html", "junit", "summary")
@@ -32,6 +33,18 @@ class Outcome:
         return 1 if self.change is not None and self.change.regressions else 0
 
 
+OUTPUTS = {"md": "report.md", "html": "report.html", "junit": "junit.xml", "summary": "summary.md"}
+
+
+def check_outputs(run_dir: Path, formats: Sequence[str]) -> None:
+    """Every report's place is free for a file before the first is written (a directory in the way is
+    said at once, not after half the reports were rewritten)."""
+    blocked = [run_dir / OUTPUTS[f] for f in formats if (run_dir / OUTPUTS[f]).is_dir()]
+    blocked = [p for p in blocked if not p.is_symlink()]
+    if blocked:
+        raise HarnessError(f"{', '.join(map(str, blocked))}: a directory where a report goes; remove it")
+
+
 def write_reports(
     run_dir: Path,
     formats: Sequence[str],
@@ -43,6 +56,7 @@ def write_reports(
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise ConfigError(f"--format {','.join(unknown)}: unknown; choose from {','.join(FORMATS)}")
+    check_outputs(run_dir, formats)
     records, environment = results.load(run_dir)
     change = None
     baseline_id = "baseline"
@@ -54,14 +68,15 @@ def write_reports(
         text = report.markdown(records, environment, sections)
         if change is not None:
             text += "\n" + diffs.markdown(change, baseline_id)
-        (run_dir / "report.md").write_text(text)
+        files.write(run_dir, "report.md", text)
     if "html" in formats:
-        (run_dir / "report.html").write_text(report_html.html_report(records, environment, change, baseline_id))
+        page = report_html.html_report(records, environment, change, baseline_id, history.read(run_dir))
+        files.write(run_dir, "report.html", page)
     if "junit" in formats:
-        (run_dir / "junit.xml").write_text(report_ci.junit(records, environment))
+        files.write(run_dir, "junit.xml", report_ci.junit(records, environment))
     if "summary" in formats:
         summary = report_ci.step_summary(records, environment, change)
-        (run_dir / "summary.md").write_text(summary)
+        files.write(run_dir, "summary.md", summary)
         written = report_ci.append_step_summary(summary)
         if written:
             say(f"step summary appended to {written}")
@@ -76,10 +91,31 @@ def preference_changes(baseline: Path, new: Path) -> list[str]:
     old_file, new_file = baseline / report.PREFERENCE_FILE, new / report.PREFERENCE_FILE
     if not (old_file.is_file() and new_file.is_file()):
         return []
-    old = preference.Result.from_json(json.loads(old_file.read_text()))
-    now = preference.Result.from_json(json.loads(new_file.read_text()))
+    old, now = preference.Result.read(old_file), preference.Result.read(new_file)
     changed = preference.changes(old, now)
     return [f"installer preference: {len(changed)} choices changed since the baseline", *changed] if changed else []
+
+
+def carry_history(
+    out: Path,
+    baseline: Path | None,
+    records: Sequence[results.Record],
+    environment: RunManifest,
+    installer_changes: Sequence[str],
+    say: Say = print,
+) -> None:
+    """history.json in *out*: the baseline's history with tonight appended. A baseline without one (the
+    first nightly, or one from before history.json existed) becomes the first night from its records."""
+    previous, new_xpasses = None, None
+    if baseline is not None:
+        before, before_env = results.load(baseline)
+        previous = history.read(baseline)
+        if previous is None:
+            previous = history.extend(None, *history.night(before, before_env))
+        new_xpasses = [c.cell for c in diffs.diff(before, records).new_xpasses]
+    entry, codes = history.night(records, environment, new_xpasses, installer_changes)
+    carried = history.extend(previous, entry, codes)
+    say(f"history: {len(carried.nights)} nights in {history.write(out, carried)}")
 
 
 def resolve_baseline(results_dir: Path, baseline: Path | None) -> Path | None:
@@ -94,14 +130,15 @@ def resolve_baseline(results_dir: Path, baseline: Path | None) -> Path | None:
 
 def finish(shard_dirs: Sequence[Path], out: Path, baseline: Path | None, say: Say = print) -> Outcome:
     """The merge job: merge the shard runs into *out*, diff against *baseline*, write every report."""
-    records, _ = merge.merge(shard_dirs, out)
+    records, environment = merge.merge(shard_dirs, out)
     say(f"merged {len(shard_dirs)} shards into {out}: {report.totals(records)}")
+    installer_changes = preference_changes(baseline, out) if baseline is not None else []
+    carry_history(out, baseline, records, environment, installer_changes, say)
     change = write_reports(out, FORMATS, baseline, say, report.run_sections(out))
-    if baseline is not None:
-        for line in preference_changes(baseline, out):
-            say(line)
+    for line in installer_changes:
+        say(escape.text(line))
     if change is not None:
-        say(diffs.text(change))
+        say(escape.text(diffs.text(change), newlines=True))
     else:
         say("no baseline: nothing to diff against (the first nightly)")
     return Outcome(out, change)
