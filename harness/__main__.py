@@ -81,11 +81,12 @@ def say_selectors(check: SelectorCheck) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     checks.check_run(args)
+    resumed = _resume(args) if args.resume else None
     if args.provision:
+        load_cases(load_matrix(args.matrix).cases_dir)  # the configuration is checked before provisioning writes
         missing = provision.if_missing(provision_dir(), lambda line: print(line, file=sys.stderr, flush=True))
         if missing:
             print(f"provision: could not get {'; '.join(missing)}", file=sys.stderr)
-    resumed = _resume(args) if args.resume else None
     discovery, matrix = _discover(args)
     cases = load_cases(matrix.cases_dir)
     say_selectors(check_selectors(matrix, discovery.interpreters, cases))
