@@ -147,6 +147,6 @@ def check_preference(args: argparse.Namespace) -> None:
     problems = jobs("--jobs", args.jobs) + directory_to_write("--keep-output", args.keep_output)
     if args.output is not None and args.output.is_dir():
         problems.append(f"--output {args.output}: a directory; give a file name for the JSON result")
-    elif args.output is not None:
-        problems += directory_to_write("--output", args.output.parent)  # made when the result is written
+    elif args.output is not None and directory_to_write("--output", args.output.parent):
+        problems.append(f"--output {args.output}: its directory cannot be made (a file is in the way)")
     raise_if(problems)
