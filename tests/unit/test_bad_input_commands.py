@@ -613,6 +613,8 @@ def test_preference_output_under_a_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     row = Row(
-        "x", ("preference", "--matrix", MATRIX, "--output", MATRIX + "/p.json"), ("{root}/matrix.toml is a file",)
+        "x",
+        ("preference", "--matrix", MATRIX, "--output", MATRIX + "/p.json"),
+        ("--output {root}/matrix.toml/p.json: its directory cannot be made",),
     )
     check(row, tmp_path, capsys, monkeypatch)
