@@ -16,7 +16,7 @@ from pathlib import Path
 from harness.errors import ConfigError
 from harness.run import records as results
 from harness.run.shard import ShardSpec
-from harness.workflows.nightly import FORMATS
+from harness.workflows.nightly import FORMATS, check_outputs
 
 MAX_TIMEOUT_S = 86_400.0  # a day: longer is a typo (1e23) or a hang
 MAX_JOBS = 1024
@@ -114,6 +114,8 @@ def check_report(args: argparse.Namespace) -> None:
     problems = run_directory("RUN_DIR", args.run_dir) + formats("--format", args.format)
     problems += run_directory("--baseline", args.baseline)
     raise_if(problems)
+    # a report's place blocked is said before --rejudge rewrites results.jsonl
+    check_outputs(args.run_dir, [f.strip() for f in args.format.split(",") if f.strip()])
 
 
 def check_diff(args: argparse.Namespace) -> None:

@@ -36,7 +36,7 @@ class Outcome:
 OUTPUTS = {"md": "report.md", "html": "report.html", "junit": "junit.xml", "summary": "summary.md"}
 
 
-def _check_outputs(run_dir: Path, formats: Sequence[str]) -> None:
+def check_outputs(run_dir: Path, formats: Sequence[str]) -> None:
     """Every report's place is free for a file before the first is written (a directory in the way is
     said at once, not after half the reports were rewritten)."""
     blocked = [run_dir / OUTPUTS[f] for f in formats if (run_dir / OUTPUTS[f]).is_dir()]
@@ -56,7 +56,7 @@ def write_reports(
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise ConfigError(f"--format {','.join(unknown)}: unknown; choose from {','.join(FORMATS)}")
-    _check_outputs(run_dir, formats)
+    check_outputs(run_dir, formats)
     records, environment = results.load(run_dir)
     change = None
     baseline_id = "baseline"
