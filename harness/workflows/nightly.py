@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -180,9 +179,6 @@ def rehearse(
         say(f"regressions: {results_dir / LATEST} stays at the previous baseline")
         return outcome
     link = results_dir / LATEST
-    tmp = results_dir / f".{LATEST}.{os.getpid()}"
-    tmp.unlink(missing_ok=True)
-    tmp.symlink_to(Path(base.name) / "merged")
-    tmp.replace(link)
-    say(f"{link} -> {base.name}/merged; HTML: {base / 'merged' / 'report.html'}")
+    if results.point_link(link, Path(base.name) / "merged"):
+        say(f"{link} -> {base.name}/merged; HTML: {base / 'merged' / 'report.html'}")
     return outcome
