@@ -38,10 +38,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.build.wheel import render
+from harness.config.casefiles import render
 from harness.config.matrix import load_cases, load_matrix
 from harness.infra import rootfs
 from harness.infra.paths import cache_dir
+from harness.interpreters import providers
 from harness.interpreters.discover import discover, select
 from harness.model import Case, Interpreter, Target, TargetKind
 from harness.run.plan import plan
@@ -180,9 +181,11 @@ def harness_run(label: str, work: Path, selection: Sequence[str], extra: Sequenc
 def full_matrix_cells() -> int | None:
     """Cells of the whole default matrix on this machine (planning only, nothing runs)."""
     try:
-        matrix = load_matrix(MATRIX)
+        matrix = load_matrix(MATRIX, providers.names())
         found = discover(matrix, cache_dir())
-        return plan(load_cases(matrix.cases_dir), matrix.targets, found.interpreters, select(found, [])).total_cells
+        return plan(
+            load_cases(matrix.cases_dir, providers.names()), matrix.targets, found.interpreters, select(found, [])
+        ).total_cells
     except Exception as exc:  # an estimate only: say it is missing rather than stop the benchmark
         print(f"benchmark: cannot plan the full matrix ({exc}); no estimate", file=sys.stderr)
         return None
@@ -265,8 +268,8 @@ def sat_env(interp: Interpreter, pins: Mapping[str, str], work: Path) -> tuple[P
 
 
 def case_and_target(case_id: str, target_name: str) -> tuple[Case, Target]:
-    matrix = load_matrix(MATRIX)
-    case = next(c for c in load_cases(matrix.cases_dir) if c.id == case_id)
+    matrix = load_matrix(MATRIX, providers.names())
+    case = next(c for c in load_cases(matrix.cases_dir, providers.names()) if c.id == case_id)
     return case, next(t for t in matrix.targets if t.name == target_name)
 
 
@@ -370,7 +373,7 @@ def main() -> None:
     selection: list[str] = []
     small: list[str] = []  # a smaller selection, for the fixed and per-cell parts of the full-matrix estimate
     if not args.full:
-        found = {i.id for i in discover(load_matrix(MATRIX), cache_dir()).interpreters}
+        found = {i.id for i in discover(load_matrix(MATRIX, providers.names()), cache_dir()).interpreters}
         pythons = args.python or [p for p in PYTHONS if p in found]
         selection += [a for c in args.case or CASES for a in ("--case", c)]
         selection += [a for t in args.target or TARGETS for a in ("--target", t)]

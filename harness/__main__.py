@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from harness import __version__
-from harness.cell.installers import parse_installers, toolchains
+from harness.build.installers import parse_installers, toolchains
 from harness.config import casegen
 from harness.config.matrix import check_selectors, load_case, load_cases, load_matrix
 from harness.errors import ConfigError, HarnessError
 from harness.infra.paths import cache_dir, provision_dir
-from harness.interpreters import provision
+from harness.interpreters import providers, provision
 from harness.interpreters.discover import Discovery, discover, select
 from harness.model import Case, Interpreter
 from harness.reports import diff as diffs
@@ -41,7 +41,7 @@ def _paths(patterns: list[str]) -> list[str]:
 
 
 def _discover(args: argparse.Namespace) -> tuple[Discovery, Any]:
-    matrix = load_matrix(args.matrix)
+    matrix = load_matrix(args.matrix, providers.names())
     return discover(matrix, args.cache_dir, _paths(args.python)), matrix
 
 
@@ -74,7 +74,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"provision: could not get {'; '.join(missing)}", file=sys.stderr)
     resumed = _resume(args) if args.resume else None
     discovery, matrix = _discover(args)
-    cases = load_cases(matrix.cases_dir)
+    cases = load_cases(matrix.cases_dir, providers.names())
     for warning in check_selectors(matrix, discovery.interpreters, cases):
         print(f"warning: {warning}", file=sys.stderr)
     runners = select(discovery, args.python)
@@ -237,7 +237,7 @@ def _finish(
         try:
             results.write_json(run_dir / results.ENVIRONMENT_FILE, environment)
             if surface is not None and not interrupted:
-                (run_dir / report.SURFACE_FILE).write_text("\n".join(surface()) + "\n")
+                (run_dir / results.SURFACE_FILE).write_text("\n".join(surface()) + "\n")
             (run_dir / "report.md").write_text(
                 report.markdown(writer.records, environment, report.run_sections(run_dir))
             )
@@ -325,8 +325,8 @@ def cmd_surface(args: argparse.Namespace) -> int:
 
 
 def cmd_cases(args: argparse.Namespace) -> int:
-    matrix = load_matrix(args.matrix)
-    cases = load_cases(matrix.cases_dir)
+    matrix = load_matrix(args.matrix, providers.names())
+    cases = load_cases(matrix.cases_dir, providers.names())
     if args.json:
         print(json.dumps([case_json(c) for c in cases], indent=2))
         return 0
@@ -340,7 +340,7 @@ def cmd_cases(args: argparse.Namespace) -> int:
 
 
 def cmd_sync_cases(args: argparse.Namespace) -> int:
-    cases_dir = load_matrix(args.matrix).cases_dir
+    cases_dir = load_matrix(args.matrix, providers.names()).cases_dir
     if args.check:
         drifted = casegen.drift(cases_dir)
         for copy, what in drifted:
@@ -356,15 +356,15 @@ def cmd_sync_cases(args: argparse.Namespace) -> int:
 
 
 def cmd_new_case(args: argparse.Namespace) -> int:
-    cases_dir = load_matrix(args.matrix).cases_dir
-    cases = load_cases(cases_dir)
+    cases_dir = load_matrix(args.matrix, providers.names()).cases_dir
+    cases = load_cases(cases_dir, providers.names())
     backend, _, binding = args.case.partition("/")
     if not binding:
         raise ConfigError(f"new-case: {args.case!r}: expected BACKEND/BINDING, e.g. setuptools/c-api-heaptype")
     source = casegen.pick_source(cases, backend, binding, args.source)
     into: Path = args.new_cases_dir or cases_dir
     dest = casegen.new_case(source, cases_dir, backend, binding, into)
-    case = load_case(dest / "case.toml", into)  # the renamed project must be a valid case
+    case = load_case(dest / "case.toml", into, providers.names())  # the renamed project must be a valid case
     print(f"new case {case.id} from {source.id} in {dest} (import name {case.module})")
     print("now: edit its case.toml and sources, then `python -m harness cases --markdown` into README.md")
     return 0
@@ -373,7 +373,7 @@ def cmd_new_case(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     if args.rejudge:
         records, environment = results.load(args.run_dir)
-        matrix = load_matrix(args.matrix)
+        matrix = load_matrix(args.matrix, providers.names())
         records, changes = rejudge.rejudge(records, environment, matrix.targets, matrix.known_issues)
         results.write_sorted(args.run_dir / results.RESULTS_FILE, records)
         print(f"re-judged {len(records)} records with {matrix.path}: {len(changes)} changed status")
@@ -431,7 +431,7 @@ def cmd_preference(args: argparse.Namespace) -> int:
     from harness.preference import run as preference_run  # noqa: PLC0415
 
     discovery, matrix = _discover(args)
-    cases = {c.id: c for c in load_cases(matrix.cases_dir)}
+    cases = {c.id: c for c in load_cases(matrix.cases_dir, providers.names())}
     if args.case not in cases:
         raise ConfigError(f"--case {args.case}: no such case; choose from {', '.join(sorted(cases))}")
     pythons = select(discovery, args.python) if args.python else preference_run.default_pythons(discovery.interpreters)

@@ -16,14 +16,14 @@ from pathlib import Path
 
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
+from harness.build.installers import Toolchain
+from harness.config.casefiles import IGNORED, render, source_files
 from harness.infra import atomic, proc
-from harness.cell.installers import Toolchain
-from harness.model import Artifact, BuildSpec, Interpreter, Status
 from harness.infra.paths import safe_name
+from harness.model import Artifact, BuildSpec, Interpreter, Status
 
 # Bump when the way wheels are built changes, so old cache entries are not reused.
 BUILD_SCHEMA = 2  # 2: dynamic build requirements pinned and keyed
-_IGNORED = {"__pycache__", "build", "dist", ".mesonpy-build", "target"}
 
 
 @dataclass(frozen=True)
@@ -34,24 +34,6 @@ class BuildFailure:
     tools: tuple[tuple[str, str], ...] = ()
     # FAIL: the backend could not build the case; ERROR: the harness or index got in the way.
     status: Status = Status.FAIL
-
-
-def source_files(case_dir: Path) -> list[Path]:
-    """The case's files that go into a build (and into its hash), sorted."""
-    files = []
-    for path in sorted(case_dir.rglob("*")):
-        rel = path.relative_to(case_dir)
-        if path.is_file() and not any(p in _IGNORED or p.endswith(".egg-info") for p in rel.parts):
-            files.append(path)
-    return files
-
-
-def render(template: str, values: dict[str, str]) -> str:
-    """case.toml strings may use {py_api}, {limited_api_hex}, {min_python}, {module}."""
-    out = template
-    for key, value in values.items():
-        out = out.replace("{" + key + "}", value)
-    return out
 
 
 def build_requires(case_dir: Path) -> list[str]:
@@ -205,7 +187,7 @@ def dynamic_requires(
     work = Path(tempfile.mkdtemp(prefix="requires-", dir=cache / "work"))
     try:
         src = work / "src"
-        shutil.copytree(spec.case.path, src, ignore=shutil.ignore_patterns(*_IGNORED, "*.egg-info"))
+        shutil.copytree(spec.case.path, src, ignore=shutil.ignore_patterns(*IGNORED, "*.egg-info"))
         steps = [toolchain.create_env(spec.python, work / "env")]
         env_python = work / "env" / "bin" / "python"
         if steps[-1].ok and static:  # an in-tree backend may need nothing at all
@@ -368,7 +350,7 @@ def compile_wheel(
     try:
         # Never build in place: backends write build/ and egg-info next to the sources.
         src = work / "src"
-        shutil.copytree(spec.case.path, src, ignore=shutil.ignore_patterns(*_IGNORED, "*.egg-info"))
+        shutil.copytree(spec.case.path, src, ignore=shutil.ignore_patterns(*IGNORED, "*.egg-info"))
         constraints = work / "build-constraints.txt"
         constraints.write_text("\n".join(pinned.pins) + "\n")
         frontend = toolchain.version()

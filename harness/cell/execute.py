@@ -20,7 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from harness.cell.installers import Toolchain
+from harness.build.installers import Toolchain
 from harness.cell.observe import Answer, FileLoad, InstallerObs, LoadObs, LoadOutcome, Route
 from harness.infra import proc
 from harness.infra.paths import safe_name

@@ -27,7 +27,7 @@ from harness.model import Interpreter
 EXECUTION_CODE = (
     "cell/execute.py",
     "resources/call.py",
-    "cell/installers.py",
+    "build/installers.py",
     "cell/observe.py",
     "infra/proc.py",
     "infra/rootfs.py",

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.build.wheel import render, source_files
+from harness.config.casefiles import render, source_files
 from harness.errors import ConfigError, HarnessError
 from harness.model import Case
 

@@ -25,12 +25,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.build.installers import Toolchain, toolchains
 from harness.build.retag import retag
 from harness.build.wheel import BuildFailure, build
-from harness.cell.installers import Toolchain, toolchains
 from harness.errors import HarnessError
 from harness.infra import proc
-from harness.interpreters.discover import find_uv
+from harness.interpreters import providers
+from harness.interpreters.providers.uv import find_uv
 from harness.model import BuildSpec, Case, Installer, Interpreter, Target, TargetKind, Version
 from harness.preference.judge import (
     Answer,
@@ -86,7 +87,7 @@ def _builder(case: Case, kind: TargetKind, target: Target, everyone: Sequence[In
     able = [
         i for i in everyone if i.is_cpython and not i.debug and can_build(kind, target, i) and python_allowed(case, i)
     ]
-    able.sort(key=lambda i: (bool(i.root), i.minor, i.provider.rank))
+    able.sort(key=lambda i: (bool(i.root), i.minor, providers.rank(i.provider)))
     return able[0] if able else None
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from harness.errors import DamagedResults
 from harness.model import Case, Status, TargetKind, ext_suffix
-from harness.run.records import Record
+from harness.run.records import PREFERENCE_FILE, SURFACE_FILE, Record
 
 SYMBOLS = {
     "pass": "✅",
@@ -256,10 +256,6 @@ def loaded_anyway(records: Sequence[Record]) -> list[str]:
 
 def finding_counts(records: Sequence[Record]) -> Counter[str]:
     return Counter(f["kind"] for r in records for f in r.findings)
-
-
-SURFACE_FILE = "surface.md"  # a run's Surface section (written by `run`)
-PREFERENCE_FILE = "preference.json"  # `preference --output RUN_DIR/preference.json` (the nightly writes it)
 
 
 def run_sections(run_dir: Path) -> list[str]:

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigError, HarnessError
-from harness.reports import markdown as report
 from harness.run import records as results
 from harness.run.records import Record
 
@@ -145,7 +144,7 @@ def merge(run_dirs: Sequence[Path], out: Path) -> tuple[list[Record], dict[str, 
             shutil.copytree(run_dir / "logs", out / "logs", dirs_exist_ok=True)
         # Run-level sections (every shard runs every interpreter; the nightly asks one shard for
         # the preference experiment): the first shard that has each one gives it.
-        for name in (report.SURFACE_FILE, report.PREFERENCE_FILE):
+        for name in (results.SURFACE_FILE, results.PREFERENCE_FILE):
             if (run_dir / name).is_file() and not (out / name).exists():
                 shutil.copyfile(run_dir / name, out / name)
     results.write_sorted(out / results.RESULTS_FILE, records)

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from harness.build.audit import Audit, audit_wheel
+from harness.build.installers import Toolchain
 from harness.build.wheel import BuildFailure, build
 from harness.cell.execute import SharedEnvs, execute
-from harness.cell.installers import Toolchain
 from harness.cell.observe import BuildObs, Observed, WheelObs
 from harness.cell.reuse import Reused, Store, cell_key, reusable
 from harness.infra.paths import safe_name

@@ -17,6 +17,8 @@ from harness.model import Status
 SCHEMA_VERSION = 2  # 2: `observed` (what happened) apart from the verdict; `findings`
 RESULTS_FILE = "results.jsonl"
 ENVIRONMENT_FILE = "environment.json"
+SURFACE_FILE = "surface.md"  # a run's Surface section (written by `run`)
+PREFERENCE_FILE = "preference.json"  # `preference --output RUN_DIR/preference.json` (the nightly writes it)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -34,6 +34,7 @@ from typing import Any
 import abi3info  # type: ignore[import-untyped]
 
 from harness.infra import proc, rootfs
+from harness.interpreters import providers
 from harness.model import Interpreter, Version
 
 SURFACE_VERSION = 1  # bump when the meaning of a recorded surface changes
@@ -818,7 +819,7 @@ def milestones(surfaces: Sequence[Surface]) -> tuple[tuple[Milestone, ...], tupl
         if not group:
             notes.append(f"{flavour.value}: no build discovered, nothing measured")
             continue
-        group.sort(key=lambda s: (s.interpreter.version, s.interpreter.provider.rank, s.id))
+        group.sort(key=lambda s: (s.interpreter.version, providers.rank(s.interpreter.provider), s.id))
         level_names = sorted({p.level for s in group for p in s.levels if p.ok}, key=Level.parse)
         for name in level_names:
             level = Level.parse(name)

@@ -73,7 +73,7 @@ def preference_changes(baseline: Path, new: Path) -> list[str]:
     """What pip and uv chose differently since the baseline, where both runs carry a preference.json."""
     from harness.preference import judge as preference  # noqa: PLC0415
 
-    old_file, new_file = baseline / report.PREFERENCE_FILE, new / report.PREFERENCE_FILE
+    old_file, new_file = baseline / results.PREFERENCE_FILE, new / results.PREFERENCE_FILE
     if not (old_file.is_file() and new_file.is_file()):
         return []
     old = preference.Result.from_json(json.loads(old_file.read_text()))
@@ -134,7 +134,7 @@ def rehearse(
         shard_dirs.append((shard_results / "latest").resolve())
         if preference and k == 1:  # the workflow's shard 1 step
             say("== installer preference (into shard 1)")
-            if run(["preference", "--output", str(shard_dirs[0] / report.PREFERENCE_FILE)]) != 0:
+            if run(["preference", "--output", str(shard_dirs[0] / results.PREFERENCE_FILE)]) != 0:
                 raise ConfigError("the preference experiment failed; see its output above")
     outcome = finish(shard_dirs, base / "merged", previous, say)
     if outcome.exit_code:

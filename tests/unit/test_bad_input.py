@@ -19,6 +19,7 @@ from harness.__main__ import main
 from harness.config.matrix import check_selectors, load_cases, load_matrix
 from harness.errors import ConfigError
 from harness.interpreters import discover as interpreters
+from harness.interpreters import providers
 from harness.interpreters.discover import Discovery
 from harness.run.records import Writer, load
 from tests.conftest import FIXTURES, recorded
@@ -557,7 +558,7 @@ def test_all_problems_of_a_case_file_together(tmp_path: Path) -> None:
     row = Bad("x", (), files={f"{CASE}/case.toml": "note = 1\n[targets.abi4]\n[unsupported]\nabi3 = 2\n"})
     _project(tmp_path, row)
     with pytest.raises(ConfigError) as info:
-        load_cases(tmp_path / "extensions")
+        load_cases(tmp_path / "extensions", providers.names())
     keys = [p.split(": ")[1] for p in info.value.problems]
     assert keys == ["note", "description", "targets.abi4", "unsupported.abi3"]
 
@@ -566,9 +567,9 @@ def test_selectors_judged_on_recorded_interpreters(tmp_path: Path) -> None:
     """The warning (not error) for a known issue that matches no cell here, on recorded facts."""
     row = Bad("x", (), tail='[[known_issue]]\nbuild_python = "cp315*"\nlink = "https://x.org/1"\n')
     _project(tmp_path, row)
-    matrix = load_matrix(tmp_path / "matrix.toml")
+    matrix = load_matrix(tmp_path / "matrix.toml", providers.names())
     found = Discovery((recorded("cp312"), recorded("cp313")), ())
-    warnings = check_selectors(matrix, found.interpreters, load_cases(tmp_path / "extensions"))
+    warnings = check_selectors(matrix, found.interpreters, load_cases(tmp_path / "extensions", providers.names()))
     assert warnings == [
         f"{tmp_path / 'matrix.toml'}: known_issue[0].build_python: ['cp315*'] matches nothing "
         "(have: cp312, cp313); the entry applies to no cell"
