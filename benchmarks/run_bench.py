@@ -391,7 +391,62 @@ def main() -> None:
         bench(args, work, selection, small, extra)
 
 
+@dataclass(frozen=True)
+class HarnessRuns:
+    """The harness's own runs: cold, warm, --rerun, and the smaller selections the estimate needs."""
+
+    cold: HarnessRun
+    warm: HarnessRun
+    rerun: HarnessRun
+    warm_small: HarnessRun | None
+    rerun_small: HarnessRun | None
+
+    @property
+    def reference(self) -> HarnessRun:
+        """Executed cells on a warm wheel cache if possible."""
+        return self.rerun if self.rerun.wall_s is not None else self.cold
+
+    def all(self) -> list[HarnessRun]:
+        return [r for r in (self.cold, self.warm, self.rerun, self.warm_small, self.rerun_small) if r is not None]
+
+
+@dataclass(frozen=True)
+class SatRun:
+    """The stable-abi-testing method on sample cells: one test per cell, in parallel."""
+
+    cells: list[SatCell]
+    wall_s: float
+    builds_s: list[float]
+    setup_s: dict[str, float]
+    workers: int
+
+
 def bench(args: argparse.Namespace, work: Path, selection: list[str], small: list[str], extra: list[str]) -> None:
+    runs = harness_runs(work, selection, small, extra)
+    full_cells = runs.cold.cells if args.full else full_matrix_cells()
+    interps = interpreters(runs.cold)
+    sat = stable_abi_testing(args, work, runs.reference, interps)
+    bare: dict[str, float] = {}
+    for s in sorted(sat.cells, key=lambda s: interps[s.cell.split(":")[3]].version):
+        python = s.cell.split(":")[3]
+        if s.accepted and s.works and python not in bare:
+            module = module_of(runs.reference, SAT_CASE)
+            value = bare_import(interps[python], s.venv_python, module, work, args.repeat)
+            if value is not None:
+                bare[python] = value
+    figures = {
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "full": args.full,
+        "selection": " ".join(selection) or "whole default matrix",
+        **run_figures(runs, full_cells, estimated=not args.full),
+        **cell_figures(runs.reference, bare, args.repeat),
+        **sat_figures(runs, sat, args.jobs),
+    }
+    print_table(figures, runs.all(), runs.cold, runs.rerun, sat.cells)
+    print("BENCH " + json.dumps(figures, sort_keys=True))
+
+
+def harness_runs(work: Path, selection: list[str], small: list[str], extra: list[str]) -> HarnessRuns:
     cold = harness_run("cold", work, selection, extra)
     warm = harness_run("warm", work, selection, extra)
     why_no_rerun = rerun_supported()
@@ -401,16 +456,13 @@ def bench(args: argparse.Namespace, work: Path, selection: list[str], small: lis
         rerun = harness_run("rerun", work, selection, [*extra, "--rerun"])
     warm_small = harness_run("warm-small", work, small, extra) if small else None
     rerun_small = harness_run("rerun-small", work, small, [*extra, "--rerun"]) if small and not why_no_rerun else None
-    reference = rerun if rerun.wall_s is not None else cold  # executed cells on a warm wheel cache if possible
-    full_cells = cold.cells if args.full else full_matrix_cells()
+    return HarnessRuns(cold, warm, rerun, warm_small, rerun_small)
 
-    # Per-cell durations the harness recorded, accepted and refused cells apart.
-    executed = reference.executed
-    acc = [float(r["duration_s"]) for r in executed if accepted(r)]
-    ref = [float(r["duration_s"]) for r in executed if refused(r)]
 
-    # The stable-abi-testing method and the bare import, on sample cells of the same run.
-    interps = interpreters(cold)
+def stable_abi_testing(
+    args: argparse.Namespace, work: Path, reference: HarnessRun, interps: dict[str, Interpreter]
+) -> SatRun:
+    """The stable-abi-testing method and its environments, on sample cells of the same run."""
     chosen = sample(reference)
     pins_by_python: dict[str, dict[str, str]] = {}
     for r in chosen:
@@ -429,6 +481,7 @@ def bench(args: argparse.Namespace, work: Path, selection: list[str], small: lis
     # in parallel on as many workers as the harness's jobs (the suite runs `pytest -n auto`).
     workers = args.jobs or os.cpu_count() or 2
     runnable = [r for r in chosen if r["build_python"] in envs and r["run_python"] in envs]
+    builds_s: list[float] = []
 
     def test(r: dict[str, Any]) -> SatCell | None:
         b, p = r["build_python"], r["run_python"]
@@ -438,20 +491,51 @@ def bench(args: argparse.Namespace, work: Path, selection: list[str], small: lis
             return None
         return sat_cell(r, wheel, build_s, interps[p], envs[p], module_of(reference, r["case"]), work)
 
-    builds_s: list[float] = []
     start = time.monotonic()
     with ThreadPoolExecutor(max_workers=workers) as pool:
         sat = [s for s in pool.map(test, runnable) if s is not None]
-    sat_wall = time.monotonic() - start
+    return SatRun(sat, time.monotonic() - start, builds_s, setup_s, workers)
 
-    bare: dict[str, float] = {}
-    for s in sorted(sat, key=lambda s: interps[s.cell.split(":")[3]].version):
-        python = s.cell.split(":")[3]
-        if s.accepted and s.works and python not in bare:
-            value = bare_import(interps[python], s.venv_python, module_of(reference, SAT_CASE), work, args.repeat)
-            if value is not None:
-                bare[python] = value
 
+def run_figures(runs: HarnessRuns, full_cells: int | None, *, estimated: bool) -> dict[str, Any]:
+    """Wall times of the harness's runs, and the full matrix's (measured, or estimated from two selections)."""
+    cold, warm, rerun = runs.cold, runs.warm, runs.rerun
+
+    def scaled(run: HarnessRun, smaller: HarnessRun | None) -> float | None:
+        if not estimated or run.wall_s is None:
+            return run.wall_s
+        if full_cells is None or smaller is None or smaller.wall_s is None:
+            return None
+        return estimate_full((run.wall_s, run.cells), (smaller.wall_s, smaller.cells), full_cells)
+
+    cold_per_cell = cold.wall_s / cold.cells if cold.wall_s and cold.cells else None
+    return {
+        "cells": cold.cells,
+        "cells_executed_rerun": len(rerun.executed) if rerun.wall_s is not None else None,
+        "cold_s": cold.wall_s,
+        "warm_s": warm.wall_s,
+        "warm_reused": warm.reused,
+        "rerun_s": rerun.wall_s,
+        "rerun_note": rerun.note or None,
+        "per_cell_wall_cold_s": round(cold_per_cell, 3) if cold_per_cell else None,
+        "per_cell_wall_warm_s": round(warm.wall_s / warm.cells, 3) if warm.wall_s and warm.cells else None,
+        "per_cell_wall_rerun_s": round(rerun.wall_s / rerun.cells, 3) if rerun.wall_s and rerun.cells else None,
+        "per_cell_from": runs.reference.label,
+        "full_matrix_cells": full_cells,
+        "full_warm_s": scaled(warm, runs.warm_small),
+        "full_rerun_s": scaled(rerun, runs.rerun_small),
+        "warm_small_s": runs.warm_small.wall_s if runs.warm_small else None,
+        "rerun_small_s": runs.rerun_small.wall_s if runs.rerun_small else None,
+        "cells_small": runs.warm_small.cells if runs.warm_small else None,
+        "full_estimated": estimated,
+    }
+
+
+def cell_figures(reference: HarnessRun, bare: dict[str, float], repeat: int) -> dict[str, Any]:
+    """Per-cell durations the harness recorded, accepted and refused cells apart, against a bare import."""
+    executed = reference.executed
+    acc = [float(r["duration_s"]) for r in executed if accepted(r)]
+    ref = [float(r["duration_s"]) for r in executed if refused(r)]
     # Ratios per cell against the bare import on the cell's own interpreter.
     acc_x = [
         float(r["duration_s"]) / bare[r["run_python"]] for r in executed if accepted(r) and r["run_python"] in bare
@@ -467,39 +551,7 @@ def bench(args: argparse.Namespace, work: Path, selection: list[str], small: lis
         }
         for python, seconds in bare.items()
     }
-    by_cell = {r["cell"]: float(r["duration_s"]) for r in reference.records}
-    sat_per_cell = median([s.total_s for s in sat])
-    sat_wall_per_cell = sat_wall / len(sat) if sat else None
-    sat_exec = median([s.exec_s for s in sat])
-    harness_same = median([by_cell[s.cell] for s in sat if s.cell in by_cell])
-    cold_per_cell = cold.wall_s / cold.cells if cold.wall_s and cold.cells else None
-    speedup_scratch = ratio(sat_wall_per_cell, cold_per_cell)
-    speedup_exec = ratio(sat_exec, harness_same)
-    speedups = [x for x in (speedup_scratch, speedup_exec) if x is not None]
-
-    def scaled(run: HarnessRun, smaller: HarnessRun | None) -> float | None:
-        """The full matrix's figure: measured with --full, else estimated from two selections."""
-        if args.full or run.wall_s is None:
-            return run.wall_s
-        if full_cells is None or smaller is None or smaller.wall_s is None:
-            return None
-        return estimate_full((run.wall_s, run.cells), (smaller.wall_s, smaller.cells), full_cells)
-
-    figures: dict[str, Any] = {
-        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "full": args.full,
-        "selection": " ".join(selection) or "whole default matrix",
-        "cells": cold.cells,
-        "cells_executed_rerun": len(rerun.executed) if rerun.wall_s is not None else None,
-        "cold_s": cold.wall_s,
-        "warm_s": warm.wall_s,
-        "warm_reused": warm.reused,
-        "rerun_s": rerun.wall_s,
-        "rerun_note": rerun.note or None,
-        "per_cell_wall_cold_s": round(cold_per_cell, 3) if cold_per_cell else None,
-        "per_cell_wall_warm_s": round(warm.wall_s / warm.cells, 3) if warm.wall_s and warm.cells else None,
-        "per_cell_wall_rerun_s": round(rerun.wall_s / rerun.cells, 3) if rerun.wall_s and rerun.cells else None,
-        "per_cell_from": reference.label,
+    return {
         "cells_accepted": len(acc),
         "cells_refused": len(ref),
         "per_cell_accepted_s": median(acc),
@@ -507,40 +559,52 @@ def bench(args: argparse.Namespace, work: Path, selection: list[str], small: lis
         "bare_import_s": median(list(bare.values())),
         "bare_import_by_python_s": bare,
         "per_cell_by_python": by_python,
-        "bare_import_repeat": args.repeat,
+        "bare_import_repeat": repeat,
         "ratio_accepted_vs_bare": median(acc_x),
         "ratio_refused_vs_bare": median(ref_x),
         "ratio_accepted_vs_bare_max": round(max(acc_x), 2) if acc_x else None,
         "ratio_refused_vs_bare_max": round(max(ref_x), 2) if ref_x else None,
-        "stable_abi_testing_cells": len(sat),
-        "stable_abi_testing_per_cell_s": sat_per_cell,
+    }
+
+
+def sat_figures(runs: HarnessRuns, sat: SatRun, jobs: int | None) -> dict[str, Any]:
+    """The stable-abi-testing method against the harness: per cell, per wall second, and the speedups."""
+    by_cell = {r["cell"]: float(r["duration_s"]) for r in runs.reference.records}
+    sat_wall_per_cell = sat.wall_s / len(sat.cells) if sat.cells else None
+    sat_exec = median([s.exec_s for s in sat.cells])
+    harness_same = median([by_cell[s.cell] for s in sat.cells if s.cell in by_cell])
+    cold = runs.cold
+    cold_per_cell = cold.wall_s / cold.cells if cold.wall_s and cold.cells else None
+    speedup_scratch = ratio(sat_wall_per_cell, cold_per_cell)
+    speedup_exec = ratio(sat_exec, harness_same)
+    speedups = [x for x in (speedup_scratch, speedup_exec) if x is not None]
+    return {
+        "stable_abi_testing_cells": len(sat.cells),
+        "stable_abi_testing_per_cell_s": median([s.total_s for s in sat.cells]),
         "stable_abi_testing_exec_per_cell_s": sat_exec,
-        "stable_abi_testing_build_s": median(builds_s),
-        "stable_abi_testing_wall_s": round(sat_wall, 2),
+        "stable_abi_testing_build_s": median(sat.builds_s),
+        "stable_abi_testing_wall_s": round(sat.wall_s, 2),
         "stable_abi_testing_wall_per_cell_s": round(sat_wall_per_cell, 3) if sat_wall_per_cell else None,
-        "stable_abi_testing_workers": workers,
-        "jobs": args.jobs or os.cpu_count(),
-        "stable_abi_testing_setup_s": setup_s,
+        "stable_abi_testing_workers": sat.workers,
+        "jobs": jobs or os.cpu_count(),
+        "stable_abi_testing_setup_s": sat.setup_s,
         "harness_same_cells_per_cell_s": harness_same,
         "speedup_from_scratch_vs_stable_abi_testing": speedup_scratch,
         "speedup_exec_vs_stable_abi_testing": speedup_exec,
         "speedup_vs_stable_abi_testing": min(speedups) if speedups else None,
-        "full_matrix_cells": full_cells,
-        "full_warm_s": scaled(warm, warm_small),
-        "full_rerun_s": scaled(rerun, rerun_small),
-        "warm_small_s": warm_small.wall_s if warm_small else None,
-        "rerun_small_s": rerun_small.wall_s if rerun_small else None,
-        "cells_small": warm_small.cells if warm_small else None,
-        "full_estimated": not args.full,
     }
-    runs = [r for r in (cold, warm, rerun, warm_small, rerun_small) if r is not None]
-    print_table(figures, runs, cold, rerun, sat)
-    print("BENCH " + json.dumps(figures, sort_keys=True))
 
 
 def print_table(
     f: Mapping[str, Any], runs: Sequence[HarnessRun], cold: HarnessRun, rerun: HarnessRun, sat: Sequence[SatCell]
 ) -> None:
+    print_runs(f, runs)
+    print_cells(f)
+    print_sat(f, cold, rerun, sat)
+    print_targets(f)
+
+
+def print_runs(f: Mapping[str, Any], runs: Sequence[HarnessRun]) -> None:
     print(f"selection: {f['selection']}")
     print(f"\n{'scenario':<34}{'wall':>10}{'cells':>7}{'reused':>8}{'executed':>10}{'s/cell':>9}")
     for run in runs:
@@ -549,6 +613,9 @@ def print_table(
             continue
         per = run.wall_s / run.cells if run.cells else 0.0
         print(f"{run.label:<34}{run.wall_s:>9.1f}s{run.cells:>7}{run.reused:>8}{len(run.executed):>10}{per:>8.3f}s")
+
+
+def print_cells(f: Mapping[str, Any]) -> None:
 
     print(f"\nper cell (duration_s of each executed cell, {f['per_cell_from']} run) against a bare import")
     print(f"{'':<34}{'median':>10}{'cells':>7}{'x bare':>9}{'max x':>9}")
@@ -568,6 +635,9 @@ def print_table(
             f"{fmt(ref_s):>10}{fmt(ratio(ref_s, bare_s), 'x'):>9}"
         )
     print(f"(bare: median of {f['bare_import_repeat']} runs of python -I -c 'import m; m.add(1, 2)' after one warm-up)")
+
+
+def print_sat(f: Mapping[str, Any], cold: HarnessRun, rerun: HarnessRun, sat: Sequence[SatCell]) -> None:
 
     print("\nstable-abi-testing method on sample cells (build + venv + pip install + import) against the harness")
     print(f"{'cell':<44}{'oracle':>8}{'build':>8}{'venv':>8}{'install':>9}{'import':>8}{'total':>8}{'harness':>9}")
@@ -590,6 +660,9 @@ def print_table(
         "environment setup per interpreter (the suite's tox env, not counted per cell):",
         f["stable_abi_testing_setup_s"],
     )
+
+
+def print_targets(f: Mapping[str, Any]) -> None:
 
     est = (
         f" (full matrix, {f['full_matrix_cells']} cells, estimated: fixed + per-cell cost fitted on the subset's"

@@ -333,6 +333,21 @@ def build(
     )
 
 
+def _failed(out: proc.Outcome, wheels: list[Path], timeout: float) -> str:
+    """Why a build produced no usable wheel ("" when it did)."""
+    if out.timed_out:
+        return f"build timed out after {timeout:.0f}s"
+    if not out.ok:
+        return f"build failed (exit {out.returncode}): {proc.last_line(out.stderr or out.stdout, prefer_errors=True)}"
+    if len(wheels) != 1:
+        return f"build produced {len(wheels)} wheels, expected one"
+    try:
+        wheel_tags(wheels[0])
+    except InvalidWheelFilename as exc:
+        return f"invalid wheel file name: {exc}"
+    return ""
+
+
 def compile_wheel(
     spec: BuildSpec,
     toolchain: Toolchain,
@@ -363,20 +378,7 @@ def compile_wheel(
         )
         log_text = header + out.transcript()
         wheels = sorted((work / "out").glob("*.whl")) if (work / "out").is_dir() else []
-        why = ""
-        if out.timed_out:
-            why = f"build timed out after {timeout:.0f}s"
-        elif not out.ok:
-            why = (
-                f"build failed (exit {out.returncode}): {proc.last_line(out.stderr or out.stdout, prefer_errors=True)}"
-            )
-        elif len(wheels) != 1:
-            why = f"build produced {len(wheels)} wheels, expected one"
-        else:
-            try:
-                wheel_tags(wheels[0])
-            except InvalidWheelFilename as exc:
-                why = f"invalid wheel file name: {exc}"
+        why = _failed(out, wheels, timeout)
         if why:
             log_path = cache / "logs" / f"build-{safe_name(spec.id)}-{key}.log"
             atomic.write_text(log_path, log_text)

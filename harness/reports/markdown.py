@@ -143,8 +143,26 @@ def _row_key(r: Record) -> tuple[str, str, str]:
 
 def markdown(records: Sequence[Record], environment: dict[str, Any], surface: Sequence[str] = ()) -> str:
     """The run's report; *surface* is an optional "Surface" section (surface.report_section)."""
-    interps = environment.get("interpreters", [])
-    columns = [i["id"] for i in interps] or sorted({r.run_python for r in records})
+    columns = [i["id"] for i in environment.get("interpreters", [])] or sorted({r.run_python for r in records})
+    out = _heading(records, environment)
+    out += [
+        "",
+        "## What each backend produced",
+        "",
+        "Per target, the wheel tag (without platform) and extension suffix each build interpreter gave.",
+        "",
+    ]
+    out += produced(records, columns)
+    out += ["", LEGEND, ""]
+    out += _case_tables(records, environment, columns)
+    out += _lists(records)
+    if surface:
+        out += ["", *surface]
+    return "\n".join(out) + "\n"
+
+
+def _heading(records: Sequence[Record], environment: dict[str, Any]) -> list[str]:
+    """Title, totals, the free-threading note and the interpreters table."""
     out = [f"# ABI matrix, run {environment.get('run_id', '?')}", ""]
     out.append(
         f"{totals(records)}. Harness {environment.get('harness_version', '?')}, "
@@ -155,29 +173,25 @@ def markdown(records: Sequence[Record], environment: dict[str, Any], surface: Se
     if note:
         out += [f"> **{note}**", ""]
     out += ["## Interpreters", "", "| id | version | build | provider | path |", "|---|---|---|---|---|"]
-    for i in interps:
+    for i in environment.get("interpreters", []):
         build = ("free-threaded" if i["free_threaded"] else "GIL") + (", debug" if i["debug"] else "")
         out.append(f"| {i['id']} | {i['implementation']} {i['version']} | {build} | {i['provider']} | `{i['path']}` |")
     excluded = environment.get("excluded", [])
     if excluded:
         out += ["", "Found but not used:", ""]
         out += [f"- `{where}`: {why}" for where, why in excluded]
-    out += [
-        "",
-        "## What each backend produced",
-        "",
-        "Per target, the wheel tag (without platform) and extension suffix each build interpreter gave.",
-        "",
-    ]
-    out += produced(records, columns)
-    out += ["", LEGEND, ""]
+    return out
 
+
+def _case_tables(records: Sequence[Record], environment: dict[str, Any], columns: list[str]) -> list[str]:
+    """One section per case: a row per (target, wheel, build interpreter), a column per run interpreter."""
     by_case: dict[str, list[Record]] = defaultdict(list)
     for r in records:
         by_case[r.case].append(r)
     descriptions = {c["id"]: c.get("description", "") for c in environment.get("cases", [])}
     order = {name: n for n, name in enumerate(columns)}
     target_order = {t["name"]: n for n, t in enumerate(environment.get("targets", []))}
+    out: list[str] = []
     for case in sorted(by_case):
         out += [f"## {case}", ""]
         if descriptions.get(case):
@@ -193,9 +207,13 @@ def markdown(records: Sequence[Record], environment: dict[str, Any], surface: Se
             cells = [symbol(rows[key][c]) if c in rows[key] else "" for c in columns]
             out.append(f"| {target} | {tag} | {built_on} | " + " | ".join(cells) + " |")
         out.append("")
+    return out
 
+
+def _lists(records: Sequence[Record]) -> list[str]:
+    """Problems, installer disagreements, refused binaries loaded anyway, known issues and skips."""
     bad = problems(records)
-    out += [f"## Problems ({len(bad)})", ""]
+    out = [f"## Problems ({len(bad)})", ""]
     out += [
         f"- `{r.cell}` **{r.status}** at {r.stage}: {r.reason}" + (f" ([log]({r.log}))" if r.log else "") for r in bad
     ] or ["None."]
@@ -219,9 +237,7 @@ def markdown(records: Sequence[Record], environment: dict[str, Any], surface: Se
             f"{', ...' if len(cells) > 6 else ''})"
             for reason, cells in sorted(skips.items())
         ]
-    if surface:
-        out += ["", *surface]
-    return "\n".join(out) + "\n"
+    return out
 
 
 def loaded_anyway(records: Sequence[Record]) -> list[str]:
