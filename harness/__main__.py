@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harness import __version__
+from harness import __version__, surface
 from harness.build.installers import parse_installers, toolchains
 from harness.config import casegen
 from harness.config.matrix import check_selectors, load_case, load_cases, load_matrix
@@ -32,7 +32,6 @@ from harness.run import rejudge, shard
 from harness.run.pipeline import Settings, planned_cells, run_plan
 from harness.run.plan import Plan, plan
 from harness.run.progress import Progress
-from harness.surface import abi as surface
 from harness.workflows import nightly
 
 

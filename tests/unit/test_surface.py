@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.surface import abi as surface
-from harness.surface.abi import ChangeKind, FindingKind, Flavour, Level, LevelProbe, Surface
+from harness import surface
+from harness.surface import ChangeKind, FindingKind, Flavour, Level, LevelProbe, Surface
+from harness.surface.probe import blamed_items, parse_probe_output, render_probe
+from harness.surface.promise import promise_for, structs
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "surfaces"
 
@@ -129,13 +131,13 @@ def test_free_threaded_builds_are_held_against_abi3t() -> None:
     """No free-threaded build on this machine: the rules run on recorded facts of the 3.15 GIL build."""
     cp315t = replace(load("cp315").interpreter, free_threaded=True)
     assert [level.name for level in surface.levels_for(cp315t)] == ["abi3t-3.15"]
-    promise, findings = surface._promise(cp315t)
+    promise, findings = promise_for(cp315t)
     assert promise.startswith("abi3t")
     assert [f.kind for f in findings] == [FindingKind.ABI3T_RULES]
     assert Flavour.of(cp315t) is Flavour.FREE_THREADED
     cp314t = replace(load("cp314").interpreter, free_threaded=True)
     assert surface.levels_for(cp314t) == ()
-    assert [f.kind for f in surface._promise(cp314t)[1]] == [FindingKind.NOT_STABLE_ABI]
+    assert [f.kind for f in promise_for(cp314t)[1]] == [FindingKind.NOT_STABLE_ABI]
 
 
 def test_levels_of_a_gil_build() -> None:
@@ -147,26 +149,26 @@ def test_levels_of_a_gil_build() -> None:
 
 
 def test_abi3t_level_leaves_out_structs_abi3t_makes_opaque() -> None:
-    assert "PyModuleDef" in surface.structs(Level((3, 15)))
+    assert "PyModuleDef" in structs(Level((3, 15)))
     opaque = {"PyModuleDef", "PyModuleDef_Base", "PyObject", "PyVarObject"}
-    assert not opaque & set(surface.structs(Level((3, 15), abi3t=True)))
-    assert "Py_buffer" not in surface.structs(Level((3, 10)))
+    assert not opaque & set(structs(Level((3, 15), abi3t=True)))
+    assert "Py_buffer" not in structs(Level((3, 10)))
 
 
 def test_probe_source_lines_map_to_items_and_compiler_errors_blame_them() -> None:
-    source, owners = surface.render_probe(Level((3, 9)))
+    source, owners = render_probe(Level((3, 9)))
     lines = source.split("\n")
     for number, item in owners.items():
         assert item.split(".")[-1] in lines[number - 1]
     number = next(n for n, item in owners.items() if item == "PyMemberDef.doc")
     error = "invalid use of incomplete typedef 'PyMemberDef'"
     stderr = f"probe.c: In function 'main':\nprobe.c:{number}:5: error: {error}\n"
-    assert surface._blamed(stderr, owners) == {"PyMemberDef.doc": error}
+    assert blamed_items(stderr, owners) == {"PyMemberDef.doc": error}
 
 
 def test_probe_output_parses_into_values_and_absent_items() -> None:
     out = "size PyType_Slot 16\noffset PyType_Slot.pfunc 8\nconst Py_tp_new 65\nconst Py_mod_gil absent\n"
-    probe = surface.parse_probe_output("3.12", out, {"PyMemberDef": "incomplete type"})
+    probe = parse_probe_output("3.12", out, {"PyMemberDef": "incomplete type"})
     assert isinstance(probe, LevelProbe)
     assert dict(probe.layouts) == {"PyType_Slot": 16, "PyType_Slot.pfunc": 8, "PyMemberDef": None}
     assert dict(probe.constants) == {"Py_tp_new": 65, "Py_mod_gil": None}

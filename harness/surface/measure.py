@@ -1,0 +1,157 @@
+"""Measuring one build's surface (symbols looked up inside it, the C probe per level), cached by the
+interpreter binary's identity and the probes' sources."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import abi3info  # type: ignore[import-untyped]
+
+from harness.infra import proc, rootfs
+from harness.model import Interpreter
+from harness.surface.model import (
+    SURFACE_VERSION,
+    Finding,
+    FindingKind,
+    Level,
+    LevelProbe,
+    Surface,
+    SymbolEntry,
+    levels_for,
+)
+from harness.surface.probe import probe_template, run_probe
+from harness.surface.promise import constants, promise_for, promised_symbols
+
+SYMBOLS_TIMEOUT_S = 120
+
+
+def symbols_script() -> str:
+    return resources.files("harness.resources").joinpath("surface_symbols.py").read_text()
+
+
+def _identity_key(interp: Interpreter) -> str:
+    """Interpreter binary identity + everything that decides what its surface records."""
+    real = os.path.realpath(interp.host_path)
+    st = os.stat(real)
+    raw = "|".join(
+        (
+            interp.root,
+            interp.path,
+            real,
+            str(st.st_mtime_ns),
+            str(st.st_size),
+            str(SURFACE_VERSION),
+            symbols_script(),
+            probe_template(),
+            str(getattr(abi3info, "__version__", len(abi3info.FUNCTIONS))),
+        )
+    )
+    return hashlib.sha256(raw.encode()).hexdigest()[:24]
+
+
+def collect(interp: Interpreter, cache: Path) -> Surface:
+    """The surface of *interp*, cached by its binary identity and the probes' sources."""
+    cached = cache / "surface" / f"{_identity_key(interp)}.json"
+    if cached.is_file():
+        surface = Surface.from_json(json.loads(cached.read_text()))
+        if surface.id == interp.id:
+            return surface
+        return Surface(interp, *_fields_after_interpreter(surface))
+    surface = _measure(interp, cache)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cached.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_text(json.dumps(surface.to_json(), indent=1))
+    tmp.replace(cached)
+    return surface
+
+
+def _fields_after_interpreter(s: Surface) -> tuple[Any, ...]:
+    return (s.promise, s.lookup, s.ctypes_list, s.symbols, s.levels, s.findings, s.version)
+
+
+def _measure(interp: Interpreter, cache: Path) -> Surface:
+    promise, findings = promise_for(interp)
+    wanted = promised_symbols(interp.minor)
+    argv = [interp.path, "-I", "-c", symbols_script()]
+    if interp.root:
+        argv = rootfs.command(interp.root, argv, [cache])
+    out = proc.run(argv, timeout=SYMBOLS_TIMEOUT_S, stdin=json.dumps(sorted(p.name for p in wanted)))
+    data: dict[str, Any] = {}
+    if out.ok:
+        try:
+            data = json.loads(out.stdout.strip().splitlines()[-1])
+        except (json.JSONDecodeError, IndexError):
+            data = {}
+    if not data:
+        detail = proc.last_line(out.stderr or out.stdout, prefer_errors=True)
+        findings.append(Finding(FindingKind.PROBE_FAILED, f"symbol lookup did not run: {detail}"))
+    found: dict[str, str] = data.get("found", {})
+    macros: dict[str, bool] = data.get("feature_macros", {})
+    symbols = tuple(
+        SymbolEntry(p.name, p.kind, p.added, found.get(p.name, ""), p.ifdef, not p.ifdef or bool(macros.get(p.ifdef)))
+        for p in wanted
+    )
+    removal = "an ABI removal" if interp.is_cpython else "not provided by cpyext"
+    for s in symbols:
+        if s.applicable and not s.present and data:
+            added = f"{s.added[0]}.{s.added[1]}"
+            message = f"{s.name} ({s.kind}, stable ABI since {added}): {removal}"
+            findings.append(Finding(FindingKind.MISSING_SYMBOL, message))
+    listed = data.get("ctypes_list")
+    source = str(data.get("ctypes_list_source", "not looked at"))
+    if listed is None:
+        ctypes_list = f"none: {source}"
+        if data:
+            findings.append(Finding(FindingKind.NO_LIST, f"no cross-check list: {source}"))
+    else:
+        ctypes_list = f"{source} ({len(listed)} names)"
+        expected = {s.name for s in symbols if s.applicable}
+        for name in sorted(set(listed) - expected):
+            state = "exported" if found.get(name) else "NOT exported"
+            findings.append(
+                Finding(FindingKind.LIST_DISAGREES, f"{name}: in the interpreter's own list, not in abi3info ({state})")
+            )
+        for name in sorted(expected - set(listed)):
+            message = f"{name}: in abi3info, not in the interpreter's own list"
+            findings.append(Finding(FindingKind.LIST_DISAGREES, message))
+    include_dirs = [d for d in (data.get("include", ""), data.get("platinclude", "")) if d]
+    probes = tuple(run_probe(interp, level, include_dirs, cache) for level in levels_for(interp))
+    findings += _probe_findings(interp, probes)
+    return Surface(
+        interp,
+        promise,
+        str(data.get("lookup", "not run")),
+        ctypes_list,
+        symbols,
+        probes,
+        tuple(findings),
+    )
+
+
+def _probe_findings(interp: Interpreter, probes: Iterable[LevelProbe]) -> list[Finding]:
+    findings = []
+    promised_consts = dict(constants())
+    for p in probes:
+        if not p.ok:
+            findings.append(Finding(FindingKind.PROBE_FAILED, f"level {p.level}: {p.reason}"))
+            continue
+        level = Level.parse(p.level)
+        for name, value in p.constants:
+            added = promised_consts.get(name)
+            if value is None and added is not None and added <= level.version:
+                findings.append(
+                    Finding(
+                        FindingKind.ABSENT_ITEM,
+                        f"level {p.level}: constant {name} (stable ABI since {added[0]}.{added[1]}) is not defined",
+                    )
+                )
+        for item, why in p.absent:
+            if item not in promised_consts:
+                findings.append(Finding(FindingKind.ABSENT_ITEM, f"level {p.level}: {item} does not compile: {why}"))
+    return findings

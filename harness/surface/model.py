@@ -1,0 +1,193 @@
+"""The surface's data model: a build's symbols, its C-probe levels and findings, and their JSON form."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+from harness.model import Interpreter, Version
+
+SURFACE_VERSION = 1  # bump when the meaning of a recorded surface changes
+ABI3T_FIRST: Version = (3, 15)
+
+
+class FindingKind(enum.StrEnum):
+    MISSING_SYMBOL = "missing-symbol"  # promised by the manifest, not exported
+    LIST_DISAGREES = "list-disagrees"  # the interpreter's own ctypes list and abi3info differ
+    NO_LIST = "no-ctypes-list"  # no test.test_stable_abi_ctypes to cross-check with
+    NOT_STABLE_ABI = "not-stable-abi"  # PyPy, free-threaded before 3.15: nothing is promised
+    ABI3T_RULES = "abi3t-rules"  # how the abi3t promise was determined
+    PROBE_FAILED = "probe-failed"  # a level's C probe did not compile or run
+    ABSENT_ITEM = "absent-item"  # a promised constant or struct is not in the headers at its level
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: FindingKind
+    message: str
+
+
+@dataclass(frozen=True, order=True)
+class Level:
+    """A stable-ABI level to compile the probe at: Py_LIMITED_API=3 (3.2), 3.9 ... 3.N, abi3t-3.15 ..."""
+
+    version: Version
+    abi3t: bool = False
+
+    @property
+    def name(self) -> str:
+        if self.abi3t:
+            return f"abi3t-{self.version[0]}.{self.version[1]}"
+        return "3" if self.version == (3, 2) else f"{self.version[0]}.{self.version[1]}"
+
+    @classmethod
+    def parse(cls, name: str) -> Level:
+        abi3t = name.startswith("abi3t-")
+        text = name.removeprefix("abi3t-")
+        if text == "3":
+            return cls((3, 2))
+        major, minor = (int(p) for p in text.split("."))
+        return cls((major, minor), abi3t)
+
+    @property
+    def defines(self) -> str:
+        if self.version == (3, 2):
+            return "#define Py_LIMITED_API 3"
+        packed = f"0x{self.version[0]:02X}{self.version[1]:02X}0000"
+        if self.abi3t:
+            # Both at the same value: a lower Py_LIMITED_API beside Py_TARGET_ABI3T hides Py_TYPE in 3.15.2.
+            return f"#define Py_LIMITED_API {packed}\n#define Py_TARGET_ABI3T {packed}"
+        return f"#define Py_LIMITED_API {packed}"
+
+
+def levels_for(interp: Interpreter) -> tuple[Level, ...]:
+    """GIL builds: 3, 3.9 ... own version, plus abi3t from 3.15. Free-threaded: abi3t levels only
+    (Py_LIMITED_API there implies Py_TARGET_ABI3T, which must be 3.15 or above)."""
+    minor = interp.minor
+    abi3t = [Level((3, n), True) for n in range(ABI3T_FIRST[1], minor[1] + 1)] if minor >= ABI3T_FIRST else []
+    if interp.free_threaded:
+        return tuple(abi3t)
+    return (Level((3, 2)), *(Level((3, n)) for n in range(9, minor[1] + 1)), *abi3t)
+
+
+@dataclass(frozen=True)
+class SymbolEntry:
+    name: str
+    kind: str  # "function" or "data"
+    added: Version
+    found_as: str  # the exported name ("PyPyArg_Parse" on PyPy); "" when missing
+    ifdef: str = ""  # the feature macro it depends on
+    applicable: bool = True  # False: its feature macro is off on this build (not expected)
+
+    @property
+    def present(self) -> bool:
+        return bool(self.found_as)
+
+
+@dataclass(frozen=True)
+class LevelProbe:
+    """One compile of the C probe: sizes/offsets ("PyMethodDef", "PyMethodDef.ml_flags") and constants;
+    a value of None means absent (not defined, or the item does not compile: `absent` says why)."""
+
+    level: str
+    ok: bool
+    reason: str  # why the probe failed, or the compiler used
+    layouts: tuple[tuple[str, int | None], ...] = ()
+    constants: tuple[tuple[str, int | None], ...] = ()
+    absent: tuple[tuple[str, str], ...] = ()  # item -> compiler message
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "level": self.level,
+            "ok": self.ok,
+            "reason": self.reason,
+            "layouts": dict(self.layouts),
+            "constants": dict(self.constants),
+            "absent": dict(self.absent),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LevelProbe:
+        return cls(
+            data["level"],
+            bool(data["ok"]),
+            data["reason"],
+            tuple(sorted(data.get("layouts", {}).items())),
+            tuple(sorted(data.get("constants", {}).items())),
+            tuple(sorted(data.get("absent", {}).items())),
+        )
+
+
+@dataclass(frozen=True)
+class Surface:
+    interpreter: Interpreter
+    promise: str  # what the build is held against
+    lookup: str  # how symbols were looked up
+    ctypes_list: str  # where the cross-check list came from, or why there is none
+    symbols: tuple[SymbolEntry, ...]
+    levels: tuple[LevelProbe, ...]
+    findings: tuple[Finding, ...]
+    version: int = SURFACE_VERSION
+
+    @property
+    def id(self) -> str:
+        return self.interpreter.id
+
+    def level(self, name: str) -> LevelProbe | None:
+        return next((p for p in self.levels if p.level == name), None)
+
+    def present(self, max_added: Version | None = None) -> set[str]:
+        return {
+            s.name for s in self.symbols if s.present and (max_added is None or s.added <= max_added) and s.applicable
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "surface_version": self.version,
+            "interpreter": self.interpreter.to_json(),
+            "promise": self.promise,
+            "lookup": self.lookup,
+            "ctypes_list": self.ctypes_list,
+            "symbols": [
+                {
+                    "name": s.name,
+                    "kind": s.kind,
+                    "added": ".".join(map(str, s.added)),
+                    "found_as": s.found_as,
+                    "ifdef": s.ifdef,
+                    "applicable": s.applicable,
+                }
+                for s in self.symbols
+            ],
+            "levels": [p.to_json() for p in self.levels],
+            "findings": [{"kind": f.kind.value, "message": f.message} for f in self.findings],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Surface:
+        return cls(
+            interpreter=Interpreter.from_json(data["interpreter"]),
+            promise=data["promise"],
+            lookup=data["lookup"],
+            ctypes_list=data["ctypes_list"],
+            symbols=tuple(
+                SymbolEntry(
+                    s["name"],
+                    s["kind"],
+                    _version(s["added"]),
+                    s["found_as"],
+                    s.get("ifdef", ""),
+                    bool(s.get("applicable", True)),
+                )
+                for s in data["symbols"]
+            ),
+            levels=tuple(LevelProbe.from_json(p) for p in data["levels"]),
+            findings=tuple(Finding(FindingKind(f["kind"]), f["message"]) for f in data["findings"]),
+            version=int(data.get("surface_version", 0)),
+        )
+
+
+def _version(text: str) -> Version:
+    major, minor = text.split(".")[:2]
+    return int(major), int(minor)

@@ -1,0 +1,184 @@
+"""Surfaces as text for the terminal and as the Markdown "Surface" section of a run's report."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from harness.model import Interpreter, Version
+from harness.surface.changes import Change, ChangeKind, compare, value_text
+from harness.surface.measure import collect
+from harness.surface.model import Level, Surface
+from harness.surface.tracking import milestones
+
+
+def _version_text(v: Version) -> str:
+    return f"{v[0]}.{v[1]}"
+
+
+def symbol_table(s: Surface) -> list[str]:
+    """Per version that added symbols: promised, present, and the missing names."""
+    rows = ["    added  promised  present  missing"]
+    versions = sorted({x.added for x in s.symbols})
+    for v in versions:
+        group = [x for x in s.symbols if x.added == v and x.applicable]
+        missing = [x.name for x in group if not x.present]
+        shown = ", ".join(missing[:8]) + (f", ... ({len(missing)} in all)" if len(missing) > 8 else "")
+        present = len(group) - len(missing)
+        rows.append(f"    {_version_text(v):<6} {len(group):>8}  {present:>7}  {shown or '-'}")
+    skipped = [x for x in s.symbols if not x.applicable]
+    if skipped:
+        macros = sorted({x.ifdef for x in skipped})
+        rows.append(f"    not applicable here ({len(skipped)}, feature macros off: {', '.join(macros)})")
+    return rows
+
+
+def level_lines(s: Surface) -> list[str]:
+    """The top level in full; every other level as its differences from the top one."""
+    ok = [p for p in s.levels if p.ok]
+    rows = [f"    level {p.level}: {p.reason}" for p in s.levels if not p.ok]
+    if not ok:
+        return rows
+    top = max(ok, key=lambda p: (not Level.parse(p.level).abi3t, Level.parse(p.level)))
+    layouts = dict(top.layouts)
+    structs_seen = sorted({k.split(".")[0] for k in layouts})
+    rows.append(f"    level {top.level} (in full):")
+    for struct in structs_seen:
+        members = [f"{k.split('.', 1)[1]}@{value_text(v)}" for k, v in layouts.items() if k.startswith(struct + ".")]
+        rows.append(f"      {struct}: size {value_text(layouts.get(struct))}; " + ", ".join(members))
+    consts = dict(top.constants)
+    defined = {k: v for k, v in consts.items() if v is not None}
+    rows.append(f"      constants: {len(defined)} defined, {len(consts) - len(defined)} absent")
+    chunk: list[str] = []
+    for name, value in defined.items():
+        chunk.append(f"{name}={value}")
+        if len(chunk) == 8:
+            rows.append("        " + " ".join(chunk))
+            chunk = []
+    if chunk:
+        rows.append("        " + " ".join(chunk))
+    absent_names = sorted(k for k, v in consts.items() if v is None)
+    if absent_names:
+        rows.append("        absent: " + " ".join(absent_names))
+    for p in sorted(ok, key=lambda p: Level.parse(p.level)):
+        if p is top:
+            continue
+        changes = compare(p.level, dict(top.layouts), dict(p.layouts), "layout")
+        changes += compare(p.level, dict(top.constants), dict(p.constants), "constant")
+        if not changes:
+            rows.append(f"    level {p.level}: same as {top.level}")
+            continue
+        gone = [c.name for c in changes if c.new == "absent"]
+        extra = [f"{c.name}={c.new}" for c in changes if c.old == "absent"]
+        other = [f"{c.name} {c.old}->{c.new}" for c in changes if "absent" not in (c.old, c.new)]
+        text = f"    level {p.level}: as {top.level} without {len(gone)} items"
+        if extra:
+            text += f"; plus {', '.join(extra[:10])}" + (f" ... ({len(extra)} in all)" if len(extra) > 10 else "")
+        if other:
+            text += "; differs: " + ", ".join(other)
+        rows.append(text)
+    return rows
+
+
+def text(surfaces: Sequence[Surface]) -> str:
+    out: list[str] = []
+    for s in surfaces:
+        i = s.interpreter
+        present = len([x for x in s.symbols if x.present and x.applicable])
+        applicable = len([x for x in s.symbols if x.applicable])
+        out += [
+            i.describe(),
+            f"  held against: {s.promise}",
+            f"  symbols: {present}/{applicable} present, looked up with {s.lookup}; cross-check list: {s.ctypes_list}",
+            *symbol_table(s),
+            "  layouts and constants per stable-ABI level:",
+            *level_lines(s),
+            f"  runtime: SOABI {i.soabi or '-'}; EXTENSION_SUFFIXES {' '.join(i.ext_suffixes)}",
+            f"  accepted tags: {len(i.supported_tags)} ({i.tags_source}); first {', '.join(i.supported_tags[:4])}",
+        ]
+        if s.findings:
+            out.append(f"  findings ({len(s.findings)}):")
+            out += [f"    - {f.kind.value}: {f.message}" for f in s.findings]
+        out.append("")
+    out += milestone_lines(surfaces)
+    return "\n".join(out)
+
+
+def milestone_lines(surfaces: Sequence[Surface]) -> list[str]:
+    found, notes = milestones(surfaces)
+    out = ["ABI tracking over the builds above: last ABI addition / last ABI change version, per flavour and level"]
+    for m in found:
+        change = m.last_change or "none seen"
+        out.append(
+            f"  {m.flavour.value:<13} level {m.level:<10} addition {m.last_addition:<8} change {change:<9} "
+            f"({' '.join(m.builds)})"
+        )
+        out += [f"      {e}" for e in m.evidence]
+    out += [f"  note: {n}" for n in notes]
+    return out
+
+
+def diff_text(a: Surface, b: Surface, changes: Sequence[Change], tag_limit: int = 12) -> str:
+    out = [f"surface diff {a.id} ({a.interpreter.version_str}) -> {b.id} ({b.interpreter.version_str})"]
+    counts: dict[ChangeKind, int] = {}
+    for c in changes:
+        counts[c.kind] = counts.get(c.kind, 0) + 1
+    out.append("  " + (", ".join(f"{n} {k.value}" for k, n in counts.items()) or "no differences"))
+    breaks = [c for c in changes if c.kind.is_break]
+    if breaks:
+        out.append(f"  ABI changes or removals ({len(breaks)}):")
+        out += [f"    {c.describe()}" for c in breaks]
+    if not changes:
+        return "\n".join(out)
+    shown_tags = 0
+    out.append("  all differences:")
+    for c in changes:
+        if c.kind in (ChangeKind.TAG_ADDED, ChangeKind.TAG_REMOVED):
+            shown_tags += 1
+            if shown_tags > tag_limit:
+                continue
+        out.append(f"    {c.describe()}")
+    if shown_tags > tag_limit:
+        out.append(f"    ... {shown_tags - tag_limit} more tag differences (--json lists all)")
+    return "\n".join(out)
+
+
+def report_section(interpreters: Sequence[Interpreter], cache: Path) -> list[str]:
+    """Markdown lines of a "Surface" section for a run's report (each surface computed once per
+    interpreter identity and cached; the C probes are cached by header content)."""
+    return section([collect(i, cache) for i in interpreters])
+
+
+def section(surfaces: Sequence[Surface]) -> list[str]:
+    """The report's "Surface" section from recorded surfaces."""
+    out = [
+        "## Surface",
+        "",
+        "Stable-ABI symbols each build exports (ctypes), and what its headers lay out per level "
+        "(`python -m harness surface` for details, `--diff A B` to compare two builds).",
+        "",
+        "| interpreter | held against | symbols present | missing | levels probed | findings |",
+        "|---|---|---|---|---|---|",
+    ]
+    for s in surfaces:
+        applicable = [x for x in s.symbols if x.applicable]
+        missing = [x.name for x in applicable if not x.present]
+        shown = ", ".join(f"`{m}`" for m in missing[:5]) + (" ..." if len(missing) > 5 else "")
+        levels = ", ".join(p.level if p.ok else f"~~{p.level}~~" for p in s.levels) or "-"
+        out.append(
+            f"| {s.id} | {s.promise} | {len(applicable) - len(missing)}/{len(applicable)} | "
+            f"{shown or '-'} | {levels} | {len(s.findings)} |"
+        )
+    found, notes = milestones(surfaces)
+    out += [
+        "",
+        "Last ABI addition / last ABI change version per flavour and stable-ABI level (over the builds above):",
+        "",
+        "| flavour | level | last addition | last change | builds |",
+        "|---|---|---|---|---|",
+    ]
+    for m in found:
+        change = m.last_change or "none seen"
+        out.append(f"| {m.flavour.value} | {m.level} | {m.last_addition} | {change} | {', '.join(m.builds)} |")
+    out += [f"- {n}" for n in notes]
+    return [*out, ""]
