@@ -1,4 +1,8 @@
-"""Command line: run, interpreters, cases, report. HarnessError becomes an exit code, never a traceback."""
+"""Command line: run, interpreters, cases, report. HarnessError becomes an exit code, never a traceback.
+
+Each subcommand is one small function calling its use case (workflows/ or the step's package).
+Long because the parser spells out every flag with its help text.
+"""
 
 from __future__ import annotations
 
@@ -6,33 +10,31 @@ import argparse
 import json
 import logging
 import os
-import platform
 import signal
 import sys
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from harness import __version__, surface
-from harness.build.installers import parse_installers, toolchains
 from harness.config import casegen
-from harness.config.matrix import check_selectors, load_case, load_cases, load_matrix
+from harness.config.matrix import load_case, load_cases, load_matrix
 from harness.errors import ConfigError, HarnessError
 from harness.infra.paths import cache_dir, provision_dir
 from harness.interpreters import providers, provision
 from harness.interpreters.discover import Discovery, discover, select
-from harness.model import Case, Interpreter
 from harness.reports import diff as diffs
-from harness.reports import html as report_html
 from harness.reports import markdown as report
+from harness.reports import write as report_files
 from harness.run import merge as merging
 from harness.run import records as results
-from harness.run import rejudge, shard
-from harness.run.pipeline import Settings, planned_cells, run_plan
-from harness.run.plan import Plan, plan
-from harness.run.progress import Progress
+from harness.run import rejudge
 from harness.workflows import nightly
+from harness.workflows import preference as preference_workflow
+from harness.workflows import run as workflow
+from harness.workflows.preference import PreferenceRequest
+from harness.workflows.run import RunRequest, case_json
 
 
 def _paths(patterns: list[str]) -> list[str]:
@@ -44,215 +46,36 @@ def _discover(args: argparse.Namespace) -> tuple[Discovery, Any]:
     return discover(matrix, args.cache_dir, _paths(args.python)), matrix
 
 
-def case_json(case: Case) -> dict[str, Any]:
-    return {
-        "id": case.id,
-        "backend": case.backend,
-        "binding": case.binding,
-        "dist_name": case.dist_name,
-        "module": case.module,
-        "description": case.description,
-        "notes": case.notes,
-        "targets": [k.value for k, _ in case.recipes],
-        "unsupported": {k.value: why for k, why in case.unsupported},
-    }
+def run_request(args: argparse.Namespace) -> RunRequest:
+    return RunRequest(
+        matrix=args.matrix,
+        cache_dir=args.cache_dir or cache_dir(),
+        results=args.results,
+        jobs=args.jobs,
+        python=tuple(args.python),
+        case=tuple(args.case),
+        target=tuple(args.target),
+        installer=args.installer,
+        timeout=args.timeout,
+        rebuild=args.rebuild,
+        shard=args.shard,
+        weights=args.weights,
+        provision=args.provision,
+        surface=args.surface,
+        rerun=args.rerun,
+        resume=args.resume,
+        verbose=args.verbose,
+        argv=tuple(getattr(args, "argv", ())),
+    )
 
 
-def surface_section(runners: tuple[Interpreter, ...], cache: Path) -> list[str]:
-    """The run interpreters' ABI surface (cached per interpreter identity); a failure is said, not raised."""
-    try:
-        return surface.report_section(runners, cache)
-    except Exception as exc:  # the matrix's verdicts must not be lost to a surface probe's bug
-        return ["## Surface", "", f"Not measured: {type(exc).__name__}: {exc}"]
+def parse_run(argv: Sequence[str]) -> RunRequest:
+    """A recorded `run` command line (environment.json's argv) as a request."""
+    return run_request(parser().parse_args(list(argv)))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    if args.provision:
-        missing = provision.if_missing(provision_dir(), lambda line: print(line, file=sys.stderr, flush=True))
-        if missing:
-            print(f"provision: could not get {'; '.join(missing)}", file=sys.stderr)
-    resumed = _resume(args) if args.resume else None
-    discovery, matrix = _discover(args)
-    cases = load_cases(matrix.cases_dir, providers.names())
-    for warning in check_selectors(matrix, discovery.interpreters, cases):
-        print(f"warning: {warning}", file=sys.stderr)
-    runners = select(discovery, args.python)
-    the_plan = plan(cases, matrix.targets, discovery.interpreters, runners, args.case, args.target)
-    shard_info = None
-    if args.shard:
-        spec = shard.ShardSpec.parse(args.shard)
-        weights = shard.weights_from(results.load(args.weights)[0]) if args.weights else None
-        shard_info = {"index": spec.index, "count": spec.count, "plan_digest": shard.plan_digest(the_plan)}
-        the_plan = shard.shard(the_plan, spec, weights)
-        shard_info["builds"] = [b.id for b in the_plan.builds]
-    chosen = toolchains(parse_installers(args.installer) if args.installer else matrix.installers, args.cache_dir)
-    toolchain = chosen[0]
-
-    settings = Settings(
-        chosen,
-        args.cache_dir,
-        args.jobs,
-        args.timeout or matrix.timeout_s,
-        matrix.build_timeout_s,
-        matrix.known_issues,
-        args.rebuild,
-        args.rerun,
-    )
-    if resumed is not None:
-        return _run_resumed(args.resume, resumed, the_plan, settings, verbose=args.verbose >= 1)
-    run_id = results.new_run_id()
-    results_dir: Path = args.results
-    run_dir = results_dir / run_id
-    writer = results.Writer(run_dir)
-    results.point_latest(results_dir, run_dir)
-    environment: dict[str, Any] = {
-        "schema_version": results.SCHEMA_VERSION,
-        "run_id": run_id,
-        "started": datetime.now(UTC).isoformat(timespec="seconds"),
-        "argv": args.argv,
-        "harness_version": __version__,
-        "host": {"python": sys.version.split()[0], "platform": platform.platform(), "cpus": os.cpu_count()},
-        "installer": ", ".join(t.version() for t in chosen),
-        "matrix": str(matrix.path),
-        "cache_dir": str(args.cache_dir),
-        "interpreters": [i.to_json() for i in runners],
-        "build_interpreters": sorted({b.python.id for b in the_plan.builds}),
-        # Facts of build interpreters that are not run columns: the judge reads them (--rejudge).
-        "build_interpreter_facts": [
-            i.to_json() for i in {b.python.id: b.python for b in the_plan.builds if b.python not in runners}.values()
-        ],
-        "excluded": [list(e) for e in discovery.excluded],
-        "cases": [case_json(c) for c in cases],
-        "targets": [t.to_json() for t in matrix.targets],
-    }
-    if shard_info:
-        environment["shard"] = shard_info
-    results.write_json(run_dir / results.ENVIRONMENT_FILE, environment)
-    print(
-        f"run {run_id}: {len(the_plan.builds)} wheels x {len(runners)} interpreters "
-        f"({', '.join(i.id for i in runners)}), {the_plan.total_cells} cells, {args.jobs} jobs, "
-        f"{toolchain.version()}",
-        file=sys.stderr,
-    )
-    return _finish(
-        run_dir,
-        run_id,
-        writer,
-        environment,
-        lambda progress: run_plan(the_plan, settings, run_id, writer, progress),
-        the_plan.total_cells,
-        (lambda: surface_section(runners, args.cache_dir)) if args.surface else None,
-        verbose=args.verbose >= 1,
-    )
-
-
-# The flags that choose what a run covers: a resumed run must keep them (recorded in environment.json).
-_SELECTION = ("matrix", "case", "target", "python", "installer", "timeout", "shard", "weights")
-
-
-def _resume(args: argparse.Namespace) -> results.Loaded:
-    """Read the run to continue, and take its selection flags from its recorded argv."""
-    run_dir: Path = args.resume
-    if not (run_dir / results.RESULTS_FILE).is_file():
-        raise ConfigError(
-            f"--resume {run_dir}: no {results.RESULTS_FILE} there; give a run directory such as results/X"
-        )
-    loaded = results.completed(run_dir)
-    argv = loaded.environment.get("argv")
-    if not isinstance(argv, list) or not all(isinstance(a, str) for a in argv) or argv[:1] != ["run"]:
-        raise ConfigError(
-            f"--resume {run_dir}: {results.ENVIRONMENT_FILE} has no recorded `run` command line; start a new run"
-        )
-    recorded = parser().parse_args(argv)
-    defaults = parser().parse_args(["run"])
-    for name in _SELECTION:
-        given, then = getattr(args, name), getattr(recorded, name)
-        if given != getattr(defaults, name) and given != then:
-            flag = "--" + name
-            raise ConfigError(
-                f"--resume {run_dir}: {flag} {_shown(given)} differs from the run's {_shown(then)}; "
-                f"a resumed run keeps its selection (drop {flag}, or start a new run)"
-            )
-        setattr(args, name, then)
-    return loaded
-
-
-def _shown(value: object) -> str:
-    return " ".join(map(str, value)) if isinstance(value, list) else str(value)
-
-
-def _run_resumed(
-    run_dir: Path, resumed: results.Loaded, the_plan: Plan, settings: Settings, verbose: bool = False
-) -> int:
-    """Run the cells without a complete record; keep the others as they are."""
-    environment = resumed.environment
-    run_id = str(environment.get("run_id", run_dir.name))
-    done = frozenset(r.cell for r in resumed.records)
-    planned = planned_cells(the_plan)
-    stray = sorted(done - planned)
-    if stray:
-        raise ConfigError(
-            f"--resume {run_dir}: {len(stray)} recorded cells are not in today's plan (first: {stray[0]}); "
-            "matrix.toml, the cases or the interpreters changed since; start a new run"
-        )
-    writer = results.Writer(run_dir, keep=resumed.records)
-    environment.setdefault("resumed", []).append(datetime.now(UTC).isoformat(timespec="seconds"))
-    print(
-        f"resuming run {run_id}: {len(done)} of {len(planned)} cells kept, {len(planned - done)} to run",
-        file=sys.stderr,
-    )
-    return _finish(
-        run_dir,
-        run_id,
-        writer,
-        environment,
-        lambda p: run_plan(the_plan, settings, run_id, writer, p, done=done),
-        len(planned - done),
-        verbose=verbose,
-    )
-
-
-def _finish(
-    run_dir: Path,
-    run_id: str,
-    writer: results.Writer,
-    environment: dict[str, Any],
-    work: Callable[[Progress], None],
-    total: int,
-    surface: Callable[[], list[str]] | None = None,
-    verbose: bool = False,
-) -> int:
-    progress = Progress(total, verbose=verbose)
-    interrupted = False
-    try:
-        work(progress)
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        progress.close()
-        writer.close()
-        environment["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
-        environment["interrupted"] = interrupted
-        try:
-            results.write_json(run_dir / results.ENVIRONMENT_FILE, environment)
-            if surface is not None and not interrupted:
-                (run_dir / results.SURFACE_FILE).write_text("\n".join(surface()) + "\n")
-            (run_dir / "report.md").write_text(
-                report.markdown(writer.records, environment, report.run_sections(run_dir))
-            )
-            (run_dir / "report.html").write_text(report_html.html_report(writer.records, environment))
-        except OSError as exc:
-            if writer.failed is None:  # else the write error already being raised says it
-                raise HarnessError(f"{run_dir}: cannot write the run's report: {exc.strerror}") from None
-    print(report.terminal_summary(writer.records, environment, str(run_dir)))
-    if interrupted:
-        print(
-            f"interrupted: {len(writer.records)} finished cells are kept in {run_dir}; continue with "
-            f"`python -m harness run --resume {run_dir}`",
-            file=sys.stderr,
-        )
-        return 130
-    return 1 if report.problems(writer.records) else 0
+    return workflow.run(run_request(args), parse_run)
 
 
 def cmd_interpreters(args: argparse.Namespace) -> int:
@@ -380,7 +203,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             print(f"  {change.cell}: {change.old} -> {change.new}: {change.reason[:160]}")
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
     say = lambda line: print(line, file=sys.stderr)  # noqa: E731
-    diff = nightly.write_reports(args.run_dir, formats, args.baseline, say, report.run_sections(args.run_dir))
+    diff = report_files.rewrite(args.run_dir, formats, args.baseline, say, report.run_sections(args.run_dir))
     records, environment = results.load(args.run_dir)
     print(report.terminal_summary(records, environment, str(args.run_dir)))
     if diff is not None:
@@ -409,11 +232,33 @@ def cmd_merge(args: argparse.Namespace) -> int:
 def cmd_nightly(args: argparse.Namespace) -> int:
     if args.merge:
         out = args.out or args.results / "nightly-merged"
-        outcome = nightly.finish(args.merge, out, args.baseline)
-    else:
-        baseline = args.baseline
-        outcome = nightly.rehearse(args.shards, args.results, baseline, args.run_args, main, preference=args.preference)
-    return outcome.exit_code
+        return nightly.finish(args.merge, out, args.baseline).exit_code
+    # Each shard as `nox -s matrix -- --shard K/N` runs it: the given run arguments, recorded as its argv.
+    template = parse_run(["run", *args.run_args])
+
+    def run_shard(spec: str, results_dir: Path) -> int:
+        argv = ("run", "--shard", spec, "--results", str(results_dir), *args.run_args)
+        request = replace(template, shard=spec, results=results_dir, argv=argv)
+        return guarded(lambda: _run_checked(request))
+
+    def preference(output: Path) -> int:
+        request = preference_request(parser().parse_args(["preference", "--output", str(output)]))
+        return guarded(lambda: _preference_checked(request))
+
+    chosen = preference if args.preference else None
+    return nightly.rehearse(args.shards, args.results, args.baseline, run_shard, chosen).exit_code
+
+
+def _preference_checked(request: PreferenceRequest) -> int:
+    writable_dir("--cache-dir", request.cache_dir)
+    return preference_workflow.run(request)
+
+
+def _run_checked(request: RunRequest) -> int:
+    """A shard's run, its directories checked first as the command line checks them."""
+    writable_dir("--cache-dir", request.cache_dir)
+    writable_dir("--results", request.results)
+    return workflow.run(request, parse_run)
 
 
 def cmd_provision(args: argparse.Namespace) -> int:
@@ -425,39 +270,24 @@ def cmd_provision(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_preference(args: argparse.Namespace) -> int:
-    from harness.preference import judge as preference  # noqa: PLC0415  (only this command needs them)
-    from harness.preference import run as preference_run  # noqa: PLC0415
-
-    discovery, matrix = _discover(args)
-    cases = {c.id: c for c in load_cases(matrix.cases_dir, providers.names())}
-    if args.case not in cases:
-        raise ConfigError(f"--case {args.case}: no such case; choose from {', '.join(sorted(cases))}")
-    pythons = select(discovery, args.python) if args.python else preference_run.default_pythons(discovery.interpreters)
-    installers = parse_installers(args.installer)
-    choices = [s.value for s in preference.Source]
-    unknown = [s for s in args.source if s not in choices]
-    if unknown:
-        raise ConfigError(f"--source {', '.join(unknown)}: choose from {', '.join(choices)}")
-    sources = tuple(s for s in preference.Source if s.value in args.source) or tuple(preference.Source)
-    settings = preference_run.Settings(
-        cases[args.case],
-        matrix.targets,
-        discovery.interpreters,
-        pythons,
-        installers,
-        args.cache_dir,
+def preference_request(args: argparse.Namespace) -> PreferenceRequest:
+    return PreferenceRequest(
+        matrix=args.matrix,
+        cache_dir=args.cache_dir or cache_dir(),
+        case=args.case,
+        installer=args.installer,
         seed=args.seed,
         jobs=args.jobs,
-        sources=sources,
-        keep=args.keep_output,
+        python=tuple(args.python),
+        source=tuple(args.source),
+        json=args.json,
+        output=args.output,
+        keep_output=args.keep_output,
     )
-    result = preference_run.run(settings, lambda line: print(line, file=sys.stderr, flush=True))
-    data = result.to_json()
-    if args.output:
-        results.write_json(args.output, data)
-    print(json.dumps(data, indent=2) if args.json else "\n".join(preference.markdown(result)))
-    return 0
+
+
+def cmd_preference(args: argparse.Namespace) -> int:
+    return preference_workflow.run(preference_request(args))
 
 
 def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
@@ -476,7 +306,7 @@ def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
     return convert
 
 
-def _writable_dir(flag: str, path: Path) -> None:
+def writable_dir(flag: str, path: Path) -> None:
     """--results / --cache-dir: a directory we can create and write, checked before any work starts."""
     if path.exists() and not path.is_dir():
         raise ConfigError(f"{flag} {path}: is a file, not a directory; give a directory")
@@ -488,6 +318,10 @@ def _writable_dir(flag: str, path: Path) -> None:
         raise ConfigError(f"{flag} {path}: not writable; give a directory you can write")
 
 
+# argparse's own name for what add_subparsers returns
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m harness", description=__doc__)
     top.add_argument("--version", action="version", version=__version__)
@@ -495,22 +329,27 @@ def parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="count", default=0, help="-v: every cell's line; -vv: also every command run"
     )
     sub = top.add_subparsers(dest="command", required=True)
+    for add in (_add_run, _add_listings, _add_cases, _add_reports, _add_nightly):
+        add(sub)
+    return top
 
-    def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--matrix", type=Path, default=Path("matrix.toml"), help="matrix file (default: %(default)s)")
-        p.add_argument(
-            "--cache-dir", type=Path, default=None, help="default: $ABI_HARNESS_CACHE or ~/.cache/abi-harness"
-        )
-        p.add_argument(
-            "--python",
-            action="append",
-            default=[],
-            metavar="ID|PATH",
-            help="run on these interpreters only: an id or glob (cp312, cp31*) or an executable path",
-        )
 
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--matrix", type=Path, default=Path("matrix.toml"), help="matrix file (default: %(default)s)")
+    p.add_argument("--cache-dir", type=Path, default=None, help="default: $ABI_HARNESS_CACHE or ~/.cache/abi-harness")
+    p.add_argument(
+        "--python",
+        action="append",
+        default=[],
+        metavar="ID|PATH",
+        help="run on these interpreters only: an id or glob (cp312, cp31*) or an executable path",
+    )
+
+
+def _add_run(sub: Subparsers) -> None:
+    """`run`: build the wheels and run every cell."""
     run = sub.add_parser("run", help="build the wheels and run every cell")
-    common(run)
+    _common(run)
     run.add_argument("--case", action="append", default=[], metavar="GLOB", help="e.g. 'setuptools/*'")
     run.add_argument("--target", action="append", default=[], metavar="NAME", help="a [targets] name")
     run.add_argument("--jobs", "-j", type=_positive(int), default=os.cpu_count() or 2)
@@ -555,17 +394,23 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help="as before the subcommand")
     run.set_defaults(func=cmd_run)
 
+
+def _add_listings(sub: Subparsers) -> None:
+    """`interpreters` and `surface`: what the interpreters are."""
     interps = sub.add_parser("interpreters", help="list discovered interpreters")
-    common(interps)
+    _common(interps)
     interps.add_argument("--json", action="store_true")
     interps.set_defaults(func=cmd_interpreters)
 
     surf = sub.add_parser("surface", help="stable-ABI symbols, layouts and constants of each interpreter build")
-    common(surf)
+    _common(surf)
     surf.add_argument("--json", action="store_true")
     surf.add_argument("--diff", nargs=2, metavar=("A", "B"), help="what differs from interpreter A to B")
     surf.set_defaults(func=cmd_surface)
 
+
+def _add_cases(sub: Subparsers) -> None:
+    """`cases`, `provision`, `sync-cases`, `new-case`: the inputs of a run."""
     cases = sub.add_parser("cases", help="list the extension cases")
     cases.add_argument("--matrix", type=Path, default=Path("matrix.toml"))
     cases.add_argument("--json", action="store_true")
@@ -603,8 +448,11 @@ def parser() -> argparse.ArgumentParser:
     )
     new.set_defaults(func=cmd_new_case)
 
+
+def _add_reports(sub: Subparsers) -> None:
+    """`preference`, `report`, `diff`, `merge`: experiments and what runs produced."""
     pref = sub.add_parser("preference", help="which wheel pip and uv pick when several fit, in three listing orders")
-    common(pref)
+    _common(pref)
     pref.add_argument(
         "--case", default="sysconfig/c-api", help="the case whose wheels are offered (default: %(default)s)"
     )
@@ -643,6 +491,9 @@ def parser() -> argparse.ArgumentParser:
     mer.add_argument("--out", type=Path, required=True)
     mer.set_defaults(func=cmd_merge)
 
+
+def _add_nightly(sub: Subparsers) -> None:
+    """`nightly`: the nightly workflow."""
     nig = sub.add_parser("nightly", help="the nightly workflow: shard runs (or --merge given ones), diff, reports")
     nig.add_argument("--shards", type=int, default=3, help="rehearsal: run this many shards here (%(default)s)")
     nig.add_argument("--merge", type=Path, nargs="+", default=None, metavar="RUN_DIR", help="merge these instead")
@@ -656,7 +507,6 @@ def parser() -> argparse.ArgumentParser:
     )
     nig.add_argument("run_args", nargs="*", help="after --: arguments for each shard's `run`")
     nig.set_defaults(func=cmd_nightly)
-    return top
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -667,13 +517,23 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "into", "unset") is None:
         args.into = provision_dir()
     args.argv = list(argv) if argv is not None else sys.argv[1:]
+    return guarded(lambda: _checked(args))
+
+
+def _checked(args: argparse.Namespace) -> int:
+    """The subcommand, once the directories it writes are known to be writable."""
+    if getattr(args, "cache_dir", None) is not None:
+        writable_dir("--cache-dir", args.cache_dir)
+    if getattr(args, "results", None) is not None and not getattr(args, "resume", None):
+        writable_dir("--results", args.results)
+    result: int = args.func(args)
+    return result
+
+
+def guarded(command: Callable[[], int]) -> int:
+    """A command's exit code: a HarnessError becomes its message and exit code, never a traceback."""
     try:
-        if getattr(args, "cache_dir", None) is not None:
-            _writable_dir("--cache-dir", args.cache_dir)
-        if getattr(args, "results", None) is not None and not getattr(args, "resume", None):
-            _writable_dir("--results", args.results)
-        result: int = args.func(args)
-        return result
+        return command()
     except HarnessError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code

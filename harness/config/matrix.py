@@ -1,4 +1,7 @@
-"""Read matrix.toml and every case.toml once into typed objects; every error names its file and key."""
+"""Read matrix.toml and every case.toml once into typed objects; every error names its file and key.
+
+Long because every key of both files is checked here, each problem with its own message and key path.
+"""
 
 from __future__ import annotations
 

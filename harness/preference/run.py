@@ -6,6 +6,7 @@ orders: a PEP 503 simple index and a flat find-links page, both served by a stdl
 127.0.0.1 (an ephemeral port, up only while the command runs) so the order of the links is ours, and
 a find-links directory, whose order is whatever the file system lists (recorded as observed).
 Each installer only resolves (`--dry-run`); nothing is installed.
+Long because making, serving and asking are one experiment's steps over the same temporary tree.
 """
 
 from __future__ import annotations

@@ -10,15 +10,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from harness.errors import ConfigError
-from harness.reports import ci as report_ci
 from harness.reports import diff as diffs
-from harness.reports import html as report_html
 from harness.reports import markdown as report
+from harness.reports import write as report_files
 from harness.run import merge
 from harness.run import records as results
 
 LATEST = "nightly-latest"
-FORMATS = ("md", "html", "junit", "summary")
 Say = Callable[[str], None]
 
 
@@ -30,43 +28,6 @@ class Outcome:
     @property
     def exit_code(self) -> int:
         return 1 if self.change is not None and self.change.regressions else 0
-
-
-def write_reports(
-    run_dir: Path,
-    formats: Sequence[str],
-    baseline: Path | None = None,
-    say: Say = print,
-    sections: Sequence[str] = (),
-) -> diffs.Diff | None:
-    """report.md / report.html / junit.xml / summary.md in *run_dir*, with the diff when a baseline is given."""
-    unknown = [f for f in formats if f not in FORMATS]
-    if unknown:
-        raise ConfigError(f"--format {','.join(unknown)}: unknown; choose from {','.join(FORMATS)}")
-    records, environment = results.load(run_dir)
-    change = None
-    baseline_id = "baseline"
-    if baseline is not None:
-        before, before_env = results.load(baseline)
-        change = diffs.diff(before, records)
-        baseline_id = str(before_env.get("run_id", baseline))
-    if "md" in formats:
-        text = report.markdown(records, environment, sections)
-        if change is not None:
-            text += "\n" + diffs.markdown(change, baseline_id)
-        (run_dir / "report.md").write_text(text)
-    if "html" in formats:
-        (run_dir / "report.html").write_text(report_html.html_report(records, environment, change, baseline_id))
-    if "junit" in formats:
-        (run_dir / "junit.xml").write_text(report_ci.junit(records, environment))
-    if "summary" in formats:
-        summary = report_ci.step_summary(records, environment, change)
-        (run_dir / "summary.md").write_text(summary)
-        written = report_ci.append_step_summary(summary)
-        if written:
-            say(f"step summary appended to {written}")
-    say(f"reports ({', '.join(formats)}) in {run_dir}")
-    return change
 
 
 def preference_changes(baseline: Path, new: Path) -> list[str]:
@@ -96,7 +57,7 @@ def finish(shard_dirs: Sequence[Path], out: Path, baseline: Path | None, say: Sa
     """The merge job: merge the shard runs into *out*, diff against *baseline*, write every report."""
     records, _ = merge.merge(shard_dirs, out)
     say(f"merged {len(shard_dirs)} shards into {out}: {report.totals(records)}")
-    change = write_reports(out, FORMATS, baseline, say, report.run_sections(out))
+    change = report_files.rewrite(out, report_files.FORMATS, baseline, say, report.run_sections(out))
     if baseline is not None:
         for line in preference_changes(baseline, out):
             say(line)
@@ -111,14 +72,14 @@ def rehearse(
     count: int,
     results_dir: Path,
     baseline: Path | None,
-    run_args: Sequence[str],
-    run: Callable[[list[str]], int],
+    run_shard: Callable[[str, Path], int],
+    preference: Callable[[Path], int] | None = None,
     say: Say = print,
-    preference: bool = False,
 ) -> Outcome:
     """The workflow on one machine: N shard runs one after another (each as `nox -s matrix -- --shard K/N`
     runs it), then the merge job's `finish`. results/nightly-latest then points at the merged run, unless it
-    has regressions."""
+    has regressions. *run_shard* runs shard "K/N" into a results directory, *preference* writes the
+    installer preference result to a path; each returns the command's exit code."""
     if count < 1:
         raise ConfigError(f"--shards {count}: at least 1")
     previous = resolve_baseline(results_dir, baseline)
@@ -128,13 +89,13 @@ def rehearse(
     for k in range(1, count + 1):
         shard_results = base / f"shard-{k}"
         say(f"== shard {k}/{count}")
-        code = run(["run", "--shard", f"{k}/{count}", "--results", str(shard_results), *run_args])
+        code = run_shard(f"{k}/{count}", shard_results)
         if code not in (0, 1):  # 1: problem cells, which the diff judges; anything else stops here
             raise ConfigError(f"shard {k}/{count} run failed (exit {code}); see its output above")
         shard_dirs.append((shard_results / "latest").resolve())
-        if preference and k == 1:  # the workflow's shard 1 step
+        if preference is not None and k == 1:  # the workflow's shard 1 step
             say("== installer preference (into shard 1)")
-            if run(["preference", "--output", str(shard_dirs[0] / results.PREFERENCE_FILE)]) != 0:
+            if preference(shard_dirs[0] / results.PREFERENCE_FILE) != 0:
                 raise ConfigError("the preference experiment failed; see its output above")
     outcome = finish(shard_dirs, base / "merged", previous, say)
     if outcome.exit_code:

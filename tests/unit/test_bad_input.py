@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from harness import __main__ as cli
 from harness.__main__ import main
 from harness.config.matrix import check_selectors, load_cases, load_matrix
 from harness.errors import ConfigError
@@ -22,6 +21,7 @@ from harness.interpreters import discover as interpreters
 from harness.interpreters import providers
 from harness.interpreters.discover import Discovery
 from harness.run.records import Writer, load
+from harness.workflows import run as run_workflow
 from tests.conftest import FIXTURES, recorded
 from tests.unit.test_damaged_results import _FullDisk
 from tests.unit.test_results import record
@@ -517,7 +517,7 @@ def recorded_probe(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("bad input reached the build")
 
     monkeypatch.setattr(interpreters, "probe", probe)
-    monkeypatch.setattr(cli, "run_plan", no_run)
+    monkeypatch.setattr(run_workflow, "run_plan", no_run)
 
 
 def run_main(argv: list[str]) -> int:
@@ -586,7 +586,7 @@ def test_disk_full_mid_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caps
         writer.write(record("sysconfig/c-api:version-specific:cp312:cp312"))
         writer.write(record("sysconfig/c-api:version-specific:cp312:cp313"))
 
-    monkeypatch.setattr(cli, "run_plan", run_plan)
+    monkeypatch.setattr(run_workflow, "run_plan", run_plan)
     results = tmp_path / "results"
     argv = ["run", "--matrix", str(tmp_path / "matrix.toml"), "--cache-dir", str(tmp_path / "cache")]
     assert run_main([*argv, "--results", str(results), "--installer", "pip"]) == 1
