@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
 import html
 import json
 import re
@@ -153,6 +155,26 @@ def _findings(records: Sequence[Record]) -> str:
     return "".join(out)
 
 
+# The cells' JSON, gzipped and in base64 inside the page: a 4000-cell run's 11 MB of JSON (long paths and
+# messages, repeated from cell to cell) becomes about 1 MB, and the browser inflates it (DecompressionStream)
+# without any network. Base64 holds no `<`, so nothing in the data can end the script element early.
+DATA_TYPE = "application/gzip+base64"
+
+
+def encode_data(data: dict[str, Any]) -> str:
+    raw = json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
+    return base64.b64encode(gzip.compress(raw, compresslevel=9, mtime=0)).decode("ascii")
+
+
+def decode_data(page: str) -> dict[str, Any]:
+    """The data embedded in a page (for tests and tools reading a report.html)."""
+    match = re.search(f"<script type='{re.escape(DATA_TYPE)}' id='data'>([^<]*)</script>", page)
+    if match is None:
+        raise ValueError("no embedded data in the page")
+    data: dict[str, Any] = json.loads(gzip.decompress(base64.b64decode(match[1])))
+    return data
+
+
 # Inline in every page (no network to view it); kept as files so they are edited as CSS and JS.
 CSS = Path(__file__).parent.parent / "resources" / "report.css"
 JS = Path(__file__).parent.parent / "resources" / "report.js"
@@ -175,8 +197,7 @@ def html_report(
         "cells": _pooled([_cell_json(r) for r in sorted(records, key=lambda r: r.cell)], pool),
         "pool": pool,
     }
-    # `</` inside a script element would end it early; JSON allows the escaped form.
-    blob = json.dumps(data, separators=(",", ":"), sort_keys=True).replace("</", "<\\/")
+    blob = encode_data(data)
     run_id = html.escape(str(environment.get("run_id", "?")))
     note = free_threading_note(environment)
     shards = environment.get("shards", [])
@@ -205,7 +226,7 @@ def html_report(
         f"{interp_rows}</table>",
         f"<h2>Grids</h2><p>{html.escape(LEGEND)} Click a cell for its stages, observations and logs.</p>",
         "<div id='filters'></div><div id='grids'></div><aside id='details'></aside>",
-        f"<script type='application/json' id='data'>{blob}</script>",
+        f"<script type='{DATA_TYPE}' id='data'>{blob}</script>",
         f"<script>{JS.read_text()}</script></body></html>",
     ]
     return "\n".join(parts) + "\n"

@@ -19,7 +19,7 @@ pytest.importorskip("selenium", reason="selenium not installed (pip install -e '
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 # Debian's chromium (.ci/run installs it), or the Google Chrome of GitHub's runner images.
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
@@ -56,6 +56,12 @@ def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
         driver.quit()
 
 
+def open_page(driver: webdriver.Chrome, page: Path) -> None:
+    """Load *page* and wait until its script has inflated the data and drawn the grids."""
+    driver.get(page.as_uri())
+    WebDriverWait(driver, 20).until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready"))
+
+
 def visible(driver: webdriver.Chrome) -> int:
     return len(driver.find_elements(By.CSS_SELECTOR, "td.c:not(.hidden)"))
 
@@ -65,7 +71,7 @@ def test_html_report_in_browser(browser: webdriver.Chrome, tmp_path: Path) -> No
     baseline, _ = results.load(FIXTURES / "runs" / "base")
     page = tmp_path / "report.html"
     page.write_text(html_report(records, environment, diff.diff(baseline, records), "base"))
-    browser.get(page.as_uri())
+    open_page(browser, page)
 
     cells = browser.find_elements(By.CSS_SELECTOR, "td.c")
     assert sorted(int(c.get_attribute("data-i") or -1) for c in cells) == list(range(len(records)))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -12,17 +11,14 @@ import pytest
 from harness.__main__ import main
 from harness.errors import ConfigError
 from harness.reports.diff import diff
-from harness.reports.html import html_report
+from harness.reports.html import decode_data, html_report
 from harness.reports.write import rewrite
 from harness.run import records as results
 from tests.conftest import FIXTURES
 
 
 def blob(page: str) -> dict[str, object]:
-    match = re.search(r"<script type='application/json' id='data'>(.*?)</script>", page, re.S)
-    assert match
-    data: dict[str, object] = json.loads(match[1])
-    return data
+    return decode_data(page)
 
 
 def test_every_cell_embedded_and_self_contained() -> None:
@@ -32,7 +28,7 @@ def test_every_cell_embedded_and_self_contained() -> None:
     assert isinstance(cells, list)
     assert [c["cell"] for c in cells] == sorted(r.cell for r in records)
     # Nothing fetched to view it (links to upstream issues are fine: they are only followed on a click).
-    assert not re.search(r"src=|<link|@import|url\(", page.split("<script type='application/json'")[0])
+    assert not re.search(r"src=|<link|@import|url\(", page.split("<script type=")[0])
     assert "What each backend produced" in page
     assert "id='diff'" not in page
 
