@@ -212,10 +212,7 @@ def dynamic_requires(
                 )
             return BuildFailure(spec.id, f"get_requires_for_build_wheel failed: {last}", log_path)
         requires = [str(r) for r in json.loads((work / "requires.json").read_text())]
-        answer.parent.mkdir(parents=True, exist_ok=True)
-        tmp = answer.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(json.dumps({"requires": requires, "facts": facts}, indent=1, default=list))
-        tmp.replace(answer)
+        atomic.write_text(answer, json.dumps({"requires": requires, "facts": facts}, indent=1, default=list))
         return requires
     finally:
         shutil.rmtree(work, ignore_errors=True)

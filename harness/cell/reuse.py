@@ -21,6 +21,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from harness.infra import atomic
 from harness.model import Interpreter
 
 # The code that decides what a cell observes. Changing any of it invalidates every reuse.
@@ -126,11 +127,8 @@ class Store:
             return None  # absent or unreadable: the cell simply runs
 
     def put(self, key: str, entry: Reused) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        path = self.root / f"{key}.json"
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
-        tmp.write_text(json.dumps({"run_id": entry.run_id, "observed": entry.observed, "log": entry.log}))
-        tmp.replace(path)
+        data = {"run_id": entry.run_id, "observed": entry.observed, "log": entry.log}
+        atomic.write_text(self.root / f"{key}.json", json.dumps(data))
 
 
 def reusable(observed: dict[str, Any]) -> bool:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigError
+from harness.infra import atomic
 from harness.reports import ci as report_ci
 from harness.reports import diff as diffs
 from harness.reports import html as report_html
@@ -43,14 +44,14 @@ def write(
         text = report.markdown(records, environment, sections)
         if change is not None:
             text += "\n" + diffs.markdown(change, baseline_id)
-        (run_dir / "report.md").write_text(text)
+        atomic.write_text(run_dir / "report.md", text)
     if "html" in formats:
-        (run_dir / "report.html").write_text(report_html.html_report(records, environment, change, baseline_id))
+        atomic.write_text(run_dir / "report.html", report_html.html_report(records, environment, change, baseline_id))
     if "junit" in formats:
-        (run_dir / "junit.xml").write_text(report_ci.junit(records, environment))
+        atomic.write_text(run_dir / "junit.xml", report_ci.junit(records, environment))
     if "summary" in formats:
         summary = report_ci.step_summary(records, environment, change)
-        (run_dir / "summary.md").write_text(summary)
+        atomic.write_text(run_dir / "summary.md", summary)
         written = report_ci.append_step_summary(summary)
         if written and say is not None:
             say(f"step summary appended to {written}")

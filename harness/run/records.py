@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from harness.errors import DamagedResults, HarnessError
+from harness.infra import atomic
 from harness.model import Status
 
 SCHEMA_VERSION = 2  # 2: `observed` (what happened) apart from the verdict; `findings`
@@ -117,21 +118,15 @@ class Writer:
                 write_sorted(self.path, self.records)
             except OSError as exc:
                 self.failed = exc
-                self.path.with_suffix(".tmp").unlink(missing_ok=True)
 
 
 def write_sorted(path: Path, records: Iterable[Record]) -> None:
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("w", encoding="utf-8") as f:
-        for record in sorted(records, key=lambda r: r.cell):
-            f.write(json.dumps(record.to_json(), sort_keys=True) + "\n")
-    tmp.replace(path)
+    lines = (json.dumps(record.to_json(), sort_keys=True) + "\n" for record in sorted(records, key=lambda r: r.cell))
+    atomic.write_text(path, "".join(lines))
 
 
 def write_json(path: Path, data: Any) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-    tmp.replace(path)
+    atomic.write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 @dataclass(frozen=True)
@@ -278,8 +273,4 @@ def completed(run_dir: Path) -> Loaded:
 
 def point_latest(results_dir: Path, run_dir: Path) -> None:
     """results/latest -> the newest run (a relative symlink, replaced atomically)."""
-    link = results_dir / "latest"
-    tmp = results_dir / f".latest.{os.getpid()}"
-    tmp.unlink(missing_ok=True)
-    tmp.symlink_to(run_dir.name)
-    tmp.replace(link)
+    atomic.point(results_dir / "latest", run_dir.name)

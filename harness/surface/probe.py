@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
-from harness.infra import proc, rootfs
+from harness.infra import atomic, proc, rootfs
 from harness.model import Interpreter
 from harness.surface.model import Level, LevelProbe
 from harness.surface.promise import MEMBERS, constants, structs
@@ -121,10 +121,7 @@ def run_probe(interp: Interpreter, level: Level, include_dirs: Sequence[str], ca
         detail = proc.last_line(outcome.stderr or outcome.stdout, prefer_errors=True)
         return LevelProbe(level.name, False, f"probe does not compile or run: {detail}")
     result = parse_probe_output(level.name, outcome.stdout, absent)
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(result.to_json(), indent=1, sort_keys=True))
-    tmp.replace(cached)
+    atomic.write_text(cached, json.dumps(result.to_json(), indent=1, sort_keys=True))
     return result
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from harness.errors import ConfigError
+from harness.infra import atomic
 from harness.reports import diff as diffs
 from harness.reports import markdown as report
 from harness.reports import write as report_files
@@ -104,9 +104,6 @@ def rehearse(
         say(f"regressions: {results_dir / LATEST} stays at the previous baseline")
         return outcome
     link = results_dir / LATEST
-    tmp = results_dir / f".{LATEST}.{os.getpid()}"
-    tmp.unlink(missing_ok=True)
-    tmp.symlink_to(Path(base.name) / "merged")
-    tmp.replace(link)
+    atomic.point(link, Path(base.name) / "merged")
     say(f"{link} -> {base.name}/merged; HTML: {base / 'merged' / 'report.html'}")
     return outcome

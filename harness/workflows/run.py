@@ -20,6 +20,7 @@ from harness import __version__, surface
 from harness.build.installers import parse_installers, toolchains
 from harness.config.matrix import check_selectors, load_cases, load_matrix
 from harness.errors import ConfigError, HarnessError
+from harness.infra import atomic
 from harness.infra.paths import provision_dir
 from harness.interpreters import providers, provision
 from harness.interpreters.discover import Discovery, discover, select
@@ -291,7 +292,8 @@ def write(state: RunState) -> None:
     try:
         results.write_json(run_dir / results.ENVIRONMENT_FILE, state.environment)
         if state.request.surface and state.resumed is None and not state.interrupted:
-            (run_dir / results.SURFACE_FILE).write_text("\n".join(surface_section(state.runners, state)) + "\n")
+            text = "\n".join(surface_section(state.runners, state)) + "\n"
+            atomic.write_text(run_dir / results.SURFACE_FILE, text)
         sections = report.run_sections(run_dir)
         report_files.write(run_dir, writer.records, state.environment, ("md", "html"), sections)
     except OSError as exc:
