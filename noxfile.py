@@ -62,3 +62,11 @@ def nightly(session: nox.Session) -> None:
     workflow's merge job runs `-- --merge DIR... --out DIR [--baseline RUN]`. Exit 1 on regressions."""
     session.install("-e", ".")
     session.run("python", "-m", "harness", "nightly", *session.posargs)
+
+
+@nox.session
+def gate(session: nox.Session) -> None:
+    """Does a new interpreter build keep every promise of the release before it? (args go to `gate`:
+    `-- --python ID|PATH [--baseline ID] [--json]`; exit 1 when a promise is broken)."""
+    session.install("-e", ".")
+    session.run("python", "-m", "harness", "gate", *session.posargs)

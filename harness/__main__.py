@@ -146,6 +146,31 @@ def cmd_surface(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_gate(args: argparse.Namespace) -> int:
+    from harness.reports import gate as gate_report  # noqa: PLC0415  (only this command needs them)
+    from harness.workflows import gate  # noqa: PLC0415
+
+    if len(args.python) != 1:
+        raise ConfigError("gate: give the new build once: --python ID or --python PATH (e.g. ~/cpython/python)")
+    request = gate.Request(
+        args.python[0],
+        args.baseline,
+        args.matrix,
+        args.cache_dir,
+        args.results,
+        args.jobs,
+        tuple(args.case),
+        tuple(args.target),
+        args.installer,
+        args.timeout,
+        tuple(args.argv),
+        verbose=args.verbose >= 1,
+    )
+    result = gate.gate(request, lambda line: print(line, file=sys.stderr, flush=True))
+    print(json.dumps(result.to_json(), indent=2) if args.json else gate_report.text(result))
+    return result.exit_code
+
+
 def cmd_cases(args: argparse.Namespace) -> int:
     matrix = load_matrix(args.matrix, providers.names())
     cases = load_cases(matrix.cases_dir, providers.names())
@@ -322,6 +347,27 @@ def writable_dir(flag: str, path: Path) -> None:
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
+def _add_gate(sub: Subparsers) -> None:
+    """`gate`: does a new interpreter build keep every promise of the release before it?"""
+    gat = sub.add_parser("gate", help="does a new interpreter build keep every promise of the release before it?")
+    _common(gat)
+    gat.add_argument(
+        "--baseline",
+        default=None,
+        metavar="ID|PATH",
+        help="default: the newest other build of the same minor, else the newest of the previous minor",
+    )
+    gat.add_argument("--case", action="append", default=[], metavar="GLOB", help="only these cases")
+    gat.add_argument("--target", action="append", default=[], metavar="NAME", help="only these [targets]")
+    gat.add_argument("--jobs", "-j", type=_positive(int), default=os.cpu_count() or 2)
+    gat.add_argument("--installer", default=None, metavar="uv|pip|pip,uv", help="default: matrix.toml's")
+    gat.add_argument("--timeout", type=_positive(float), default=None, help="seconds per import/call")
+    gat.add_argument("--results", type=Path, default=Path("results"), help="default: %(default)s")
+    gat.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    gat.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help="as before the subcommand")
+    gat.set_defaults(func=cmd_gate)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m harness", description=__doc__)
     top.add_argument("--version", action="version", version=__version__)
@@ -329,7 +375,7 @@ def parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="count", default=0, help="-v: every cell's line; -vv: also every command run"
     )
     sub = top.add_subparsers(dest="command", required=True)
-    for add in (_add_run, _add_listings, _add_cases, _add_reports, _add_nightly):
+    for add in (_add_run, _add_listings, _add_gate, _add_cases, _add_reports, _add_nightly):
         add(sub)
     return top
 

@@ -93,6 +93,7 @@ class Interpreter:
     supported_tags: tuple[str, ...] = ()  # packaging.tags.sys_tags() computed inside it
     tags_source: str = ""  # "packaging 26.3" or why tags are unavailable
     root: str = ""  # a provisioned rootfs the interpreter runs in (through bwrap); "" for the host
+    build_dir: str = ""  # an uninstalled CPython build (`./python` after `make`): its build directory
 
     @property
     def host_path(self) -> str:
@@ -122,6 +123,7 @@ class Interpreter:
         gil = "free-threaded" if self.free_threaded else "GIL"
         extra = ", debug" if self.debug else ""
         where = f"{self.path} in {self.root}" if self.root else self.path
+        where += ", not installed" if self.build_dir else ""
         return f"{self.id} ({self.implementation} {self.version_str}, {gil}{extra}, {self.provider.value}: {where})"
 
     def to_json(self) -> dict[str, Any]:
@@ -142,6 +144,8 @@ class Interpreter:
             "supported_tags": list(self.supported_tags),
             "tags_source": self.tags_source,
             "root": self.root,
+            # Only where set: the records (and reuse keys) of installed interpreters stay as they were.
+            **({"build_dir": self.build_dir} if self.build_dir else {}),
         }
 
     @classmethod
@@ -164,6 +168,7 @@ class Interpreter:
             supported_tags=tuple(data.get("supported_tags", ())),
             tags_source=data.get("tags_source", ""),
             root=data.get("root", ""),
+            build_dir=data.get("build_dir", ""),
         )
 
 

@@ -68,13 +68,18 @@ def interpreter_files(interp: Interpreter) -> list[str]:
     """The executable and every libpython it may load, on the host's file system. Which files those
     are is looked up once per interpreter in a process (globbing the system library directory per
     cell cost a quarter of a warm run); their bytes are checked on every call (file_digest)."""
-    return list(_interpreter_files(interp.root, interp.base_prefix, interp.host_path, interp.minor))
+    return list(_interpreter_files(interp.root, interp.base_prefix, interp.host_path, interp.minor, interp.build_dir))
 
 
 @functools.cache
-def _interpreter_files(root: str, base_prefix: str, host_path: str, minor: tuple[int, int]) -> tuple[str, ...]:
+def _interpreter_files(
+    root: str, base_prefix: str, host_path: str, minor: tuple[int, int], build_dir: str = ""
+) -> tuple[str, ...]:
     major, version = minor
+    # An uninstalled build (--enable-shared) loads the libpython `make` left in its build directory.
+    local = [f"{root}{build_dir}/libpython{major}.{version}*.so*"] if build_dir else []
     patterns = [
+        *local,
         f"{root}{base_prefix}/lib/libpython{major}.{version}*.so*",
         f"{root}{base_prefix}/lib/libpypy*-c.so*",
         f"{root}/usr/lib/x86_64-linux-gnu/libpython{major}.{version}*.so*",

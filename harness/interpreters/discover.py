@@ -119,12 +119,14 @@ def from_probe(candidate: Candidate, facts: dict[str, Any]) -> Interpreter:
         supported_tags=tuple(facts["supported_tags"]),
         tags_source=facts["tags_source"],
         root=candidate.root,
+        build_dir=facts.get("build_dir") or "",
     )
 
 
-def _identity(interp: Interpreter) -> tuple[str, str, str, str]:
-    """Two paths to one installation (a venv, a symlink, python3 vs python3.12) share this."""
-    return interp.root, interp.base_prefix, interp.version_str, interp.soabi
+def _identity(interp: Interpreter) -> tuple[str, str, str, str, str]:
+    """Two paths to one installation (a venv, a symlink, python3 vs python3.12) share this. Uninstalled
+    builds all report the configured prefix (/usr/local): their build directory tells them apart."""
+    return interp.root, interp.base_prefix, interp.version_str, interp.soabi, interp.build_dir
 
 
 def _preference(interp: Interpreter) -> tuple[bool, bool, int, str]:
@@ -134,7 +136,7 @@ def _preference(interp: Interpreter) -> tuple[bool, bool, int, str]:
 
 def assign_ids(interps: Iterable[Interpreter]) -> tuple[Interpreter, ...]:
     """Dedupe, then give ids: cp312; a second cp312 from another provider becomes cp312-<provider>."""
-    best: dict[tuple[str, str, str, str], Interpreter] = {}
+    best: dict[tuple[str, str, str, str, str], Interpreter] = {}
     for interp in interps:
         key = _identity(interp)
         # Preference: the user's explicit choice, then a real installation over a venv, then provider rank.

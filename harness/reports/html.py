@@ -13,13 +13,13 @@ from typing import Any
 
 from harness.model import Status
 from harness.reports import diff as diffs
+from harness.reports import overview
 from harness.reports.markdown import (
     LEGEND,
     SYMBOLS,
     free_threading_note,
     installer_disagreements,
     problems,
-    produced,
     symbol,
     totals,
 )
@@ -101,15 +101,6 @@ def _inline(text: str) -> str:
     return re.sub(r"`([^`]*)`", r"<code>\1</code>", escaped)
 
 
-def _table(markdown_lines: Sequence[str]) -> str:
-    rows = [line.strip().strip("|").split(" | ") for line in markdown_lines if not line.startswith("|---")]
-    if not rows:
-        return "<p>None.</p>"
-    head = "".join(f"<th>{_inline(c.strip())}</th>" for c in rows[0])
-    body = "".join("<tr>" + "".join(f"<td>{_inline(c.strip())}</td>" for c in row) + "</tr>" for row in rows[1:])
-    return f"<table class='produced'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
 def _list(items: Sequence[str]) -> str:
     return "<ul>" + "".join(f"<li>{item}</li>" for item in items) + "</ul>" if items else "<p>None.</p>"
 
@@ -153,6 +144,18 @@ def _findings(records: Sequence[Record]) -> str:
         )
     out.append("</section>")
     return "".join(out)
+
+
+def _overview(records: Sequence[Record], environment: dict[str, Any], columns: Sequence[str]) -> str:
+    targets = [t["name"] for t in environment.get("targets", [])]
+    return (
+        "<section id='overview'><h2>Overview</h2>"
+        "<p>A row per case and target, a column per run interpreter; a square shows the worst of its cells "
+        "(one per build interpreter); a click jumps to that cell in the grids below.</p>"
+        f"{overview.legend()}<div class='ov'><div>{overview.heatmap(records, columns, targets)}</div>"
+        f"<div><h3>What each backend produced</h3>{overview.produced_grid(records, environment, columns)}</div>"
+        "</div></section>"
+    )
 
 
 # The cells' JSON, gzipped and in base64 inside the page: a 4000-cell run's 11 MB of JSON (long paths and
@@ -218,10 +221,9 @@ def html_report(
         + (f", merged from {len(shards)} shards" if shards else "")
         + ".</p>",
         f"<p><b>{html.escape(note)}</b></p>" if note else "",
+        _overview(records, environment, columns),
         _diff_section(change, baseline_id) if change is not None else "",
         _findings(records),
-        "<h2>What each backend produced</h2>",
-        _table(produced(records, columns)),
         f"<h2>Interpreters</h2><table><tr><th>id</th><th>version</th><th>build</th><th>provider</th></tr>"
         f"{interp_rows}</table>",
         f"<h2>Grids</h2><p>{html.escape(LEGEND)} Click a cell for its stages, observations and logs.</p>",

@@ -39,6 +39,14 @@ def glibc():
     return value.split()[-1] if value else None
 
 
+def build_dir():
+    """The build directory of a CPython run from where `make` left it (not installed), else "": its headers
+    and pyconfig.h are in the source and build trees, not under sys.prefix."""
+    if not sysconfig.is_python_build():
+        return ""
+    return os.path.dirname(os.path.realpath(sys.executable))
+
+
 def main():
     import importlib.machinery
 
@@ -60,6 +68,7 @@ def main():
                 "prefix": sys.prefix,
                 "base_prefix": getattr(sys, "base_prefix", sys.prefix),
                 "config_args": sysconfig.get_config_var("CONFIG_ARGS") or "",
+                "build_dir": build_dir(),
                 "supported_tags": tags,
                 "tags_source": tags_source,
             }

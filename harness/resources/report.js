@@ -57,7 +57,8 @@ function grids() {
         const i = rows[key][col];
         if (i === undefined) { tr.append(el('td')); continue; }
         const c = CELLS[i];
-        const td = el('td', {class: 'c s-' + c.status, 'data-i': i, title: c.cell + ': ' + c.status + ': ' + c.reason},
+        const shown = c.symbol.startsWith(DATA.symbols.refused) ? 'refused' : c.status;
+        const td = el('td', {class: 'c s-' + shown, id: 'cell-' + i, 'data-i': i, title: c.cell + ': ' + c.status + ': ' + c.reason},
           c.symbol);
         td.onclick = () => show(i);
         tr.append(td);
@@ -113,8 +114,16 @@ function show(i) {
   box.classList.add('open');
 }
 // The page's static parts paint first; the grids follow once the data is inflated.
+// A click in the overview jumps to a cell (its link's #cell-N): first show every cell again.
+function unfilter() {
+  for (const [key] of AXES) document.getElementById('f-' + key).value = '';
+  document.getElementById('f-text').value = '';
+  apply();
+}
 load().then(() => {
   filters(); grids(); apply();
+  document.getElementById('heatmap').addEventListener('click', e => { if (e.target.closest('a')) unfilter(); });
+  if (location.hash) document.getElementById(location.hash.slice(1))?.scrollIntoView();
   document.body.dataset.readyAt = Math.round(performance.now());  // benchmarks/page_bench.py reads it
   document.body.dataset.ready = 'yes';
 });

@@ -234,7 +234,7 @@ def spec_cells(spec: BuildSpec, runners: tuple[Interpreter, ...]) -> list[str]:
 
 def planned_cells(plan: Plan) -> frozenset[str]:
     """Every cell id the plan records, built or skipped."""
-    built = {c for spec in plan.builds for c in spec_cells(spec, plan.run_pythons)}
+    built = {c for spec in plan.builds for c in spec_cells(spec, plan.runners(spec))}
     return frozenset(built | {str(skip.cell) for skip in plan.skips})
 
 
@@ -256,7 +256,7 @@ def run_plan(
     ):
         fanout = _Fanout(plan, ctx, writer, progress, done, cells)
         for spec in plan.builds:
-            if done.issuperset(spec_cells(spec, plan.run_pythons)):
+            if done.issuperset(spec_cells(spec, plan.runners(spec))):
                 continue
             fanout.pending[builds.submit(safe_build, spec, settings)] = functools.partial(fanout.built, spec)
         try:
@@ -294,7 +294,7 @@ class _Fanout:
         if isinstance(built, BuildFailure):
             self.progress.note(f"build FAILED {spec.id}: {built.reason}")
             records = failed_build_records(
-                ctx.run_id, spec, built, self.plan.run_pythons, ctx.run_dir, ctx.settings.known_issues
+                ctx.run_id, spec, built, self.plan.runners(spec), ctx.run_dir, ctx.settings.known_issues
             )
             for record in records:
                 self.record(record)
@@ -303,7 +303,7 @@ class _Fanout:
         state = "cached" if artifact.cached else f"built in {artifact.duration_s:.1f}s"
         self.progress.note(f"{state}: {spec.id} -> {artifact.wheel.name}")
         log = _keep_build_log(artifact.build_log, spec, ctx.run_dir)
-        for run in self.plan.run_pythons:
+        for run in self.plan.runners(spec):
             if str(spec.cell(run)) in self.done:
                 continue
             future = self.cells.submit(cell_record, ctx, spec, artifact, audit, run, log)

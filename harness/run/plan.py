@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from packaging.specifiers import SpecifierSet
@@ -28,10 +28,29 @@ class Plan:
     builds: tuple[BuildSpec, ...]
     skips: tuple[PlannedSkip, ...]
     run_pythons: tuple[Interpreter, ...]
+    # A build's own run interpreters where it runs on fewer than all (the gate's cells), by build id.
+    only: tuple[tuple[str, tuple[Interpreter, ...]], ...] = ()
+
+    def runners(self, spec: BuildSpec) -> tuple[Interpreter, ...]:
+        """The interpreters the wheel of *spec* runs on."""
+        return next((runs for build_id, runs in self.only if build_id == spec.id), self.run_pythons)
 
     @property
     def total_cells(self) -> int:
-        return len(self.builds) * len(self.run_pythons) + len(self.skips)
+        return sum(len(self.runners(b)) for b in self.builds) + len(self.skips)
+
+
+def restrict(plan: Plan, keep: Callable[[BuildSpec, Interpreter], bool], runners: Sequence[Interpreter]) -> Plan:
+    """Only the cells (build, run interpreter) *keep* selects, run interpreters taken from *runners*;
+    builds left without a cell and every planned skip are dropped (they concern no selected cell)."""
+    chosen = [(spec, tuple(r for r in runners if keep(spec, r))) for spec in plan.builds]
+    chosen = [(spec, runs) for spec, runs in chosen if runs]
+    return Plan(
+        tuple(spec for spec, _ in chosen),
+        (),
+        tuple(runners),
+        tuple((spec.id, runs) for spec, runs in chosen),
+    )
 
 
 def can_build(kind: TargetKind, target: Target, interp: Interpreter) -> bool:

@@ -205,6 +205,13 @@ def artifact_problems(
     return problems
 
 
+def target_tags(target: Target, build: Interpreter) -> tuple[str, ...]:
+    """The tags a wheel of *target* built on *build* must carry (what artifact_problems checks), before it
+    is built: a plan can ask the tag rules which interpreters must accept it."""
+    platform = build.platform.replace("-", "_").replace(".", "_")
+    return tuple(f"{tags}-{platform}" for tags in _target_shape(target, build)[0])
+
+
 def _target_shape(target: Target, build: Interpreter) -> tuple[list[str], Callable[[str], bool], int, int]:
     """(tags without platform, suffix predicate, Py_LIMITED_API, Py_TARGET_ABI3T) a target asks for."""
     floor = target.min_python or (0, 0)

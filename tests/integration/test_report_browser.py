@@ -19,6 +19,7 @@ pytest.importorskip("selenium", reason="selenium not installed (pip install -e '
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 # Debian's chromium (.ci/run installs it), or the Google Chrome of GitHub's runner images.
@@ -114,3 +115,42 @@ def test_html_report_in_browser(browser: webdriver.Chrome, tmp_path: Path) -> No
     keep = os.environ.get("ABI_HARNESS_SCREENSHOT")  # a copy to look at, outside pytest's tmp dir
     if keep:
         shutil.copy(tmp_path / "report.png", keep)
+
+
+def in_view(driver: webdriver.Chrome, element: WebElement) -> bool:
+    script = "const r = arguments[0].getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight;"
+    return bool(driver.execute_script(script, element))
+
+
+def test_overview_jumps_to_the_cell(browser: webdriver.Chrome, tmp_path: Path) -> None:
+    records, environment = results.load(FIXTURES / "runs" / "regressed")
+    cells = sorted(records, key=lambda r: r.cell)
+    page = tmp_path / "report.html"
+    page.write_text(html_report(records, environment))
+    open_page(browser, page)
+    heatmap = browser.find_element(By.ID, "heatmap")
+    assert in_view(browser, heatmap)  # the overview opens the page, without scrolling
+    squares = heatmap.find_elements(By.TAG_NAME, "rect")
+    assert len(squares) == len({(r.case, r.target, r.run_python) for r in records})
+    browser.save_screenshot(str(tmp_path / "overview.png"))
+
+    # A filter hides the failing cells; a click on a failing square shows them again and jumps there.
+    Select(browser.find_element(By.ID, "f-status")).select_by_value("skip")
+    square = heatmap.find_element(By.CSS_SELECTOR, "rect.h-fail")
+    link = square.find_element(By.XPATH, "..").get_dom_attribute("href") or ""
+    index = int(link.rsplit("#cell-", 1)[1])
+    assert cells[index].status == "fail"
+    square.click()
+    cell = browser.find_element(By.ID, f"cell-{index}")
+    assert browser.execute_script("return location.hash") == f"#cell-{index}"
+    assert cell.is_displayed()
+    assert in_view(browser, cell)
+    assert (cell.get_attribute("title") or "").startswith(f"{cells[index].cell}: fail")
+    assert not in_view(browser, heatmap)
+
+    # What each backend produced: a click on a row of squares opens its tags and suffixes.
+    browser.execute_script("scrollTo(0, 0)")
+    produced = browser.find_element(By.ID, "produced")
+    misfit = produced.find_element(By.XPATH, ".//summary[i[contains(@class, 'p-misfit')]]")
+    misfit.click()
+    assert "does not fit abi3" in misfit.find_element(By.XPATH, "..").text

@@ -79,12 +79,21 @@ def _run(argv):
     subprocess.run(argv, check=True)
 
 
+def _include_dirs():
+    """INCLUDEPY, as distutils used; a CPython run from its build tree (not installed) has its headers in the
+    source tree and pyconfig.h in the build tree, where sysconfig's paths point (distutils did the same)."""
+    if sysconfig.is_python_build():
+        paths = sysconfig.get_paths()
+        return [paths["include"], paths["platinclude"]]
+    return [_var("INCLUDEPY")]
+
+
 def _compile(module, defines, suffix, tmp):
     """Compile and link as distutils did: CC CFLAGS CCSHARED -c, then LDSHARED."""
     cc = shlex.split(_var("CC")) + shlex.split(_var("CFLAGS")) + shlex.split(_var("CCSHARED"))
     obj = os.path.join(tmp, module + ".o")
     out = os.path.join(tmp, module + suffix)
-    includes = ["-Isrc", "-I" + _var("INCLUDEPY")]
+    includes = ["-Isrc"] + ["-I" + d for d in _include_dirs()]
     _run(cc + includes + ["-D" + d for d in defines] + ["-c", os.path.join("src", module + ".c"), "-o", obj])
     _run(shlex.split(_var("LDSHARED")) + [obj, "-o", out])
     return out

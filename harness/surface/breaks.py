@@ -1,0 +1,118 @@
+"""Which differences from a baseline build to a new build break a promise the new build makes.
+
+Pure: two measured surfaces in, broken promises out, each naming the PEP that makes the promise and the
+symbol, struct member, constant, suffix or tag. What the new build does not promise (a level newer than
+itself, a symbol added after its version, a tag the tag rules let it refuse) is never counted.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from packaging.tags import Tag
+
+from harness.surface import Surface, diff, levels_for
+from harness.verdict.oracle import tag_rule
+
+SYMBOLS = "PEP 652"  # the stable ABI manifest: a symbol once in it stays exported (PEP 384's promise)
+LEVELS = "PEP 384"  # structs and constants of the limited API keep their layout and values
+ABI3T = "PEP 803"  # the same promise for abi3t levels and free-threaded builds
+
+
+@dataclass(frozen=True, order=True)
+class Broken:
+    """One promise the new build does not keep."""
+
+    promise: str  # "PEP 652"
+    subject: str  # "symbol PyCFunction_New", "[3.9] PyMethodDef.ml_flags", "suffix .abi3.so"
+    detail: str  # what the baseline had, what the new build has
+
+    def to_json(self) -> dict[str, str]:
+        return {"promise": self.promise, "subject": self.subject, "detail": self.detail}
+
+    @classmethod
+    def from_json(cls, data: dict[str, str]) -> Broken:
+        return cls(data["promise"], data["subject"], data["detail"])
+
+
+def _level_promise(level: str) -> str:
+    return ABI3T if level.startswith("abi3t-") else LEVELS
+
+
+def _symbols(baseline: Surface, new: Surface) -> list[Broken]:
+    """Symbols the new build promises (applicable, added by its version) and does not export."""
+    promise = ABI3T if new.interpreter.free_threaded else SYMBOLS
+    had = baseline.present()
+    out = []
+    for s in new.symbols:
+        if not s.applicable or s.present or s.added > new.interpreter.minor:
+            continue
+        since = f"{s.added[0]}.{s.added[1]}"
+        where = f"exported by {baseline.id}" if s.name in had else f"not exported by {baseline.id} either"
+        detail = f"stable ABI since {since}, not exported by {new.id} ({where})"
+        out.append(Broken(promise, f"symbol {s.name}", detail))
+    return out
+
+
+def _levels(baseline: Surface, new: Surface) -> list[Broken]:
+    """Layouts and constants at every level both probed; a level the new build should compile at and does not."""
+    out = []
+    for change in diff(baseline, new):
+        if change.kind.is_break and change.level:  # symbols are judged above, against the new build's promise
+            what = "struct" if change.kind.name.startswith("LAYOUT") else "constant"
+            subject = f"[{change.level}] {what} {change.name}"
+            out.append(
+                Broken(
+                    _level_promise(change.level), subject, f"{change.old} in {baseline.id}, {change.new} in {new.id}"
+                )
+            )
+    own = {level.name for level in levels_for(new.interpreter)}
+    for probe in baseline.levels:
+        mine = new.level(probe.level)
+        if probe.ok and probe.level in own and (mine is None or not mine.ok):
+            why = mine.reason if mine is not None else "not probed"
+            subject = f"[{probe.level}] limited API level"
+            detail = f"{baseline.id}'s headers compile at this level, {new.id}'s do not: {why}"
+            out.append(Broken(_level_promise(probe.level), subject, detail))
+    return out
+
+
+def _runtime(baseline: Surface, new: Surface) -> list[Broken]:
+    """What the importer and installers of the new build refuse although the tag rules say it must accept."""
+    a, b = baseline.interpreter, new.interpreter
+    out = []
+    for suffix in a.ext_suffixes:
+        stable = suffix.startswith((".abi3", ".abi3t"))
+        if suffix not in b.ext_suffixes and (stable or a.minor == b.minor):
+            promise = (ABI3T if ".abi3t" in suffix else LEVELS) if stable else "PEP 3149"
+            out.append(Broken(promise, f"suffix {suffix}", f"in {a.id}'s EXTENSION_SUFFIXES, not in {new.id}'s"))
+    have = set(b.supported_tags)
+    if not have:
+        return out  # no tags probed (packaging unavailable inside it): nothing to compare
+    for text in a.supported_tags:
+        if text in have:
+            continue
+        ok, why = tag_rule(Tag(*text.split("-")), b)
+        if ok:
+            peps = ", ".join(dict.fromkeys(re.findall(r"PEP \d+", why))) or "PEP 425"
+            out.append(Broken(peps, f"tag {text}", f"{new.id} must accept it ({why}); its packaging.tags lists it not"))
+    return out
+
+
+def broken(baseline: Surface, new: Surface) -> tuple[Broken, ...]:
+    """Every promise of *new* that the comparison with *baseline* shows broken, sorted."""
+    return tuple(sorted({*_symbols(baseline, new), *_levels(baseline, new), *_runtime(baseline, new)}))
+
+
+def unverified(baseline: Surface, new: Surface) -> tuple[str, ...]:
+    """What could not be measured on either build, so the promise cannot be said to hold there (a level the
+    baseline compiles at and the new build does not is broken, not unverified)."""
+    notes = [f"{s.id}: its exported symbols could not be looked up" for s in (baseline, new) if s.lookup == "not run"]
+    for probe in new.levels:
+        theirs = baseline.level(probe.level)
+        if not probe.ok and (theirs is None or not theirs.ok):
+            notes.append(
+                f"[{probe.level}] {new.id}'s probe failed ({probe.reason}) and {baseline.id} has none to compare"
+            )
+    return tuple(notes)
