@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.cell.observe import Route
+from harness.cell.observe import LoadOutcome, Route
 from harness.run.records import Record, load
 from tests.conftest import REPO
 from tests.integration.conftest import Harness, load_of, observed, run_records
@@ -60,11 +60,25 @@ def test_debug_built_module_on_the_release_build(modexport: tuple[Path, dict[str
 
 
 def test_every_record_keeps_its_observations(modexport: tuple[Path, dict[str, Record]]) -> None:
-    for record in modexport[1].values():
+    """Every cell records what it did: its own wheel is resolved, installed and imported; another
+    build's version-specific wheel is refused by every installer, then loaded anyway both ways."""
+    assert len(modexport[1]) == len(PYTHONS) ** 2
+    for cell, record in modexport[1].items():
         facts = observed(record)
-        assert facts.build.ok
-        assert facts.installers
-        assert facts.loads, record.cell
+        build, run = cell.split(":")[2:]
+        assert facts.build.ok, cell
+        assert facts.wheel is not None, cell
+        assert facts.wheel.name == record.wheel, cell
+        answers = [i.resolve for i in facts.installers]
+        assert answers, cell
+        routes = [load.route for load in facts.loads]
+        if build == run:
+            assert all(a is not None and a.ok for a in answers), cell
+            assert routes == [Route.INSTALLED], cell
+            assert load_of(record).outcome is LoadOutcome.LOADED, cell
+        else:
+            assert all(a is not None and a.refused for a in answers), cell
+            assert routes == [Route.SYS_PATH, Route.BY_PATH], cell
 
 
 def rejudge(harness: Harness, run_dir: Path, matrix: Path) -> subprocess.CompletedProcess[str]:
