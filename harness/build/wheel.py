@@ -1,7 +1,7 @@
 """One wheel per (case, target, build interpreter), cached by a content hash of everything that shapes it.
 
 Long because the cache key, the build requirements it pins and the compile share one BuildSpec and
-cache entry; the requirements resolution is the part to move out next (build/requires.py).
+cache entry; the requirements resolution is the part to move out next.
 """
 
 from __future__ import annotations

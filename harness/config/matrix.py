@@ -134,7 +134,7 @@ def _positive(p: _Problems, table: dict[str, Any], key: str, prefix: str, defaul
 
 
 def _provider(problems: _Problems, value: Any, choices: list[str], key: str) -> Provider | None:
-    """A registered provider's name (harness/providers/), with "did you mean" like an enum value."""
+    """A registered provider's name (harness/interpreters/providers/), with "did you mean" like an enum value."""
     if isinstance(value, str) and value in choices:
         return Provider(value)
     close = difflib.get_close_matches(str(value), choices, n=1)

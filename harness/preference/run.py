@@ -1,7 +1,7 @@
 """The preference experiment's side effects: make the candidate wheels, offer them, ask pip and uv.
 
-Candidates come from the wheel cache (harness.build), built by the case's own backend where it
-produces the tag, else retagged (harness.retag). They are offered three ways, each listing in three
+Candidates come from the wheel cache (harness.build.wheel), built by the case's own backend where it
+produces the tag, else retagged (harness.build.retag). They are offered three ways, each listing in three
 orders: a PEP 503 simple index and a flat find-links page, both served by a stdlib HTTP server on
 127.0.0.1 (an ephemeral port, up only while the command runs) so the order of the links is ours, and
 a find-links directory, whose order is whatever the file system lists (recorded as observed).

@@ -16,7 +16,7 @@ GOOD = '[discovery]\nsources = ["{source}"]\n[targets.abi3]\nmin_python = "3.9"\
 
 
 class Fake:
-    """A provider in a few lines: what a new module under harness/providers/ looks like."""
+    """A provider in a few lines: what a new module under harness/interpreters/providers/ looks like."""
 
     name = Provider("fake")
     source = True
