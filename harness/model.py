@@ -35,6 +35,14 @@ class TargetKind(enum.StrEnum):
     ABI3 = "abi3"
     ABI3T = "abi3t"
     ABI3_ABI3T = "abi3.abi3t"
+    # py3-none: nothing compiled against Python (e.g. a cffi ABI-mode library), so one build serves
+    # every interpreter its Requires-Python admits, PyPy and free-threaded builds included.
+    ABI_NONE = "abi-none"
+
+    @property
+    def version_free(self) -> bool:
+        """Kinds without a stable-ABI baseline (min_python)."""
+        return self in {TargetKind.VERSION_SPECIFIC, TargetKind.ABI_NONE}
 
 
 class Provider(str):
@@ -178,7 +186,7 @@ class Target:
 
     name: str
     kind: TargetKind
-    min_python: Version | None  # the stable-ABI baseline; None for version-specific
+    min_python: Version | None  # the stable-ABI baseline; None for version-specific and abi-none
     build_on: tuple[str, ...]  # selectors: "each", "oldest", "newest" or interpreter id globs
 
     def to_json(self) -> dict[str, Any]:

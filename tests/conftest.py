@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import packaging
 import pytest
@@ -90,3 +91,14 @@ def cp315() -> Interpreter:
 @pytest.fixture(scope="session")
 def cp315t() -> Interpreter:
     return derived_315(free_threaded=True)
+
+
+def recorded_free_threaded() -> list[dict[str, Any]]:
+    """The 14 records of a real free-threaded 3.14 run (tests/fixtures/free-threaded-3.14/README.md)."""
+    path = FIXTURES / "free-threaded-3.14" / "records.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def recorded_cell(cell: str) -> dict[str, Any]:
+    """One record of the free-threaded 3.14 run, by cell id."""
+    return next(r for r in recorded_free_threaded() if r["cell"] == cell)

@@ -11,12 +11,12 @@ import contextlib
 import json
 import sys
 import zipfile
-from dataclasses import dataclass, replace
 from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 import abi3info  # type: ignore[import-untyped]
+import msgspec
 from elftools.elf.elffile import ELFFile
 from elftools.elf.gnuversions import GNUVerNeedSection
 from elftools.elf.sections import SymbolTableSection
@@ -26,51 +26,35 @@ from harness.infra import atomic, proc
 ABI3T_FIRST = (3, 15)
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     file: str
     message: str
     needs: tuple[int, int] | None = None  # fails only below this version; None: fails everywhere
 
 
-@dataclass(frozen=True)
-class Audit:
+class Audit(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A wheel's audit, as recorded in `observed.audit` (and, with its rules' version, in the audit cache)."""
+
     tool: str  # what looked: "abi3audit 0.0.26", "harness abi3t rules", or why nothing did
     findings: tuple[Finding, ...]
     applicable: bool  # False for version-specific wheels: nothing to audit
     # The newest symbol version each system library must provide (auditwheel's view of the
     # wheel's real platform), e.g. {"GLIBC": "2.34", "GLIBCXX": "3.4.32", "CXXABI": "1.3.15"}.
-    platform: tuple[tuple[str, str], ...] = ()
+    platform: dict[str, str] = {}
 
-    def to_json(self) -> dict[str, object]:
-        return {
-            "tool": self.tool,
-            "applicable": self.applicable,
-            "findings": [{"file": f.file, "message": f.message, "needs": f.needs} for f in self.findings],
-            "platform": dict(self.platform),
-        }
 
-    @classmethod
-    def from_json(cls, data: dict[str, object]) -> Audit:
-        findings = data.get("findings", [])
-        assert isinstance(findings, list)
-        return cls(
-            str(data["tool"]),
-            tuple(
-                Finding(f["file"], f["message"], (f["needs"][0], f["needs"][1]) if f.get("needs") else None)
-                for f in findings
-            ),
-            bool(data["applicable"]),
-            tuple(sorted(dict(data.get("platform") or {}).items())),  # type: ignore[call-overload]
-        )
+class CachedAudit(Audit, frozen=True, forbid_unknown_fields=True):
+    """The audit cache beside a wheel: an audit and the rules' version it was made under."""
+
+    rules: str = ""
 
 
 def audit_wheel(wheel: Path, tags: tuple[str, ...], cache_file: Path) -> Audit:
     """Audit *wheel* (cached beside it, keyed by the audit rules' version)."""
-    with contextlib.suppress(OSError, ValueError):  # missing or unreadable: audit again
-        data = json.loads(cache_file.read_text())
-        if data.get("rules") == _rules_version():
-            return Audit.from_json(data)
+    with contextlib.suppress(OSError, ValueError):  # missing or unreadable (msgspec's errors too): audit again
+        cached = msgspec.json.decode(cache_file.read_bytes(), type=CachedAudit, strict=True)
+        if cached.rules == _rules_version():
+            return Audit(cached.tool, cached.findings, cached.applicable, cached.platform)
     abis = {t.split("-")[1] for t in tags}
     if abis >= {"abi3", "abi3t"}:
         # abi3.abi3t makes two claims: abi3audit checks the abi3 half (the tool users run, reading the
@@ -84,9 +68,10 @@ def audit_wheel(wheel: Path, tags: tuple[str, ...], cache_file: Path) -> Audit:
         result = _abi3audit(wheel)
     else:
         result = Audit("none: not a stable-ABI wheel", (), False)
-    result = replace(result, platform=tuple(sorted(platform_needs(wheel).items())))
+    result = msgspec.structs.replace(result, platform=dict(sorted(platform_needs(wheel).items())))
+    cached = CachedAudit(result.tool, result.findings, result.applicable, result.platform, rules=_rules_version())
     with contextlib.suppress(OSError):  # a read-only cache only costs a re-audit
-        atomic.write_text(cache_file, json.dumps({**result.to_json(), "rules": _rules_version()}, indent=1))
+        atomic.write_text(cache_file, json.dumps(msgspec.to_builtins(cached), indent=1))
     return result
 
 

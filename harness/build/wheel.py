@@ -18,6 +18,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from harness.build.installers import Toolchain
@@ -46,18 +47,40 @@ def build_requires(case_dir: Path) -> list[str]:
     return [str(r) for r in requires]
 
 
-def requires_python(wheel: Path) -> str:
-    """The wheel's Requires-Python (core metadata), or "" when it declares none."""
+def _metadata_headers(wheel: Path, field: str) -> list[str]:
+    """Every value of one core-metadata header (`Requires-Dist`, ...) of a wheel's METADATA."""
+    prefix = field.lower() + ":"
     with zipfile.ZipFile(wheel) as zf:
         name = next((n for n in zf.namelist() if n.endswith(".dist-info/METADATA")), None)
         if name is None:
-            return ""
+            return []
+        values = []
         for line in zf.read(name).decode("utf-8", "replace").splitlines():
             if not line.strip():
                 break  # headers end at the first blank line
-            if line.lower().startswith("requires-python:"):
-                return line.split(":", 1)[1].strip()
-    return ""
+            if line.lower().startswith(prefix):
+                values.append(line.split(":", 1)[1].strip())
+    return values
+
+
+def requires_python(wheel: Path) -> str:
+    """The wheel's Requires-Python (core metadata), or "" when it declares none."""
+    return next(iter(_metadata_headers(wheel, "Requires-Python")), "")
+
+
+def runtime_requirements(wheel: Path) -> tuple[str, ...]:
+    """The wheel's Requires-Dist, markers kept (the installer evaluates them for the interpreter it
+    installs into); requirements of an extra are left out, as a plain install leaves them out."""
+    kept = []
+    for text in _metadata_headers(wheel, "Requires-Dist"):
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement:
+            kept.append(text)  # the installer will say what is wrong with it
+            continue
+        if requirement.marker is None or "extra" not in str(requirement.marker):
+            kept.append(text)
+    return tuple(kept)
 
 
 def wheel_tags(wheel: Path) -> tuple[str, ...]:

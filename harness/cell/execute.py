@@ -15,18 +15,36 @@ import tempfile
 import threading
 import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+import msgspec
 
 from harness.build.installers import Toolchain
-from harness.cell.observe import Answer, FileLoad, InstallerObs, LoadObs, LoadOutcome, Route
+from harness.build.wheel import runtime_requirements
+from harness.cell.observe import (
+    Answer,
+    Call,
+    Compiled,
+    Dependencies,
+    FileLoad,
+    InstallerObs,
+    LoadObs,
+    LoadOutcome,
+    Route,
+    Threads,
+)
+from harness.errors import HarnessError
 from harness.infra import proc
 from harness.infra.paths import safe_name
 from harness.model import Artifact, Interpreter
+from harness.schema.decode import convert
 
 RESULT_MARKER = "ABI_HARNESS_RESULT "
+T = TypeVar("T")
+REPORT_SOURCE = "resources/call.py's report"  # decoded through the observation types, like a record
 LOADING_MARKER = "ABI_HARNESS_LOADING "
 THREADS = 8
 
@@ -54,7 +72,7 @@ def load_obs(route: Route, out: proc.Outcome, timeout: float | None = None) -> L
             route=route, outcome=LoadOutcome.NO_REPORT, returncode=out.returncode, files=files, stderr_tail=tail
         )
     result: dict[str, Any] = json.loads(reports[-1][len(RESULT_MARKER) :])
-    files = tuple(FileLoad.from_json(f) for f in result.get("files", ()))
+    files = convert(result.get("files", ()), tuple[FileLoad, ...], source=REPORT_SOURCE, error=HarnessError)
     if "import_error" in result:
         return LoadObs(
             route=route,
@@ -70,17 +88,21 @@ def load_obs(route: Route, out: proc.Outcome, timeout: float | None = None) -> L
         returncode=out.returncode,
         module_file=result.get("module_file"),
         files=files,
-        calls=tuple(result.get("calls", ())),
-        compiled=result.get("compiled"),
+        calls=convert(result.get("calls", ()), tuple[Call, ...], source=REPORT_SOURCE, error=HarnessError),
+        compiled=_maybe(result.get("compiled"), Compiled),
         import_warnings=tuple(result.get("import_warnings", ())),
         gil_enabled_after_import=result.get("gil_enabled_after_import"),
-        threads=result.get("threads"),
+        threads=_maybe(result.get("threads"), Threads),
     )
+
+
+def _maybe(value: object, into: type[T]) -> T | None:
+    return None if value is None else convert(value, into, source=REPORT_SOURCE, error=HarnessError)
 
 
 def _placeless(load: LoadObs, work: str) -> LoadObs:
     """The cell's temporary directory named `<cell>` in messages, so runs compare (and diff) cleanly."""
-    return replace(
+    return msgspec.structs.replace(
         load,
         exception=load.exception.replace(work, "<cell>"),
         stderr_tail=load.stderr_tail.replace(work, "<cell>"),
@@ -195,7 +217,7 @@ def _steps(
             return tuple(seen), ()  # the installer failed for another reason: nothing more to observe
     accepted = [n for n, obs in enumerate(seen) if obs.resolve is not None and obs.resolve.ok]
     if not accepted:
-        return tuple(seen), _forced_loads(cell, artifact, module, toolchains[0], pythons[0])
+        return tuple(seen), forced_loads(cell, artifact, module, toolchains[0], pythons[0])
 
     fresh: list[Path] = []
     for n in accepted:
@@ -206,21 +228,54 @@ def _steps(
             answer = _answer(toolchain, cell.record(installed))
         else:
             answer = Answer(ok=False, message=f"could not create a fresh environment: {toolchain.message(created)}")
-        seen[n] = replace(seen[n], install=answer)
+        seen[n] = msgspec.structs.replace(seen[n], install=answer)
         if not answer.ok:
             return tuple(seen), ()
         fresh.append(env_dir / "bin" / "python")
     return tuple(seen), (cell.load(Route.INSTALLED, toolchains[accepted[0]], fresh[0], module, []),)
 
 
-def _forced_loads(
+def dependency_env(
+    toolchain: Toolchain, interp: Interpreter, requirements: Sequence[str], dest: Path
+) -> tuple[Path, Dependencies, list[proc.Outcome]]:
+    """A fresh environment of *interp* at *dest* holding *requirements*, resolved and installed for
+    that interpreter by the installer (which evaluates their markers there): its python, what the
+    installer answered, and the commands run (for the transcript)."""
+    created = toolchain.create_env(interp, dest)
+    if not created.ok:
+        why = f"could not create an environment: {toolchain.message(created)}"
+        return dest / "bin" / "python", Dependencies(requirements=tuple(requirements), ok=False, message=why), [created]
+    python = dest / "bin" / "python"
+    installed = toolchain.install_requirements(interp, python, requirements)
+    message = "" if installed.ok else toolchain.message(installed)
+    return (
+        python,
+        Dependencies(requirements=tuple(requirements), ok=installed.ok, message=message),
+        [created, installed],
+    )
+
+
+def forced_loads(
     cell: CellRun, artifact: Artifact, module: str, toolchain: Toolchain, python: Path
 ) -> tuple[LoadObs, ...]:
-    """A refused wheel's files, loaded anyway: by file name on sys.path, then each binary by path."""
+    """A refused wheel's files, loaded anyway: by file name on sys.path, then each binary by path.
+
+    Both loads run where the wheel's runtime requirements are installed (cffi's _cffi_backend), so a
+    missing dependency is never taken for the binary's own error; without requirements the shared
+    empty environment serves."""
     unpacked = cell.work / "unpacked"
     with zipfile.ZipFile(artifact.wheel) as zf:
         zf.extractall(unpacked)
+    deps = None
+    requirements = runtime_requirements(artifact.wheel)
+    if requirements:
+        cell.transcript.append(f"# forced loads: runtime requirements {', '.join(requirements)}\n")
+        python, deps, outs = dependency_env(toolchain, cell.interp, requirements, cell.work / "forced-env")
+        for out in outs:
+            cell.record(out)
     loads = [cell.load(Route.SYS_PATH, toolchain, python, module, ["--path", str(unpacked)])]
     by_path = [a for f in artifact.ext_files for a in ("--by-path", f)]
     loads.append(cell.load(Route.BY_PATH, toolchain, python, module, ["--path", str(unpacked), *by_path]))
-    return tuple(loads)
+    if deps is None:
+        return tuple(loads)
+    return tuple(msgspec.structs.replace(load, dependencies=deps) for load in loads)

@@ -8,11 +8,23 @@ can be derived again later (`report --rejudge`) without starting an interpreter.
 from __future__ import annotations
 
 import enum
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Annotated, Any
+
+import msgspec
+
+from harness.build.audit import Audit
 
 # Bump when a field changes meaning; readers refuse versions they do not know.
 OBSERVED_VERSION = 1
+
+# Bounds a recorded number must keep (decoded through these types: anything else is a damaged record).
+Count = Annotated[int, msgspec.Meta(ge=0, le=10**9)]
+Seconds = Annotated[float, msgspec.Meta(ge=0, le=10**7)]  # finite: JSON has no inf, and 1e400 is out of range
+Word = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]  # a C integer the module reported
+
+
+class Obs(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The base of every observation: immutable, keyword-built, strict when decoded (no unknown field)."""
 
 
 class Route(enum.StrEnum):
@@ -31,8 +43,7 @@ class LoadOutcome(enum.StrEnum):
     NO_REPORT = "no-report"  # exited without reporting (e.g. os._exit in the module)
 
 
-@dataclass(frozen=True, kw_only=True)
-class Answer:
+class Answer(Obs, frozen=True):
     """One installer command's outcome: resolve (dry run) or install."""
 
     ok: bool
@@ -40,28 +51,25 @@ class Answer:
     message: str = ""
 
 
-@dataclass(frozen=True, kw_only=True)
-class InstallerObs:
-    name: str  # uv, pip
+class InstallerObs(Obs, frozen=True):
+    name: Annotated[str, msgspec.Meta(min_length=1)]  # uv, pip
     version: str  # "uv 0.13.9", "pip 26.0.1"
     env: Answer  # creating the fresh environment
     resolve: Answer | None = None
     install: Answer | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
-class AbiInfo:
+class AbiInfo(Obs, frozen=True):
     """A PEP 793 module's `Py_mod_abi` (PyABIInfo), read from the file before it is loaded."""
 
-    major: int
-    minor: int
-    flags: int  # PyABIInfo_STABLE 1, _GIL 2, _FREETHREADED 4, _INTERNAL 8
-    build_version: int
-    abi_version: int
+    major: Word
+    minor: Word
+    flags: Word  # PyABIInfo_STABLE 1, _GIL 2, _FREETHREADED 4, _INTERNAL 8
+    build_version: Word
+    abi_version: Word
 
 
-@dataclass(frozen=True, kw_only=True)
-class FileLoad:
+class FileLoad(Obs, frozen=True):
     """One extension file loaded by path (runtime route)."""
 
     file: str  # path inside the wheel
@@ -69,138 +77,102 @@ class FileLoad:
     abi_info: AbiInfo | None = None  # None: the file declares none (or is no PEP 793 module)
     abi_info_note: str = ""  # why no ABI info could be read, when that is not simply "none declared"
 
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> FileLoad:
-        """From a record, or from what resources/call.py reported (the same field names)."""
-        info = data.get("abi_info")
-        return cls(
-            file=data["file"],
-            module=data["module"],
-            abi_info=AbiInfo(**info) if info else None,
-            abi_info_note=data.get("abi_info_note", ""),
-        )
+
+class Call(Obs, frozen=True):
+    """One checked call of the module (resources/call.py's CHECKS)."""
+
+    call: str  # the expression, e.g. "add(1, 2)"
+    expected: str  # the value's repr, or the exception class name
+    actual: str
+    ok: bool
 
 
-@dataclass(frozen=True, kw_only=True)
-class LoadObs:
+class Threads(Obs, frozen=True):
+    """Free-threaded interpreters: N threads calling add() at once."""
+
+    threads: Count
+    calls: Count
+    errors: tuple[str, ...] = ()  # the first few wrong results
+
+
+class Compiled(Obs, frozen=True):
+    """The extension's compile-time macros, as the module reports them (None: not exported)."""
+
+    PY_VERSION_HEX: Word | None = None
+    Py_LIMITED_API: Word | None = None
+    Py_TARGET_ABI3T: Word | None = None
+    Py_GIL_DISABLED: Word | None = None
+
+
+class Dependencies(Obs, frozen=True):
+    """A forced load's environment: the refused wheel's runtime requirements, installed for the
+    interpreter by the installer into an environment of their own (or why they could not be)."""
+
+    requirements: tuple[str, ...]  # Requires-Dist as the wheel declares them, markers kept
+    ok: bool
+    message: str = ""  # the installer's one line when they could not be installed
+
+
+class LoadObs(Obs, frozen=True):
     route: Route
     outcome: LoadOutcome
     exception_type: str = ""
     exception: str = ""  # "ImportError: ..." as the interpreter said it
     signal: str = ""
-    returncode: int | None = None
-    timeout_s: float | None = None  # the limit the process ran under
+    returncode: Word | None = None
+    timeout_s: Seconds | None = None  # the limit the process ran under
     stderr_tail: str = ""
     module_file: str | None = None
     files: tuple[FileLoad, ...] = ()  # by_path: every extension file, in load order
-    calls: tuple[dict[str, Any], ...] = ()  # {"call", "expected", "actual", "ok"}
-    compiled: dict[str, Any] | None = None  # PY_VERSION_HEX, Py_LIMITED_API, Py_TARGET_ABI3T, Py_GIL_DISABLED
+    calls: tuple[Call, ...] = ()
+    compiled: Compiled | None = None
     import_warnings: tuple[str, ...] = ()
     gil_enabled_after_import: bool | None = None
-    threads: dict[str, Any] | None = None  # free-threaded: {"threads", "calls", "errors"}
+    threads: Threads | None = None  # free-threaded interpreters only
+    # Forced loads of a wheel with runtime requirements; UNSET (no key in the record): none declared,
+    # or a record from before forced loads got them, judged as it was then.
+    dependencies: Dependencies | msgspec.UnsetType = msgspec.UNSET
 
 
-@dataclass(frozen=True, kw_only=True)
-class WheelObs:
+class WheelObs(Obs, frozen=True):
     name: str
     tags: tuple[str, ...]
     ext_files: tuple[str, ...]
     requires_python: str = ""
 
 
-@dataclass(frozen=True, kw_only=True)
-class BuildObs:
+class BuildObs(Obs, frozen=True):
     ok: bool
     infrastructure: bool = False  # the harness or the index failed, not the backend
     message: str = ""
     cached: bool | None = None
-    tools: dict[str, str] = field(default_factory=dict)
+    tools: dict[str, str] = {}
 
 
-@dataclass(frozen=True, kw_only=True)
-class Observed:
+class Observed(Obs, frozen=True):
     """Everything one cell saw. Which steps ran depends only on what earlier steps saw."""
 
     build: BuildObs
     wheel: WheelObs | None = None
-    audit: dict[str, Any] | None = None  # audit.Audit.to_json()
+    audit: Audit | None = None
     installers: tuple[InstallerObs, ...] = ()
     loads: tuple[LoadObs, ...] = ()
     harness_error: str = ""  # the harness itself failed in this cell
     version: int = OBSERVED_VERSION
 
+    def __post_init__(self) -> None:
+        """Meaning beyond type, checked when a record is decoded (a ValueError names the field's path)."""
+        if self.version != OBSERVED_VERSION:
+            raise ValueError(f"version {self.version}; this harness reads observations of version {OBSERVED_VERSION}")
+        if self.loads and not self.installers and self.load(Route.INSTALLED) is not None:
+            raise ValueError("an installed load with no installer observed")
+        if len({x.route for x in self.loads}) != len(self.loads):
+            raise ValueError("two loads by one route")
+
     def load(self, route: Route) -> LoadObs | None:
         return next((x for x in self.loads if x.route is route), None)
 
     def to_json(self) -> dict[str, Any]:
-        plain: dict[str, Any] = _plain(asdict(self))
+        """JSON's own types (as the record's `observed`)."""
+        plain: dict[str, Any] = msgspec.json.decode(msgspec.json.encode(self))  # lists, not tuples
         return plain
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Observed:
-        if data.get("version") != OBSERVED_VERSION:
-            raise ValueError(f"observed.version {data.get('version')!r}; this harness reads {OBSERVED_VERSION}")
-        wheel = data.get("wheel")
-        return cls(
-            build=BuildObs(**data["build"]),
-            wheel=WheelObs(
-                name=wheel["name"],
-                tags=tuple(wheel["tags"]),
-                ext_files=tuple(wheel["ext_files"]),
-                requires_python=wheel.get("requires_python", ""),
-            )
-            if wheel
-            else None,
-            audit=data.get("audit"),
-            installers=tuple(_installer(i) for i in data.get("installers", ())),
-            loads=tuple(_load(x) for x in data.get("loads", ())),
-            harness_error=data.get("harness_error", ""),
-        )
-
-
-def _plain(value: Any) -> Any:
-    """JSON's own types: tuples become lists, enums their values."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, enum.Enum):
-        return value.value
-    return value
-
-
-def _answer(data: dict[str, Any] | None) -> Answer | None:
-    return Answer(**data) if data is not None else None
-
-
-def _installer(data: dict[str, Any]) -> InstallerObs:
-    env = _answer(data["env"])
-    assert env is not None
-    return InstallerObs(
-        name=data["name"],
-        version=data["version"],
-        env=env,
-        resolve=_answer(data.get("resolve")),
-        install=_answer(data.get("install")),
-    )
-
-
-def _load(data: dict[str, Any]) -> LoadObs:
-    files = tuple(FileLoad.from_json(f) for f in data.get("files", ()))
-    return LoadObs(
-        route=Route(data["route"]),
-        outcome=LoadOutcome(data["outcome"]),
-        exception_type=data.get("exception_type", ""),
-        exception=data.get("exception", ""),
-        signal=data.get("signal", ""),
-        returncode=data.get("returncode"),
-        timeout_s=data.get("timeout_s"),
-        stderr_tail=data.get("stderr_tail", ""),
-        module_file=data.get("module_file"),
-        files=files,
-        calls=tuple(data.get("calls", ())),
-        compiled=data.get("compiled"),
-        import_warnings=tuple(data.get("import_warnings", ())),
-        gil_enabled_after_import=data.get("gil_enabled_after_import"),
-        threads=data.get("threads"),
-    )

@@ -16,13 +16,16 @@ import json
 import os
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
+import msgspec
+
+from harness.cell.observe import Observed
+from harness.errors import DamagedResults
 from harness.infra import atomic
 from harness.model import Interpreter
+from harness.schema.decode import decode_json
 
 # The code that decides what a cell observes. Changing any of it invalidates every reuse.
 EXECUTION_CODE = (
@@ -110,11 +113,12 @@ def cell_key(*, wheel: Path, interp: Interpreter, installers: Sequence[str], tim
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:32]
 
 
-@dataclass(frozen=True)
-class Reused:
+class Reused(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """cache/observations/<key>.json: a cell's observations and where they came from (this type owns the file)."""
+
     run_id: str
-    observed: dict[str, Any]
-    log: str  # the original cell transcript
+    observed: Observed
+    log: str = ""  # the original cell transcript
 
 
 class Store:
@@ -124,25 +128,23 @@ class Store:
         self.root = cache / "observations"
 
     def get(self, key: str) -> Reused | None:
+        """The entry under *key*; None when absent, unreadable or of another format (the cell then runs)."""
         path = self.root / f"{key}.json"
         try:
-            data = json.loads(path.read_text())
-            return Reused(data["run_id"], data["observed"], data.get("log", ""))
-        except (OSError, ValueError, KeyError, TypeError):
-            return None  # absent or unreadable: the cell simply runs
+            return decode_json(path.read_bytes(), Reused, source=path)
+        except (OSError, DamagedResults):
+            return None
 
     def put(self, key: str, entry: Reused) -> None:
-        data = {"run_id": entry.run_id, "observed": entry.observed, "log": entry.log}
-        atomic.write_text(self.root / f"{key}.json", json.dumps(data))
+        atomic.write_bytes(self.root / f"{key}.json", msgspec.json.encode(entry))
 
 
-def reusable(observed: dict[str, Any]) -> bool:
+def reusable(observed: Observed) -> bool:
     """Only what the cell itself did: not a harness failure, nor an installer that failed to answer."""
-    if observed.get("harness_error"):
+    if observed.harness_error:
         return False
-    for installer in observed.get("installers", []):
-        for step in ("env", "resolve", "install"):
-            answer = installer.get(step)
-            if answer is not None and not answer["ok"] and not answer["refused"]:
+    for installer in observed.installers:
+        for answer in (installer.env, installer.resolve, installer.install):
+            if answer is not None and not answer.ok and not answer.refused:
                 return False
     return True

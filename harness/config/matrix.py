@@ -12,7 +12,7 @@ import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
@@ -265,13 +265,14 @@ def _targets(p: _Problems, data: dict[str, Any]) -> tuple[Target, ...]:
         min_python = None
         if kind is None:
             pass  # the kind is already reported; min_python cannot be judged without it
-        elif kind is not TargetKind.VERSION_SPECIFIC:
+        elif not kind.version_free:
             if "min_python" not in table:
                 p.add(f"{key}min_python", f"required for a {kind.value} target, e.g. '3.9'")
             else:
                 min_python = _version(p, table["min_python"], f"{key}min_python")
         elif "min_python" in table:
-            p.add(f"{key}min_python", "a version-specific target has no stable-ABI minimum")
+            article = "an" if kind.value[0] in "aeiou" else "a"
+            p.add(f"{key}min_python", f"{article} {kind.value} target has no stable-ABI minimum")
         build_on = p.get(table, "build_on", list, key, ["each"]) or []
         if not build_on:
             p.add(f"{key}build_on", f"empty: use one of {', '.join(BUILD_SELECTORS)} or an interpreter id glob")
@@ -317,10 +318,15 @@ def _known_issues(p: _Problems, data: dict[str, Any]) -> tuple[KnownIssue, ...]:
     return tuple(known)
 
 
-def check_selectors(matrix: Matrix, interpreters: Sequence[Interpreter], cases: Sequence[Case]) -> list[str]:
+class SelectorCheck(NamedTuple):
+    warnings: list[str]  # known issues matching nothing: likely typos
+    absent: str  # one line naming the known issues only for interpreters this machine lacks ("": none)
+
+
+def check_selectors(matrix: Matrix, interpreters: Sequence[Interpreter], cases: Sequence[Case]) -> SelectorCheck:
     """Selectors judged against what exists: a build_on glob matching no interpreter is an error (a typo
-    would plan no wheel); a known issue matching nothing is a warning (returned), as interpreters differ
-    between machines."""
+    would plan no wheel); a known issue matching nothing is a warning, as interpreters differ between
+    machines, except where its interpreter globs only name interpreters absent here (`absent`)."""
     p = _Problems(matrix.path)
     ids = [i.id for i in interpreters]
     for target in matrix.targets:
@@ -340,18 +346,30 @@ def check_selectors(matrix: Matrix, interpreters: Sequence[Interpreter], cases: 
         "build_python": ids,
         "run_python": ids,
     }
-    warnings = []
+    warnings, absent = [], []
     for issue in matrix.known_issues:
-        for selector in _SELECTORS:
-            globs: tuple[str, ...] = getattr(issue, selector)
-            values = universe[selector]
-            if not any(fnmatch.fnmatchcase(v, g) for v in values for g in globs):
-                warnings.append(
-                    f"{matrix.path}: known_issue[{issue.index}].{selector}: {list(globs)} matches nothing "
-                    f"(have: {', '.join(values) or 'none'}); the entry applies to no cell"
-                )
-                break
-    return warnings
+        unmatched = [
+            selector
+            for selector in _SELECTORS
+            if not any(fnmatch.fnmatchcase(v, g) for v in universe[selector] for g in getattr(issue, selector))
+        ]
+        if unmatched and all(_names_interpreters(selector, getattr(issue, selector)) for selector in unmatched):
+            absent.append(f"known_issue[{issue.index}] ({', '.join(g for s in unmatched for g in getattr(issue, s))})")
+        elif unmatched:
+            selector = unmatched[0]
+            warnings.append(
+                f"{matrix.path}: known_issue[{issue.index}].{selector}: {list(getattr(issue, selector))} matches "
+                f"nothing (have: {', '.join(universe[selector]) or 'none'}); the entry applies to no cell"
+            )
+    # Another machine's interpreters (a free-threaded 3.15): one line, not a warning per entry.
+    note = f"{matrix.path}: known issues for interpreters not found here: {', '.join(absent)}" if absent else ""
+    return SelectorCheck(warnings, note)
+
+
+def _names_interpreters(selector: str, globs: Sequence[str]) -> bool:
+    """An interpreter selector whose globs all read as interpreter ids (cp315t*, pp311): a machine
+    without those interpreters, not a typo."""
+    return selector in {"build_python", "run_python"} and all(_CPXY.match(g) for g in globs)
 
 
 def check_explicit_id(id_: str, interp: Interpreter) -> str | None:

@@ -8,6 +8,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -74,6 +75,8 @@ def probe(path: str, cache: Path, root: str = "") -> dict[str, Any]:
     if root:
         argv = rootfs.command(root, argv, [cache])
     out = proc.run(argv, timeout=PROBE_TIMEOUT_S)
+    if not out.ok and _is_python2(path, root, cache):
+        raise ProbeFailed("Python 2: not supported")
     if not out.ok:
         detail = _last_words(out.stderr) or _last_words(out.stdout)
         raise ProbeFailed(f"probe failed ({'timeout' if out.timed_out else out.returncode}): {detail}")
@@ -91,6 +94,13 @@ def probe(path: str, cache: Path, root: str = "") -> dict[str, Any]:
 
 class ProbeFailed(Exception):
     pass
+
+
+def _is_python2(path: str, root: str, cache: Path) -> bool:
+    """Python 2 stops at the probe's `-I` ("Unknown option"); `-V` says so plainly (on stderr there)."""
+    argv = [path, "-V"]
+    out = proc.run(rootfs.command(root, argv, [cache]) if root else argv, timeout=PROBE_TIMEOUT_S)
+    return re.match(r"Python 2\.", (out.stdout + out.stderr).strip()) is not None
 
 
 def _last_words(output: str) -> str:

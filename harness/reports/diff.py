@@ -58,8 +58,8 @@ class Diff:
 def exception_classes(record: Record) -> tuple[str, ...]:
     """Exception class names in the reason and, as observed, in each load (not the messages: those vary
     by version)."""
-    loads = (record.observed or {}).get("loads", [])
-    observed = {load["exception_type"] for load in loads if load.get("exception_type")}
+    loads = record.observed.loads if record.observed else ()
+    observed = {load.exception_type for load in loads if load.exception_type}
     return tuple(sorted(set(EXCEPTION.findall(record.reason)) | observed))
 
 

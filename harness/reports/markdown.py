@@ -33,8 +33,8 @@ LEGEND = (
 
 def resolve_answers(record: Record) -> dict[str, bool]:
     """Each installer's dry-run answer (accepts?) as observed."""
-    installers = (record.observed or {}).get("installers", [])
-    return {i["name"]: bool(i["resolve"]["ok"]) for i in installers if i.get("resolve")}
+    installers = record.observed.installers if record.observed else ()
+    return {i.name: i.resolve.ok for i in installers if i.resolve}
 
 
 def refused(record: Record) -> bool:
@@ -45,7 +45,7 @@ def refused(record: Record) -> bool:
 def symbol(record: Record) -> str:
     if record.status == Status.PASS.value and refused(record):
         # A refused binary loaded anyway that crashed or worked is a finding: marked beside the 🚫.
-        kinds = {f["kind"] for f in record.findings}
+        kinds = {f.kind for f in record.findings}
         mark = "💥" if kinds & {"crash", "timeout", "no report"} else ("✳️" if "loads and works" in kinds else "")
         return SYMBOLS["refused"] + mark
     return SYMBOLS[record.status]
@@ -245,7 +245,7 @@ def loaded_anyway(records: Sequence[Record]) -> list[str]:
     groups: dict[tuple[str, str], list[Record]] = defaultdict(list)
     for r in records:
         for f in r.findings:
-            groups[(f["route"], f["kind"])].append(r)
+            groups[(f.route, f.kind)].append(r)
     if not groups:
         return []
     out = [
@@ -263,15 +263,15 @@ def loaded_anyway(records: Sequence[Record]) -> list[str]:
     for (route, kind), rs in sorted(groups.items()):
         shown = ", ".join(f"`{r.cell}`" for r in rs[:3]) + (", ..." if len(rs) > 3 else "")
         out.append(f"| {route} | {kind} | {len(rs)} | {shown} |")
-    crashes = [(r, f) for r in records for f in r.findings if f["kind"] in ("crash", "timeout", "no report")]
+    crashes = [(r, f) for r in records for f in r.findings if f.kind in ("crash", "timeout", "no report")]
     if crashes:
         out += ["", "Crashes and hangs:", ""]
-        out += [f"- `{r.cell}` ({f['route']}): {f['kind']}: {f['detail']}" for r, f in crashes]
+        out += [f"- `{r.cell}` ({f.route}): {f.kind}: {f.detail}" for r, f in crashes]
     return out
 
 
 def finding_counts(records: Sequence[Record]) -> Counter[str]:
-    return Counter(f["kind"] for r in records for f in r.findings)
+    return Counter(str(f.kind) for r in records for f in r.findings)
 
 
 def run_sections(run_dir: Path) -> list[str]:

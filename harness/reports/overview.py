@@ -185,7 +185,9 @@ def produced_grid(records: Sequence[Record], environment: dict[str, Any], column
     for case in sorted({c for c, _ in found}):
         tds = []
         for target in targets:
-            made = sorted(found.get((case, target), {}).values(), key=lambda b: (order.get(b.build_python, 99), b))
+            made = sorted(
+                found.get((case, target), {}).values(), key=lambda b: (order.get(b.build_python, 99), b.build_python)
+            )
             tds.append(f"<td>{_produced_cell(made)}</td>" if made else "<td></td>")
         rows.append(f"<tr><th>{html.escape(case)}</th>{''.join(tds)}</tr>")
     keys = " ".join(f"<span class='key'><i class='sw p-{k}'></i>{v}</span>" for k, v in FIT.items())

@@ -22,8 +22,8 @@ from harness.infra.paths import safe_name
 from harness.model import Artifact, BuildSpec, Case, Cell, Interpreter, KnownIssue, Status, Target
 from harness.run.plan import Plan, PlannedSkip
 from harness.run.progress import Progress
-from harness.run.records import Record, Writer
-from harness.verdict.judge import CellFacts, judge
+from harness.run.records import SCHEMA_VERSION, Record, Writer
+from harness.verdict.judge import CellFacts, StageResult, judge
 
 
 @dataclass(frozen=True)
@@ -50,9 +50,10 @@ def _base_record(run_id: str, cell: Cell, case: Case, target: Target) -> dict[st
         "backend": case.backend,
         "binding": case.binding,
         "target": target.name,
-        "target_kind": target.kind.value,
+        "target_kind": target.kind,
         "build_python": cell.build_python,
         "run_python": cell.run_python,
+        "schema_version": SCHEMA_VERSION,
     }
 
 
@@ -63,7 +64,7 @@ def skip_record(run_id: str, skip: PlannedSkip) -> Record:
         reason=skip.reason,
         stage="plan",
         expected="-",
-        stages={"plan": {"status": Status.SKIP.value, "reason": skip.reason}},
+        stages={"plan": StageResult(Status.SKIP, skip.reason)},
     )
 
 
@@ -72,7 +73,7 @@ def record(run_id: str, facts: CellFacts, case: Case, known: Sequence[KnownIssue
     return Record(
         **_base_record(run_id, facts.cell, case, facts.target),
         **judge(facts, known).record_fields(),
-        observed=facts.observed.to_json(),
+        observed=facts.observed,
         **extra,
     )
 
@@ -135,7 +136,7 @@ def observe_cell(
             ext_files=artifact.ext_files,
             requires_python=artifact.requires_python,
         ),
-        audit=audit.to_json(),
+        audit=audit,
         installers=installers,
         loads=loads,
     )
@@ -162,10 +163,7 @@ def reused_observations(
     entry = None if ctx.settings.rerun else ctx.store.get(key)
     if entry is None:
         return key, None, ""
-    try:
-        observed = Observed.from_json(entry.observed)
-    except (KeyError, TypeError, ValueError):
-        return key, None, ""  # an entry of another format: run the cell
+    observed = entry.observed
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log_path.write_text(f"# observations reused from run {entry.run_id} (nothing they depend on changed)\n{entry.log}")
     return key, observed, entry.run_id
@@ -185,9 +183,8 @@ def cell_record(
             observed, transcript = observe_cell(
                 spec, artifact, audit, run, ctx.settings, ctx.shared, ctx.run_dir / log_rel
             )
-            data = observed.to_json()
-            if reusable(data):
-                ctx.store.put(key, Reused(ctx.run_id, data, transcript))
+            if reusable(observed):
+                ctx.store.put(key, Reused(run_id=ctx.run_id, observed=observed, log=transcript))
     except Exception as exc:
         observed = Observed(
             build=BuildObs(ok=True, cached=artifact.cached, tools=dict(artifact.tools)),
@@ -200,8 +197,8 @@ def cell_record(
         spec.case,
         ctx.settings.known_issues,
         wheel=artifact.wheel.name,
-        wheel_tags=list(artifact.tags),
-        ext_files=list(artifact.ext_files),
+        wheel_tags=artifact.tags,
+        ext_files=artifact.ext_files,
         installer=", ".join(installers) or None,
         build_cached=artifact.cached,
         build_tools=dict(artifact.tools),

@@ -58,7 +58,7 @@ def can_build(kind: TargetKind, target: Target, interp: Interpreter) -> bool:
     if not interp.is_cpython:
         return False  # PyPy has no stable ABI; version-specific PyPy builds are not a target yet
     floor = target.min_python or (0, 0)
-    if kind is TargetKind.VERSION_SPECIFIC:
+    if kind.version_free:
         return True
     if kind is TargetKind.ABI3:
         return not interp.free_threaded and interp.minor >= floor
@@ -75,10 +75,17 @@ def requirement(target: Target) -> str:
     abi3t_floor = ".".join(map(str, max(floor, ABI3T_FIRST)))
     return {
         TargetKind.VERSION_SPECIFIC: "any CPython",
+        TargetKind.ABI_NONE: "any CPython",
         TargetKind.ABI3: f"a GIL CPython >= {'.'.join(map(str, floor))}",
         TargetKind.ABI3T: f"a CPython >= {abi3t_floor}",
         TargetKind.ABI3_ABI3T: f"a CPython >= {abi3t_floor}",
     }[target.kind]
+
+
+def declares(case: Case, kind: TargetKind) -> bool:
+    """An ABI-independent wheel is what a binding makes, not an ABI a case could target: a case that
+    says nothing of abi-none gets no abi-none row (not a row of skips)."""
+    return kind is not TargetKind.ABI_NONE or case.recipe(kind) is not None or kind in dict(case.unsupported)
 
 
 def builders(target: Target, everyone: Sequence[Interpreter], runners: Sequence[Interpreter]) -> list[Interpreter]:
@@ -126,6 +133,8 @@ def plan(
     skips: list[PlannedSkip] = []
     for case in selected_cases:
         for target in selected_targets:
+            if not declares(case, target.kind):
+                continue
             unsupported = case.unsupported_reason(target.kind)
             # A case restricted to some providers picks its oldest/newest among those only.
             allowed = [i for i in everyone if not case.build_providers or i.provider in case.build_providers]

@@ -6,25 +6,32 @@ import json
 import os
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import MISSING, asdict, dataclass, field, fields
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+import msgspec
+
+from harness.cell.observe import Observed, Seconds
 from harness.errors import DamagedResults, HarnessError
 from harness.infra import atomic
-from harness.model import Status
+from harness.model import Cell, Status, TargetKind
+from harness.schema.decode import failure, printable
+from harness.verdict.judge import Finding, StageResult
 
-SCHEMA_VERSION = 2  # 2: `observed` (what happened) apart from the verdict; `findings`
+# 2: `observed` (what happened) apart from the verdict; `findings`. Decoded strictly since the typed
+# schema (same fields, same JSON): a record with an unknown field or a wrong type is damaged, not skipped.
+SCHEMA_VERSION = 2
 RESULTS_FILE = "results.jsonl"
 ENVIRONMENT_FILE = "environment.json"
 SURFACE_FILE = "surface.md"  # a run's Surface section (written by `run`)
 PREFERENCE_FILE = "preference.json"  # `preference --output RUN_DIR/preference.json` (the nightly writes it)
 
 
-@dataclass(frozen=True, kw_only=True)
-class Record:
-    """One cell's outcome. Field names are the public record format (results/README.md)."""
+class Record(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """One cell's outcome. Field names are the public record format (results/README.md); this type is
+    the only reader and writer of a results.jsonl line."""
 
     run_id: str
     cell: str
@@ -32,7 +39,7 @@ class Record:
     backend: str
     binding: str
     target: str
-    target_kind: str
+    target_kind: TargetKind
     build_python: str
     run_python: str
     status: Status
@@ -41,32 +48,67 @@ class Record:
     expected: str
     expected_rule: str = ""
     wheel: str | None = None
-    wheel_tags: list[str] = field(default_factory=list)
-    ext_files: list[str] = field(default_factory=list)
-    installer: str | None = None
+    wheel_tags: tuple[str, ...] = ()
+    ext_files: tuple[str, ...] = ()
+    installer: str | None = None  # the installers' versions, "uv 0.13.9, pip 26.0.1"
     packaging_accepts: bool | None = None
     known_issue: str | None = None
     build_cached: bool | None = None
-    build_tools: dict[str, str] = field(default_factory=dict)
+    build_tools: dict[str, str] = {}
     build_log: str | None = None
-    duration_s: float = 0.0
+    duration_s: Seconds = 0.0
     log: str | None = None
-    stages: dict[str, dict[str, str]] = field(default_factory=dict)  # audit, resolve, install, import, call, threads
-    findings: list[dict[str, str]] = field(default_factory=list)  # refused binaries loaded anyway, no net promised
-    observed: dict[str, Any] | None = None  # observe.Observed: everything the verdict is derived from
+    stages: dict[str, StageResult] = {}  # audit, resolve, install, import, call, threads, load:<route>
+    findings: tuple[Finding, ...] = ()  # refused binaries loaded anyway, no net promised
+    observed: Observed | None = None  # everything the verdict is derived from
     reused_from: str | None = None  # the run whose observations were reused (nothing they depend on changed)
-    schema_version: int = SCHEMA_VERSION
+    schema_version: int  # required: a line without one is of no known schema
+
+    def __post_init__(self) -> None:
+        """The cell id is its four parts, the case its backend and binding (checked on decode too)."""
+        if self.schema_version != SCHEMA_VERSION:
+            raise ValueError(f"schema_version {self.schema_version}; this harness reads {SCHEMA_VERSION}")
+        try:
+            cell = Cell.parse(self.cell)
+        except ValueError as exc:
+            raise ValueError(f"cell: {exc}") from None
+        if cell != Cell(self.case, self.target, self.build_python, self.run_python):
+            raise ValueError(f"cell {self.cell!r} is not case:target:build_python:run_python of this record")
+        if self.case != f"{self.backend}/{self.binding}":
+            raise ValueError(f"case {self.case!r} is not backend/binding ({self.backend}/{self.binding})")
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """JSON's own types, keys sorted at every level, exactly as a results.jsonl line holds them."""
+        plain: dict[str, Any] = json.loads(self.line())
+        return plain
 
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Record:
-        version = data.get("schema_version")
-        if version != SCHEMA_VERSION:
-            raise ValueError(f"record schema_version {version!r}; this harness reads {SCHEMA_VERSION}")
-        known = {f for f in cls.__dataclass_fields__}
-        return cls(**{**{k: v for k, v in data.items() if k in known}, "status": Status(data["status"])})
+    def line(self) -> str:
+        """The results.jsonl line: sorted keys, as every schema-2 line was written (tuples dump as lists)."""
+        return json.dumps(msgspec.to_builtins(self), sort_keys=True)
+
+
+class _Versioned(msgspec.Struct):
+    """Only the version, read first: a record of another schema is named as such, not by its fields."""
+
+    schema_version: Any = None
+
+
+def decode_record(line: bytes, *, source: Path | str, number: int) -> Record:
+    """One results.jsonl line as a Record, or DamagedResults naming the file, line and field path."""
+    try:
+        return msgspec.json.decode(line, type=Record, strict=True)
+    except msgspec.ValidationError as exc:
+        # A record of another schema is named as such, not by the first field that differs.
+        try:
+            version = msgspec.json.decode(line, type=_Versioned).schema_version
+        except msgspec.DecodeError:  # not an object: the first error says so
+            version = SCHEMA_VERSION
+        if version != SCHEMA_VERSION or isinstance(version, bool):
+            why = f"schema_version {version!r}; this harness reads {SCHEMA_VERSION}"
+            raise DamagedResults(f"{source}:{number}: {printable(why)}") from None
+        raise DamagedResults(failure(exc, Record, source=source, line=number)) from None
+    except (msgspec.DecodeError, UnicodeError) as exc:
+        raise DamagedResults(failure(exc, Record, source=source, line=number)) from None
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -92,7 +134,7 @@ class Writer:
 
     def write(self, record: Record) -> None:
         try:
-            self._file.write(json.dumps(record.to_json(), sort_keys=True) + "\n")
+            self._file.write(record.line() + "\n")
             self._file.flush()
         except OSError as exc:
             self.failed = exc
@@ -121,8 +163,7 @@ class Writer:
 
 
 def write_sorted(path: Path, records: Iterable[Record]) -> None:
-    lines = (json.dumps(record.to_json(), sort_keys=True) + "\n" for record in sorted(records, key=lambda r: r.cell))
-    atomic.write_text(path, "".join(lines))
+    atomic.write_text(path, "".join(record.line() + "\n" for record in sorted(records, key=lambda r: r.cell)))
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -138,43 +179,6 @@ class Loaded:
     environment: dict[str, Any]
     problems: list[str]  # "file:line: why", one per unreadable record (or environment.json)
     torn_last_line: int | None = None  # an interrupted write's line, skipped (the only line ever skipped)
-
-
-_REQUIRED = tuple(f.name for f in fields(Record) if f.default is MISSING and f.default_factory is MISSING)
-_TYPES: dict[str, tuple[type, ...]] = {
-    "str": (str,),
-    "None": (type(None),),
-    "int": (int,),
-    "float": (int, float),
-    "bool": (bool,),
-    "list": (list,),
-    "dict": (dict,),
-}
-
-
-def record_problem(data: Any) -> str | None:
-    """Why a decoded line is not a record of this schema, generically from Record's fields, or None."""
-    if not isinstance(data, dict):
-        return f"expected a JSON object, got {type(data).__name__}"
-    version = data.get("schema_version")
-    if version != SCHEMA_VERSION:
-        return f"schema_version {version!r}; this harness reads {SCHEMA_VERSION}"
-    missing = [name for name in _REQUIRED if name not in data]
-    if missing:
-        return f"missing field {', '.join(missing)}"
-    for f in fields(Record):
-        if f.name not in data:
-            continue
-        allowed = [_TYPES.get(part.strip().split("[")[0]) for part in str(f.type).split("|")]
-        if None in allowed:
-            continue  # a type this check does not know (an enum, a nested dataclass): Record decides
-        value = data[f.name]
-        ok = any(isinstance(value, t) for kinds in allowed if kinds for t in kinds)
-        if not ok or (isinstance(value, bool) and bool not in {t for k in allowed if k for t in k}):
-            return f"field {f.name}: expected {f.type}, got {type(value).__name__} {value!r:.40}"
-    if data["status"] not in {s.value for s in Status}:
-        return f"unknown status {data['status']!r}; known: {', '.join(s.value for s in Status)}"
-    return None
 
 
 def read(run_dir: Path) -> Loaded:
@@ -196,20 +200,12 @@ def read(run_dir: Path) -> Loaded:
         if not line.strip():
             continue
         try:
-            data = json.loads(line.decode("utf-8"))
-            why = record_problem(data)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            why = f"not a JSON record ({exc})"
-        if why is None:
-            try:
-                record = Record.from_json(data)
-            except (ValueError, TypeError) as exc:
-                why = str(exc)
-        if why is not None:
+            record = decode_record(line, source=path, number=number)
+        except DamagedResults as exc:
             if torn and number == len(lines) and line.startswith(b"{"):  # a record's beginning, cut short
                 torn_line = number
             else:
-                problems.append(f"{path}:{number}: {why}")
+                problems.append(str(exc))
             continue
         if record.cell in first_seen:
             problems.append(f"{path}:{number}: cell {record.cell} again (first on line {first_seen[record.cell]})")

@@ -7,10 +7,11 @@ run in a second, and the nightly history can be read under one set of rules.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
-from harness.cell.observe import Observed
+import msgspec
+
 from harness.errors import HarnessError
 from harness.model import Cell, Interpreter, KnownIssue, Target
 from harness.run.records import Record
@@ -58,14 +59,10 @@ def rejudge(
         if run is None or target is None:
             missing = f"interpreter {r.run_python}" if run is None else f"target {r.target}"
             raise HarnessError(f"{r.cell}: {missing} is not in the run's environment.json; cannot re-judge")
-        try:
-            observed = Observed.from_json(r.observed)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise HarnessError(f"{r.cell}: unreadable observations ({type(exc).__name__}: {exc})") from None
         facts = CellFacts(
-            cell=Cell.parse(r.cell), target=target, build=interps.get(r.build_python), run=run, observed=observed
+            cell=Cell.parse(r.cell), target=target, build=interps.get(r.build_python), run=run, observed=r.observed
         )
-        new = replace(r, **judge(facts, known_issues).record_fields())
+        new = msgspec.structs.replace(r, **judge(facts, known_issues).record_fields())
         if new.status != r.status:
             changes.append(Change(r.cell, r.status, new.status, new.reason))
         out.append(new)

@@ -42,7 +42,7 @@ def decode_toml(data: bytes | str, into: type[T], *, source: Source, error: Erro
     try:
         return msgspec.toml.decode(data, type=into)
     except (msgspec.ValidationError, msgspec.DecodeError, UnicodeError) as exc:
-        raise error(failure(exc, into, source=source)) from None
+        raise error(failure(exc, into, source=source, syntax="TOML")) from None
 
 
 def convert(obj: Any, into: type[T], *, source: Source, line: int | None = None, error: ErrorType = ConfigError) -> T:
@@ -71,13 +71,13 @@ def _read(path: Path, error: ErrorType) -> bytes:
 _AT = re.compile(r"^(?P<why>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
 
 
-def failure(exc: Exception, into: Any, *, source: Source, line: int | None = None) -> str:
+def failure(exc: Exception, into: Any, *, source: Source, line: int | None = None, syntax: str = "JSON") -> str:
     """'SOURCE[:LINE]: FIELD.PATH: why', from a msgspec (or Unicode) error about a document of type *into*."""
     where = f"{os.fspath(source)}:{line}" if line is not None else os.fspath(source)
     if isinstance(exc, UnicodeError) or "codec can't" in str(exc):  # msgspec.toml wraps UnicodeDecodeError
         return f"{where}: not UTF-8 text ({exc})"
     if not isinstance(exc, msgspec.ValidationError):  # malformed JSON or TOML (a ValidationError is one too)
-        return f"{where}: {_printable(_lower(str(exc)))}"
+        return f"{where}: not valid {syntax}: {printable(_lower(str(exc).removeprefix('JSON is malformed: ')))}"
     match = _AT.match(str(exc))
     assert match is not None  # the pattern matches any text
     path = (match["path"] or "").lstrip(".")
@@ -89,14 +89,14 @@ def _reworded(why: str, info: msgspec.inspect.Type | None) -> str:
     """msgspec's sentence in the harness's words, with the allowed values or range when the type knows them."""
     if why.startswith("Invalid enum value ") and isinstance(info, msgspec.inspect.EnumType):
         allowed = ", ".join(str(m.value) for m in info.cls)
-        return _printable(f"expected one of {allowed}, got {_quoted(why.removeprefix('Invalid enum value '))}")
+        return printable(f"expected one of {allowed}, got {_quoted(why.removeprefix('Invalid enum value '))}")
     if why == "Number out of range" and isinstance(info, msgspec.inspect.IntType | msgspec.inspect.FloatType):
         limits = ((">", info.gt), (">=", info.ge), ("<", info.lt), ("<=", info.le))
         return "out of range: must be " + " and ".join(f"{op} {v:g}" for op, v in limits if v is not None)
     why = re.sub(r"`([^`]*)`", r"\1", why)  # Expected `str`, got `int` -> expected str, got int
     why = why.replace("Object missing required field", "missing required field")
     why = why.replace("Object contains unknown field", "unknown field")
-    return _printable(_lower(why))
+    return printable(_lower(why))
 
 
 def _type_at(into: Any, path: str) -> msgspec.inspect.Type | None:
@@ -143,7 +143,7 @@ def _lower(text: str) -> str:
     return text if text[1:2].isupper() else text[:1].lower() + text[1:]
 
 
-def _printable(text: str, limit: int = 300) -> str:
+def printable(text: str, limit: int = 300) -> str:
     """A message quoting data is printed to a terminal: control characters become escapes, length bounded."""
     out = "".join(c if unicodedata.category(c) != "Cc" else f"\\x{ord(c):02x}" for c in text)
     return out if len(out) <= limit else out[: limit - 3] + "..."

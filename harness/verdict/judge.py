@@ -9,20 +9,33 @@ in the report, counted apart from problems), never a failure.
 
 from __future__ import annotations
 
+import enum
 import re
 import signal
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import msgspec
+
 from harness.build.audit import Audit
-from harness.cell.observe import InstallerObs, LoadObs, LoadOutcome, Observed, Route
+from harness.cell.observe import Dependencies, InstallerObs, LoadObs, LoadOutcome, Observed, Route
 from harness.model import Cell, Expectation, Interpreter, KnownIssue, Status, Target, Verdict, ext_suffix
 from harness.verdict import oracle
 
 # Clean refusals to load: the exception classes a safety net raises.
 CLEAN_LOAD_ERRORS = ("ImportError", "ModuleNotFoundError")
+# CPython (3.13+, Python/import.c): "The global interpreter lock (GIL) has been enabled to load
+# module 'NAME', which has not declared that it can run safely without the GIL. ..."
+_GIL_ENABLED_BY = re.compile(r"enabled to load module '([^']+)'")
 _MISSING_VERSION = re.compile(r"version `((?:GLIBC|GLIBCXX|CXXABI)_[\d.]+)' not found")
+
+
+class StageResult(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """One stage's outcome as a record keeps it (`stages[name]`)."""
+
+    status: Status
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -31,20 +44,26 @@ class Stage:
     status: Status
     reason: str
 
-    def to_json(self) -> dict[str, str]:
-        return {"status": self.status.value, "reason": self.reason}
+    def to_json(self) -> StageResult:
+        return StageResult(self.status, self.reason)
 
 
-@dataclass(frozen=True, kw_only=True)
-class Finding:
-    """What a refused binary did when loaded anyway, where CPython promised nothing."""
+class FindingKind(enum.StrEnum):
+    LOADS_AND_WORKS = "loads and works"
+    WRONG_RESULTS = "loads, wrong results"
+    CLEAN_ERROR = "clean error"
+    CRASH = "crash"
+    TIMEOUT = "timeout"
+    NO_REPORT = "no report"
+    DEPENDENCY_NOT_INSTALLABLE = "dependency not installable"  # the wheel's runtime requirements, there
 
-    route: str
-    kind: str  # loads and works, loads with wrong results, clean error, crash, timeout, no report
+
+class Finding(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """What a refused binary did when loaded anyway, where CPython promised nothing (a record's `findings`)."""
+
+    route: Route  # sys_path or by_path
+    kind: FindingKind
     detail: str
-
-    def to_json(self) -> dict[str, str]:
-        return {"route": self.route, "kind": self.kind, "detail": self.detail}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,7 +84,7 @@ class Judgement:
     stage: str
     expected: str
     expected_rule: str = ""
-    stages: dict[str, dict[str, str]] = field(default_factory=dict)
+    stages: dict[str, StageResult] = field(default_factory=dict)
     known_issue: str | None = None
     packaging_accepts: bool | None = None
     findings: tuple[Finding, ...] = ()
@@ -81,7 +100,7 @@ class Judgement:
             "stages": self.stages,
             "known_issue": self.known_issue,
             "packaging_accepts": self.packaging_accepts,
-            "findings": [f.to_json() for f in self.findings],
+            "findings": self.findings,
         }
 
 
@@ -95,12 +114,12 @@ def through_bwrap(load: LoadObs, run: Interpreter) -> LoadObs:
         name = signal.Signals(code - 128).name
     except ValueError:
         return load
-    return replace(load, outcome=LoadOutcome.CRASH, signal=f"{name} (bwrap exit {code})")
+    return msgspec.structs.replace(load, outcome=LoadOutcome.CRASH, signal=f"{name} (bwrap exit {code})")
 
 
 def judge(facts: CellFacts, known_issues: Sequence[KnownIssue]) -> Judgement:
     seen = tuple(through_bwrap(x, facts.run) for x in facts.observed.loads)
-    facts = replace(facts, observed=replace(facts.observed, loads=seen))
+    facts = replace(facts, observed=msgspec.structs.replace(facts.observed, loads=seen))
     cell, observed = facts.cell, facts.observed
     issue = oracle.find_known_issue(known_issues, cell.case, cell.target, cell.build_python, cell.run_python)
     link = issue.link if issue else None
@@ -159,7 +178,7 @@ def decide(stages: Sequence[Stage]) -> Verdict:
 def cell_stages(facts: CellFacts, expectation: Expectation) -> list[Stage]:
     observed, run = facts.observed, facts.run
     assert observed.wheel is not None
-    audit = Audit.from_json(observed.audit) if observed.audit else None
+    audit = observed.audit
     stages = [audit_stage(audit, run, expectation)]
     broken = next((i for i in observed.installers if not i.env.ok), None)
     if broken is not None:
@@ -212,9 +231,9 @@ def _died(load: LoadObs) -> tuple[Status, str]:
 
 def call_stage(load: LoadObs) -> Stage:
     calls = load.calls
-    wrong = [c for c in calls if not c["ok"]]
+    wrong = [c for c in calls if not c.ok]
     if wrong:
-        shown = "; ".join(f"{c['call']} gave {c['actual']}, expected {c['expected']}" for c in wrong)
+        shown = "; ".join(f"{c.call} gave {c.actual}, expected {c.expected}" for c in wrong)
         return Stage("call", Status.FAIL, f"imported, but {len(wrong)}/{len(calls)} calls wrong: {shown}")
     return Stage("call", Status.PASS, f"imported, {len(calls)}/{len(calls)} calls correct")
 
@@ -225,18 +244,22 @@ def threads_stage(interp: Interpreter, load: LoadObs) -> Stage:
         return Stage("threads", Status.SKIP, "not a free-threaded interpreter")
     problems = []
     gil_warnings = [w for w in load.import_warnings if "GIL" in w]
-    if gil_warnings:
+    culprits = [m.group(1) for w in gil_warnings if (m := _GIL_ENABLED_BY.search(w))]
+    if culprits:
+        named = ", ".join(f"'{c}'" for c in dict.fromkeys(culprits))
+        problems.append(f"import re-enabled the GIL: {named} did not declare it runs without it ({gil_warnings[0]})")
+    elif gil_warnings:
         problems.append(f"import re-enabled the GIL ({gil_warnings[0]})")
     if load.gil_enabled_after_import:
         problems.append("sys._is_gil_enabled() is True after import")
-    threads = load.threads or {}
-    if threads.get("errors"):
-        problems.append(
-            f"{len(threads['errors'])} wrong results under {threads['threads']} threads: {threads['errors'][0]}"
-        )
+    threads = load.threads
+    if threads is not None and threads.errors:
+        problems.append(f"{len(threads.errors)} wrong results under {threads.threads} threads: {threads.errors[0]}")
     if problems:
         return Stage("threads", Status.FAIL, "; ".join(problems))
-    return Stage("threads", Status.PASS, f"GIL stays disabled; {threads.get('calls', 0)} concurrent calls correct")
+    return Stage(
+        "threads", Status.PASS, f"GIL stays disabled; {threads.calls if threads else 0} concurrent calls correct"
+    )
 
 
 def audit_stage(audit: Audit | None, interp: Interpreter, expectation: Expectation) -> Stage:
@@ -297,7 +320,7 @@ def platform_mismatch(interp: Interpreter, audit: Audit | None, load: LoadObs) -
     match = _MISSING_VERSION.search(load.exception)
     if not match:
         return None
-    needs = ", ".join(f"{lib} {version}" for lib, version in (audit.platform if audit else ())) or "unknown"
+    needs = ", ".join(f"{lib} {version}" for lib, version in (audit.platform if audit else {}).items()) or "unknown"
     return Stage(
         "import",
         Status.XFAIL,
@@ -350,7 +373,11 @@ def forced_load_stages(facts: CellFacts, expectation: Expectation) -> list[Stage
             continue
         name = f"load:{route.value}"
         rule = why if must is False else "the interpreter does not list the file's suffix"
-        if net_must_fire(facts, route, must):
+        missing = missing_dependencies(load)
+        if net_must_fire(facts, route, must) and missing:
+            # The error may be the missing dependency's, not the net's: nothing to judge.
+            stages.append(Stage(name, Status.SKIP, f"not judged: {missing}; the load ended: {load.exception}"))
+        elif net_must_fire(facts, route, must):
             if load.outcome is LoadOutcome.EXCEPTION and load.exception_type in CLEAN_LOAD_ERRORS:
                 stages.append(Stage(name, Status.PASS, f"refused cleanly by the {NETS[route]}: {load.exception}"))
             elif load.outcome is LoadOutcome.EXCEPTION:
@@ -385,16 +412,33 @@ def load_findings(facts: CellFacts) -> tuple[Finding, ...]:
     return tuple(found)
 
 
+def missing_dependencies(load: LoadObs) -> str:
+    """'dependency not installable: ...' when the load ended in an exception in an environment that
+    lacks the wheel's runtime requirements (the exception is then not the binary's own)."""
+    deps = load.dependencies
+    if not isinstance(deps, Dependencies) or deps.ok or load.outcome is not LoadOutcome.EXCEPTION:
+        return ""
+    return f"dependency not installable: {', '.join(deps.requirements)}: {deps.message}"
+
+
 def _finding(route: Route, load: LoadObs) -> Finding:
+    missing = missing_dependencies(load)
+    if missing:
+        detail = missing.removeprefix(f"{FindingKind.DEPENDENCY_NOT_INSTALLABLE}: ")
+        return Finding(
+            route=route,
+            kind=FindingKind.DEPENDENCY_NOT_INSTALLABLE,
+            detail=f"{detail}; the load ended: {load.exception}",
+        )
     if load.outcome is LoadOutcome.LOADED:
-        wrong = [c for c in load.calls if not c["ok"]]
+        wrong = [c for c in load.calls if not c.ok]
         if wrong:
-            return Finding(route=route.value, kind="loads, wrong results", detail=f"{len(wrong)} calls wrong")
-        return Finding(route=route.value, kind="loads and works", detail=f"{len(load.calls)} calls correct")
+            return Finding(route=route, kind=FindingKind.WRONG_RESULTS, detail=f"{len(wrong)} calls wrong")
+        return Finding(route=route, kind=FindingKind.LOADS_AND_WORKS, detail=f"{len(load.calls)} calls correct")
     if load.outcome is LoadOutcome.EXCEPTION:
-        return Finding(route=route.value, kind="clean error", detail=load.exception)
+        return Finding(route=route, kind=FindingKind.CLEAN_ERROR, detail=load.exception)
     if load.outcome is LoadOutcome.CRASH:
-        return Finding(route=route.value, kind="crash", detail=f"{load.signal}: {load.stderr_tail}")
+        return Finding(route=route, kind=FindingKind.CRASH, detail=f"{load.signal}: {load.stderr_tail}")
     if load.outcome is LoadOutcome.TIMEOUT:
-        return Finding(route=route.value, kind="timeout", detail="killed after the cell's timeout")
-    return Finding(route=route.value, kind="no report", detail=f"exit {load.returncode}: {load.stderr_tail}")
+        return Finding(route=route, kind=FindingKind.TIMEOUT, detail="killed after the cell's timeout")
+    return Finding(route=route, kind=FindingKind.NO_REPORT, detail=f"exit {load.returncode}: {load.stderr_tail}")

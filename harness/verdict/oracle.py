@@ -9,18 +9,18 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
-from typing import Any
 
 from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag
 
-from harness.cell.observe import AbiInfo
+from harness.cell.observe import AbiInfo, Compiled
 from harness.model import Expectation, Interpreter, KnownIssue, Status, Target, TargetKind, Verdict, ext_suffix
 
 # Legacy manylinux aliases (PEP 600).
 _LEGACY_MANYLINUX = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
 _VERSION_ABI = re.compile(r"cp(\d)(\d+)(t?)(d?)")
 _INTERPRETER = re.compile(r"cp(\d)(\d+)")
+_PYTHON_SUFFIX = re.compile(r"\.(cpython-|abi3|pypy)")  # file suffixes only some interpreters load
 
 
 def _platform_rule(platform: str, interp: Interpreter) -> tuple[bool, str]:
@@ -172,7 +172,7 @@ def artifact_problems(
     build: Interpreter,
     wheel_tags: Sequence[str],
     ext_files: Sequence[str],
-    compiled: dict[str, Any] | None,
+    compiled: Compiled | None,
 ) -> list[str]:
     """Whether the wheel is what its target asked for: tag, file suffix, compiled macro values.
 
@@ -191,7 +191,7 @@ def artifact_problems(
         if not wanted_suffix(suffix):
             problems.append(f"{name}: suffix {suffix} does not fit {target.kind.value}{_suffix_hint(target, build)}")
     if compiled is not None:
-        got_limited, got_abi3t = compiled.get("Py_LIMITED_API"), compiled.get("Py_TARGET_ABI3T")
+        got_limited, got_abi3t = compiled.Py_LIMITED_API, compiled.Py_TARGET_ABI3T
         # With Py_TARGET_ABI3T the headers keep the lower of the two as Py_LIMITED_API (pyabi.h).
         limited_ok = (
             got_limited == limited if not abi3t else isinstance(got_limited, int) and 0 < got_limited <= limited
@@ -221,6 +221,9 @@ def _target_shape(target: Target, build: Interpreter) -> tuple[list[str], Callab
         abi += "d" if build.debug else ""
         own = build.ext_suffixes[0] if build.ext_suffixes else ""
         return [f"cp{build.version[0]}{build.version[1]}-{abi}"], lambda s: s == own, 0, 0
+    if target.kind is TargetKind.ABI_NONE:
+        # Nothing compiled against Python: no interpreter-specific suffix, no limited API.
+        return ["py3-none"], lambda s: _PYTHON_SUFFIX.match(s) is None, 0, 0
     if target.kind is TargetKind.ABI3:
         # 3.15 added .abi3-<multiarch>.so; older interpreters only look for .abi3.so (gh-122931).
         multiarch_ok = floor >= (3, 15)
@@ -243,6 +246,8 @@ def _suffix_hint(target: Target, build: Interpreter) -> str:
         return f" (expected {build.ext_suffixes[0] if build.ext_suffixes else '?'})"
     if target.kind is TargetKind.ABI3:
         return " (expected .abi3.so: interpreters before 3.15 know no other abi3 suffix)"
+    if target.kind is TargetKind.ABI_NONE:
+        return " (expected no interpreter-specific suffix, e.g. .so)"
     return " (expected .abi3t.so)"
 
 

@@ -166,8 +166,11 @@ def make_plan(state: RunState) -> None:
     """The cases, the run interpreters, and the cells: built or skipped, this shard's only."""
     request, matrix, discovery = state.request, got(state.matrix), got(state.discovery)
     state.cases = load_cases(matrix.cases_dir, providers.names())
-    for warning in check_selectors(matrix, discovery.interpreters, state.cases):
+    selectors = check_selectors(matrix, discovery.interpreters, state.cases)
+    for warning in selectors.warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    if selectors.absent:
+        print(f"note: {selectors.absent}", file=sys.stderr)
     state.runners = select(discovery, list(request.python))
     the_plan = plan(
         state.cases, matrix.targets, discovery.interpreters, state.runners, list(request.case), list(request.target)

@@ -75,7 +75,7 @@ def run_records(
 
 def observed(record: Record) -> Observed:
     assert record.observed is not None, record.cell
-    return Observed.from_json(record.observed)
+    return record.observed
 
 
 def load_of(record: Record, route: Route = Route.INSTALLED) -> LoadObs:

@@ -12,8 +12,10 @@ import pytest
 from harness.cell.observe import Route
 from harness.config.matrix import load_matrix
 from harness.interpreters import providers
+from harness.model import Status
 from harness.run.records import Record, load
 from harness.run.rejudge import rejudge
+from harness.verdict.judge import StageResult
 from tests.conftest import REPO
 from tests.integration.conftest import Harness, load_of, refusals, run_records
 
@@ -73,9 +75,9 @@ def test_cp39_abi3_wheel_works_everywhere(
     assert [f.rsplit(".", 2)[-2] for f in record.ext_files] == ["abi3"]
     compiled = load_of(record).compiled
     assert compiled is not None
-    assert compiled["Py_LIMITED_API"] == 0x03090000
-    assert compiled["PY_VERSION_HEX"] >> 16 == (0x0309 if build == "cp39" else 0x030D)
-    assert all(call["ok"] for call in load_of(record).calls)
+    assert compiled.Py_LIMITED_API == 0x03090000
+    assert (compiled.PY_VERSION_HEX or 0) >> 16 == (0x0309 if build == "cp39" else 0x030D)
+    assert all(call.ok for call in load_of(record).calls)
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -83,21 +85,21 @@ def test_cp312_wheel_refused_on_311(first_run: tuple[object, dict[str, Record], 
     record = first_run[1][f"{case}:version-specific:cp312:cp311"]
     assert record.status == "pass", record.reason
     assert record.expected.startswith("refuse")
-    assert record.stages["resolve"]["status"] == "pass"
+    assert record.stages["resolve"].status == "pass"
     assert refusals(record).startswith("uv: ")  # the installer's own words, naming the interpreter
     assert "cp311" in refusals(record)
     assert record.packaging_accepts is False
     # must-refuse: by file name, the file-name net refuses it cleanly ...
     module = "abitest_" + case.replace("/", "_").replace("-", "_")
-    assert record.stages["load:sys_path"] == {
-        "status": "pass",
-        "reason": "refused cleanly by the file-name safety net (EXTENSION_SUFFIXES): "
+    assert record.stages["load:sys_path"] == StageResult(
+        Status.PASS,
+        "refused cleanly by the file-name safety net (EXTENSION_SUFFIXES): "
         f"ModuleNotFoundError: No module named '{module}'",
-    }
+    )
     # ... and the binary itself, loaded by path, meets 3.11: whatever it does is recorded, as a finding
     by_path = load_of(record, Route.BY_PATH)
-    assert [f.file for f in by_path.files] == record.ext_files
-    assert [f["route"] for f in record.findings] == ["by_path"]
+    assert tuple(f.file for f in by_path.files) == record.ext_files
+    assert [f.route for f in record.findings] == ["by_path"]
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -111,7 +113,7 @@ def test_version_specific_wheel_works_on_its_own_version(
     assert record.ext_files[0].endswith(".cpython-312-x86_64-linux-gnu.so")
     compiled = load_of(record).compiled
     assert compiled is not None
-    assert compiled["Py_LIMITED_API"] == 0
+    assert compiled.Py_LIMITED_API == 0
     assert record.build_tools  # the pinned build environment is recorded
 
 

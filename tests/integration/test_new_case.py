@@ -29,5 +29,5 @@ def test_new_case_builds_and_imports(harness: Harness, tmp_path: Path) -> None:
     record = records[f"sysconfig/c-api-renamed:version-specific:{PYTHON}:{PYTHON}"]
     assert record.status == "pass", record.reason
     assert record.wheel == f"abitest_sysconfig_c_api_renamed-1.0.0-{PYTHON}-{PYTHON}-linux_x86_64.whl"
-    assert record.ext_files == [f"abitest_sysconfig_c_api_renamed.cpython-{PYTHON[2:]}-x86_64-linux-gnu.so"]
+    assert record.ext_files == (f"abitest_sysconfig_c_api_renamed.cpython-{PYTHON[2:]}-x86_64-linux-gnu.so",)
     assert record.stage == "call"  # imported under its new name and every call answered

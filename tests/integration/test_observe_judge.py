@@ -12,6 +12,7 @@ import pytest
 
 from harness.cell.observe import LoadOutcome, Route
 from harness.run.records import Record, load
+from harness.verdict.judge import Finding, FindingKind
 from tests.conftest import REPO
 from tests.integration.conftest import Harness, load_of, observed, run_records
 
@@ -45,7 +46,7 @@ def test_pep793_module_built_on_315_meets_314_by_path(modexport: tuple[Path, dic
     assert file.abi_info.abi_version >> 16 == 0x030F
     assert by_path.exception_type == "ImportError"
     assert "does not define module export function (PyInit_" in by_path.exception
-    assert record.findings == [{"route": "by_path", "kind": "clean error", "detail": by_path.exception}]
+    assert record.findings == (Finding(route=Route.BY_PATH, kind=FindingKind.CLEAN_ERROR, detail=by_path.exception),)
 
 
 def test_debug_built_module_on_the_release_build(modexport: tuple[Path, dict[str, Record]]) -> None:
@@ -55,8 +56,8 @@ def test_debug_built_module_on_the_release_build(modexport: tuple[Path, dict[str
     assert "passes the check (PyABIInfo_Check" in record.reason
     by_path = load_of(record, Route.BY_PATH)
     assert by_path.compiled is not None
-    assert by_path.compiled["PY_VERSION_HEX"] >> 16 == 0x030F
-    assert all(call["ok"] for call in by_path.calls)
+    assert (by_path.compiled.PY_VERSION_HEX or 0) >> 16 == 0x030F
+    assert all(call.ok for call in by_path.calls)
 
 
 def test_every_record_keeps_its_observations(modexport: tuple[Path, dict[str, Record]]) -> None:

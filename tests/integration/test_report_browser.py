@@ -109,7 +109,7 @@ def test_html_report_in_browser(browser: webdriver.Chrome, tmp_path: Path) -> No
     browser.find_element(By.ID, "close").click()
     browser.find_element(By.CSS_SELECTOR, f"td.c[title^='{found.cell}:']").click()
     assert "loaded anyway (findings)" in details.text
-    assert f"{found.findings[0]['route']}: {found.findings[0]['kind']}" in details.text
+    assert f"{found.findings[0].route}: {found.findings[0].kind}" in details.text
     browser.save_screenshot(str(tmp_path / "report.png"))
     assert (tmp_path / "report.png").stat().st_size > 0
     keep = os.environ.get("ABI_HARNESS_SCREENSHOT")  # a copy to look at, outside pytest's tmp dir

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import msgspec
 import pytest
 
+from harness.cell.observe import Compiled
 from harness.model import Interpreter, Status, Target, TargetKind, Verdict
 from harness.verdict import oracle
 
@@ -14,8 +16,8 @@ ABI3 = Target("abi3", TargetKind.ABI3, (3, 9), ())
 ABI3T = Target("abi3t", TargetKind.ABI3T, (3, 15), ())
 BOTH = Target("abi3.abi3t", TargetKind.ABI3_ABI3T, (3, 15), ())
 PLAT = "linux_x86_64"
-FACTS_39 = {"Py_LIMITED_API": 0x03090000, "Py_TARGET_ABI3T": 0}
-FACTS_T = {"Py_LIMITED_API": 0x030F0000, "Py_TARGET_ABI3T": 0x030F0000}
+FACTS_39 = Compiled(Py_LIMITED_API=0x03090000, Py_TARGET_ABI3T=0)
+FACTS_T = Compiled(Py_LIMITED_API=0x030F0000, Py_TARGET_ABI3T=0x030F0000)
 
 
 def test_good_abi3(cp313: Interpreter) -> None:
@@ -31,14 +33,14 @@ def test_multiarch_abi3_suffix_only_for_315_baselines(cp315: Interpreter) -> Non
     (problem,) = oracle.artifact_problems(ABI3, cp315, [f"cp39-abi3-{PLAT}"], ["m.abi3-x86_64-linux-gnu.so"], None)
     assert "suffix .abi3-x86_64-linux-gnu.so does not fit abi3" in problem
     abi3_315 = replace(ABI3, min_python=(3, 15))
-    facts = {"Py_LIMITED_API": 0x030F0000, "Py_TARGET_ABI3T": 0}
+    facts = Compiled(Py_LIMITED_API=0x030F0000, Py_TARGET_ABI3T=0)
     assert (
         oracle.artifact_problems(abi3_315, cp315, [f"cp315-abi3-{PLAT}"], ["m.abi3-x86_64-linux-gnu.so"], facts) == []
     )
 
 
 def test_version_specific_with_limited_api_compiled_in(cp38: Interpreter) -> None:
-    facts = {"Py_LIMITED_API": 1, "Py_TARGET_ABI3T": 0}
+    facts = Compiled(Py_LIMITED_API=1, Py_TARGET_ABI3T=0)
     (problem,) = oracle.artifact_problems(
         VS, cp38, [f"cp38-cp38-{PLAT}"], ["p/_n.cpython-38-x86_64-linux-gnu.so"], facts
     )
@@ -68,9 +70,11 @@ def test_abi3_wheel_with_a_version_specific_file(cp313: Interpreter) -> None:
 def test_abi3t_kinds(cp315: Interpreter, target: Target, tags: list[str]) -> None:
     assert oracle.artifact_problems(target, cp315, tags, ["m.abi3t.so"], FACTS_T) == []
     # the headers keep the lower Py_LIMITED_API when both are defined (pyabi.h): still abi3t
-    lower = {"Py_LIMITED_API": 0x03090000, "Py_TARGET_ABI3T": 0x030F0000}
+    lower = Compiled(Py_LIMITED_API=0x03090000, Py_TARGET_ABI3T=0x030F0000)
     assert oracle.artifact_problems(target, cp315, tags, ["m.abi3t.so"], lower) == []
-    problems = oracle.artifact_problems(target, cp315, tags, ["m.abi3.so"], {**FACTS_T, "Py_TARGET_ABI3T": 0})
+    problems = oracle.artifact_problems(
+        target, cp315, tags, ["m.abi3.so"], msgspec.structs.replace(FACTS_T, Py_TARGET_ABI3T=0)
+    )
     assert len(problems) == 2  # wrong suffix and no Py_TARGET_ABI3T
 
 

@@ -273,7 +273,8 @@ ROWS = [
     ),
     Bad(
         "known-issue-run-python-nothing",
-        ("warning: {matrix}: known_issue[0].run_python: ['cp27'] matches nothing",),
+        ("note: {matrix}: known issues for interpreters not found here: known_issue[0] (cp27)",),
+        never=("warning",),
         tail='[[known_issue]]\nrun_python = "cp27"\nlink = "https://x.org/1"\n',
         argv=("--case", "zzz"),
     ),
@@ -452,7 +453,7 @@ ROWS = [
     ),
     Bad(
         "resume-damaged",
-        ("{root}/results/r/results.jsonl:1: not a JSON record",),
+        ("{root}/results/r/results.jsonl:1: not valid JSON",),
         files={"results/r/results.jsonl": "junk\n", "results/r/environment.json": '{"run_id": "r", "argv": ["run"]}'},
         argv=("--resume", "{root}/results/r"),
         code=3,
@@ -564,16 +565,26 @@ def test_all_problems_of_a_case_file_together(tmp_path: Path) -> None:
 
 
 def test_selectors_judged_on_recorded_interpreters(tmp_path: Path) -> None:
-    """The warning (not error) for a known issue that matches no cell here, on recorded facts."""
-    row = Bad("x", (), tail='[[known_issue]]\nbuild_python = "cp315*"\nlink = "https://x.org/1"\n')
+    """On recorded facts: a known issue whose interpreter globs name interpreters absent here is one
+    note for all such entries; a selector that names nothing of the kind is a warning of its own."""
+    issues = (
+        '[[known_issue]]\nbuild_python = "cp315*"\nlink = "https://x.org/1"\n'
+        '[[known_issue]]\nrun_python = ["cp315t*", "cp313t"]\nlink = "https://x.org/2"\n'
+        '[[known_issue]]\nrun_python = "py312"\nlink = "https://x.org/3"\n'
+    )
+    row = Bad("x", (), tail=issues)
     _project(tmp_path, row)
     matrix = load_matrix(tmp_path / "matrix.toml", providers.names())
     found = Discovery((recorded("cp312"), recorded("cp313")), ())
-    warnings = check_selectors(matrix, found.interpreters, load_cases(tmp_path / "extensions", providers.names()))
-    assert warnings == [
-        f"{tmp_path / 'matrix.toml'}: known_issue[0].build_python: ['cp315*'] matches nothing "
+    check = check_selectors(matrix, found.interpreters, load_cases(tmp_path / "extensions", providers.names()))
+    assert check.warnings == [
+        f"{tmp_path / 'matrix.toml'}: known_issue[2].run_python: ['py312'] matches nothing "
         "(have: cp312, cp313); the entry applies to no cell"
     ]
+    assert check.absent == (
+        f"{tmp_path / 'matrix.toml'}: known issues for interpreters not found here: "
+        "known_issue[0] (cp315*), known_issue[1] (cp315t*, cp313t)"
+    )
 
 
 @pytest.mark.usefixtures("recorded_probe")

@@ -65,8 +65,10 @@ def test_repository_matrix_and_cases_load() -> None:
         "meson-python/c-api",
         "scikit-build-core/c-api",
     } <= {c.id for c in cases}
+    # every CPython extension builds version-specific; an ABI-independent one builds abi-none instead
     for case in cases:
-        assert case.unsupported_reason(TargetKind.VERSION_SPECIFIC) is None
+        kind = TargetKind.ABI_NONE if case.id == "maturin/cffi" else TargetKind.VERSION_SPECIFIC
+        assert case.unsupported_reason(kind) is None
 
 
 def test_malformed_toml_names_file(tmp_path: Path) -> None:
@@ -184,3 +186,10 @@ def test_readme_case_table_is_generated_from_case_toml() -> None:
     start, end = readme.index(CASES_BEGIN), readme.index(CASES_END) + len(CASES_END)
     cases = load_cases(load_matrix(REPO / "matrix.toml", providers.names()).cases_dir, providers.names())
     assert readme[start:end] == case_table(cases)
+
+
+def test_abi_none_target_has_no_baseline(tmp_path: Path) -> None:
+    ok = load_matrix(write(tmp_path, GOOD + '\n[targets.abi-none]\nbuild_on = ["oldest"]\n'), providers.names())
+    assert [(t.name, t.kind, t.min_python) for t in ok.targets][-1] == ("abi-none", TargetKind.ABI_NONE, None)
+    path = write(tmp_path, GOOD + '\n[targets.abi-none]\nmin_python = "3.9"\n')
+    assert problems(path) == [f"{path}: targets.abi-none.min_python: an abi-none target has no stable-ABI minimum"]

@@ -40,18 +40,24 @@ def run_dir(tmp_path: Path, lines: list[str], tail: str = "\n", environment: str
 
 DAMAGED = [
     # (id, lines, environment.json, the bad line number, what the message says)
-    ("truncated-middle", [line(CELLS[0]), line(CELLS[1])[:50], line(CELLS[2])], "{}", 2, "not a JSON record"),
-    ("garbage", ["hello", "world"], "{}", 1, "not a JSON record"),
-    ("not-an-object", [line(CELLS[0]), "[1, 2]"], "{}", 2, "expected a JSON object, got list"),
-    ("missing-status", [line(CELLS[0]), line(CELLS[1], status=_DROP)], "{}", 2, "missing field status"),
-    ("missing-cell", [line(CELLS[0], cell=_DROP)], "{}", 1, "missing field cell"),
-    ("unknown-status", [line(CELLS[0]), line(CELLS[1], status="meh")], "{}", 2, "unknown status 'meh'"),
+    ("truncated-middle", [line(CELLS[0]), line(CELLS[1])[:50], line(CELLS[2])], "{}", 2, "not valid JSON"),
+    ("garbage", ["hello", "world"], "{}", 1, "not valid JSON"),
+    ("not-an-object", [line(CELLS[0]), "[1, 2]"], "{}", 2, "expected object, got array"),
+    ("missing-status", [line(CELLS[0]), line(CELLS[1], status=_DROP)], "{}", 2, "missing required field status"),
+    ("missing-cell", [line(CELLS[0], cell=_DROP)], "{}", 1, "missing required field cell"),
+    (
+        "unknown-status",
+        [line(CELLS[0]), line(CELLS[1], status="meh")],
+        "{}",
+        2,
+        'status: expected one of pass, fail, xfail, xpass, skip, crash, timeout, error, got "meh"',
+    ),
     ("other-schema", [line(CELLS[0], schema_version=SCHEMA_VERSION + 7)], "{}", 1, "schema_version"),
     ("no-schema", [line(CELLS[0], schema_version=_DROP)], "{}", 1, "schema_version None"),
-    ("wrong-type", [line(CELLS[0], reason=5)], "{}", 1, "field reason: expected str, got int"),
-    ("bool-for-float", [line(CELLS[0], duration_s=True)], "{}", 1, "field duration_s"),
+    ("wrong-type", [line(CELLS[0], reason=5)], "{}", 1, "reason: expected str, got int"),
+    ("bool-for-float", [line(CELLS[0], duration_s=True)], "{}", 1, "duration_s: expected float, got bool"),
     ("duplicate-cell", [line(CELLS[0]), line(CELLS[0])], "{}", 2, "cell a/x:abi3:cp39:cp39 again (first on line 1)"),
-    ("latin1", [line(CELLS[0]), '{"reason": "caf\udce9"}'], "{}", 2, "not a JSON record"),
+    ("latin1", [line(CELLS[0]), '{"reason": "caf\udce9"}'], "{}", 2, "not valid JSON: invalid UTF-8"),
 ]
 
 
@@ -109,14 +115,14 @@ def test_torn_last_line_is_skipped_and_said(tmp_path: Path, capsys: pytest.Captu
 def test_garbage_without_newline_is_damage(tmp_path: Path) -> None:
     """Only the beginning of a record can be a cut-short write; other text is damage, last line or not."""
     run = run_dir(tmp_path, ["garbage"], tail="")
-    with pytest.raises(DamagedResults, match=r"results\.jsonl:1: not a JSON record"):
+    with pytest.raises(DamagedResults, match=r"results\.jsonl:1: not valid JSON"):
         load(run)
 
 
 def test_bad_last_line_with_newline_is_damage(tmp_path: Path) -> None:
     """A complete (newline-ended) line that is not a record was not cut short: it is damage."""
     run = run_dir(tmp_path, [line(CELLS[0]), line(CELLS[1])[:40]])
-    with pytest.raises(DamagedResults, match=r"results\.jsonl:2: not a JSON record"):
+    with pytest.raises(DamagedResults, match=r"results\.jsonl:2: not valid JSON"):
         load(run)
 
 
@@ -124,9 +130,7 @@ def test_read_never_raises_on_content(tmp_path: Path) -> None:
     run = run_dir(tmp_path, [line(CELLS[0]), "junk", line(CELLS[2])[:30]], tail="")
     loaded = read(run)
     assert [r.cell for r in loaded.records] == [CELLS[0]]
-    assert loaded.problems == [
-        f"{run / 'results.jsonl'}:2: not a JSON record (Expecting value: line 1 column 1 (char 0))"
-    ]
+    assert loaded.problems == [f"{run / 'results.jsonl'}:2: not valid JSON: invalid character (byte 0)"]
     assert loaded.torn_last_line == 3
 
 

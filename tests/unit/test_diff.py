@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 import pytest
 
@@ -13,6 +12,7 @@ from harness.reports.diff import diff, exception_classes, markdown, text
 from harness.run import records as results
 from harness.run.records import Record
 from tests.conftest import FIXTURES
+from tests.unit.structs import replace
 
 BASE = FIXTURES / "runs" / "base"
 REGRESSED = FIXTURES / "runs" / "regressed"
@@ -76,13 +76,12 @@ def test_reason_change_means_another_exception_class(base: list[Record]) -> None
 
 def test_observations_count_for_the_exception_class(base: list[Record]) -> None:
     """A load observed raising another class counts, though no reason mentions it."""
-    r = next(x for x in base if x.observed and any(load.get("exception_type") for load in x.observed["loads"]))
+    r = next(x for x in base if x.observed and any(load.exception_type for load in x.observed.loads))
     assert r.observed is not None
-    loads = [
-        {**load, "exception_type": "SystemError"} if load.get("exception_type") else load
-        for load in r.observed["loads"]
-    ]
-    changed = replace(r, observed={**r.observed, "loads": loads})
+    loads = tuple(
+        replace(load, exception_type="SystemError") if load.exception_type else load for load in r.observed.loads
+    )
+    changed = replace(r, observed=replace(r.observed, loads=loads))
     assert "SystemError" in exception_classes(changed)
     assert "SystemError" not in exception_classes(r)
     assert [c.cell for c in diff([r], [changed]).reason_changes] == [r.cell]
@@ -90,7 +89,7 @@ def test_observations_count_for_the_exception_class(base: list[Record]) -> None:
 
 def test_changed_tags_or_suffixes(base: list[Record]) -> None:
     key = "sysconfig/c-api:abi3:cp39"
-    new = [replace(r, ext_files=["m.cpython-39-x86_64-linux-gnu.so"]) if r.cell.startswith(key) else r for r in base]
+    new = [replace(r, ext_files=("m.cpython-39-x86_64-linux-gnu.so",)) if r.cell.startswith(key) else r for r in base]
     d = diff(base, new)
     assert [b.key for b in d.produced] == [key]
     assert ".abi3.so" in d.produced[0].before

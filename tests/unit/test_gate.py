@@ -15,7 +15,7 @@ from harness.model import Case, Interpreter, Provider, Target, TargetKind, Targe
 from harness.reports import gate as report
 from harness.run.gate import default_baseline, gate_plan
 from harness.run.plan import plan
-from harness.run.records import Record
+from harness.run.records import SCHEMA_VERSION, Record
 from harness.surface import LevelProbe, Surface, breaks
 from tests.conftest import recorded
 
@@ -180,7 +180,7 @@ def record(status: str, build: str, run: str, rule: str) -> Record:
         backend="setuptools",
         binding="c-api",
         target="abi3",
-        target_kind="abi3",
+        target_kind=TargetKind.ABI3,
         build_python=build,
         run_python=run,
         status=status,  # type: ignore[arg-type]
@@ -188,6 +188,7 @@ def record(status: str, build: str, run: str, rule: str) -> Record:
         stage="import",
         expected="install+work",
         expected_rule=rule,
+        schema_version=SCHEMA_VERSION,
     )
 
 

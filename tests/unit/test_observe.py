@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 
 from harness.cell.execute import LOADING_MARKER, RESULT_MARKER, load_obs
-from harness.cell.observe import LoadOutcome, Observed, Route
+from harness.cell.observe import Call, Compiled, LoadOutcome, Observed, Route
+from harness.errors import DamagedResults, HarnessError
 from harness.infra.proc import Outcome
+from harness.schema.decode import convert
 from tests.conftest import FIXTURES
 
 CALLS_OK = [{"call": "add(1, 2)", "expected": "3", "actual": "3", "ok": True}]
@@ -26,8 +28,8 @@ def result_line(data: dict[str, Any]) -> str:
 def test_loaded_module_keeps_calls_and_compiled_values() -> None:
     obs = load_obs(Route.INSTALLED, outcome(result_line({"calls": CALLS_OK, "compiled": {"Py_LIMITED_API": 0}})))
     assert obs.outcome is LoadOutcome.LOADED
-    assert obs.calls == tuple(CALLS_OK)
-    assert obs.compiled == {"Py_LIMITED_API": 0}
+    assert obs.calls == (Call(call="add(1, 2)", expected="3", actual="3", ok=True),)
+    assert obs.compiled == Compiled(Py_LIMITED_API=0)
 
 
 def test_exception_keeps_class_and_message() -> None:
@@ -58,10 +60,16 @@ def test_timeout_and_silent_exit() -> None:
 @pytest.mark.parametrize("name", sorted(p.name for p in (FIXTURES / "observed").glob("*.json")))
 def test_recorded_observations_round_trip(name: str) -> None:
     data = json.loads((FIXTURES / "observed" / name).read_text())["observed"]
-    assert Observed.from_json(data).to_json() == data
+    assert convert(data, Observed, source=name).to_json() == data
+
+
+def test_a_malformed_call_report_is_a_harness_error_naming_the_field() -> None:
+    line = result_line({"calls": [{"call": "add(1, 2)", "ok": "yes"}]})
+    with pytest.raises(HarnessError, match=r"call.py.s report: \[0\]\.ok: expected bool, got str"):
+        load_obs(Route.INSTALLED, outcome(line))
 
 
 def test_unknown_observation_version_is_refused() -> None:
     data = json.loads((FIXTURES / "observed" / "installed_cp313.json").read_text())["observed"]
-    with pytest.raises(ValueError, match=r"observed\.version 99"):
-        Observed.from_json({**data, "version": 99})
+    with pytest.raises(DamagedResults, match=r"x\.json: version 99; this harness reads observations of version 1"):
+        convert({**data, "version": 99}, Observed, source="x.json", error=DamagedResults)

@@ -4,16 +4,15 @@
 from __future__ import annotations
 
 import io
-import json
 import re
 
 from harness.run.progress import PLAIN_INTERVAL_S, Progress
-from harness.run.records import Record
+from harness.run.records import Record, decode_record
 from tests.conftest import FIXTURES
 
 RECORDS = [
-    Record.from_json(json.loads(line))
-    for line in (FIXTURES / "records" / "broken-case.jsonl").read_text().splitlines()
+    decode_record(line, source="broken-case.jsonl", number=n)
+    for n, line in enumerate((FIXTURES / "records" / "broken-case.jsonl").read_bytes().splitlines(), 1)
     if line.strip()
 ]
 COUNT_LINE = re.compile(r"\[\s*(\d+)/(\d+)\s+\d+% eta\s+\d+s\] (.*)")

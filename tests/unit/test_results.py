@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from harness.errors import HarnessError
-from harness.model import Status
+from harness.model import Status, TargetKind
 from harness.run.records import SCHEMA_VERSION, Record, Writer, load, point_latest
 
 
@@ -19,13 +19,14 @@ def record(cell: str, status: str = "pass") -> Record:
         backend=case.split("/")[0],
         binding=case.split("/")[1],
         target=target,
-        target_kind=target,
+        target_kind=TargetKind(target),
         build_python=build,
         run_python=run,
         status=Status(status),
         reason="why",
         stage="call",
         expected="install+work",
+        schema_version=SCHEMA_VERSION,
     )
 
 
@@ -85,7 +86,7 @@ def test_unknown_status_is_an_error(tmp_path: Path) -> None:
     run = tmp_path / "run"
     run.mkdir()
     (run / "results.jsonl").write_text(json.dumps({**record("a/x:abi3:cp39:cp39").to_json(), "status": "meh"}) + "\n")
-    with pytest.raises(HarnessError, match=r"results\.jsonl:1: unknown status 'meh'"):
+    with pytest.raises(HarnessError, match=r'results\.jsonl:1: status: expected one of pass, .*, got "meh"'):
         load(run)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from harness.cell import reuse
+from harness.cell.observe import Answer, BuildObs, InstallerObs, Observed
 from harness.cell.reuse import Reused, Store, cell_key, reusable
 from harness.model import Interpreter
 from tests.conftest import recorded
@@ -72,17 +73,25 @@ def test_code_digest_covers_the_execution_code() -> None:
 def test_store_round_trip_and_damaged_entries(tmp_path: Path) -> None:
     store = Store(tmp_path)
     assert store.get("k") is None
-    store.put("k", Reused("run-1", {"version": 1}, "log"))
-    assert store.get("k") == Reused("run-1", {"version": 1}, "log")
+    entry = Reused(run_id="run-1", observed=Observed(build=BuildObs(ok=True)), log="log")
+    store.put("k", entry)
+    assert store.get("k") == entry
     (tmp_path / "observations" / "k.json").write_text("{truncated")
     assert store.get("k") is None  # unreadable: the cell runs again
+    (tmp_path / "observations" / "k.json").write_text('{"run_id": "r", "observed": {"build": {"ok": 1}}}')
+    assert store.get("k") is None  # of another format: the cell runs again
 
 
 def test_infrastructure_failures_are_not_reused() -> None:
-    ok = {"ok": True, "refused": False, "message": ""}
-    refused = {"ok": False, "refused": True, "message": "no matching tag"}
-    broken = {"ok": False, "refused": False, "message": "index unreachable"}
-    assert reusable({"installers": [{"env": ok, "resolve": refused, "install": None}]})
-    assert not reusable({"installers": [{"env": ok, "resolve": broken, "install": None}]})
-    assert not reusable({"installers": [{"env": broken, "resolve": None, "install": None}]})
-    assert not reusable({"harness_error": "KeyError: x", "installers": []})
+    ok = Answer(ok=True)
+    refused = Answer(ok=False, refused=True, message="no matching tag")
+    broken = Answer(ok=False, message="index unreachable")
+
+    def seen(env: Answer, resolve: Answer | None, harness_error: str = "") -> Observed:
+        uv = InstallerObs(name="uv", version="uv 0.13.9", env=env, resolve=resolve)
+        return Observed(build=BuildObs(ok=True), installers=(uv,), harness_error=harness_error)
+
+    assert reusable(seen(ok, refused))
+    assert not reusable(seen(ok, broken))
+    assert not reusable(seen(broken, None))
+    assert not reusable(seen(ok, refused, harness_error="KeyError: x"))

@@ -10,7 +10,8 @@ from tests.conftest import REPO
 STABLE = ("abi3", "abi3t", "abi3.abi3t")
 BY_DESIGN = {
     # compiles nothing against Python: a C-ABI cdylib loaded by cffi's ABI mode, tagged py3-none
-    *(("maturin/cffi", kind) for kind in STABLE),
+    # and builds only the abi-none row: no version-specific build either
+    *(("maturin/cffi", kind) for kind in ("version-specific", *STABLE)),
     # uses CPython internals throughout, no limited-API mode (pybind11#1755)
     *(("scikit-build-core/pybind11", kind) for kind in STABLE),
     # legacy PyInit_ + static PyModuleDef: PyModuleDef and PyObject are opaque under Py_TARGET_ABI3T
@@ -19,6 +20,8 @@ BY_DESIGN = {
         for backend in ("meson-python", "scikit-build-core", "setuptools")
         for kind in STABLE[1:]
     ),
+    # single-phase init (PyModule_Create on a static PyModuleDef) has no abi3t form at all
+    *(("setuptools/c-api-single-phase", kind) for kind in STABLE[1:]),
 }
 
 
