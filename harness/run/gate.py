@@ -14,7 +14,8 @@ from harness.errors import ConfigError
 from harness.interpreters import providers
 from harness.model import BuildSpec, Interpreter
 from harness.run.plan import Plan, restrict
-from harness.verdict.oracle import expect, target_tags
+from harness.verdict.artifact import target_tags
+from harness.verdict.oracle import expect
 
 
 def must_accept(spec: BuildSpec, run: Interpreter) -> bool:

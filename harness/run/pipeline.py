@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.build.audit import Audit, audit_wheel
+from harness.build.audit import audit_wheel
+from harness.build.audit_result import Audit
 from harness.build.installers import Toolchain
 from harness.build.wheel import BuildFailure, build
 from harness.cell.execute import SharedEnvs, execute
@@ -23,7 +24,8 @@ from harness.model import Artifact, BuildSpec, Case, Cell, Interpreter, KnownIss
 from harness.run.plan import Plan, PlannedSkip
 from harness.run.progress import Progress
 from harness.run.records import SCHEMA_VERSION, Record, Writer
-from harness.verdict.judge import CellFacts, StageResult, judge
+from harness.verdict.judge import CellFacts, judge
+from harness.verdict.stages import StageResult
 
 
 @dataclass(frozen=True)

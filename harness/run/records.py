@@ -18,7 +18,8 @@ from harness.errors import DamagedResults, HarnessError
 from harness.infra import atomic
 from harness.model import Cell, Status, TargetKind
 from harness.schema.decode import failure, printable
-from harness.verdict.judge import Finding, StageResult
+from harness.verdict.judge import Finding
+from harness.verdict.stages import StageResult
 
 # 2: `observed` (what happened) apart from the verdict; `findings`. Decoded strictly since the typed
 # schema (same fields, same JSON): a record with an unknown field or a wrong type is damaged, not skipped.

@@ -15,7 +15,7 @@ from harness.interpreters import providers
 from harness.model import Status
 from harness.run.records import Record, load
 from harness.run.rejudge import rejudge
-from harness.verdict.judge import StageResult
+from harness.verdict.stages import StageResult
 from tests.conftest import REPO
 from tests.integration.conftest import Harness, load_of, refusals, run_records
 

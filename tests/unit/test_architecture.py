@@ -162,6 +162,37 @@ def test_the_graph_reader_sees_lazy_imports() -> None:
     assert any(layer(t) == "run" for t in edges["harness.__main__"])
 
 
+def reachable(start: str, edges: dict[str, dict[str, int]]) -> set[str]:
+    seen, todo = set(), [start]
+    while todo:
+        module = todo.pop()
+        if module not in seen:
+            seen.add(module)
+            todo += edges.get(module, {})
+    return seen
+
+
+def outside_imports(path: Path) -> set[str]:
+    """Top-level names of the non-harness modules *path* imports (anywhere in the file)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            names.add(node.module.split(".")[0])
+    return names - {"harness"}
+
+
+@pytest.mark.parametrize("module", ["harness.verdict.judge", "harness.run.rejudge"])
+def test_the_judge_runs_nothing_and_parses_no_binary(module: str) -> None:
+    """Judging is pure: no subprocess, no ELF parsing, not even through what it imports."""
+    edges, paths = graph(), modules()
+    closure = reachable(module, edges)
+    assert {"harness.infra.proc", "harness.build.audit", "harness.cell.execute"} & closure == set()
+    forbidden = {"subprocess", "elftools", "abi3info", "ctypes"}
+    assert {m: sorted(outside_imports(paths[m]) & forbidden) for m in closure} == {m: [] for m in closure}
+
+
 def sources() -> list[Path]:
     return sorted([*HARNESS.rglob("*.py"), *(REPO / "benchmarks").rglob("*.py")])
 

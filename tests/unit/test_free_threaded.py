@@ -25,7 +25,8 @@ from harness.run import records as results
 from harness.run.merge import merge
 from harness.run.records import Record
 from harness.schema.decode import convert
-from harness.verdict.judge import CellFacts, judge, threads_stage
+from harness.verdict.judge import CellFacts, judge
+from harness.verdict.stages import threads_stage
 from tests.conftest import REPO, recorded, recorded_cell, recorded_free_threaded
 from tests.unit.structs import replace
 
