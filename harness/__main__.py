@@ -17,6 +17,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeAlias
 
+import msgspec
+
 from harness import __version__, surface
 from harness.config import casegen
 from harness.config.matrix import load_case, load_cases, load_matrix
@@ -34,7 +36,7 @@ from harness.workflows import nightly
 from harness.workflows import preference as preference_workflow
 from harness.workflows import run as workflow
 from harness.workflows.preference import PreferenceRequest
-from harness.workflows.run import RunRequest, case_json
+from harness.workflows.run import RunRequest, case_entry
 
 
 def _paths(patterns: list[str]) -> list[str]:
@@ -134,15 +136,16 @@ def cmd_surface(args: argparse.Namespace) -> int:
             print(surface.diff_text(a, b, changes))
         return 0
     if args.json:
-        milestones, notes = surface.milestones(surfaces)
+        milestones, notes = surface.milestones(surfaces, discovery.interpreters)
         payload = {
             "surfaces": [s.to_json() for s in surfaces],
             "milestones": [m.to_json() for m in milestones],
+            "flavour_layouts": [f.to_json() for f in surface.flavour_layouts(surfaces)],
             "notes": list(notes),
         }
         print(json.dumps(payload, indent=1))
         return 0
-    print(surface.text(surfaces))
+    print(surface.text(surfaces, discovery.interpreters))
     return 0
 
 
@@ -175,7 +178,7 @@ def cmd_cases(args: argparse.Namespace) -> int:
     matrix = load_matrix(args.matrix, providers.names())
     cases = load_cases(matrix.cases_dir, providers.names())
     if args.json:
-        print(json.dumps([case_json(c) for c in cases], indent=2))
+        print(json.dumps([msgspec.to_builtins(case_entry(c)) for c in cases], indent=2))
         return 0
     if args.markdown:
         print(report.case_table(cases))
@@ -243,14 +246,14 @@ def cmd_diff(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(change.to_json(), indent=2))
     else:
-        print(f"baseline {before_env.get('run_id', args.baseline)} -> {args.new}")
+        print(f"baseline {before_env.run_id or args.baseline} -> {args.new}")
         print(diffs.text(change))
     return 1 if change.regressions else 0
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
     records, environment = merging.merge(args.run_dirs, args.out)
-    print(f"merged {len(environment['shards'])} shard runs into {args.out}: {report.totals(records)}")
+    print(f"merged {len(environment.shards or ())} shard runs into {args.out}: {report.totals(records)}")
     return 0
 
 

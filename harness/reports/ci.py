@@ -6,15 +6,15 @@ import os
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from harness.model import Status
 from harness.reports import diff as diffs
 from harness.reports.markdown import free_threading_note, problems, totals
+from harness.run.manifest import InterpreterEntry, RunManifest
 from harness.run.records import Record
 
 
-def junit(records: Sequence[Record], environment: dict[str, Any]) -> str:
+def junit(records: Sequence[Record], environment: RunManifest) -> str:
     """classname = case, name = target/build/run; problems fail, skips skip, xfails pass with a property."""
     ordered = sorted(records, key=lambda r: r.cell)
     failures = sum(Status(r.status).is_problem for r in ordered)
@@ -23,7 +23,7 @@ def junit(records: Sequence[Record], environment: dict[str, Any]) -> str:
     suite = ET.SubElement(
         suites,
         "testsuite",
-        name=f"abi-harness {environment.get('run_id', '?')}",
+        name=f"abi-harness {environment.run_id or '?'}",
         tests=str(len(ordered)),
         failures=str(failures),
         errors="0",
@@ -53,23 +53,23 @@ def junit(records: Sequence[Record], environment: dict[str, Any]) -> str:
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
 
 
-def missing_free_threaded(environment: dict[str, Any]) -> list[str]:
+def missing_free_threaded(environment: RunManifest) -> list[str]:
     """Versions with a GIL column and no free-threaded one among the interpreters that could have one (3.13+)."""
-    interps = environment.get("interpreters", [])
+    interps = environment.interpreters
 
-    def minor(i: dict[str, Any]) -> tuple[int, ...]:
-        return tuple(int(p) for p in str(i.get("version", "0.0")).split(".")[:2] if p.isdigit())
+    def minor(i: InterpreterEntry) -> tuple[int, ...]:
+        return tuple(int(p) for p in i.version.split(".")[:2])
 
-    versions = {minor(i) for i in interps if i.get("implementation") == "cpython"}
-    free = {minor(i) for i in interps if i.get("free_threaded")}
+    versions = {minor(i) for i in interps if i.implementation == "cpython"}
+    free = {minor(i) for i in interps if i.free_threaded}
     return [f"{v[0]}.{v[1]}t" for v in sorted(versions - free) if v >= (3, 13)]
 
 
 def step_summary(
-    records: Sequence[Record], environment: dict[str, Any], change: diffs.Diff | None = None, limit: int = 20
+    records: Sequence[Record], environment: RunManifest, change: diffs.Diff | None = None, limit: int = 20
 ) -> str:
     """Short Markdown for $GITHUB_STEP_SUMMARY: totals, regressions, xpasses, missing free-threaded columns."""
-    out = [f"### ABI matrix {environment.get('run_id', '?')}", "", totals(records) + "."]
+    out = [f"### ABI matrix {environment.run_id or '?'}", "", totals(records) + "."]
     if change is not None:
         out += ["", f"Since the baseline: {diffs.headline(change)}."]
         if change.regressions:

@@ -23,6 +23,7 @@ from harness.reports.markdown import (
     symbol,
     totals,
 )
+from harness.run.manifest import RunManifest
 from harness.run.records import Record
 
 # Kept per cell for the page; the rest of a record (probe facts, tool versions) is in results.jsonl.
@@ -146,8 +147,8 @@ def _findings(records: Sequence[Record]) -> str:
     return "".join(out)
 
 
-def _overview(records: Sequence[Record], environment: dict[str, Any], columns: Sequence[str]) -> str:
-    targets = [t["name"] for t in environment.get("targets", [])]
+def _overview(records: Sequence[Record], environment: RunManifest, columns: Sequence[str]) -> str:
+    targets = environment.target_names
     return (
         "<section id='overview'><h2>Overview</h2>"
         "<p>A row per case and target, a column per run interpreter; a square shows the worst of its cells "
@@ -185,29 +186,29 @@ JS = Path(__file__).parent.parent / "resources" / "report.js"
 
 def html_report(
     records: Sequence[Record],
-    environment: dict[str, Any],
+    environment: RunManifest,
     change: diffs.Diff | None = None,
     baseline_id: str = "baseline",
 ) -> str:
-    interps = environment.get("interpreters", [])
-    columns = [i["id"] for i in interps] or sorted({r.run_python for r in records})
+    interps = environment.interpreters
+    columns = [i.id for i in interps] or sorted({r.run_python for r in records})
     columns += sorted({r.run_python for r in records} - set(columns))
     pool: list[Any] = []
     data = {
         "symbols": SYMBOLS,
         "columns": columns,
-        "targets": [t["name"] for t in environment.get("targets", [])],
+        "targets": environment.target_names,
         "cells": _pooled([_cell_json(r) for r in sorted(records, key=lambda r: r.cell)], pool),
         "pool": pool,
     }
     blob = encode_data(data)
-    run_id = html.escape(str(environment.get("run_id", "?")))
+    run_id = html.escape(environment.run_id or "?")
     note = free_threading_note(environment)
-    shards = environment.get("shards", [])
+    shards = environment.shards or ()
     interp_rows = "".join(
-        f"<tr><td>{html.escape(i['id'])}</td><td>{html.escape(str(i.get('implementation')))} "
-        f"{html.escape(str(i.get('version')))}</td><td>{'free-threaded' if i.get('free_threaded') else 'GIL'}"
-        f"{', debug' if i.get('debug') else ''}</td><td>{html.escape(str(i.get('provider')))}</td></tr>"
+        f"<tr><td>{html.escape(i.id)}</td><td>{html.escape(i.implementation)} "
+        f"{html.escape(i.version)}</td><td>{'free-threaded' if i.free_threaded else 'GIL'}"
+        f"{', debug' if i.debug else ''}</td><td>{html.escape(i.provider)}</td></tr>"
         for i in interps
     )
     parts = [
@@ -215,9 +216,9 @@ def html_report(
         f"<title>ABI matrix {run_id}</title><style>{CSS.read_text()}</style></head><body>",
         f"<h1>ABI matrix, run {run_id}</h1>",
         f"<p id='totals'>{html.escape(totals(records))}. "
-        f"Harness {html.escape(str(environment.get('harness_version')))},"
-        f" installer {html.escape(str(environment.get('installer')))}, started "
-        f"{html.escape(str(environment.get('started')))}"
+        f"Harness {html.escape(environment.harness_version or '?')},"
+        f" installer {html.escape(environment.installer or '?')}, started "
+        f"{html.escape(environment.started or '?')}"
         + (f", merged from {len(shards)} shards" if shards else "")
         + ".</p>",
         f"<p><b>{html.escape(note)}</b></p>" if note else "",

@@ -6,10 +6,10 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from harness.errors import DamagedResults
 from harness.model import Case, Status, TargetKind, ext_suffix
+from harness.run.manifest import RunManifest
 from harness.run.records import PREFERENCE_FILE, SURFACE_FILE, Record
 
 SYMBOLS = {
@@ -61,9 +61,9 @@ def problems(records: Sequence[Record]) -> list[Record]:
     return sorted((r for r in records if Status(r.status).is_problem), key=lambda r: r.cell)
 
 
-def free_threading_note(environment: dict[str, Any]) -> str | None:
-    interps = environment.get("interpreters", [])
-    if interps and not any(i.get("free_threaded") for i in interps):
+def free_threading_note(environment: RunManifest) -> str | None:
+    interps = environment.interpreters
+    if interps and not any(i.free_threaded for i in interps):
         return (
             "No free-threaded interpreter found: abi3t rows untested on free-threading, and no "
             "free-threaded column exists. Add one with `uv python install 3.15t` or `--python PATH`."
@@ -71,7 +71,7 @@ def free_threading_note(environment: dict[str, Any]) -> str | None:
     return None
 
 
-def terminal_summary(records: Sequence[Record], environment: dict[str, Any], run_dir: str, limit: int = 40) -> str:
+def terminal_summary(records: Sequence[Record], environment: RunManifest, run_dir: str, limit: int = 40) -> str:
     lines = [totals(records)]
     bad = problems(records)
     if bad:
@@ -141,9 +141,9 @@ def _row_key(r: Record) -> tuple[str, str, str]:
     return r.target, r.wheel or "", r.build_python
 
 
-def markdown(records: Sequence[Record], environment: dict[str, Any], surface: Sequence[str] = ()) -> str:
+def markdown(records: Sequence[Record], environment: RunManifest, surface: Sequence[str] = ()) -> str:
     """The run's report; *surface* is an optional "Surface" section (surface.report_section)."""
-    columns = [i["id"] for i in environment.get("interpreters", [])] or sorted({r.run_python for r in records})
+    columns = [i.id for i in environment.interpreters] or sorted({r.run_python for r in records})
     out = _heading(records, environment)
     out += [
         "",
@@ -161,36 +161,36 @@ def markdown(records: Sequence[Record], environment: dict[str, Any], surface: Se
     return "\n".join(out) + "\n"
 
 
-def _heading(records: Sequence[Record], environment: dict[str, Any]) -> list[str]:
+def _heading(records: Sequence[Record], environment: RunManifest) -> list[str]:
     """Title, totals, the free-threading note and the interpreters table."""
-    out = [f"# ABI matrix, run {environment.get('run_id', '?')}", ""]
+    out = [f"# ABI matrix, run {environment.run_id or '?'}", ""]
     out.append(
-        f"{totals(records)}. Harness {environment.get('harness_version', '?')}, "
-        f"installer {environment.get('installer', '?')}, started {environment.get('started', '?')}."
+        f"{totals(records)}. Harness {environment.harness_version or '?'}, "
+        f"installer {environment.installer or '?'}, started {environment.started or '?'}."
     )
     out.append("")
     note = free_threading_note(environment)
     if note:
         out += [f"> **{note}**", ""]
     out += ["## Interpreters", "", "| id | version | build | provider | path |", "|---|---|---|---|---|"]
-    for i in environment.get("interpreters", []):
-        build = ("free-threaded" if i["free_threaded"] else "GIL") + (", debug" if i["debug"] else "")
-        out.append(f"| {i['id']} | {i['implementation']} {i['version']} | {build} | {i['provider']} | `{i['path']}` |")
-    excluded = environment.get("excluded", [])
+    for i in environment.interpreters:
+        build = ("free-threaded" if i.free_threaded else "GIL") + (", debug" if i.debug else "")
+        out.append(f"| {i.id} | {i.implementation} {i.version} | {build} | {i.provider} | `{i.path}` |")
+    excluded = environment.excluded
     if excluded:
         out += ["", "Found but not used:", ""]
         out += [f"- `{where}`: {why}" for where, why in excluded]
     return out
 
 
-def _case_tables(records: Sequence[Record], environment: dict[str, Any], columns: list[str]) -> list[str]:
+def _case_tables(records: Sequence[Record], environment: RunManifest, columns: list[str]) -> list[str]:
     """One section per case: a row per (target, wheel, build interpreter), a column per run interpreter."""
     by_case: dict[str, list[Record]] = defaultdict(list)
     for r in records:
         by_case[r.case].append(r)
-    descriptions = {c["id"]: c.get("description", "") for c in environment.get("cases", [])}
+    descriptions = {c.id: c.description for c in environment.cases}
     order = {name: n for n, name in enumerate(columns)}
-    target_order = {t["name"]: n for n, t in enumerate(environment.get("targets", []))}
+    target_order = {name: n for n, name in enumerate(environment.target_names)}
     out: list[str] = []
     for case in sorted(by_case):
         out += [f"## {case}", ""]

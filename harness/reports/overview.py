@@ -7,10 +7,10 @@ import html
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from harness.model import Interpreter, Status, Target, ext_suffix
 from harness.reports.markdown import SYMBOLS, refused
+from harness.run.manifest import RunManifest
 from harness.run.records import Record
 from harness.verdict import artifact
 
@@ -121,24 +121,13 @@ class Build:
     problems: tuple[str, ...] = ()
 
 
-def _facts(environment: dict[str, Any]) -> tuple[dict[str, Target], dict[str, Interpreter]]:
-    """The targets and the (run and build-only) interpreters the environment describes; what it cannot
-    read is left out, and the grid says "unknown" there."""
-    targets, interps = {}, {}
-    for t in environment.get("targets", []):
-        try:
-            targets[t["name"]] = Target.from_json(t)
-        except (KeyError, ValueError, TypeError):
-            continue
-    for i in [*environment.get("interpreters", []), *environment.get("build_interpreter_facts", [])]:
-        try:
-            interps[i["id"]] = Interpreter.from_json(i)
-        except (KeyError, ValueError, TypeError):
-            continue
-    return targets, interps
+def _facts(environment: RunManifest) -> tuple[dict[str, Target], dict[str, Interpreter]]:
+    """The targets and the (run and build-only) interpreters the environment describes (decoded, so
+    typed); one it does not describe is left out, and the grid says "unknown" there."""
+    return environment.targets_on_file(), environment.interpreters_on_file()
 
 
-def builds(records: Iterable[Record], environment: dict[str, Any]) -> dict[tuple[str, str], dict[str, Build]]:
+def builds(records: Iterable[Record], environment: RunManifest) -> dict[tuple[str, str], dict[str, Build]]:
     """Per (case, target): per build interpreter, what it produced (one record per build says it)."""
     targets, interps = _facts(environment)
     out: dict[tuple[str, str], dict[str, Build]] = defaultdict(dict)
@@ -172,12 +161,12 @@ FIT = {
 }
 
 
-def produced_grid(records: Sequence[Record], environment: dict[str, Any], columns: Sequence[str]) -> str:
+def produced_grid(records: Sequence[Record], environment: RunManifest, columns: Sequence[str]) -> str:
     """A table, a row per case, a column per target: a square per build interpreter, coloured by whether
     its wheel's tag and extension suffix fit the target; a click on a row's squares opens the details."""
     found = builds(records, environment)
     order = {c: n for n, c in enumerate(columns)}
-    names = [t["name"] for t in environment.get("targets", [])]
+    names = environment.target_names
     targets = [t for t in names if any(k[1] == t for k in found)]
     targets += sorted({t for _, t in found} - set(targets))
     head = "".join(f"<th>{html.escape(t)}</th>" for t in targets)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 from harness.errors import ConfigError
 from harness.infra import atomic
@@ -16,6 +15,7 @@ from harness.reports import diff as diffs
 from harness.reports import html as report_html
 from harness.reports import markdown as report
 from harness.run import records as results
+from harness.run.manifest import RunManifest
 from harness.run.records import Record
 
 FORMATS = ("md", "html", "junit", "summary")
@@ -31,7 +31,7 @@ def check_formats(formats: Sequence[str]) -> None:
 def write(
     run_dir: Path,
     records: Sequence[Record],
-    environment: dict[str, Any],
+    environment: RunManifest,
     formats: Sequence[str],
     sections: Sequence[str] = (),
     change: diffs.Diff | None = None,
@@ -72,7 +72,7 @@ def rewrite(
     if baseline is not None:
         before, before_env = results.load(baseline)
         change = diffs.diff(before, records)
-        baseline_id = str(before_env.get("run_id", baseline))
+        baseline_id = before_env.run_id or str(baseline)
     write(run_dir, records, environment, formats, sections, change, baseline_id, say)
     say(f"reports ({', '.join(formats)}) in {run_dir}")
     return change

@@ -23,13 +23,16 @@ def library():
 
 
 def candidates(name):
-    """PyPy exports the C API under mangled names: PyArg_Parse -> PyPyArg_Parse, _Py_X -> _PyPy_X."""
+    """PyPy exports the C API under mangled names: PyArg_Parse -> PyPyArg_Parse, _Py_X -> _PyPy_X, and a
+    few Py_ data symbols as _PyPy_ ones (Py_FileSystemDefaultEncoding -> _PyPy_FileSystemDefaultEncoding)."""
     names = [name]
     if sys.implementation.name == "pypy":
         if name.startswith("Py"):
             names.append("PyPy" + name[2:])
         elif name.startswith("_Py"):
             names.append("_PyPy" + name[3:])
+        if name.startswith("Py_"):
+            names.append("_PyPy_" + name[3:])
     return names
 
 
@@ -116,4 +119,5 @@ def main():
     )
 
 
-main()
+if __name__ == "__main__":  # run as `python -c`; tests load the functions alone
+    main()

@@ -2,39 +2,46 @@
 
 from __future__ import annotations
 
-import json
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from harness.errors import ConfigError, HarnessError
+from harness.run import manifest
 from harness.run import records as results
+from harness.run.manifest import InterpreterEntry, RunManifest, ShardEntry, ShardInfo
 from harness.run.records import Record
 
 
+class _Versioned(msgspec.Struct):
+    schema_version: Any = None
+
+
 def _schema_versions(run_dir: Path) -> set[Any]:
+    """The schema_version of every line (only that key read: damage beyond it is results.load's to name)."""
     path = run_dir / results.RESULTS_FILE
     found = set()
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in path.read_bytes().splitlines():
         try:
-            found.add(json.loads(line).get("schema_version"))
-        except json.JSONDecodeError:
-            continue  # a killed run's last line; results.load skips it too
-    return found
+            found.add(msgspec.json.decode(line, type=_Versioned).schema_version)
+        except (msgspec.DecodeError, UnicodeError):
+            continue  # not an object, or a killed run's last line: results.load names or skips it
+    return {v if isinstance(v, int | str | float | None) else repr(v) for v in found}
 
 
-def _shard_of(run_dir: Path, environment: dict[str, Any]) -> tuple[int, int, str]:
-    shard = environment.get("shard")
-    if not isinstance(shard, dict) or not {"index", "count"} <= shard.keys():
+def _shard_of(run_dir: Path, environment: RunManifest) -> ShardInfo:
+    if not isinstance(environment.shard, ShardInfo):
         raise ConfigError(
             f"{run_dir / results.ENVIRONMENT_FILE}: no `shard` entry; merge takes the runs of "
             "`python -m harness run --shard K/N`"
         )
-    return int(shard["index"]), int(shard["count"]), str(shard.get("plan_digest", ""))
+    return environment.shard
 
 
-def check(run_dirs: Sequence[Path]) -> list[tuple[Path, list[Record], dict[str, Any]]]:
+def check(run_dirs: Sequence[Path]) -> list[tuple[Path, list[Record], RunManifest]]:
     """Load every shard run, or raise one ConfigError listing every problem found (each naming its file)."""
     problems: list[str] = []
     loaded = []
@@ -63,10 +70,11 @@ def check(run_dirs: Sequence[Path]) -> list[tuple[Path, list[Record], dict[str, 
     counts, digests = set(), set()
     for run_dir, _, environment in loaded:
         try:
-            index, count, digest = _shard_of(run_dir, environment)
+            info = _shard_of(run_dir, environment)
         except ConfigError as exc:
             problems += exc.problems
             continue
+        index, count, digest = info.index, info.count, info.plan_digest
         counts.add(count)
         digests.add(digest)
         if index in shards:
@@ -82,7 +90,7 @@ def check(run_dirs: Sequence[Path]) -> list[tuple[Path, list[Record], dict[str, 
     if len(digests) > 1:
         problems.append(
             "shards were planned from different inputs (plan_digest differs: other interpreters, cases or "
-            "--case/--target): " + ", ".join(f"{d}: {e.get('shard', {}).get('plan_digest')}" for d, _, e in loaded)
+            "--case/--target): " + ", ".join(f"{d}: {_shard_of(d, e).plan_digest}" for d, _, e in loaded)
         )
     owner: dict[str, Path] = {}
     for run_dir, records, _ in loaded:
@@ -92,53 +100,60 @@ def check(run_dirs: Sequence[Path]) -> list[tuple[Path, list[Record], dict[str, 
             owner.setdefault(r.cell, run_dir / results.RESULTS_FILE)
     if problems:
         raise ConfigError(problems)
-    return sorted(loaded, key=lambda item: _shard_of(item[0], item[2])[0])
+    return sorted(loaded, key=lambda item: _shard_of(item[0], item[2]).index)
 
 
-def _union(items: Sequence[dict[str, Any]], key: str) -> list[dict[str, Any]]:
-    seen: dict[Any, dict[str, Any]] = {}
-    for item in items:
-        seen.setdefault(item.get(key), item)
-    return list(seen.values())
+def _union(entries: Iterable[InterpreterEntry]) -> tuple[InterpreterEntry, ...]:
+    seen: dict[str, InterpreterEntry] = {}
+    for entry in entries:
+        seen.setdefault(entry.id, entry)
+    return tuple(seen.values())
 
 
-def merge(run_dirs: Sequence[Path], out: Path) -> tuple[list[Record], dict[str, Any]]:
+def _shard_entry(run_dir: Path, records: Sequence[Record], env: RunManifest) -> ShardEntry:
+    return ShardEntry(
+        shard=_shard_of(run_dir, env),
+        run_id=env.run_id,
+        dir=str(run_dir),
+        host=env.host or None,
+        argv=env.argv or None,
+        installer=env.installer,
+        started=env.started,
+        finished=env.finished or None,
+        interpreters=env.interpreters,
+        cells=len(records),
+    )
+
+
+def merged_manifest(loaded: Sequence[tuple[Path, list[Record], RunManifest]]) -> RunManifest:
+    """The merged run's environment.json: the first shard's, with what every shard contributes."""
+    envs = [env for _, _, env in loaded]
+    return msgspec.structs.replace(
+        envs[0],
+        shard=msgspec.UNSET,
+        argv=msgspec.UNSET,
+        host=msgspec.UNSET,
+        run_id="merged-" + "+".join(e.run_id or "?" for e in envs),
+        started=min(e.started for e in envs),
+        finished=max(e.finished or "" for e in envs),
+        interrupted=any(e.interrupted is True for e in envs),
+        interpreters=_union(i for e in envs for i in e.interpreters),
+        build_interpreters=tuple(sorted({b for e in envs for b in e.build_interpreters})),
+        # The judge reads build interpreters' facts too (report --rejudge on the merged run).
+        build_interpreter_facts=_union(i for e in envs for i in e.build_interpreter_facts),
+        excluded=tuple(sorted({x for e in envs for x in e.excluded})),
+        shards=tuple(_shard_entry(d, recs, env) for d, recs, env in loaded),
+    )
+
+
+def merge(run_dirs: Sequence[Path], out: Path) -> tuple[list[Record], RunManifest]:
     """Write *out* (records, environment with a `shards` list, logs) and return what it holds."""
     loaded = check(run_dirs)
     if (out / results.RESULTS_FILE).exists():
         raise ConfigError(f"{out / results.RESULTS_FILE}: exists; merge into a new directory")
     out.mkdir(parents=True, exist_ok=True)
     records = [r for _, recs, _ in loaded for r in recs]
-    envs = [env for _, _, env in loaded]
-    first = envs[0]
-    environment: dict[str, Any] = {
-        **{k: v for k, v in first.items() if k not in ("shard", "argv", "host", "started", "finished")},
-        "run_id": "merged-" + "+".join(str(e.get("run_id", "?")) for e in envs),
-        "started": min(str(e.get("started", "")) for e in envs),
-        "finished": max(str(e.get("finished", "")) for e in envs),
-        "interrupted": any(e.get("interrupted") for e in envs),
-        "interpreters": _union([i for e in envs for i in e.get("interpreters", [])], "id"),
-        "build_interpreters": sorted({b for e in envs for b in e.get("build_interpreters", [])}),
-        # The judge reads build interpreters' facts too (report --rejudge on the merged run).
-        "build_interpreter_facts": _union([i for e in envs for i in e.get("build_interpreter_facts", [])], "id"),
-        "excluded": sorted({tuple(x) for e in envs for x in e.get("excluded", [])}),
-        "shards": [
-            {
-                "shard": env.get("shard"),
-                "run_id": env.get("run_id"),
-                "dir": str(run_dir),
-                "host": env.get("host"),
-                "argv": env.get("argv"),
-                "installer": env.get("installer"),
-                "started": env.get("started"),
-                "finished": env.get("finished"),
-                "interpreters": env.get("interpreters", []),
-                "cells": len(recs),
-            }
-            for run_dir, recs, env in loaded
-        ],
-    }
-    environment["excluded"] = [list(x) for x in environment["excluded"]]
+    environment = merged_manifest(loaded)
     for run_dir, _, _ in loaded:
         if (run_dir / "logs").is_dir():
             shutil.copytree(run_dir / "logs", out / "logs", dirs_exist_ok=True)
@@ -148,5 +163,5 @@ def merge(run_dirs: Sequence[Path], out: Path) -> tuple[list[Record], dict[str, 
             if (run_dir / name).is_file() and not (out / name).exists():
                 shutil.copyfile(run_dir / name, out / name)
     results.write_sorted(out / results.RESULTS_FILE, records)
-    results.write_json(out / results.ENVIRONMENT_FILE, environment)
+    manifest.write(out, environment)
     return sorted(records, key=lambda r: r.cell), environment

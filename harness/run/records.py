@@ -17,6 +17,8 @@ from harness.cell.observe import Observed, Seconds
 from harness.errors import DamagedResults, HarnessError
 from harness.infra import atomic
 from harness.model import Cell, Status, TargetKind
+from harness.run import manifest
+from harness.run.manifest import RunManifest
 from harness.schema.decode import failure, printable
 from harness.verdict.judge import Finding
 from harness.verdict.stages import StageResult
@@ -25,7 +27,7 @@ from harness.verdict.stages import StageResult
 # schema (same fields, same JSON): a record with an unknown field or a wrong type is damaged, not skipped.
 SCHEMA_VERSION = 2
 RESULTS_FILE = "results.jsonl"
-ENVIRONMENT_FILE = "environment.json"
+ENVIRONMENT_FILE = manifest.ENVIRONMENT_FILE
 SURFACE_FILE = "surface.md"  # a run's Surface section (written by `run`)
 PREFERENCE_FILE = "preference.json"  # `preference --output RUN_DIR/preference.json` (the nightly writes it)
 
@@ -177,7 +179,7 @@ class Loaded:
 
     path: Path
     records: list[Record]
-    environment: dict[str, Any]
+    environment: RunManifest  # empty (nothing known) when the run has no environment.json
     problems: list[str]  # "file:line: why", one per unreadable record (or environment.json)
     torn_last_line: int | None = None  # an interrupted write's line, skipped (the only line ever skipped)
 
@@ -216,19 +218,12 @@ def read(run_dir: Path) -> Loaded:
     return Loaded(path, records, _environment(run_dir, problems), problems, torn_line)
 
 
-def _environment(run_dir: Path, problems: list[str]) -> dict[str, Any]:
-    env_path = run_dir / ENVIRONMENT_FILE
-    if not env_path.is_file():
-        return {}
+def _environment(run_dir: Path, problems: list[str]) -> RunManifest:
     try:
-        environment = json.loads(env_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        problems.append(f"{env_path}: unreadable ({exc})")
-        return {}
-    if not isinstance(environment, dict):
-        problems.append(f"{env_path}: expected a JSON object, got {type(environment).__name__}")
-        return {}
-    return environment
+        return manifest.read(run_dir)
+    except DamagedResults as exc:
+        problems.append(str(exc))
+        return RunManifest()
 
 
 def checked(loaded: Loaded) -> Loaded:
@@ -253,7 +248,7 @@ def checked(loaded: Loaded) -> Loaded:
     return loaded
 
 
-def load(run_dir: Path) -> tuple[list[Record], dict[str, Any]]:
+def load(run_dir: Path) -> tuple[list[Record], RunManifest]:
     """Records and environment of a run directory; DamagedResults (exit 3) if any line but a torn last one
     cannot be read, so no report is ever rebuilt from less than the file holds."""
     loaded = checked(read(run_dir))
@@ -263,7 +258,7 @@ def load(run_dir: Path) -> tuple[list[Record], dict[str, Any]]:
 def completed(run_dir: Path) -> Loaded:
     """A run to resume: its complete records (a torn last line dropped) and its environment."""
     loaded = checked(read(run_dir))
-    if not loaded.environment:
+    if not (run_dir / ENVIRONMENT_FILE).is_file():
         raise DamagedResults(f"{run_dir / ENVIRONMENT_FILE}: missing; this run cannot be resumed, start a new one")
     return loaded
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import msgspec
 
 from harness.errors import HarnessError
-from harness.model import Cell, Interpreter, KnownIssue, Target
+from harness.model import Cell, KnownIssue, Target
+from harness.run.manifest import RunManifest
 from harness.run.records import Record
 from harness.verdict.judge import CellFacts, judge
 
@@ -26,27 +26,21 @@ class Change:
     reason: str
 
 
-def interpreters_on_file(environment: dict[str, Any]) -> dict[str, Interpreter]:
-    """Every interpreter a run used (run columns and build interpreters), from its environment.json."""
-    entries = [*environment.get("interpreters", []), *environment.get("build_interpreter_facts", [])]
-    return {e["id"]: Interpreter.from_json(e) for e in entries}
-
-
-def targets_on_file(environment: dict[str, Any], current: Sequence[Target]) -> dict[str, Target]:
+def targets_on_file(environment: RunManifest, current: Sequence[Target]) -> dict[str, Target]:
     """Today's targets, falling back to the run's own for a target matrix.toml no longer has."""
-    targets = {t["name"]: Target.from_json(t) for t in environment.get("targets", [])}
+    targets = environment.targets_on_file()
     targets.update((t.name, t) for t in current)
     return targets
 
 
 def rejudge(
     records: Sequence[Record],
-    environment: dict[str, Any],
+    environment: RunManifest,
     targets: Sequence[Target],
     known_issues: Sequence[KnownIssue],
 ) -> tuple[list[Record], list[Change]]:
     """Every record with observations judged again; records without (planned skips) stay as they are."""
-    interps = interpreters_on_file(environment)
+    interps = environment.interpreters_on_file()
     by_name = targets_on_file(environment, targets)
     out: list[Record] = []
     changes: list[Change] = []

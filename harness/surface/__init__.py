@@ -35,7 +35,7 @@ from harness.surface.model import (
     levels_for,
 )
 from harness.surface.render import diff_text, milestone_lines, report_section, section, text
-from harness.surface.tracking import Flavour, Milestone, milestones
+from harness.surface.tracking import Flavour, FlavourLayouts, Milestone, flavour_layouts, milestones
 
 __all__ = [
     "ABI3T_FIRST",
@@ -45,6 +45,7 @@ __all__ = [
     "Finding",
     "FindingKind",
     "Flavour",
+    "FlavourLayouts",
     "Level",
     "LevelProbe",
     "Milestone",
@@ -53,6 +54,7 @@ __all__ = [
     "collect",
     "diff",
     "diff_text",
+    "flavour_layouts",
     "levels_for",
     "milestone_lines",
     "milestones",

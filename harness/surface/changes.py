@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from harness.surface.model import Level, Surface
+from harness.surface.promise import known_gap, no_op_change
 
 
 class ChangeKind(enum.StrEnum):
@@ -25,6 +26,8 @@ class ChangeKind(enum.StrEnum):
     TAG_ADDED = "tag-added"
     TAG_REMOVED = "tag-removed"
     SOABI_CHANGED = "soabi-changed"
+    CONSTANT_NO_OP = "constant-no-op"  # a value that differs only in bits the runtime ignores (note says which)
+    KNOWN_GAP = "known-gap"  # a symbol CPython knowingly leaves out on one of the two versions (note: reference)
 
     @property
     def is_addition(self) -> bool:
@@ -49,15 +52,18 @@ class Change:
     name: str
     old: str = ""
     new: str = ""
+    note: str = ""  # why a difference is not an ABI change (a no-op bit, a known gap)
 
     def describe(self) -> str:
         where = f"[{self.level}] " if self.level else ""
         values = f": {self.old} -> {self.new}" if self.old and self.new else f": {self.old or self.new}"
         values = "" if values == ": " else values
-        return f"{self.kind.value:<17} {where}{self.name}{values}"
+        note = f" ({self.note})" if self.note else ""
+        return f"{self.kind.value:<17} {where}{self.name}{values}{note}"
 
     def to_json(self) -> dict[str, str]:
-        return {"kind": self.kind.value, "level": self.level, "name": self.name, "old": self.old, "new": self.new}
+        out = {"kind": self.kind.value, "level": self.level, "name": self.name, "old": self.old, "new": self.new}
+        return out | ({"note": self.note} if self.note else {})
 
 
 def value_text(value: int | None) -> str:
@@ -66,15 +72,7 @@ def value_text(value: int | None) -> str:
 
 def diff(a: Surface, b: Surface, levels: Sequence[str] | None = None) -> tuple[Change, ...]:
     """What differs from *a* to *b*: symbols, and layouts/constants at every level both probed."""
-    changes: list[Change] = []
-    added_in = {s.name: s.added for s in (*a.symbols, *b.symbols)}
-    have_a, have_b = a.present(), b.present()
-    for name in sorted(have_b - have_a):
-        since = ".".join(map(str, added_in[name]))
-        changes.append(Change(ChangeKind.SYMBOL_ADDED, "", name, "", f"stable ABI since {since}"))
-    for name in sorted(have_a - have_b):
-        since = ".".join(map(str, added_in[name]))
-        changes.append(Change(ChangeKind.SYMBOL_REMOVED, "", name, f"stable ABI since {since}", "missing"))
+    changes = _symbol_changes(a, b)
     names_a = {p.level for p in a.levels if p.ok}
     names_b = {p.level for p in b.levels if p.ok}
     wanted = set(levels) if levels is not None else names_a | names_b
@@ -99,6 +97,28 @@ def diff(a: Surface, b: Surface, levels: Sequence[str] | None = None) -> tuple[C
     return tuple(changes)
 
 
+def _symbol_changes(a: Surface, b: Surface) -> list[Change]:
+    """Symbols one build exports and the other lacks; a gap CPython knowingly left is said as such."""
+    changes: list[Change] = []
+    added_in = {s.name: s.added for s in (*a.symbols, *b.symbols)}
+    have_a, have_b = a.present(), b.present()
+    for name in sorted(have_b - have_a):
+        since = f"stable ABI since {'.'.join(map(str, added_in[name]))}"
+        gap = known_gap(name, a.interpreter, "not exported")
+        if gap is not None:
+            changes.append(Change(ChangeKind.KNOWN_GAP, "", name, "missing", "exported again", gap.reference))
+        else:
+            changes.append(Change(ChangeKind.SYMBOL_ADDED, "", name, "", since))
+    for name in sorted(have_a - have_b):
+        since = f"stable ABI since {'.'.join(map(str, added_in[name]))}"
+        gap = known_gap(name, b.interpreter, "not exported")
+        if gap is not None:
+            changes.append(Change(ChangeKind.KNOWN_GAP, "", name, since, "missing", gap.describe()))
+        else:
+            changes.append(Change(ChangeKind.SYMBOL_REMOVED, "", name, since, "missing"))
+    return changes
+
+
 def compare(level: str, old: dict[str, int | None], new: dict[str, int | None], what: str) -> list[Change]:
     kinds = {
         "layout": (ChangeKind.LAYOUT_ADDED, ChangeKind.LAYOUT_REMOVED, ChangeKind.LAYOUT_CHANGED),
@@ -113,6 +133,8 @@ def compare(level: str, old: dict[str, int | None], new: dict[str, int | None], 
             out.append(Change(kinds[0], level, name, "absent", value_text(after)))
         elif after is None:
             out.append(Change(kinds[1], level, name, value_text(before), "absent"))
+        elif what == "constant" and (no_op := no_op_change(name, before, after)):
+            out.append(Change(ChangeKind.CONSTANT_NO_OP, level, name, value_text(before), value_text(after), no_op))
         else:
             out.append(Change(kinds[2], level, name, value_text(before), value_text(after)))
     return out

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ from harness.surface.model import (
     levels_for,
 )
 from harness.surface.probe import probe_template, run_probe
-from harness.surface.promise import constants, promise_for, promised_symbols
+from harness.surface.promise import Promised, constants, known_gap, promise_for, promised_symbols
 
 SYMBOLS_TIMEOUT_S = 120
 
@@ -75,60 +75,83 @@ def _fields_after_interpreter(s: Surface) -> tuple[Any, ...]:
 def _measure(interp: Interpreter, cache: Path) -> Surface:
     promise, findings = promise_for(interp)
     wanted = promised_symbols(interp.minor)
-    argv = [interp.path, "-I", "-c", symbols_script()]
-    if interp.root:
-        argv = rootfs.command(interp.root, argv, [cache])
-    out = proc.run(argv, timeout=SYMBOLS_TIMEOUT_S, stdin=json.dumps(sorted(p.name for p in wanted)))
-    data: dict[str, Any] = {}
-    if out.ok:
-        try:
-            data = json.loads(out.stdout.strip().splitlines()[-1])
-        except (json.JSONDecodeError, IndexError):
-            data = {}
-    if not data:
-        detail = proc.last_line(out.stderr or out.stdout, prefer_errors=True)
-        findings.append(Finding(FindingKind.PROBE_FAILED, f"symbol lookup did not run: {detail}"))
+    data = lookup_symbols(interp, wanted, cache)
+    if "error" in data:
+        findings.append(Finding(FindingKind.PROBE_FAILED, f"symbol lookup did not run: {data['error']}"))
+        data = {}
     found: dict[str, str] = data.get("found", {})
     macros: dict[str, bool] = data.get("feature_macros", {})
     symbols = tuple(
         SymbolEntry(p.name, p.kind, p.added, found.get(p.name, ""), p.ifdef, not p.ifdef or bool(macros.get(p.ifdef)))
         for p in wanted
     )
-    removal = "an ABI removal" if interp.is_cpython else "not provided by cpyext"
-    for s in symbols:
-        if s.applicable and not s.present and data:
-            added = f"{s.added[0]}.{s.added[1]}"
-            message = f"{s.name} ({s.kind}, stable ABI since {added}): {removal}"
-            findings.append(Finding(FindingKind.MISSING_SYMBOL, message))
-    listed = data.get("ctypes_list")
-    source = str(data.get("ctypes_list_source", "not looked at"))
-    if listed is None:
-        ctypes_list = f"none: {source}"
-        if data:
-            findings.append(Finding(FindingKind.NO_LIST, f"no cross-check list: {source}"))
-    else:
-        ctypes_list = f"{source} ({len(listed)} names)"
-        expected = {s.name for s in symbols if s.applicable}
-        for name in sorted(set(listed) - expected):
-            state = "exported" if found.get(name) else "NOT exported"
-            findings.append(
-                Finding(FindingKind.LIST_DISAGREES, f"{name}: in the interpreter's own list, not in abi3info ({state})")
-            )
-        for name in sorted(expected - set(listed)):
-            message = f"{name}: in abi3info, not in the interpreter's own list"
-            findings.append(Finding(FindingKind.LIST_DISAGREES, message))
+    if data:
+        findings += _missing_findings(interp, symbols)
+    ctypes_list, list_findings = _list_findings(interp, symbols, data)
+    findings += list_findings
     include_dirs = [d for d in (data.get("include", ""), data.get("platinclude", "")) if d]
     probes = tuple(run_probe(interp, level, include_dirs, cache) for level in levels_for(interp))
     findings += _probe_findings(interp, probes)
-    return Surface(
-        interp,
-        promise,
-        str(data.get("lookup", "not run")),
-        ctypes_list,
-        symbols,
-        probes,
-        tuple(findings),
-    )
+    return Surface(interp, promise, str(data.get("lookup", "not run")), ctypes_list, symbols, probes, tuple(findings))
+
+
+def lookup_symbols(interp: Interpreter, wanted: Sequence[Promised], cache: Path) -> dict[str, Any]:
+    """The symbol script's answer inside *interp*, or {"error": why} when it did not answer."""
+    argv = [interp.path, "-I", "-c", symbols_script()]
+    if interp.root:
+        argv = rootfs.command(interp.root, argv, [cache])
+    out = proc.run(argv, timeout=SYMBOLS_TIMEOUT_S, stdin=json.dumps(sorted(p.name for p in wanted)))
+    if out.ok:
+        try:
+            data: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+        except (json.JSONDecodeError, IndexError):
+            data = {}
+        if data:
+            return data
+    return {"error": proc.last_line(out.stderr or out.stdout, prefer_errors=True)}
+
+
+def _missing_findings(interp: Interpreter, symbols: Sequence[SymbolEntry]) -> list[Finding]:
+    removal = "an ABI removal" if interp.is_cpython else "not provided by cpyext"
+    findings = []
+    for s in symbols:
+        if not s.applicable or s.present:
+            continue
+        gap = known_gap(s.name, interp, "not exported")
+        if gap is not None:
+            findings.append(Finding(FindingKind.KNOWN_GAP, gap.describe()))
+            continue
+        added = f"{s.added[0]}.{s.added[1]}"
+        findings.append(
+            Finding(FindingKind.MISSING_SYMBOL, f"{s.name} ({s.kind}, stable ABI since {added}): {removal}")
+        )
+    return findings
+
+
+def _list_findings(
+    interp: Interpreter, symbols: Sequence[SymbolEntry], data: dict[str, Any]
+) -> tuple[str, list[Finding]]:
+    """Where the cross-check list came from, and where it and abi3info disagree (known gaps apart)."""
+    listed = data.get("ctypes_list")
+    source = str(data.get("ctypes_list_source", "not looked at"))
+    if listed is None:
+        return f"none: {source}", [Finding(FindingKind.NO_LIST, f"no cross-check list: {source}")] if data else []
+    found: dict[str, str] = data.get("found", {})
+    expected = {s.name for s in symbols if s.applicable}
+    findings = []
+    for name in sorted(set(listed) - expected):
+        state = "exported" if found.get(name) else "NOT exported"
+        message = f"{name}: in the interpreter's own list, not in abi3info ({state})"
+        findings.append(Finding(FindingKind.LIST_DISAGREES, message))
+    for name in sorted(expected - set(listed)):
+        gap = known_gap(name, interp, "not in its own list")
+        if gap is not None:
+            findings.append(Finding(FindingKind.KNOWN_GAP, gap.describe()))
+        else:
+            findings.append(
+                Finding(FindingKind.LIST_DISAGREES, f"{name}: in abi3info, not in the interpreter's own list")
+            )
+    return f"{source} ({len(listed)} names)", findings
 
 
 def _probe_findings(interp: Interpreter, probes: Iterable[LevelProbe]) -> list[Finding]:
@@ -139,6 +162,8 @@ def _probe_findings(interp: Interpreter, probes: Iterable[LevelProbe]) -> list[F
             findings.append(Finding(FindingKind.PROBE_FAILED, f"level {p.level}: {p.reason}"))
             continue
         level = Level.parse(p.level)
+        if level.full:  # what the full ABI lacks (ob_refcnt on free-threading, ob_tid on GIL) is no gap
+            continue
         for name, value in p.constants:
             added = promised_consts.get(name)
             if value is None and added is not None and added <= level.version:

@@ -8,7 +8,7 @@ from typing import Any
 
 from harness.model import Interpreter, Version
 
-SURFACE_VERSION = 1  # bump when the meaning of a recorded surface changes
+SURFACE_VERSION = 2  # bump when the meaning of a recorded surface changes
 ABI3T_FIRST: Version = (3, 15)
 
 
@@ -20,6 +20,7 @@ class FindingKind(enum.StrEnum):
     ABI3T_RULES = "abi3t-rules"  # how the abi3t promise was determined
     PROBE_FAILED = "probe-failed"  # a level's C probe did not compile or run
     ABSENT_ITEM = "absent-item"  # a promised constant or struct is not in the headers at its level
+    KNOWN_GAP = "known-gap"  # a symbol CPython knowingly leaves out on this version (with its reference)
 
 
 @dataclass(frozen=True)
@@ -30,28 +31,35 @@ class Finding:
 
 @dataclass(frozen=True, order=True)
 class Level:
-    """A stable-ABI level to compile the probe at: Py_LIMITED_API=3 (3.2), 3.9 ... 3.N, abi3t-3.15 ..."""
+    """A level to compile the probe at: stable-ABI Py_LIMITED_API=3 (3.2), 3.9 ... 3.N, abi3t-3.15 ...;
+    or the build's own full (version-specific) ABI, "full-3.N", with no Py_LIMITED_API at all."""
 
     version: Version
     abi3t: bool = False
+    full: bool = False
 
     @property
     def name(self) -> str:
+        text = f"{self.version[0]}.{self.version[1]}"
+        if self.full:
+            return f"full-{text}"
         if self.abi3t:
-            return f"abi3t-{self.version[0]}.{self.version[1]}"
-        return "3" if self.version == (3, 2) else f"{self.version[0]}.{self.version[1]}"
+            return f"abi3t-{text}"
+        return "3" if self.version == (3, 2) else text
 
     @classmethod
     def parse(cls, name: str) -> Level:
-        abi3t = name.startswith("abi3t-")
-        text = name.removeprefix("abi3t-")
+        abi3t, full = name.startswith("abi3t-"), name.startswith("full-")
+        text = name.removeprefix("abi3t-").removeprefix("full-")
         if text == "3":
             return cls((3, 2))
         major, minor = (int(p) for p in text.split("."))
-        return cls((major, minor), abi3t)
+        return cls((major, minor), abi3t, full)
 
     @property
     def defines(self) -> str:
+        if self.full:
+            return "/* the full ABI: no Py_LIMITED_API */"
         if self.version == (3, 2):
             return "#define Py_LIMITED_API 3"
         packed = f"0x{self.version[0]:02X}{self.version[1]:02X}0000"
@@ -63,12 +71,15 @@ class Level:
 
 def levels_for(interp: Interpreter) -> tuple[Level, ...]:
     """GIL builds: 3, 3.9 ... own version, plus abi3t from 3.15. Free-threaded: abi3t levels only
-    (Py_LIMITED_API there implies Py_TARGET_ABI3T, which must be 3.15 or above)."""
+    (Py_LIMITED_API there implies Py_TARGET_ABI3T, which must be 3.15 or above; before 3.15 Python.h
+    refuses the limited API, gh-111506). CPython builds also get their full ABI probed, so builds of
+    one version but another flavour (free-threaded, debug) can be compared where it differs."""
     minor = interp.minor
     abi3t = [Level((3, n), True) for n in range(ABI3T_FIRST[1], minor[1] + 1)] if minor >= ABI3T_FIRST else []
+    full = [Level(minor, full=True)] if interp.is_cpython else []
     if interp.free_threaded:
-        return tuple(abi3t)
-    return (Level((3, 2)), *(Level((3, n)) for n in range(9, minor[1] + 1)), *abi3t)
+        return (*abi3t, *full)
+    return (Level((3, 2)), *(Level((3, n)) for n in range(9, minor[1] + 1)), *abi3t, *full)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 from harness.infra import atomic, proc, rootfs
 from harness.model import Interpreter
 from harness.surface.model import Level, LevelProbe
-from harness.surface.promise import MEMBERS, constants, structs
+from harness.surface.promise import constants, members, structs
 
 PROBE_TIMEOUT_S = 300
 
@@ -39,10 +39,10 @@ def render_probe(level: Level) -> tuple[str, dict[int, str]]:
 
     for struct in structs(level):
         emit(f'    printf("size {struct} %lu\\n", (unsigned long)sizeof({struct}));', struct)
-        for member in MEMBERS.get(struct, ()):
+        for member in members(struct, level):
             key = f"{struct}.{member}"
             emit(f'    printf("offset {key} %lu\\n", (unsigned long)offsetof({struct}, {member}));', key)
-    for name, _ in constants():
+    for name, _ in () if level.full else constants():  # the full level is for layouts
         emit(f"#ifdef {name}")
         emit(f'    printf("const {name} %lld\\n", (long long)({name}));', name)
         emit("#else")
@@ -88,26 +88,39 @@ def run_probe(interp: Interpreter, level: Level, include_dirs: Sequence[str], ca
     cached = cache / "surface" / "probes" / f"{key}.json"
     if cached.is_file():
         return LevelProbe.from_json(json.loads(cached.read_text()))
+    work = cache / "surface" / "build" / f"{key}-{os.getpid()}"  # two runs never share a work dir
+    result = compile_probe(interp, level.name, (source, owners), include_dirs, work, [cache])
+    if result.ok:
+        atomic.write_text(cached, json.dumps(result.to_json(), indent=1, sort_keys=True))
+    return result
+
+
+def compile_probe(
+    interp: Interpreter,
+    level: str,
+    rendered: tuple[str, dict[int, str]],
+    include_dirs: Sequence[str],
+    work: Path,
+    binds: Sequence[Path],
+) -> LevelProbe:
+    """Compile and run a rendered probe in *work* (removed after), dropping the items the compiler
+    blames (each is recorded as absent with the compiler's message) until it compiles."""
+    source, owners = rendered
     missing = [d for d in include_dirs if not Path(interp.root + d, "Python.h").is_file()]
     if not include_dirs or len(missing) == len(include_dirs):
-        return LevelProbe(level.name, False, f"no Python.h in {', '.join(include_dirs) or 'any include dir'}")
+        return LevelProbe(level, False, f"no Python.h in {', '.join(include_dirs) or 'any include dir'}")
     if not interp.root and shutil.which("gcc") is None:
-        return LevelProbe(level.name, False, "no gcc on PATH to compile the probe with")
-    work = cache / "surface" / "build" / f"{key}-{os.getpid()}"  # two runs never share a work dir
+        return LevelProbe(level, False, "no gcc on PATH to compile the probe with")
     work.mkdir(parents=True, exist_ok=True)
     absent: dict[str, str] = {}
-    outcome = None
+    includes = " ".join(f"-I{shlex.quote(d)}" for d in include_dirs)
+    argv = ["sh", "-c", f"cd {shlex.quote(str(work))} && gcc -w {includes} probe.c -o probe && ./probe"]
+    if interp.root:
+        argv = rootfs.command(interp.root, argv, binds)
     for _attempt in range(4):  # each round drops the items the compiler blamed
         (work / "probe.c").write_text(source)
-        includes = " ".join(f"-I{shlex.quote(d)}" for d in include_dirs)
-        script = f"cd {shlex.quote(str(work))} && gcc -w {includes} probe.c -o probe && ./probe"
-        argv = ["sh", "-c", script]
-        if interp.root:
-            argv = rootfs.command(interp.root, argv, [cache])
         outcome = proc.run(argv, timeout=PROBE_TIMEOUT_S)
-        if outcome.ok:
-            break
-        blamed = blamed_items(outcome.stderr, owners)
+        blamed = {} if outcome.ok else blamed_items(outcome.stderr, owners)
         if not blamed:
             break
         absent.update(blamed)
@@ -116,13 +129,10 @@ def run_probe(interp: Interpreter, level: Level, include_dirs: Sequence[str], ca
             for n, line in enumerate(source.split("\n"))
         )
     shutil.rmtree(work, ignore_errors=True)
-    assert outcome is not None
     if not outcome.ok:
         detail = proc.last_line(outcome.stderr or outcome.stdout, prefer_errors=True)
-        return LevelProbe(level.name, False, f"probe does not compile or run: {detail}")
-    result = parse_probe_output(level.name, outcome.stdout, absent)
-    atomic.write_text(cached, json.dumps(result.to_json(), indent=1, sort_keys=True))
-    return result
+        return LevelProbe(level, False, f"probe does not compile or run: {detail}")
+    return parse_probe_output(level, outcome.stdout, absent)
 
 
 def parse_probe_output(level: str, stdout: str, absent: dict[str, str]) -> LevelProbe:

@@ -45,6 +45,16 @@ MEMBERS: dict[str, tuple[str, ...]] = {
     "PyLongLayout": ("bits_per_digit", "digit_size", "digits_order", "digit_endianness"),
     "PyLongExport": ("value", "negative", "ndigits", "digits"),
 }
+# Members only the full ABI has: the free-threaded PyObject header (Include/object.h under
+# Py_GIL_DISABLED: thread id, local and shared reference counts instead of ob_refcnt).
+FULL_MEMBERS: dict[str, tuple[str, ...]] = {"PyObject": ("ob_tid", "ob_ref_local", "ob_ref_shared")}
+
+# Bits whose presence in a constant changes nothing at run time. Py_TPFLAGS_HAVE_VERSION_TAG (1 << 18)
+# left Py_TPFLAGS_DEFAULT in 3.10, when the flag was made to do nothing (bpo-42747: tp_version_tag is
+# always there); a level-3.9 heap type built with 3.9 or 3.10 headers works on 3.9, 3.10 and 3.13 alike.
+NO_OP_BITS: dict[str, tuple[int, str]] = {
+    "Py_TPFLAGS_DEFAULT": (1 << 18, "only Py_TPFLAGS_HAVE_VERSION_TAG (1<<18), a no-op flag since 3.10 (bpo-42747)")
+}
 
 # Items of abi3info.MACROS that are statements or function-like macros, not values to print.
 NOT_VALUES = frozenset(
@@ -137,7 +147,8 @@ def constants() -> tuple[tuple[str, Version | None], ...]:
 
 
 def structs(level: Level) -> tuple[str, ...]:
-    """Structs whose layout (or listed members) is ABI at *level*; abi3t makes some opaque."""
+    """Structs whose layout (or listed members) is ABI at *level*; abi3t makes some opaque. At a full
+    level, the same structs as the build's own (version-specific) ABI lays them out."""
     names = []
     for name, struct in abi3info.STRUCTS.items():
         if type(struct).__name__ == "OpaqueStruct" or (struct.added.major, struct.added.minor) > level.version:
@@ -147,6 +158,75 @@ def structs(level: Level) -> tuple[str, ...]:
             continue
         names.append(name)
     return tuple(names)
+
+
+def members(struct: str, level: Level) -> tuple[str, ...]:
+    return MEMBERS.get(struct, ()) + (FULL_MEMBERS.get(struct, ()) if level.full else ())
+
+
+def promised_constants(level: Level) -> frozenset[str]:
+    """Constants the manifest lists as added at or before *level* (headers-only extras never are)."""
+    return frozenset(name for name, added in constants() if added is not None and added <= level.version)
+
+
+def no_op_change(name: str, before: int, after: int) -> str:
+    """Why a changed constant value means the same to the runtime, or "" when it does not."""
+    mask, why = NO_OP_BITS.get(name, (0, ""))
+    return why if before != after and (before ^ after) & ~mask == 0 else ""
+
+
+@dataclass(frozen=True)
+class KnownGap:
+    """A stable-ABI symbol CPython itself knowingly leaves out on some versions: a known defect or a
+    deliberate omission with its reference, not an ABI change of the build."""
+
+    name: str
+    minors: tuple[Version, ...]
+    what: str  # "not exported" (the binary) or "not in its own list" (test.test_stable_abi_ctypes)
+    reference: str
+    why: str
+
+    def describe(self) -> str:
+        return f"{self.name} {self.what} ({self.reference}): {self.why}"
+
+
+KNOWN_GAPS = (
+    KnownGap(
+        "PyCFunction_New",
+        ((3, 9),),
+        "not exported",
+        "gh-87405",
+        "3.9 defines it without PyAPI_FUNC, so libpython does not export it (a CPython 3.9 bug; "
+        "exported again from 3.10); an extension that links the symbol cannot load on 3.9",
+    ),
+    *(
+        KnownGap(
+            name,
+            ((3, 11), (3, 12)),
+            "not in its own list",
+            "bpo-44133",
+            "left out of test_stable_abi_ctypes on purpose: a Py_TRACE_REFS build exports it under another "
+            "name; the symbol itself is exported",
+        )
+        for name in ("PyModule_Create2", "PyModule_FromDefAndSpec2")
+    ),
+)
+
+
+def known_gap(name: str, interp: Interpreter, what: str) -> KnownGap | None:
+    if not interp.is_cpython:
+        return None
+    return next((g for g in KNOWN_GAPS if g.name == name and g.what == what and interp.minor in g.minors), None)
+
+
+def no_levels_reason(interp: Interpreter) -> str:
+    """Why a build has no stable-ABI level to probe, or "" when it has some."""
+    if interp.free_threaded and interp.minor < ABI3T_FIRST:
+        return (
+            "no stable-ABI level: Python.h refuses Py_LIMITED_API on a free-threaded build before 3.15 "
+            '(#error "The limited API is not currently supported in the free-threaded build", gh-111506)'
+        )
+    return ""
 
 
 def promise_for(interp: Interpreter) -> tuple[str, list[Finding]]:

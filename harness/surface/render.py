@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from harness.model import Interpreter, Version
 from harness.surface.changes import Change, ChangeKind, compare, value_text
 from harness.surface.measure import collect
-from harness.surface.model import Level, Surface
-from harness.surface.tracking import milestones
+from harness.surface.model import Level, LevelProbe, Surface
+from harness.surface.promise import no_levels_reason
+from harness.surface.tracking import Flavour, flavour_layouts, milestones
 
 
 def _version_text(v: Version) -> str:
@@ -35,11 +36,14 @@ def symbol_table(s: Surface) -> list[str]:
 
 def level_lines(s: Surface) -> list[str]:
     """The top level in full; every other level as its differences from the top one."""
-    ok = [p for p in s.levels if p.ok]
+    ok = [p for p in s.levels if p.ok and not Level.parse(p.level).full]
     rows = [f"    level {p.level}: {p.reason}" for p in s.levels if not p.ok]
-    if not ok:
+    if not any(not Level.parse(p.level).full for p in s.levels):
+        rows.append(f"    {no_levels_reason(s.interpreter) or 'no stable-ABI level probed'}")
+    top = max(ok, key=lambda p: (not Level.parse(p.level).abi3t, Level.parse(p.level)), default=None)
+    rows += full_lines(s, top)
+    if top is None:
         return rows
-    top = max(ok, key=lambda p: (not Level.parse(p.level).abi3t, Level.parse(p.level)))
     layouts = dict(top.layouts)
     structs_seen = sorted({k.split(".")[0] for k in layouts})
     rows.append(f"    level {top.level} (in full):")
@@ -80,7 +84,40 @@ def level_lines(s: Surface) -> list[str]:
     return rows
 
 
-def text(surfaces: Sequence[Surface]) -> str:
+def full_lines(s: Surface, top: LevelProbe | None = None) -> list[str]:
+    """The build's own full-ABI layouts (version-specific: what differs between flavours shows here):
+    in full when the build has no stable-ABI level, else as their differences from level *top*."""
+    rows = []
+    for p in s.levels:
+        if not p.ok or not Level.parse(p.level).full:
+            continue
+        full = {k: v for k, v in p.layouts if v is not None}
+        if top is None:
+            rows.append(f"    level {p.level} (full ABI, no Py_LIMITED_API): layouts")
+            rows += _struct_rows(full)
+            continue
+        stable = {k: v for k, v in top.layouts if v is not None}
+        differs = [f"{k} {stable[k]}->{v}" for k, v in full.items() if k in stable and stable[k] != v]
+        extra = [f"{k}@{v}" for k, v in full.items() if k not in stable]
+        text = f"    level {p.level} (full ABI, no Py_LIMITED_API): as {top.level} where both lay a struct out"
+        text += f"; differs: {', '.join(differs)}" if differs else ""
+        rows.append(text + (f"; plus {', '.join(extra)}" if extra else ""))
+    return rows
+
+
+def _struct_rows(layouts: Mapping[str, int | None]) -> list[str]:
+    rows = []
+    for struct in sorted({k.split(".")[0] for k in layouts}):
+        members = [
+            f"{k.split('.', 1)[1]}@{value_text(v)}"
+            for k, v in layouts.items()
+            if k.startswith(struct + ".") and v is not None
+        ]
+        rows.append(f"      {struct}: size {value_text(layouts.get(struct))}; " + ", ".join(members))
+    return rows
+
+
+def text(surfaces: Sequence[Surface], discovered: Sequence[Interpreter] | None = None) -> str:
     out: list[str] = []
     for s in surfaces:
         i = s.interpreter
@@ -100,12 +137,25 @@ def text(surfaces: Sequence[Surface]) -> str:
             out.append(f"  findings ({len(s.findings)}):")
             out += [f"    - {f.kind.value}: {f.message}" for f in s.findings]
         out.append("")
-    out += milestone_lines(surfaces)
+    out += milestone_lines(surfaces, discovered)
+    out += flavour_lines(surfaces)
     return "\n".join(out)
 
 
-def milestone_lines(surfaces: Sequence[Surface]) -> list[str]:
-    found, notes = milestones(surfaces)
+def flavour_lines(surfaces: Sequence[Surface]) -> list[str]:
+    """The full-ABI layouts of each version's GIL release build against its other flavours' builds."""
+    out = ["Full-ABI layouts across flavours (version-specific wheels: cpXY vs cpXYt, cpXYd)"]
+    compared = flavour_layouts(surfaces)
+    for f in compared:
+        out.append(f"  {f.version}: {f.base} -> {f.other}: " + ("same layouts" if not f.changes else ""))
+        out += [f"      {c.describe()}" for c in f.changes]
+    if not any(Flavour.of(s.interpreter) is Flavour.FREE_THREADED for s in surfaces):
+        out.append("  no free-threaded build among these: its full-ABI layouts are not compared")
+    return out if len(out) > 1 else []
+
+
+def milestone_lines(surfaces: Sequence[Surface], discovered: Sequence[Interpreter] | None = None) -> list[str]:
+    found, notes = milestones(surfaces, discovered)
     out = ["ABI tracking over the builds above: last ABI addition / last ABI change version, per flavour and level"]
     for m in found:
         change = m.last_change or "none seen"
@@ -114,6 +164,7 @@ def milestone_lines(surfaces: Sequence[Surface]) -> list[str]:
             f"({' '.join(m.builds)})"
         )
         out += [f"      {e}" for e in m.evidence]
+        out += [f"      no ABI change: {k}" for k in m.known]
     out += [f"  note: {n}" for n in notes]
     return out
 
@@ -169,8 +220,12 @@ def section(surfaces: Sequence[Surface]) -> list[str]:
             f"| {s.id} | {s.promise} | {len(applicable) - len(missing)}/{len(applicable)} | "
             f"{shown or '-'} | {levels} | {len(s.findings)} |"
         )
+    return [*out, *_milestone_table(surfaces), ""]
+
+
+def _milestone_table(surfaces: Sequence[Surface]) -> list[str]:
     found, notes = milestones(surfaces)
-    out += [
+    out = [
         "",
         "Last ABI addition / last ABI change version per flavour and stable-ABI level (over the builds above):",
         "",
@@ -180,5 +235,10 @@ def section(surfaces: Sequence[Surface]) -> list[str]:
     for m in found:
         change = m.last_change or "none seen"
         out.append(f"| {m.flavour.value} | {m.level} | {m.last_addition} | {change} | {', '.join(m.builds)} |")
+    known = dict.fromkeys(k.split(": ", 1)[1] for m in found for k in m.known)  # once, not once per level
     out += [f"- {n}" for n in notes]
-    return [*out, ""]
+    out += [f"- no ABI change: {k}" for k in known]
+    for f in flavour_layouts(surfaces):
+        shown = "; ".join(f"{c.name} {c.old} -> {c.new}" for c in f.changes) or "same layouts"
+        out.append(f"- full-ABI layouts {f.version}, {f.base} -> {f.other}: {shown}")
+    return out

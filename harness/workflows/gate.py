@@ -25,8 +25,10 @@ from harness.interpreters import providers
 from harness.interpreters.discover import Discovery, discover, select
 from harness.model import Interpreter
 from harness.reports import gate as report
+from harness.run import manifest
 from harness.run import records as results
 from harness.run.gate import default_baseline, gate_plan
+from harness.run.manifest import CaseEntry, GateEntry, Host, InterpreterEntry, RunManifest, TargetEntry
 from harness.run.pipeline import Settings, run_plan
 from harness.run.plan import Plan, plan
 from harness.run.progress import Progress
@@ -76,29 +78,24 @@ def choose(request: Request) -> tuple[Any, Discovery, Interpreter, Interpreter]:
     return matrix, discovery, new, baseline
 
 
-def environment(
-    request: Request, run_id: str, the_plan: Plan, new: Interpreter, baseline: Interpreter
-) -> dict[str, Any]:
+def environment(request: Request, run_id: str, the_plan: Plan, new: Interpreter, baseline: Interpreter) -> RunManifest:
     """environment.json as a run writes it (so `report` and `--rejudge` read a gate's run), plus the gate."""
     runners = {i.id: i for spec in the_plan.builds for i in the_plan.runners(spec)}
     builders = {spec.python.id: spec.python for spec in the_plan.builds if spec.python.id not in runners}
-    return {
-        "schema_version": results.SCHEMA_VERSION,
-        "run_id": run_id,
-        "started": datetime.now(UTC).isoformat(timespec="seconds"),
-        "argv": list(request.argv),
-        "harness_version": __version__,
-        "host": {"python": sys.version.split()[0], "platform": platform.platform(), "cpus": os.cpu_count()},
-        "matrix": str(request.matrix),
-        "cache_dir": str(request.cache),
-        "interpreters": [i.to_json() for i in the_plan.run_pythons if i.id in runners],
-        "build_interpreters": sorted({b.python.id for b in the_plan.builds}),
-        "build_interpreter_facts": [i.to_json() for i in builders.values()],
-        "excluded": [],
-        "cases": [],
-        "targets": [],
-        "gate": {"new": new.to_json(), "baseline": baseline.to_json()},
-    }
+    return RunManifest(
+        schema_version=results.SCHEMA_VERSION,
+        run_id=run_id,
+        started=datetime.now(UTC).isoformat(timespec="seconds"),
+        argv=tuple(request.argv),
+        harness_version=__version__,
+        host=Host(python=sys.version.split()[0], platform=platform.platform(), cpus=os.cpu_count()),
+        matrix=str(request.matrix),
+        cache_dir=str(request.cache),
+        interpreters=manifest.entries(i for i in the_plan.run_pythons if i.id in runners),
+        build_interpreters=tuple(sorted({b.python.id for b in the_plan.builds})),
+        build_interpreter_facts=manifest.entries(builders.values()),
+        gate=GateEntry(new=InterpreterEntry.of(new), baseline=InterpreterEntry.of(baseline)),
+    )
 
 
 def measure_surfaces(
@@ -144,9 +141,12 @@ def gate(request: Request, say: Callable[[str], None]) -> report.GateResult:
     run_dir = request.results / f"gate-{new.id}-{run_id}"
     writer = results.Writer(run_dir)
     env = environment(request, run_id, the_plan, new, baseline)
-    env["cases"] = [{"id": c.id, "module": c.module, "description": c.description} for c in cases]
-    env["targets"] = [t.to_json() for t in matrix.targets]
-    results.write_json(run_dir / results.ENVIRONMENT_FILE, env)
+    cases_on_file = tuple(
+        CaseEntry(id=c.id, backend=c.backend, binding=c.binding, module=c.module, description=c.description)
+        for c in cases
+    )
+    env = env.with_changes(cases=cases_on_file, targets=tuple(TargetEntry.of(t) for t in matrix.targets))
+    manifest.write(run_dir, env)
     say(
         f"gate {new.id} against {baseline.id}: {len(the_plan.builds)} wheels, {the_plan.total_cells} cells, "
         f"{request.jobs} jobs"

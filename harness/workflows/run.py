@@ -14,7 +14,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
+
+import msgspec
 
 from harness import __version__, surface
 from harness.build.installers import parse_installers, toolchains
@@ -27,8 +29,9 @@ from harness.interpreters.discover import Discovery, discover, select
 from harness.model import Case, Interpreter, Matrix
 from harness.reports import markdown as report
 from harness.reports import write as report_files
+from harness.run import manifest, shard
 from harness.run import records as results
-from harness.run import shard
+from harness.run.manifest import CaseEntry, Host, RunManifest, ShardInfo, TargetEntry
 from harness.run.pipeline import Settings, planned_cells, run_plan
 from harness.run.plan import Plan, plan
 from harness.run.progress import Progress
@@ -76,12 +79,12 @@ class RunState:
     cases: tuple[Case, ...] = ()
     runners: tuple[Interpreter, ...] = ()
     plan: Plan | None = None
-    shard_info: dict[str, Any] | None = None
+    shard_info: ShardInfo | None = None
     settings: Settings | None = None
     run_id: str = ""
     run_dir: Path = Path()
     writer: results.Writer | None = None
-    environment: dict[str, Any] = field(default_factory=dict)
+    environment: RunManifest = field(default_factory=RunManifest)
     done: frozenset[str] = frozenset()  # a resumed run's complete cells
     total: int = 0
     interrupted: bool = False
@@ -129,8 +132,8 @@ def resume(state: RunState) -> None:
             f"--resume {run_dir}: no {results.RESULTS_FILE} there; give a run directory such as results/X"
         )
     loaded = results.completed(run_dir)
-    argv = loaded.environment.get("argv")
-    if not isinstance(argv, list) or not all(isinstance(a, str) for a in argv) or argv[:1] != ["run"]:
+    argv = list(loaded.environment.argv or ())
+    if argv[:1] != ["run"]:
         raise ConfigError(
             f"--resume {run_dir}: {results.ENVIRONMENT_FILE} has no recorded `run` command line; start a new run"
         )
@@ -178,9 +181,10 @@ def make_plan(state: RunState) -> None:
     if request.shard:
         spec = shard.ShardSpec.parse(request.shard)
         weights = shard.weights_from(results.load(request.weights)[0]) if request.weights else None
-        state.shard_info = {"index": spec.index, "count": spec.count, "plan_digest": shard.plan_digest(the_plan)}
+        digest = shard.plan_digest(the_plan)
         the_plan = shard.shard(the_plan, spec, weights)
-        state.shard_info["builds"] = [b.id for b in the_plan.builds]
+        builds = tuple(b.id for b in the_plan.builds)
+        state.shard_info = ShardInfo(index=spec.index, count=spec.count, plan_digest=digest, builds=builds)
     state.plan = the_plan
     chosen = toolchains(
         parse_installers(request.installer) if request.installer else matrix.installers, request.cache_dir
@@ -208,7 +212,7 @@ def open_run(state: RunState) -> None:
     state.writer = results.Writer(state.run_dir)
     results.point_latest(request.results, state.run_dir)
     state.environment = environment(state)
-    results.write_json(state.run_dir / results.ENVIRONMENT_FILE, state.environment)
+    manifest.write(state.run_dir, state.environment)
     state.total = the_plan.total_cells
     print(
         f"run {state.run_id}: {len(the_plan.builds)} wheels x {len(state.runners)} interpreters "
@@ -218,40 +222,37 @@ def open_run(state: RunState) -> None:
     )
 
 
-def environment(state: RunState) -> dict[str, Any]:
+def environment(state: RunState) -> RunManifest:
     """environment.json of a new run: what ran where, with which tools, to rebuild and re-judge it."""
     request, the_plan, settings = state.request, got(state.plan), got(state.settings)
     matrix, discovery, runners = got(state.matrix), got(state.discovery), state.runners
-    env: dict[str, Any] = {
-        "schema_version": results.SCHEMA_VERSION,
-        "run_id": state.run_id,
-        "started": datetime.now(UTC).isoformat(timespec="seconds"),
-        "argv": list(request.argv),
-        "harness_version": __version__,
-        "host": {"python": sys.version.split()[0], "platform": platform.platform(), "cpus": os.cpu_count()},
-        "installer": ", ".join(t.version() for t in settings.toolchains),
-        "matrix": str(matrix.path),
-        "cache_dir": str(request.cache_dir),
-        "interpreters": [i.to_json() for i in runners],
-        "build_interpreters": sorted({b.python.id for b in the_plan.builds}),
+    builders = {b.python.id: b.python for b in the_plan.builds if b.python not in runners}
+    return RunManifest(
+        schema_version=results.SCHEMA_VERSION,
+        run_id=state.run_id,
+        started=datetime.now(UTC).isoformat(timespec="seconds"),
+        argv=request.argv,
+        harness_version=__version__,
+        host=Host(python=sys.version.split()[0], platform=platform.platform(), cpus=os.cpu_count()),
+        installer=", ".join(t.version() for t in settings.toolchains),
+        matrix=str(matrix.path),
+        cache_dir=str(request.cache_dir),
+        interpreters=manifest.entries(runners),
+        build_interpreters=tuple(sorted({b.python.id for b in the_plan.builds})),
         # Facts of build interpreters that are not run columns: the judge reads them (--rejudge).
-        "build_interpreter_facts": [
-            i.to_json() for i in {b.python.id: b.python for b in the_plan.builds if b.python not in runners}.values()
-        ],
-        "excluded": [list(e) for e in discovery.excluded],
-        "cases": [case_json(c) for c in state.cases],
-        "targets": [t.to_json() for t in matrix.targets],
-    }
-    if state.shard_info:
-        env["shard"] = state.shard_info
-    return env
+        build_interpreter_facts=manifest.entries(builders.values()),
+        excluded=tuple((str(path), str(why)) for path, why in discovery.excluded),
+        cases=tuple(case_entry(c) for c in state.cases),
+        targets=tuple(TargetEntry.of(t) for t in matrix.targets),
+        shard=state.shard_info or msgspec.UNSET,
+    )
 
 
 def _reopen(state: RunState) -> None:
     """Continue a run: the cells without a complete record run, the others stay as they are."""
     resumed, the_plan, run_dir = got(state.resumed), got(state.plan), got(state.request.resume)
     state.environment = resumed.environment
-    state.run_id = str(state.environment.get("run_id", run_dir.name))
+    state.run_id = state.environment.run_id or run_dir.name
     state.run_dir = run_dir
     state.done = frozenset(r.cell for r in resumed.records)
     planned = planned_cells(the_plan)
@@ -262,7 +263,8 @@ def _reopen(state: RunState) -> None:
             "matrix.toml, the cases or the interpreters changed since; start a new run"
         )
     state.writer = results.Writer(run_dir, keep=resumed.records)
-    state.environment.setdefault("resumed", []).append(datetime.now(UTC).isoformat(timespec="seconds"))
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    state.environment = state.environment.with_changes(resumed=(*(state.environment.resumed or ()), now))
     state.total = len(planned - state.done)
     print(
         f"resuming run {state.run_id}: {len(state.done)} of {len(planned)} cells kept, {state.total} to run",
@@ -274,18 +276,18 @@ def execute(state: RunState) -> None:
     """Build and run every cell; each is judged and recorded the moment it finishes. Ctrl-C keeps what is done."""
     writer = got(state.writer)
     progress = Progress(state.total, verbose=state.request.verbose >= 1)
-    finished = False
+    completed = False
     try:
         run_plan(got(state.plan), got(state.settings), state.run_id, writer, progress, done=state.done)
-        finished = True
+        completed = True
     except KeyboardInterrupt:
-        state.interrupted = finished = True
+        state.interrupted = completed = True
     finally:
         progress.close()
         writer.close()
-        state.environment["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
-        state.environment["interrupted"] = state.interrupted
-        if not finished:  # an error on the way out: the records so far still get their environment and report
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        state.environment = state.environment.with_changes(finished=now, interrupted=state.interrupted)
+        if not completed:  # an error on the way out: the records so far still get their environment and report
             write(state)
 
 
@@ -293,7 +295,7 @@ def write(state: RunState) -> None:
     """environment.json, the Surface section and the reports of the run directory."""
     writer, run_dir = got(state.writer), state.run_dir
     try:
-        results.write_json(run_dir / results.ENVIRONMENT_FILE, state.environment)
+        manifest.write(run_dir, state.environment)
         if state.request.surface and state.resumed is None and not state.interrupted:
             text = "\n".join(surface_section(state.runners, state)) + "\n"
             atomic.write_text(run_dir / results.SURFACE_FILE, text)
@@ -339,15 +341,15 @@ STEPS: tuple[Step, ...] = (
 )
 
 
-def case_json(case: Case) -> dict[str, Any]:
-    return {
-        "id": case.id,
-        "backend": case.backend,
-        "binding": case.binding,
-        "dist_name": case.dist_name,
-        "module": case.module,
-        "description": case.description,
-        "notes": case.notes,
-        "targets": [k.value for k, _ in case.recipes],
-        "unsupported": {k.value: why for k, why in case.unsupported},
-    }
+def case_entry(case: Case) -> CaseEntry:
+    return CaseEntry(
+        id=case.id,
+        backend=case.backend,
+        binding=case.binding,
+        dist_name=case.dist_name,
+        module=case.module,
+        description=case.description,
+        notes=case.notes,
+        targets=tuple(k for k, _ in case.recipes),
+        unsupported=dict(case.unsupported),
+    )

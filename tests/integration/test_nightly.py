@@ -25,14 +25,13 @@ def test_three_shards_merge_to_the_unsharded_run(
     assert out.returncode == 0, out.stdout + out.stderr
     merged = tmp_path / "nightly" / "nightly-latest"
     records, environment = load(merged)
-    assert [s["shard"]["index"] for s in environment["shards"]] == [1, 2, 3]
-    assert all(s["cells"] for s in environment["shards"])  # 4 wheels over 3 shards: none idle
+    shards = environment.shards or ()
+    assert [s.shard.index for s in shards if s.shard] == [1, 2, 3]
+    assert all(s.cells for s in shards)  # 4 wheels over 3 shards: none idle
 
     # Each wheel in exactly one shard, built there (not taken from a cache another shard filled).
     builds = Counter(
-        b
-        for s in environment["shards"]
-        for b in json.loads((Path(s["dir"]) / "environment.json").read_text())["shard"]["builds"]
+        b for s in shards for b in json.loads((Path(s.dir) / "environment.json").read_text())["shard"]["builds"]
     )
     assert set(builds.values()) == {1}
     built = {f"{r.case}:{r.target}:{r.build_python}" for r in records if r.wheel}

@@ -86,12 +86,12 @@ def _resume_and_compare(harness: Harness, run_dir: Path, reference: dict[str, Re
     assert len(cells) == len(set(cells)) == TOTAL  # none lost, none twice
     assert set(cells) == set(reference)
     for record in records:
-        assert record.run_id == environment["run_id"]
+        assert record.run_id == environment.run_id
         for name in SAME:
             assert getattr(record, name) == getattr(reference[record.cell], name), (record.cell, name)
         if record.cell in before:
             assert record == before[record.cell]  # kept as it was, not run again
-    assert environment["resumed"]
+    assert environment.resumed
 
 
 def test_resume_after_kill_9(

@@ -38,13 +38,16 @@ def test_surface_probes_two_interpreters_and_diffs_them(interpreter_ids: list[st
         assert all(p["ok"] for p in levels.values()), levels
         assert levels["3"]["layouts"]["PyMethodDef"] == 32
         assert levels["3"]["constants"]["METH_VARARGS"] == 1
-    assert [p["level"] for p in by_id["cp310"]["levels"]] == ["3", "3.9", "3.10"]
+    assert [p["level"] for p in by_id["cp310"]["levels"]] == ["3", "3.9", "3.10", "full-3.10"]
+    assert all(m["last_change_version"] is None for m in data["milestones"]), data["milestones"]
     # The C probes are cached by content: the diff reuses them and sees 3.10's header change.
     diff = surface(tmp_path, "--diff", *PAIR, "--json")
     assert diff.returncode == 0, diff.stderr
     changes = {(c["kind"], c["level"], c["name"]): c for c in json.loads(diff.stdout)["changes"]}
-    flags = changes[("constant-changed", "3", "Py_TPFLAGS_DEFAULT")]
+    flags = changes[("constant-no-op", "3", "Py_TPFLAGS_DEFAULT")]  # only the no-op version-tag bit
     assert (flags["old"], flags["new"]) == ("262144", "0")
+    assert "bpo-42747" in flags["note"]
+    assert changes[("known-gap", "", "PyCFunction_New")]["note"] == "gh-87405"  # 3.10 exports it again
 
 
 def test_surface_section_in_the_run_report(harness: Harness, interpreter_ids: list[str], tmp_path: Path) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -21,7 +20,9 @@ from harness.config.matrix import load_matrix
 from harness.interpreters import providers
 from harness.model import Cell, Status, Target
 from harness.reports import diff, markdown
+from harness.run import manifest
 from harness.run import records as results
+from harness.run.manifest import InterpreterEntry, RunManifest, ShardInfo
 from harness.run.merge import merge
 from harness.run.records import Record
 from harness.schema.decode import convert
@@ -99,9 +100,9 @@ def test_module_without_py_mod_gil_fails_the_threads_stage_naming_it(module: str
     assert verdict.stages["call"].status == "pass"  # the calls themselves were right
 
 
-def environment() -> dict[str, Any]:
+def environment() -> RunManifest:
     ids = ("cp314", "cp314t")
-    return {"run_id": "recorded-314t", "interpreters": [recorded(i).to_json() for i in ids]}
+    return RunManifest(run_id="recorded-314t", interpreters=tuple(InterpreterEntry.of(recorded(i)) for i in ids))
 
 
 def test_report_shows_the_free_threaded_column_and_its_findings() -> None:
@@ -132,10 +133,10 @@ def test_merge_of_two_shards_gives_back_the_recorded_run(tmp_path: Path) -> None
         part = [r for r in mine if wheels.index(f"{r.case}:{r.target}:{r.build_python}") % 2 == k - 1]
         (run_dir / "logs" / "cells").mkdir(parents=True)
         results.write_sorted(run_dir / results.RESULTS_FILE, part)
-        shard = {"index": k, "count": 2, "plan_digest": "d1"}
-        results.write_json(run_dir / results.ENVIRONMENT_FILE, {**environment(), "run_id": f"r{k}", "shard": shard})
+        shard = ShardInfo(index=k, count=2, plan_digest="d1")
+        manifest.write(run_dir, environment().with_changes(run_id=f"r{k}", shard=shard))
         dirs.append(run_dir)
     merged, env = merge(dirs, tmp_path / "out")
     assert [r.to_json() for r in merged] == [r.to_json() for r in sorted(mine, key=lambda r: r.cell)]
-    assert [i["id"] for i in env["interpreters"]] == ["cp314", "cp314t"]
+    assert [i.id for i in env.interpreters] == ["cp314", "cp314t"]
     assert json.loads((tmp_path / "out" / results.RESULTS_FILE).read_text().splitlines()[0])["cell"] == merged[0].cell

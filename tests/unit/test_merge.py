@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from harness.__main__ import main
 from harness.errors import ConfigError
+from harness.run import manifest
 from harness.run import records as results
+from harness.run.manifest import ShardInfo
 from harness.run.merge import merge
 from harness.run.records import Record
 from tests.conftest import FIXTURES
@@ -36,9 +37,8 @@ def shard_runs(tmp_path: Path, count: int = 2, drop: int | None = None) -> list[
         results.write_sorted(run_dir / results.RESULTS_FILE, mine)
         for r in mine:
             (run_dir / "logs" / "cells" / f"{r.cell.replace('/', '_').replace(':', '_')}.log").write_text(r.cell)
-        env: dict[str, Any] = {**environment, "run_id": f"run-{k}", "shard": {"index": k, "count": count}}
-        env["shard"]["plan_digest"] = "d1"
-        results.write_json(run_dir / results.ENVIRONMENT_FILE, env)
+        shard = ShardInfo(index=k, count=count, plan_digest="d1")
+        manifest.write(run_dir, environment.with_changes(run_id=f"run-{k}", shard=shard))
         dirs.append(run_dir)
     return dirs
 
@@ -48,8 +48,9 @@ def test_merge_gives_back_the_run(tmp_path: Path) -> None:
     merged, environment = merge(shard_runs(tmp_path, 3), tmp_path / "out")
     assert [(r.cell, r.status) for r in merged] == [(r.cell, r.status) for r in sorted(before, key=lambda r: r.cell)]
     assert results.load(tmp_path / "out")[0] == merged
-    assert [s["shard"]["index"] for s in environment["shards"]] == [1, 2, 3]
-    assert sum(s["cells"] for s in environment["shards"]) == len(before)
+    shards = environment.shards or ()
+    assert [s.shard.index for s in shards if s.shard] == [1, 2, 3]
+    assert sum(s.cells for s in shards) == len(before)
     assert len(list((tmp_path / "out" / "logs" / "cells").iterdir())) == len(before)
 
 
@@ -106,7 +107,7 @@ def test_merged_run_can_be_rejudged_and_keeps_run_sections(tmp_path: Path) -> No
     (dirs[0] / "preference.json").write_text((FIXTURES / "preference" / "result.json").read_text())
     merged, environment = merge(dirs, tmp_path / "out")
     _, base_env = results.load(BASE)
-    assert environment["build_interpreter_facts"] == base_env["build_interpreter_facts"]
+    assert environment.build_interpreter_facts == base_env.build_interpreter_facts
     assert (tmp_path / "out" / "surface.md").read_text() == "## Surface\n"
     assert (tmp_path / "out" / "preference.json").is_file()
     rejudged, changes = rejudge(merged, environment, (), ())

@@ -4,24 +4,22 @@ interpreters/cp314t.json: a real free-threaded 3.14, copied from ../shared/recor
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from msgspec.structs import replace
 
 from harness.config.matrix import load_matrix
 from harness.interpreters import providers
-from harness.model import KnownIssue, Status
+from harness.model import KnownIssue, Status, TargetKind
 from harness.reports.markdown import installer_disagreements, markdown, terminal_summary
+from harness.run.manifest import InterpreterEntry, RunManifest, TargetEntry
 from harness.run.records import Record, decode_record, load
 from harness.run.rejudge import rejudge
-from tests.conftest import FIXTURES, REPO
+from tests.conftest import FIXTURES, REPO, recorded
 
 RUNS = FIXTURES / "runs"
 FREE_THREADED = FIXTURES / "free-threaded-3.14"
 
 
-def run(name: str) -> tuple[list[Record], dict[str, Any]]:
+def run(name: str) -> tuple[list[Record], RunManifest]:
     return load(RUNS / name)
 
 
@@ -57,8 +55,9 @@ def test_problems_are_listed_with_status_stage_and_reason() -> None:
 def test_free_threading_absence_is_said() -> None:
     records, environment = run("base")
     assert "No free-threaded interpreter found: abi3t rows untested on free-threading" in markdown(records, environment)
-    cp314t = json.loads((FIXTURES / "interpreters" / "cp314t.json").read_text())
-    threaded = {**environment, "interpreters": [*environment["interpreters"], cp314t]}
+    threaded = environment.with_changes(
+        interpreters=(*environment.interpreters, InterpreterEntry.of(recorded("cp314t")))
+    )
     assert "No free-threaded interpreter found" not in markdown(records, threaded)
 
 
@@ -103,11 +102,14 @@ def test_terminal_summary_lists_an_xpass_with_its_known_issue() -> None:
 
 def test_free_threaded_records_in_the_grid() -> None:
     """Real cp314t records: its own wheels pass (the threads stage), GIL wheels are refused there."""
-    cp314t = json.loads((FIXTURES / "interpreters" / "cp314t.json").read_text())
     path = FREE_THREADED / "records.jsonl"
     lines = path.read_bytes().splitlines()
     records = [decode_record(line, source=path, number=n) for n, line in enumerate(lines, 1)]
-    environment = {"run_id": "cp314t", "interpreters": [cp314t], "targets": [{"name": "version-specific"}]}
+    environment = RunManifest(
+        run_id="cp314t",
+        interpreters=(InterpreterEntry.of(recorded("cp314t")),),
+        targets=(TargetEntry(name="version-specific", kind=TargetKind.VERSION_SPECIFIC),),
+    )
     text = markdown(records, environment)
     assert "| version-specific | `cp314-cp314t-linux_x86_64` | cp314t | ✅ |" in text
     assert "| version-specific | `cp314-cp314-linux_x86_64` | cp314 | 🚫 |" in text

@@ -32,8 +32,8 @@ def test_a_square_per_case_target_and_interpreter_showing_its_worst_cell() -> No
 
 def test_heatmap_links_every_square_to_its_cell() -> None:
     records, environment = results.load(FIXTURES / "runs" / "regressed")
-    columns = [i["id"] for i in environment["interpreters"]]
-    svg = overview.heatmap(records, columns, [t["name"] for t in environment["targets"]])
+    columns = [i.id for i in environment.interpreters]
+    svg = overview.heatmap(records, columns, environment.target_names)
     links = [int(n) for n in re.findall(r"<a href='#cell-(\d+)'>", svg)]
     assert len(links) == len(overview.squares(records))
     assert sorted(links) == sorted(sq.first for sq in overview.squares(records).values())
@@ -52,7 +52,7 @@ def test_produced_grid_says_whether_tag_and_suffix_fit_the_target() -> None:
     assert wrong.what == "cp39-abi3 .abi3-x86_64-linux-gnu.so"
     assert "suffix .abi3-x86_64-linux-gnu.so does not fit abi3" in wrong.problems[0]
     assert ("setuptools/c-api", "abi3t") not in built  # not built for that target: nothing to show
-    page = overview.produced_grid(records, environment, [i["id"] for i in environment["interpreters"]])
+    page = overview.produced_grid(records, environment, [i.id for i in environment.interpreters])
     assert page.count("<details>") == len(built)
     assert page.count("class='sw p-misfit' title=") == sum(
         b.fit == "misfit" for bs in built.values() for b in bs.values()

@@ -7,6 +7,7 @@ import pytest
 
 from harness.errors import HarnessError
 from harness.model import Status, TargetKind
+from harness.run.manifest import RunManifest
 from harness.run.records import SCHEMA_VERSION, Record, Writer, load, point_latest
 
 
@@ -40,7 +41,7 @@ def test_round_trip_and_sorted(tmp_path: Path) -> None:
     records, environment = load(tmp_path / "run")
     assert [r.cell for r in records] == ["a/x:abi3:cp39:cp39", "b/x:abi3:cp39:cp313"]
     assert records[0] == record("a/x:abi3:cp39:cp39", "fail")
-    assert environment == {}
+    assert environment == RunManifest()
     first = json.loads((tmp_path / "run" / "results.jsonl").read_text().splitlines()[0])
     required = {
         "schema_version",
