@@ -13,7 +13,6 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -23,15 +22,17 @@ from harness import __version__, surface
 from harness.config import casegen
 from harness.config.matrix import load_case, load_cases, load_matrix
 from harness.errors import ConfigError, HarnessError
-from harness.infra.paths import cache_dir, provision_dir
+from harness.infra.paths import UnsafePath, cache_dir, provision_dir
 from harness.interpreters import providers, provision
 from harness.interpreters.discover import Discovery, discover, select
 from harness.reports import diff as diffs
+from harness.reports import escape
 from harness.reports import markdown as report
 from harness.reports import write as report_files
 from harness.run import merge as merging
 from harness.run import records as results
 from harness.run import rejudge
+from harness.workflows import args as checks
 from harness.workflows import nightly
 from harness.workflows import preference as preference_workflow
 from harness.workflows import run as workflow
@@ -77,6 +78,7 @@ def parse_run(argv: Sequence[str]) -> RunRequest:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    checks.check_run(args)
     return workflow.run(run_request(args), parse_run)
 
 
@@ -206,6 +208,7 @@ def cmd_sync_cases(args: argparse.Namespace) -> int:
 
 
 def cmd_new_case(args: argparse.Namespace) -> int:
+    checks.check_new_case(args)
     cases_dir = load_matrix(args.matrix, providers.names()).cases_dir
     cases = load_cases(cases_dir, providers.names())
     backend, _, binding = args.case.partition("/")
@@ -221,75 +224,70 @@ def cmd_new_case(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    checks.check_report(args)
     if args.rejudge:
         records, environment = results.load(args.run_dir)
         matrix = load_matrix(args.matrix, providers.names())
         records, changes = rejudge.rejudge(records, environment, matrix.targets, matrix.known_issues)
-        results.write_sorted(args.run_dir / results.RESULTS_FILE, records)
+        try:
+            results.write_sorted(args.run_dir / results.RESULTS_FILE, records)
+        except OSError as exc:  # a read-only run directory (a mounted artifact): results.jsonl stays as it was
+            raise HarnessError(
+                f"{args.run_dir}: cannot rewrite {results.RESULTS_FILE}: {exc.strerror or exc}"
+            ) from None
         print(f"re-judged {len(records)} records with {matrix.path}: {len(changes)} changed status")
         for change in changes:
-            print(f"  {change.cell}: {change.old} -> {change.new}: {change.reason[:160]}")
+            print(escape.text(f"  {change.cell}: {change.old} -> {change.new}: {change.reason[:160]}"))
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
     say = lambda line: print(line, file=sys.stderr)  # noqa: E731
     diff = report_files.rewrite(args.run_dir, formats, args.baseline, say, report.run_sections(args.run_dir))
     records, environment = results.load(args.run_dir)
     print(report.terminal_summary(records, environment, str(args.run_dir)))
     if diff is not None:
-        print(diffs.text(diff))
+        print(escape.text(diffs.text(diff), newlines=True))
     return 0
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
+    checks.check_diff(args)
     before, before_env = results.load(args.baseline)
     after, _ = results.load(args.new)
     change = diffs.diff(before, after)
     if args.json:
         print(json.dumps(change.to_json(), indent=2))
     else:
-        print(f"baseline {before_env.run_id or args.baseline} -> {args.new}")
-        print(diffs.text(change))
+        print(escape.text(f"baseline {before_env.run_id or args.baseline} -> {args.new}"))
+        print(escape.text(diffs.text(change), newlines=True))
     return 1 if change.regressions else 0
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
+    checks.check_merge(args)
     records, environment = merging.merge(args.run_dirs, args.out)
     print(f"merged {len(environment.shards or ())} shard runs into {args.out}: {report.totals(records)}")
     return 0
 
 
 def cmd_nightly(args: argparse.Namespace) -> int:
+    checks.check_nightly(args)
     if args.merge:
         out = args.out or args.results / "nightly-merged"
         return nightly.finish(args.merge, out, args.baseline).exit_code
-    # Each shard as `nox -s matrix -- --shard K/N` runs it: the given run arguments, recorded as its argv.
-    template = parse_run(["run", *args.run_args])
 
     def run_shard(spec: str, results_dir: Path) -> int:
-        argv = ("run", "--shard", spec, "--results", str(results_dir), *args.run_args)
-        request = replace(template, shard=spec, results=results_dir, argv=argv)
-        return guarded(lambda: _run_checked(request))
+        # Each shard as `nox -s matrix -- --shard K/N` runs it: its own command line, checked and recorded.
+        return command(["run", "--shard", spec, "--results", str(results_dir), *args.run_args])
 
     def preference(output: Path) -> int:
-        request = preference_request(parser().parse_args(["preference", "--output", str(output)]))
-        return guarded(lambda: _preference_checked(request))
+        return command(["preference", "--output", str(output)])
 
     chosen = preference if args.preference else None
     return nightly.rehearse(args.shards, args.results, args.baseline, run_shard, chosen).exit_code
 
 
-def _preference_checked(request: PreferenceRequest) -> int:
-    writable_dir("--cache-dir", request.cache_dir)
-    return preference_workflow.run(request)
-
-
-def _run_checked(request: RunRequest) -> int:
-    """A shard's run, its directories checked first as the command line checks them."""
-    writable_dir("--cache-dir", request.cache_dir)
-    writable_dir("--results", request.results)
-    return workflow.run(request, parse_run)
-
-
 def cmd_provision(args: argparse.Namespace) -> int:
+    checks.check_provision(args)
+
     def say(line: str) -> None:
         print(line, flush=True)
 
@@ -315,6 +313,7 @@ def preference_request(args: argparse.Namespace) -> PreferenceRequest:
 
 
 def cmd_preference(args: argparse.Namespace) -> int:
+    checks.check_preference(args)
     return preference_workflow.run(preference_request(args))
 
 
@@ -335,14 +334,14 @@ def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
 
 
 def writable_dir(flag: str, path: Path) -> None:
-    """--results / --cache-dir: a directory we can create and write, checked before any work starts."""
-    if path.exists() and not path.is_dir():
+    """--results / --cache-dir: a directory we can write (or create), checked before any work starts; made
+    only when the command writes into it."""
+    existing = next((p for p in (path, *path.parents) if p.exists()), Path("/"))
+    if existing == path and not path.is_dir():
         raise ConfigError(f"{flag} {path}: is a file, not a directory; give a directory")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ConfigError(f"{flag} {path}: cannot create it ({exc.strerror}); give a directory you can write") from None
-    if not os.access(path, os.W_OK | os.X_OK):
+    if not existing.is_dir():
+        raise ConfigError(f"{flag} {path}: cannot create it ({existing} is a file); give a directory you can write")
+    if not os.access(existing, os.W_OK | os.X_OK):
         raise ConfigError(f"{flag} {path}: not writable; give a directory you can write")
 
 
@@ -384,8 +383,10 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--matrix", type=Path, default=Path("matrix.toml"), help="matrix file (default: %(default)s)")
-    p.add_argument("--cache-dir", type=Path, default=None, help="default: $ABI_HARNESS_CACHE or ~/.cache/abi-harness")
+    p.add_argument("--matrix", type=checks.path, default=Path("matrix.toml"), help="matrix file (default: %(default)s)")
+    p.add_argument(
+        "--cache-dir", type=checks.path, default=None, help="default: $ABI_HARNESS_CACHE or ~/.cache/abi-harness"
+    )
     p.add_argument(
         "--python",
         action="append",
@@ -408,13 +409,15 @@ def _add_run(sub: Subparsers) -> None:
         metavar="uv|pip|pip,uv",
         help="default: uv when available, else pip; several: each resolves and installs, the first builds",
     )
-    run.add_argument("--results", type=Path, default=Path("results"), help="default: %(default)s")
+    run.add_argument("--results", type=checks.path, default=Path("results"), help="default: %(default)s")
     run.add_argument(
         "--timeout", type=_positive(float), default=None, help="seconds per import/call (default: matrix.toml)"
     )
     run.add_argument("--rebuild", action="store_true", help="ignore cached wheels")
     run.add_argument("--shard", default=None, metavar="K/N", help="run shard K of N (each wheel in one shard)")
-    run.add_argument("--weights", type=Path, default=None, metavar="RUN_DIR", help="balance shards by its durations")
+    run.add_argument(
+        "--weights", type=checks.path, default=None, metavar="RUN_DIR", help="balance shards by its durations"
+    )
     run.add_argument(
         "--provision",
         action=argparse.BooleanOptionalAction,
@@ -435,7 +438,7 @@ def _add_run(sub: Subparsers) -> None:
     )
     run.add_argument(
         "--resume",
-        type=Path,
+        type=checks.path,
         default=None,
         metavar="RUN_DIR",
         help="continue an interrupted run: keep its complete records, run the other cells",
@@ -461,7 +464,7 @@ def _add_listings(sub: Subparsers) -> None:
 def _add_cases(sub: Subparsers) -> None:
     """`cases`, `provision`, `sync-cases`, `new-case`: the inputs of a run."""
     cases = sub.add_parser("cases", help="list the extension cases")
-    cases.add_argument("--matrix", type=Path, default=Path("matrix.toml"))
+    cases.add_argument("--matrix", type=checks.path, default=Path("matrix.toml"))
     cases.add_argument("--json", action="store_true")
     cases.add_argument("--markdown", action="store_true", help="the README's case table")
     cases.set_defaults(func=cmd_cases)
@@ -469,7 +472,7 @@ def _add_cases(sub: Subparsers) -> None:
     prov = sub.add_parser("provision", help="install interpreters into the cache: a Debian rootfs, uv builds")
     prov.add_argument(
         "--into",
-        type=Path,
+        type=checks.path,
         default=None,
         help="default: $ABI_HARNESS_PROVISION_DIR or the cache dir (~/.cache/abi-harness)",
     )
@@ -477,13 +480,13 @@ def _add_cases(sub: Subparsers) -> None:
     prov.set_defaults(func=cmd_provision)
 
     sync_cases = sub.add_parser("sync-cases", help="render the shared files (extensions/_shared) into the cases")
-    sync_cases.add_argument("--matrix", type=Path, default=Path("matrix.toml"))
+    sync_cases.add_argument("--matrix", type=checks.path, default=Path("matrix.toml"))
     sync_cases.add_argument("--check", action="store_true", help="change nothing; exit 1 if a copy differs")
     sync_cases.set_defaults(func=cmd_sync_cases)
 
     new = sub.add_parser("new-case", help="write a new case directory, renamed from an existing case")
     new.add_argument("case", metavar="BACKEND/BINDING")
-    new.add_argument("--matrix", type=Path, default=Path("matrix.toml"))
+    new.add_argument("--matrix", type=checks.path, default=Path("matrix.toml"))
     new.add_argument(
         "--from", dest="source", metavar="CASE", help="case to start from (default: the closest of the same backend)"
     )
@@ -491,7 +494,7 @@ def _add_cases(sub: Subparsers) -> None:
         "--cases-dir",
         dest="new_cases_dir",
         metavar="DIR",
-        type=Path,
+        type=checks.path,
         default=None,
         help="write there (default: matrix.toml's)",
     )
@@ -512,32 +515,36 @@ def _add_reports(sub: Subparsers) -> None:
     pref.add_argument("--seed", type=int, default=803, help="the shuffled order's seed (default: %(default)s)")
     pref.add_argument("--jobs", "-j", type=int, default=2)
     pref.add_argument("--json", action="store_true", help="print the result as JSON instead of the Markdown table")
-    pref.add_argument("--output", type=Path, default=None, help="also write the JSON result here")
-    pref.add_argument("--keep-output", type=Path, default=None, help="save each installer's raw output in this dir")
+    pref.add_argument("--output", type=checks.path, default=None, help="also write the JSON result here")
+    pref.add_argument(
+        "--keep-output", type=checks.path, default=None, help="save each installer's raw output in this dir"
+    )
     pref.set_defaults(func=cmd_preference)
 
     rep = sub.add_parser("report", help="rebuild the reports of a run directory")
-    rep.add_argument("run_dir", type=Path)
+    rep.add_argument("run_dir", type=checks.path)
     rep.add_argument("--format", default="md,html", help="comma-separated: md, html, junit, summary (%(default)s)")
-    rep.add_argument("--baseline", type=Path, default=None, metavar="RUN", help="add the diff against this run")
+    rep.add_argument("--baseline", type=checks.path, default=None, metavar="RUN", help="add the diff against this run")
     rep.add_argument(
         "--rejudge",
         action="store_true",
         help="derive every verdict again from the recorded observations with the current matrix.toml "
         "(rewrites results.jsonl; starts no interpreter) and list the cells whose status changed",
     )
-    rep.add_argument("--matrix", type=Path, default=Path("matrix.toml"), help="for --rejudge (default: %(default)s)")
+    rep.add_argument(
+        "--matrix", type=checks.path, default=Path("matrix.toml"), help="for --rejudge (default: %(default)s)"
+    )
     rep.set_defaults(func=cmd_report)
 
     dif = sub.add_parser("diff", help="what changed between two runs (exit 1 on a regression)")
-    dif.add_argument("baseline", type=Path, metavar="BASELINE_RUN")
-    dif.add_argument("new", type=Path, metavar="NEW_RUN")
+    dif.add_argument("baseline", type=checks.path, metavar="BASELINE_RUN")
+    dif.add_argument("new", type=checks.path, metavar="NEW_RUN")
     dif.add_argument("--json", action="store_true")
     dif.set_defaults(func=cmd_diff)
 
     mer = sub.add_parser("merge", help="one run directory from the shard runs of `run --shard K/N`")
-    mer.add_argument("run_dirs", type=Path, nargs="+", metavar="RUN_DIR")
-    mer.add_argument("--out", type=Path, required=True)
+    mer.add_argument("run_dirs", type=checks.path, nargs="+", metavar="RUN_DIR")
+    mer.add_argument("--out", type=checks.path, required=True)
     mer.set_defaults(func=cmd_merge)
 
 
@@ -545,10 +552,12 @@ def _add_nightly(sub: Subparsers) -> None:
     """`nightly`: the nightly workflow."""
     nig = sub.add_parser("nightly", help="the nightly workflow: shard runs (or --merge given ones), diff, reports")
     nig.add_argument("--shards", type=int, default=3, help="rehearsal: run this many shards here (%(default)s)")
-    nig.add_argument("--merge", type=Path, nargs="+", default=None, metavar="RUN_DIR", help="merge these instead")
-    nig.add_argument("--out", type=Path, default=None, help="merged run directory (with --merge)")
-    nig.add_argument("--baseline", type=Path, default=None, help="default: results/nightly-latest, if any")
-    nig.add_argument("--results", type=Path, default=Path("results"), help="default: %(default)s")
+    nig.add_argument(
+        "--merge", type=checks.path, nargs="+", default=None, metavar="RUN_DIR", help="merge these instead"
+    )
+    nig.add_argument("--out", type=checks.path, default=None, help="merged run directory (with --merge)")
+    nig.add_argument("--baseline", type=checks.path, default=None, help="default: results/nightly-latest, if any")
+    nig.add_argument("--results", type=checks.path, default=Path("results"), help="default: %(default)s")
     nig.add_argument(
         "--preference",
         action="store_true",
@@ -561,11 +570,21 @@ def _add_nightly(sub: Subparsers) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose >= 2 else logging.WARNING, format="%(message)s")
+    return run_command(args, list(argv) if argv is not None else sys.argv[1:])
+
+
+def command(argv: list[str]) -> int:
+    """One subcommand from a command line the harness makes (the nightly rehearsal's shard runs)."""
+    return run_command(parser().parse_args(argv), argv)
+
+
+def run_command(args: argparse.Namespace, argv: list[str]) -> int:
+    """The parsed subcommand with its defaults filled in, its exit code (never a traceback)."""
     if getattr(args, "cache_dir", "unset") is None:
         args.cache_dir = cache_dir()
     if getattr(args, "into", "unset") is None:
         args.into = provision_dir()
-    args.argv = list(argv) if argv is not None else sys.argv[1:]
+    args.argv = argv  # recorded in environment.json (run), for --resume
     return guarded(lambda: _checked(args))
 
 
@@ -586,6 +605,9 @@ def guarded(command: Callable[[], int]) -> int:
     except HarnessError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except UnsafePath as exc:  # a path from data leaving its root that no caller named more precisely
+        print(f"error: {exc}; nothing was written there", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:  # before or after the cells (a run's cells handle it themselves)
         print("interrupted", file=sys.stderr)
         return 130

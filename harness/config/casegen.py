@@ -16,10 +16,14 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from harness.config.casefiles import render, source_files
 from harness.errors import ConfigError, HarnessError
+from harness.infra import atomic
+from harness.infra.paths import UnsafePath, part_problem, under
 from harness.model import Case
+from harness.schema.decode import read_toml
 
 SHARED_DIR = "_shared"  # ignored by config.load_cases: no case starts with "_"
 MANIFEST = "cases.toml"
@@ -47,38 +51,84 @@ def manifest_path(cases_dir: Path) -> Path:
 
 
 def load_manifest(cases_dir: Path) -> tuple[SharedFile, ...]:
-    """Parse _shared/cases.toml; every problem (unknown case, missing template) reported at once."""
+    """Parse _shared/cases.toml; every problem (unknown case, unsafe path, missing template) reported at once.
+
+    Case ids, destinations and templates become paths: each must fit the path grammar, a destination stays
+    inside its case and a template inside _shared/ (no `..`, no absolute path, no symlink leading out)."""
     path = manifest_path(cases_dir)
     if not path.is_file():
         return ()
-    try:
-        data = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: malformed TOML: {exc}") from None
+    return parse_manifest(cases_dir, read_toml(path, dict[str, Any]))  # UTF-8 TOML; its shape checked there
+
+
+def parse_manifest(cases_dir: Path, data: dict[str, Any]) -> tuple[SharedFile, ...]:
+    """The parsed cases.toml as shared files, or one ConfigError naming every bad key."""
+    path = manifest_path(cases_dir)
     problems: list[str] = []
     files: list[SharedFile] = []
     for case_id, table in data.items():
+        why = _case_problem(cases_dir, case_id)
+        if why is None and not isinstance(table, dict):
+            why = f'expected a table of "path in the case" = "template", got {type(table).__name__}'
+        if why is not None:
+            problems.append(f"{path}: [{case_id!r}]: {why}")
+            continue
         backend, _, binding = case_id.partition("/")
-        if not (cases_dir / backend / binding / "case.toml").is_file():
-            problems.append(f"{path}: [{case_id!r}]: no case {cases_dir / case_id / 'case.toml'}")
-            continue
-        if not isinstance(table, dict):
-            problems.append(f'{path}: {case_id!r}: expected a table of "path in the case" = "template"')
-            continue
         for dest, template in table.items():
-            if not isinstance(template, str) or not (path.parent / template).is_file():
-                problems.append(f"{path}: [{case_id!r}].{dest!r}: no template {path.parent / str(template)}")
+            copy = render(dest, names(backend, binding))
+            if not isinstance(template, str):
+                problems.append(f"{path}: [{case_id!r}].{dest!r}: expected a template's name, got {template!r:.40}")
                 continue
-            files.append(SharedFile(case_id, render(dest, names(backend, binding)), template))
+            why = _file_problem(cases_dir / case_id, copy, "destination") or _template_problem(path.parent, template)
+            if why is not None:
+                problems.append(f"{path}: [{case_id!r}].{dest!r}: {why}")
+                continue
+            files.append(SharedFile(case_id, copy, template))
     if problems:
         raise ConfigError(problems)
     return tuple(files)
 
 
+def _case_problem(cases_dir: Path, case_id: str) -> str | None:
+    parts = case_id.split("/")
+    if len(parts) != 2:
+        return "expected a case id BACKEND/BINDING"
+    why = next((w for w in map(part_problem, parts) if w is not None), None)
+    if why is not None:
+        return f"not a case id: {why}"
+    if not (cases_dir / case_id / "case.toml").is_file():
+        return f"no case {cases_dir / case_id / 'case.toml'}"
+    return _file_problem(cases_dir, case_id, "case")
+
+
+def _file_problem(root: Path, rel: str, what: str) -> str | None:
+    """Why root/rel is no safe place for a file of *root*, or None."""
+    try:
+        under(root, rel)
+    except UnsafePath as exc:
+        return f"{what} {rel!r}: {exc}"
+    return None
+
+
+def _template_problem(shared: Path, template: str) -> str | None:
+    why = _file_problem(shared, template, "template")
+    if why is None and not (shared / template).is_file():
+        why = f"no template {shared / template}"
+    return why
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 (byte {exc.start}); case files are UTF-8 text") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
 def rendered(cases_dir: Path, shared: SharedFile) -> str:
     backend, _, binding = shared.case.partition("/")
-    template = (cases_dir / SHARED_DIR / shared.template).read_text()
-    return render(template, names(backend, binding))
+    return render(_read(cases_dir / SHARED_DIR / shared.template), names(backend, binding))
 
 
 def drift(cases_dir: Path) -> list[tuple[Path, str]]:
@@ -89,7 +139,7 @@ def drift(cases_dir: Path) -> list[tuple[Path, str]]:
         want = rendered(cases_dir, shared)
         if not copy.is_file():
             out.append((copy, "missing"))
-        elif (have := copy.read_text()) != want:
+        elif (have := _read(copy)) != want:
             diff = difflib.unified_diff(
                 want.splitlines(), have.splitlines(), f"_shared/{shared.template}", str(copy), lineterm="", n=0
             )
@@ -98,16 +148,14 @@ def drift(cases_dir: Path) -> list[tuple[Path, str]]:
 
 
 def sync(cases_dir: Path) -> list[Path]:
-    """Render every shared file into its cases; the copies that changed."""
-    changed = []
-    for shared in load_manifest(cases_dir):
-        copy = cases_dir / shared.case / shared.path
-        want = rendered(cases_dir, shared)
-        if not copy.is_file() or copy.read_text() != want:
-            copy.parent.mkdir(parents=True, exist_ok=True)
-            copy.write_text(want)
-            changed.append(copy)
-    return changed
+    """Render every shared file into its cases; the copies that changed. Everything is read and checked
+    before the first file is written."""
+    wanted = [(cases_dir / s.case / s.path, rendered(cases_dir, s)) for s in load_manifest(cases_dir)]
+    changed = [(copy, want) for copy, want in wanted if not copy.is_file() or _read(copy) != want]
+    for copy, want in changed:
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        atomic.write_text(copy, want)  # a symlink at the copy is replaced by the file, not written through
+    return [copy for copy, _ in changed]
 
 
 def _renamer(old: dict[str, str], new: dict[str, str]) -> Callable[[str], str]:

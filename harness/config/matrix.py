@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import os
 import re
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, NamedTuple
+from urllib.parse import urlsplit
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from harness.errors import ConfigError
+from harness.infra.paths import part_problem
 from harness.model import (
     Case,
     Installer,
@@ -33,6 +36,22 @@ from harness.model import (
 )
 
 SCHEMA_VERSION = 1
+MAX_SECONDS = 86_400  # a timeout above a day is a typo (1e23) or inf, never a wish
+# A case directory's backend and the build-backend its pyproject.toml must name (README "Adding a case").
+BUILD_BACKENDS = {
+    "setuptools": "setuptools.build_meta",
+    "meson-python": "mesonpy",
+    "scikit-build-core": "scikit_build_core.build",
+    "maturin": "maturin",
+    "sysconfig": "rawbuild",
+}
+# The oldest CPython each stable-ABI kind exists on (DOMAIN.md: abi3 since 3.2, PEP 384; abi3t since 3.15).
+MIN_PYTHON_FLOOR = {
+    TargetKind.ABI3: (3, 2),
+    TargetKind.ABI3T: (3, 15),
+    TargetKind.ABI3_ABI3T: (3, 15),
+}
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 BUILD_SELECTORS = ("each", "oldest", "newest")
 PLACEHOLDERS = ("py_api", "limited_api_hex", "min_python", "module")  # see casefiles.render
 _PLACEHOLDER = re.compile(r"\{(\w*)\}")
@@ -127,8 +146,10 @@ def _enum_value(problems: _Problems, enum_type: Any, value: Any, key: str, choic
 def _positive(p: _Problems, table: dict[str, Any], key: str, prefix: str, default: float) -> float:
     """A duration in seconds: a number above zero (a bool is an int to Python, not to us)."""
     value = table.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        p.add(f"{prefix}{key}", f"expected a number of seconds above 0, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= MAX_SECONDS:
+        p.add(
+            f"{prefix}{key}", f"expected a number of seconds above 0 and at most {MAX_SECONDS} (a day), got {value!r}"
+        )
         return default
     return float(value)
 
@@ -208,13 +229,16 @@ def _top_level(p: _Problems, data: dict[str, Any]) -> tuple[str, float, float, t
     schema = data.get("schema_version", SCHEMA_VERSION)
     if schema != SCHEMA_VERSION or isinstance(schema, bool):
         p.add("schema_version", f"this harness reads schema_version {SCHEMA_VERSION}, got {schema!r}")
-    cases_dir = p.get(data, "cases_dir", str, "", "extensions") or "extensions"
+    cases_dir = p.get(data, "cases_dir", str, "", "extensions")
+    if cases_dir == "":
+        p.add("cases_dir", "empty; give the directory of the cases, e.g. 'extensions'")
+    cases_dir = cases_dir or "extensions"
     timeout = _positive(p, data, "timeout", "", 60)
     build_timeout = _positive(p, data, "build_timeout", "", 900)
-    installers = [
-        _enum_value(p, Installer, name, f"installers[{i}]")
-        for i, name in enumerate(p.get(data, "installers", list, "", []) or [])
-    ]
+    listed = p.get(data, "installers", list, "", None)
+    if listed == []:
+        p.add("installers", "empty: name at least one (uv, pip), or leave the key out for the default")
+    installers = [_enum_value(p, Installer, name, f"installers[{i}]") for i, name in enumerate(listed or [])]
     return cases_dir, timeout, build_timeout, tuple(dict.fromkeys(i for i in installers if i is not None))
 
 
@@ -223,7 +247,7 @@ def _discovery(p: _Problems, data: dict[str, Any], names: ProviderNames) -> tupl
     p.unknown_keys(discovery, ("sources", "min_version"), "discovery.")
     sources: list[Provider] = []
     for i, name in enumerate(p.get(discovery, "sources", list, "discovery.", ["pyenv", "uv", "path"]) or []):
-        if name in names.known and name not in names.sources:
+        if isinstance(name, str) and name in names.known and name not in names.sources:
             p.add(f"discovery.sources[{i}]", f"{name} interpreters go in [[interpreters]] entries, not here")
         elif (provider := _provider(p, name, list(names.sources), f"discovery.sources[{i}]")) is not None:
             sources.append(provider)
@@ -234,6 +258,7 @@ def _discovery(p: _Problems, data: dict[str, Any], names: ProviderNames) -> tupl
 def _interpreters(p: _Problems, data: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     explicit: list[tuple[str, str]] = []
     first_of: dict[str, int] = {}
+    path_of: dict[str, int] = {}
     for i, entry in enumerate(p.get(data, "interpreters", list, "", []) or []):
         key = f"interpreters[{i}]."
         if not isinstance(entry, dict):
@@ -242,12 +267,18 @@ def _interpreters(p: _Problems, data: dict[str, Any]) -> tuple[tuple[str, str], 
         p.unknown_keys(entry, ("path", "id"), key)
         ipath = p.get(entry, "path", str, key)
         id_ = p.get(entry, "id", str, key, "") or ""
-        if id_ and id_ in first_of:
+        if id_ and (why := part_problem(id_)) is not None:
+            p.add(f"{key}id", f"not an id (it is a column and a part of cell ids and paths): {why}")
+        elif id_ and id_ in first_of:
             p.add(f"{key}id", f"{id_!r} is already the id of interpreters[{first_of[id_]}]; ids name one column each")
         elif id_:
             first_of[id_] = i
         if not ipath:
             p.add(f"{key}path", "missing: the interpreter's executable, e.g. '/opt/cpython/bin/python3'")
+            continue
+        same = path_of.setdefault(os.path.realpath(ipath), i)
+        if same != i:
+            p.add(f"{key}path", f"{ipath!r} is already interpreters[{same}]: one entry per interpreter")
             continue
         explicit.append((ipath, id_))
     return tuple(explicit)
@@ -260,6 +291,8 @@ def _targets(p: _Problems, data: dict[str, Any]) -> tuple[Target, ...]:
         if not isinstance(table, dict):
             p.add(f"targets.{name}", "expected a table")
             continue
+        if (why := part_problem(name)) is not None:
+            p.add(f"targets.{name}", f"not a target name (it is a part of cell ids and paths): {why}")
         p.unknown_keys(table, ("kind", "min_python", "build_on"), key)
         kind = _enum_value(p, TargetKind, table.get("kind", name), f"{key}kind")
         min_python = None
@@ -269,7 +302,7 @@ def _targets(p: _Problems, data: dict[str, Any]) -> tuple[Target, ...]:
             if "min_python" not in table:
                 p.add(f"{key}min_python", f"required for a {kind.value} target, e.g. '3.9'")
             else:
-                min_python = _version(p, table["min_python"], f"{key}min_python")
+                min_python = _min_python(p, kind, table["min_python"], f"{key}min_python")
         elif "min_python" in table:
             article = "an" if kind.value[0] in "aeiou" else "a"
             p.add(f"{key}min_python", f"{article} {kind.value} target has no stable-ABI minimum")
@@ -284,6 +317,26 @@ def _targets(p: _Problems, data: dict[str, Any]) -> tuple[Target, ...]:
     if not targets and "targets" not in data:
         p.add("targets", "missing: add at least [targets.version-specific]")
     return tuple(targets)
+
+
+def _min_python(p: _Problems, kind: TargetKind, value: Any, key: str) -> Version | None:
+    version = _version(p, value, key)
+    floor = MIN_PYTHON_FLOOR.get(kind)
+    if version is not None and floor is not None and version < floor:
+        p.add(key, f"{value!r}: {kind.value} exists from Python {'.'.join(map(str, floor))} on")
+        return None
+    return version
+
+
+def _link_problem(link: str) -> str | None:
+    """A known issue's link is shown as a link in the reports: an http(s) URL with a host, nothing else."""
+    try:
+        url = urlsplit(link)
+    except ValueError:
+        url = urlsplit("")
+    if url.scheme not in ("http", "https") or not url.hostname or any(c.isspace() or ord(c) < 32 for c in link):
+        return f"required: the upstream issue's http(s) URL, so the entry can be removed when it is fixed; got {link!r}"
+    return None
 
 
 def _known_issues(p: _Problems, data: dict[str, Any]) -> tuple[KnownIssue, ...]:
@@ -302,8 +355,8 @@ def _known_issues(p: _Problems, data: dict[str, Any]) -> tuple[KnownIssue, ...]:
             )
         status = _enum_value(p, Status, entry.get("status", "fail"), f"{key}status", _KNOWN_ISSUE_STATUSES)
         link = p.get(entry, "link", str, key, "") or ""
-        if not link.startswith(("http://", "https://")):
-            p.add(f"{key}link", "required: the upstream issue's URL, so the entry can be removed when it is fixed")
+        if (why := _link_problem(link)) is not None:
+            p.add(f"{key}link", why)
         selectors = {s: _globs(p, entry, s, key) for s in _SELECTORS}
         if status is not None:
             known.append(
@@ -393,9 +446,13 @@ def load_case(case_toml: Path, cases_dir: Path, providers: ProviderNames) -> Cas
         p.add("", f"a case lives at {cases_dir}/<backend>/<binding>/case.toml")
         p.raise_if_any()
     backend, binding = rel
+    for part in rel:
+        if (why := part_problem(part)) is not None:
+            p.add("", f"case directory {part!r} is not a name (it is a part of cell ids and paths): {why}")
     description = p.get(data, "description", str, "", "") or ""
     if not description:
         p.add("description", "missing: one line saying what this case builds and how")
+
     recipes = _recipes(p, data)
     unsupported = _unsupported(p, data, recipes)  # problems in file order: targets, unsupported, build
     build_providers, build_reason = _build_providers(p, data, providers)
@@ -405,7 +462,7 @@ def load_case(case_toml: Path, cases_dir: Path, providers: ProviderNames) -> Cas
         path=case_toml.parent,
         description=description,
         notes=p.get(data, "notes", str, "", "") or "",
-        recipes=recipes,
+        recipes=tuple(recipes),
         unsupported=unsupported,
         build_providers=build_providers,
         build_reason=build_reason,
@@ -415,32 +472,8 @@ def load_case(case_toml: Path, cases_dir: Path, providers: ProviderNames) -> Cas
     return case
 
 
-def _recipes(p: _Problems, data: dict[str, Any]) -> tuple[tuple[TargetKind, TargetRecipe], ...]:
-    """[targets.KIND]: how to build each target the case supports; placeholders checked by name."""
-    recipes: list[tuple[TargetKind, TargetRecipe]] = []
-    for name, table in (p.get(data, "targets", dict, "", {}) or {}).items():
-        key = f"targets.{name}."
-        kind = _enum_value(p, TargetKind, name, f"targets.{name}")
-        if not isinstance(table, dict):
-            p.add(f"targets.{name}", "expected a table")
-            continue
-        p.unknown_keys(table, ("config_settings", "env"), key)
-        recipe = TargetRecipe(p.str_table(table, "config_settings", key), p.str_table(table, "env", key))
-        for sub, items in (("config_settings", recipe.config_settings), ("env", recipe.env)):
-            for k, v in items:
-                for word in _PLACEHOLDER.findall(v):
-                    if word not in PLACEHOLDERS:
-                        p.add(
-                            f"{key}{sub}.{k}",
-                            f"unknown placeholder {{{word}}}; known: {', '.join('{' + x + '}' for x in PLACEHOLDERS)}",
-                        )
-        if kind is not None:
-            recipes.append((kind, recipe))
-    return tuple(recipes)
-
-
 def _unsupported(
-    p: _Problems, data: dict[str, Any], recipes: tuple[tuple[TargetKind, TargetRecipe], ...]
+    p: _Problems, data: dict[str, Any], recipes: list[tuple[TargetKind, TargetRecipe]]
 ) -> tuple[tuple[TargetKind, str], ...]:
     """[unsupported]: targets the case cannot build, each with its reason."""
     unsupported: list[tuple[TargetKind, str]] = []
@@ -470,6 +503,33 @@ def _build_providers(p: _Problems, data: dict[str, Any], names: ProviderNames) -
     return tuple(providers), build_reason
 
 
+def _recipes(p: _Problems, data: dict[str, Any]) -> list[tuple[TargetKind, TargetRecipe]]:
+    """A case.toml's [targets.KIND] tables: config settings and environment, placeholders checked."""
+    recipes: list[tuple[TargetKind, TargetRecipe]] = []
+    for name, table in (p.get(data, "targets", dict, "", {}) or {}).items():
+        key = f"targets.{name}."
+        kind = _enum_value(p, TargetKind, name, f"targets.{name}")
+        if not isinstance(table, dict):
+            p.add(f"targets.{name}", "expected a table")
+            continue
+        p.unknown_keys(table, ("config_settings", "env"), key)
+        recipe = TargetRecipe(p.str_table(table, "config_settings", key), p.str_table(table, "env", key))
+        for name_, _ in recipe.env:
+            if not _ENV_NAME.fullmatch(name_):
+                p.add(f"{key}env.{name_}", "not an environment variable name: letters, digits and _, not first a digit")
+        for sub, items in (("config_settings", recipe.config_settings), ("env", recipe.env)):
+            for k, v in items:
+                for word in _PLACEHOLDER.findall(v):
+                    if word not in PLACEHOLDERS:
+                        p.add(
+                            f"{key}{sub}.{k}",
+                            f"unknown placeholder {{{word}}}; known: {', '.join('{' + x + '}' for x in PLACEHOLDERS)}",
+                        )
+        if kind is not None:
+            recipes.append((kind, recipe))
+    return recipes
+
+
 def _check_project(p: _Problems, case: Case) -> Case:
     """The distribution name is derived from the case path; the project must use it. Reads requires-python."""
     pyproject = case.path / "pyproject.toml"
@@ -477,13 +537,12 @@ def _check_project(p: _Problems, case: Case) -> Case:
         p.add("", f"{pyproject} is missing: a case is a PEP 517 project")
         return case
     try:
-        project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
-    except UnicodeDecodeError as exc:
-        p.add("", f"{pyproject}: not UTF-8 (byte {exc.start}); TOML files must be saved as UTF-8")
+        document = _read_toml(pyproject)
+    except ConfigError as exc:
+        p.items += exc.problems
         return case
-    except tomllib.TOMLDecodeError as exc:
-        p.add("", f"{pyproject}: malformed TOML: {exc}")
-        return case
+    _check_build_system(p, pyproject, document.get("build-system"), case.backend)
+    project = document.get("project", {})
     if not isinstance(project, dict):
         p.add("", f"{pyproject}: [project] must be a table, got {project!r}")
         return case
@@ -504,6 +563,21 @@ def _check_project(p: _Problems, case: Case) -> Case:
         p.add("", f"{pyproject}: [project] requires-python {requires!r} is not a version specifier")
         return case
     return replace(case, requires_python=requires)
+
+
+def _check_build_system(p: _Problems, pyproject: Path, table: Any, backend: str) -> None:
+    """[build-system]: present, `requires` a list of strings, `build-backend` the case directory's backend."""
+    if not isinstance(table, dict):
+        p.add("", f"{pyproject}: [build-system] missing (or not a table): a case names its PEP 517 backend")
+        return
+    requires = table.get("requires")
+    if not isinstance(requires, list) or not all(isinstance(r, str) and r.strip() for r in requires):
+        p.add("", f"{pyproject}: [build-system] requires: expected a list of requirement strings, got {requires!r}")
+    wanted = BUILD_BACKENDS.get(backend)
+    named = table.get("build-backend")
+    if not isinstance(named, str) or (wanted is not None and named != wanted):
+        expected = f"{wanted!r}, the backend of {backend}/" if wanted else "the module path of the backend"
+        p.add("", f"{pyproject}: [build-system] build-backend is {named!r}; expected {expected}")
 
 
 def load_cases(cases_dir: Path, providers: ProviderNames) -> tuple[Case, ...]:
@@ -533,7 +607,10 @@ def _layout_problems(cases_dir: Path) -> list[str]:
             problems.append(f"{stray}: a case lives at {cases_dir}/<backend>/<binding>/case.toml; move it there")
     for backend in sorted(d for d in cases_dir.iterdir() if d.is_dir() and not d.name.startswith((".", "_"))):
         for binding in sorted(d for d in backend.iterdir() if d.is_dir() and not d.name.startswith((".", "_"))):
-            if not (binding / "case.toml").is_file():
+            case_toml = binding / "case.toml"
+            if case_toml.is_symlink() and not case_toml.exists():
+                problems.append(f"{case_toml}: a symlink that resolves to no file (a loop, or its target is missing)")
+            elif not case_toml.is_file():
                 problems.append(
                     f"{binding}: no case.toml; every <backend>/<binding> directory is a case "
                     "(add one, see README 'Adding a case'), or remove the directory"

@@ -17,6 +17,8 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from harness.infra import paths
+
 
 def write_text(path: Path, text: str) -> None:
     """*path* holds *text* or what it held before, never a part of it."""
@@ -44,6 +46,17 @@ def point(link: Path, target: str | Path) -> None:
     tmp.unlink(missing_ok=True)
     tmp.symlink_to(target)
     tmp.replace(link)
+
+
+def write_in(root: Path, name: str, text: str) -> Path:
+    """root/name holds *text*. Whatever entry had that name is replaced by a rename, so a symlink there
+    (a downloaded run directory may hold one) is replaced, never written through. UnsafePath for a
+    name outside the path grammar or a directory in the way; OSError when *root* cannot be written."""
+    path = root / paths.check_part(name, f"{root}: file name")
+    if path.is_dir() and not path.is_symlink():
+        raise paths.UnsafePath(f"{path}: is a directory, not a file; remove it and run again")
+    write_text(path, text)
+    return path
 
 
 def publish_dir(staging: Path, dest: Path) -> bool:

@@ -16,17 +16,19 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated
 
+import msgspec
 import packaging
 
 from harness.config.matrix import check_explicit_id
-from harness.errors import ConfigError
+from harness.errors import ConfigError, HarnessError
 from harness.infra import atomic, proc, rootfs
 from harness.infra.paths import provision_dir
 from harness.interpreters import providers
 from harness.interpreters.providers import Candidate
 from harness.model import Interpreter, Matrix
+from harness.schema.decode import decode_json
 
 log = logging.getLogger(__name__)
 
@@ -63,14 +65,32 @@ def _probe_source() -> str:
     return resources.files("harness.resources").joinpath("probe.py").read_text()
 
 
-def probe(path: str, cache: Path, root: str = "") -> dict[str, Any]:
+class ProbeFacts(msgspec.Struct, frozen=True, kw_only=True):
+    """What resources/probe.py prints, and the probe cache keeps (cache/probes/<key>.json): this type
+    reads both. Unknown keys are ignored (the cache key covers the probe's source, so a cached entry
+    always comes from this probe); the keys discovery uses are required and typed."""
+
+    implementation: Annotated[str, msgspec.Meta(min_length=1)]
+    version: Annotated[str, msgspec.Meta(pattern=r"^\d+\.\d+\.\d+$")]
+    free_threaded: bool
+    debug: bool
+    soabi: str
+    ext_suffixes: tuple[str, ...]
+    platform: str
+    glibc: str | None = None
+    prefix: str
+    base_prefix: str
+    supported_tags: tuple[str, ...]
+    tags_source: str
+    build_dir: str = ""
+
+
+def probe(path: str, cache: Path, root: str = "") -> ProbeFacts:
     """Facts about the interpreter at *path*, from the interpreter itself; cached by file identity."""
     key = _probe_key(path, root)
     cached = cache / "probes" / f"{key}.json"
-    with contextlib.suppress(OSError, ValueError):  # missing or unreadable: probe again
-        data: dict[str, Any] = json.loads(cached.read_text())
-        if isinstance(data, dict):
-            return data
+    with contextlib.suppress(OSError, HarnessError):  # missing, unreadable or not facts: probe again
+        return decode_json(cached.read_bytes(), ProbeFacts, source=cached, error=HarnessError)
     argv = [path, "-I", "-c", _probe_source(), str(_packaging_dir(cache))]
     if root:
         argv = rootfs.command(root, argv, [cache])
@@ -80,16 +100,16 @@ def probe(path: str, cache: Path, root: str = "") -> dict[str, Any]:
     if not out.ok:
         detail = _last_words(out.stderr) or _last_words(out.stdout)
         raise ProbeFailed(f"probe failed ({'timeout' if out.timed_out else out.returncode}): {detail}")
+    last = (out.stdout.strip().splitlines() or [""])[-1]
     try:
-        data = json.loads(out.stdout.strip().splitlines()[-1])
-        if not isinstance(data, dict):
-            raise ValueError("not an object")
-    except (ValueError, IndexError):
+        facts = decode_json(last, ProbeFacts, source="its output", error=HarnessError)
+    except HarnessError as exc:
+        said = _last_words(out.stdout)
         raise ProbeFailed(
-            f"the probe printed no JSON facts (is it a Python 3 interpreter?): {_last_words(out.stdout)}"
+            f"the probe printed no facts (is it a Python 3 interpreter?): {exc}; last line: {said}"
         ) from None
-    atomic.write_text(cached, json.dumps(data, indent=1))
-    return data
+    atomic.write_text(cached, json.dumps(msgspec.to_builtins(facts), indent=1))
+    return facts
 
 
 class ProbeFailed(Exception):
@@ -110,26 +130,26 @@ def _last_words(output: str) -> str:
     return lines[-1][:200] if lines else "no output"
 
 
-def from_probe(candidate: Candidate, facts: dict[str, Any]) -> Interpreter:
-    major, minor, micro = (int(p) for p in facts["version"].split("."))
+def from_probe(candidate: Candidate, facts: ProbeFacts) -> Interpreter:
+    major, minor, micro = (int(p) for p in facts.version.split("."))
     return Interpreter(
         id=candidate.id,
         path=candidate.path,
         provider=candidate.provider,
-        implementation=facts["implementation"],
+        implementation=facts.implementation,
         version=(major, minor, micro),
-        free_threaded=bool(facts["free_threaded"]),
-        debug=bool(facts["debug"]),
-        soabi=facts["soabi"],
-        ext_suffixes=tuple(facts["ext_suffixes"]),
-        platform=facts["platform"],
-        glibc=facts.get("glibc"),
-        base_prefix=os.path.realpath(facts["base_prefix"]),
-        is_venv=os.path.realpath(facts["prefix"]) != os.path.realpath(facts["base_prefix"]),
-        supported_tags=tuple(facts["supported_tags"]),
-        tags_source=facts["tags_source"],
+        free_threaded=facts.free_threaded,
+        debug=facts.debug,
+        soabi=facts.soabi,
+        ext_suffixes=facts.ext_suffixes,
+        platform=facts.platform,
+        glibc=facts.glibc,
+        base_prefix=os.path.realpath(facts.base_prefix),
+        is_venv=os.path.realpath(facts.prefix) != os.path.realpath(facts.base_prefix),
+        supported_tags=facts.supported_tags,
+        tags_source=facts.tags_source,
         root=candidate.root,
-        build_dir=facts.get("build_dir") or "",
+        build_dir=facts.build_dir,
     )
 
 
@@ -225,6 +245,13 @@ def discover(matrix: Matrix, cache: Path, extra_paths: Sequence[str] = ()) -> Di
             excluded.append((cand.host_path, f"{outcome.base_id}: older than discovery.min_version {floor}"))
         else:
             usable.append(outcome)
+    too_old = [why for _, why in excluded if "older than discovery.min_version" in why]
+    if not usable and too_old and not problems:
+        floor = ".".join(map(str, matrix.min_version))
+        problems.append(
+            f"{matrix.path}: discovery.min_version: {floor!r} excludes every interpreter found "
+            f"({', '.join(why.split(':')[0] for why in too_old)}); lower it"
+        )
     if problems:
         raise ConfigError(problems)
     return Discovery(assign_ids(usable), tuple(sorted(set(excluded))))

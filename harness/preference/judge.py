@@ -13,11 +13,15 @@ import random
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
 
+import msgspec
 from packaging.utils import parse_wheel_filename
 
+from harness.errors import DamagedResults
 from harness.model import Installer
+from harness.schema.decode import decode_json
 
 STABLE_ABIS = frozenset({"abi3", "abi3t", "abi3.abi3t", "abi3t.abi3"})
 
@@ -85,10 +89,6 @@ class Candidate:
     def to_json(self) -> dict[str, Any]:
         return {"filename": self.filename, "tag": self.tag, "origin": self.origin, "retagged_from": self.retagged_from}
 
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Candidate:
-        return cls(data["filename"], data["origin"], data.get("retagged_from", ""))
-
 
 def in_set(candidate: Candidate, wheel_set: WheelSet) -> bool:
     return wheel_set is WheelSet.ALL or candidate.stable_abi
@@ -135,17 +135,6 @@ class Facts:
             "installers": dict(self.installers),
         }
 
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Facts:
-        return cls(
-            data["id"],
-            data["description"],
-            bool(data["free_threaded"]),
-            data["tags_source"],
-            tuple(sorted(data["ranks"].items())),
-            tuple(sorted(data.get("installers", {}).items())),
-        )
-
 
 @dataclass(frozen=True)
 class Answer:
@@ -171,19 +160,6 @@ class Answer:
             "chosen": self.chosen,
             "error": self.error,
         }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Answer:
-        return cls(
-            data["interpreter"],
-            WheelSet(data["wheel_set"]),
-            Installer(data["installer"]),
-            Source(data["source"]),
-            Order(data["order"]),
-            tuple(data["listing"]),
-            data["chosen"],
-            data.get("error", ""),
-        )
 
 
 # -- parsing what the installers print --------------------------------------------------------
@@ -355,22 +331,100 @@ class Result:
             "answers": [a.to_json() for a in self.answers],
             "skipped": [list(s) for s in self.skipped],
             "notes": list(self.notes),
-            # Derived, for readers of the JSON; from_json ignores it and judges again.
+            # Derived, for readers of the JSON; Result.decode ignores it and judges again.
             "judgement": [_row_json(r) for r in rows],
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Result:
-        return cls(
-            data["case"],
-            data["distribution"],
-            data["version"],
-            int(data["seed"]),
-            tuple(Candidate.from_json(c) for c in data["candidates"]),
-            tuple(Facts.from_json(f) for f in data["interpreters"]),
-            tuple(Answer.from_json(a) for a in data["answers"]),
-            tuple((s[0], s[1]) for s in data.get("skipped", [])),
-            tuple(data.get("notes", [])),
+    def decode(cls, raw: bytes, *, source: Path | str) -> Result:
+        """preference.json through its typed form (ResultFile), or DamagedResults naming the field."""
+        return decode_json(raw, ResultFile, source=source).result()
+
+    @classmethod
+    def read(cls, path: Path) -> Result:
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise DamagedResults(f"{path}: cannot read: {exc.strerror or exc}") from None
+        return cls.decode(raw, source=path)
+
+
+# The file's own form: preference.json is a run-directory file (the nightly copies it between machines),
+# so it is decoded strictly; the dataclasses above stay the experiment's working types.
+
+
+class _Entry(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    pass
+
+
+class CandidateEntry(_Entry, frozen=True):
+    filename: Annotated[str, msgspec.Meta(pattern=r"\.whl$")]
+    origin: str
+    tag: str = ""  # derived from the file name, for readers
+    retagged_from: str = ""
+
+
+class FactsEntry(_Entry, frozen=True):
+    id: str
+    description: str
+    free_threaded: bool
+    tags_source: str
+    ranks: dict[str, Annotated[int, msgspec.Meta(ge=0, le=10**6)] | None]
+    installers: dict[str, str] = {}
+
+
+class AnswerEntry(_Entry, frozen=True):
+    interpreter: str
+    wheel_set: WheelSet
+    installer: Installer
+    source: Source
+    order: Order
+    listing: tuple[str, ...]
+    chosen: str
+    error: str = ""
+
+
+class ResultFile(_Entry, frozen=True):
+    schema_version: int
+    case: str
+    distribution: str
+    version: str
+    seed: int
+    candidates: tuple[CandidateEntry, ...]
+    interpreters: tuple[FactsEntry, ...]
+    answers: tuple[AnswerEntry, ...]
+    skipped: tuple[tuple[str, str], ...] = ()
+    notes: tuple[str, ...] = ()
+    judgement: tuple[dict[str, Any], ...] = ()  # derived, for readers: judged again on reading
+
+    def __post_init__(self) -> None:
+        if self.schema_version != SCHEMA_VERSION:
+            raise ValueError(f"schema_version {self.schema_version}; this harness reads {SCHEMA_VERSION}")
+
+    def result(self) -> Result:
+        return Result(
+            self.case,
+            self.distribution,
+            self.version,
+            self.seed,
+            tuple(Candidate(c.filename, c.origin, c.retagged_from) for c in self.candidates),
+            tuple(
+                Facts(
+                    f.id,
+                    f.description,
+                    f.free_threaded,
+                    f.tags_source,
+                    tuple(sorted(f.ranks.items())),
+                    tuple(sorted(f.installers.items())),
+                )
+                for f in self.interpreters
+            ),
+            tuple(
+                Answer(a.interpreter, a.wheel_set, a.installer, a.source, a.order, a.listing, a.chosen, a.error)
+                for a in self.answers
+            ),
+            self.skipped,
+            self.notes,
         )
 
 

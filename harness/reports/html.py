@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import gzip
-import html
+import hashlib
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -13,7 +13,7 @@ from typing import Any
 
 from harness.model import Status
 from harness.reports import diff as diffs
-from harness.reports import overview
+from harness.reports import escape, overview
 from harness.reports.markdown import (
     LEGEND,
     SYMBOLS,
@@ -98,7 +98,7 @@ def _ref(value: Any, ref: Callable[[Any], int]) -> Any:
 
 def _inline(text: str) -> str:
     """Markdown table cell text (backticks, <br>) as HTML."""
-    escaped = html.escape(text).replace("&lt;br&gt;", "<br>")
+    escaped = escape.html(text).replace("&lt;br&gt;", "<br>")
     return re.sub(r"`([^`]*)`", r"<code>\1</code>", escaped)
 
 
@@ -107,12 +107,12 @@ def _list(items: Sequence[str]) -> str:
 
 
 def _diff_section(d: diffs.Diff, baseline_id: str) -> str:
-    out = [f"<section id='diff'><h2>Changes since {html.escape(baseline_id)}</h2>"]
-    out.append(f"<p class='headline'>{html.escape(diffs.headline(d))}.</p>")
+    out = [f"<section id='diff'><h2>Changes since {escape.html(baseline_id)}</h2>"]
+    out.append(f"<p class='headline'>{escape.html(diffs.headline(d))}.</p>")
     for name, title in diffs.SECTIONS:
         items: Sequence[diffs.Change] = getattr(d, name)
         if items:
-            out.append(f"<h3 class='{name}'>{html.escape(title)}: {len(items)}</h3>")
+            out.append(f"<h3 class='{name}'>{escape.html(title)}: {len(items)}</h3>")
             out.append(_list([_inline(diffs._line(c, True)) for c in items]))
     if d.produced:
         out.append(f"<h3>What a backend produced changed: {len(d.produced)}</h3>")
@@ -129,7 +129,7 @@ def _findings(records: Sequence[Record]) -> str:
     xpasses = sorted({r.known_issue or "" for r in records if r.status == Status.XPASS.value})
     if xpasses:
         out.append("<h2>Known issues that no longer bite</h2>")
-        out.append(_list([f"<a href='{html.escape(x)}'>{html.escape(x)}</a>" for x in xpasses]))
+        out.append(_list([escape.html_link(x, x) for x in xpasses]))
     disagreements = installer_disagreements(records)
     if disagreements:
         out.append(f"<h2>Installer disagreements ({len(disagreements)})</h2>")
@@ -140,9 +140,7 @@ def _findings(records: Sequence[Record]) -> str:
             issues[r.known_issue] = issues.get(r.known_issue, 0) + 1
     if issues:
         out.append(f"<h2>Known issues ({sum(issues.values())} cells)</h2>")
-        out.append(
-            _list([f"<a href='{html.escape(k)}'>{html.escape(k)}</a>: {n} cells" for k, n in sorted(issues.items())])
-        )
+        out.append(_list([f"{escape.html_link(k, k)}: {n} cells" for k, n in sorted(issues.items())]))
     out.append("</section>")
     return "".join(out)
 
@@ -184,6 +182,20 @@ CSS = Path(__file__).parent.parent / "resources" / "report.css"
 JS = Path(__file__).parent.parent / "resources" / "report.js"
 
 
+def _sha256(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
+def content_security_policy(css: str, js: str) -> str:
+    """The page runs its one inline script and style (allowed by their hashes) and loads nothing: no other
+    script, no remote resource, no form or base URL, whatever a value in the data holds."""
+    policy = (
+        f"default-src 'none'; script-src {_sha256(js)}; style-src {_sha256(css)}; img-src data:; "
+        "base-uri 'none'; form-action 'none'"
+    )
+    return f"<meta http-equiv='Content-Security-Policy' content=\"{policy}\">"
+
+
 def html_report(
     records: Sequence[Record],
     environment: RunManifest,
@@ -202,34 +214,35 @@ def html_report(
         "pool": pool,
     }
     blob = encode_data(data)
-    run_id = html.escape(environment.run_id or "?")
+    run_id = escape.html(environment.run_id or "?")
     note = free_threading_note(environment)
     shards = environment.shards or ()
     interp_rows = "".join(
-        f"<tr><td>{html.escape(i.id)}</td><td>{html.escape(i.implementation)} "
-        f"{html.escape(i.version)}</td><td>{'free-threaded' if i.free_threaded else 'GIL'}"
-        f"{', debug' if i.debug else ''}</td><td>{html.escape(i.provider)}</td></tr>"
+        f"<tr><td>{escape.html(i.id)}</td><td>{escape.html(i.implementation)} "
+        f"{escape.html(i.version)}</td><td>{'free-threaded' if i.free_threaded else 'GIL'}"
+        f"{', debug' if i.debug else ''}</td><td>{escape.html(i.provider)}</td></tr>"
         for i in interps
     )
+    css, js = CSS.read_text(), JS.read_text()
     parts = [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>ABI matrix {run_id}</title><style>{CSS.read_text()}</style></head><body>",
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'>{content_security_policy(css, js)}",
+        f"<title>ABI matrix {run_id}</title><style>{css}</style></head><body>",
         f"<h1>ABI matrix, run {run_id}</h1>",
-        f"<p id='totals'>{html.escape(totals(records))}. "
-        f"Harness {html.escape(environment.harness_version or '?')},"
-        f" installer {html.escape(environment.installer or '?')}, started "
-        f"{html.escape(environment.started or '?')}"
+        f"<p id='totals'>{escape.html(totals(records))}. "
+        f"Harness {escape.html(environment.harness_version or '?')},"
+        f" installer {escape.html(environment.installer or '?')}, started "
+        f"{escape.html(environment.started or '?')}"
         + (f", merged from {len(shards)} shards" if shards else "")
         + ".</p>",
-        f"<p><b>{html.escape(note)}</b></p>" if note else "",
+        f"<p><b>{escape.html(note)}</b></p>" if note else "",
         _overview(records, environment, columns),
         _diff_section(change, baseline_id) if change is not None else "",
         _findings(records),
         f"<h2>Interpreters</h2><table><tr><th>id</th><th>version</th><th>build</th><th>provider</th></tr>"
         f"{interp_rows}</table>",
-        f"<h2>Grids</h2><p>{html.escape(LEGEND)} Click a cell for its stages, observations and logs.</p>",
+        f"<h2>Grids</h2><p>{escape.html(LEGEND)} Click a cell for its stages, observations and logs.</p>",
         "<div id='filters'></div><div id='grids'></div><aside id='details'></aside>",
         f"<script type='{DATA_TYPE}' id='data'>{blob}</script>",
-        f"<script>{JS.read_text()}</script></body></html>",
+        f"<script>{js}</script></body></html>",
     ]
     return "\n".join(parts) + "\n"

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
 from harness.errors import DamagedResults
+from harness.infra.paths import UnsafePath, within
 from harness.model import Case, Status, TargetKind, ext_suffix
+from harness.reports import escape
+from harness.reports.escape import markdown as md
 from harness.run.manifest import RunManifest
 from harness.run.records import PREFERENCE_FILE, SURFACE_FILE, Record
 
@@ -77,17 +79,17 @@ def terminal_summary(records: Sequence[Record], environment: RunManifest, run_di
     if bad:
         lines.append(f"problems ({len(bad)}):")
         for r in bad[:limit]:
-            lines.append(f"  {r.status:<7} {r.cell}: {r.reason[:160]}")
+            lines.append(f"  {r.status:<7} {escape.text(r.cell)}: {escape.text(r.reason[:160])}")
         if len(bad) > limit:
             lines.append(f"  ... and {len(bad) - limit} more in report.md")
     xpasses = [r for r in records if r.status == Status.XPASS.value]
     if xpasses:
         links = sorted({r.known_issue or "" for r in xpasses})
-        lines.append(f"known issues that no longer bite (remove from matrix.toml?): {', '.join(links)}")
+        lines.append(f"known issues that no longer bite (remove from matrix.toml?): {escape.text(', '.join(links))}")
     disagreements = installer_disagreements(records)
     if disagreements:
         lines.append(f"installer disagreements ({len(disagreements)}):")
-        lines += [f"  {r.cell}: {why}" for r, why in disagreements[:limit]]
+        lines += [f"  {escape.text(r.cell)}: {escape.text(why)}" for r, why in disagreements[:limit]]
     found = finding_counts(records)
     if found:
         shown = ", ".join(f"{n} {kind}" for kind, n in sorted(found.items()))
@@ -163,6 +165,7 @@ def markdown(records: Sequence[Record], environment: RunManifest, surface: Seque
 
 def _heading(records: Sequence[Record], environment: RunManifest) -> list[str]:
     """Title, totals, the free-threading note and the interpreters table."""
+    interps = environment.interpreters
     out = [f"# ABI matrix, run {environment.run_id or '?'}", ""]
     out.append(
         f"{totals(records)}. Harness {environment.harness_version or '?'}, "
@@ -173,7 +176,7 @@ def _heading(records: Sequence[Record], environment: RunManifest) -> list[str]:
     if note:
         out += [f"> **{note}**", ""]
     out += ["## Interpreters", "", "| id | version | build | provider | path |", "|---|---|---|---|---|"]
-    for i in environment.interpreters:
+    for i in interps:
         build = ("free-threaded" if i.free_threaded else "GIL") + (", debug" if i.debug else "")
         out.append(f"| {i.id} | {i.implementation} {i.version} | {build} | {i.provider} | `{i.path}` |")
     excluded = environment.excluded
@@ -185,13 +188,13 @@ def _heading(records: Sequence[Record], environment: RunManifest) -> list[str]:
 
 def _case_tables(records: Sequence[Record], environment: RunManifest, columns: list[str]) -> list[str]:
     """One section per case: a row per (target, wheel, build interpreter), a column per run interpreter."""
+    out: list[str] = []
     by_case: dict[str, list[Record]] = defaultdict(list)
     for r in records:
         by_case[r.case].append(r)
     descriptions = {c.id: c.description for c in environment.cases}
     order = {name: n for n, name in enumerate(columns)}
     target_order = {name: n for n, name in enumerate(environment.target_names)}
-    out: list[str] = []
     for case in sorted(by_case):
         out += [f"## {case}", ""]
         if descriptions.get(case):
@@ -203,29 +206,32 @@ def _case_tables(records: Sequence[Record], environment: RunManifest, columns: l
         out.append("|---|---|---|" + "---|" * len(columns))
         for key in sorted(rows, key=lambda k: (target_order.get(k[0], 99), order.get(k[2], 99), k[1])):
             target, wheel, built_on = key
-            tag = f"`{wheel.split('-', 2)[-1].removesuffix('.whl')}`" if wheel else "no wheel"
+            tag = f"`{md(wheel.split('-', 2)[-1].removesuffix('.whl'))}`" if wheel else "no wheel"
             cells = [symbol(rows[key][c]) if c in rows[key] else "" for c in columns]
-            out.append(f"| {target} | {tag} | {built_on} | " + " | ".join(cells) + " |")
+            out.append(f"| {md(target)} | {tag} | {md(built_on)} | " + " | ".join(cells) + " |")
         out.append("")
     return out
 
 
 def _lists(records: Sequence[Record]) -> list[str]:
     """Problems, installer disagreements, refused binaries loaded anyway, known issues and skips."""
+    out: list[str] = []
     bad = problems(records)
-    out = [f"## Problems ({len(bad)})", ""]
+    out += [f"## Problems ({len(bad)})", ""]
     out += [
-        f"- `{r.cell}` **{r.status}** at {r.stage}: {r.reason}" + (f" ([log]({r.log}))" if r.log else "") for r in bad
+        f"- `{md(r.cell)}` **{r.status}** at {md(r.stage)}: {md(r.reason)}"
+        + (f" ({escape.markdown_link('log', r.log)})" if escape.run_path(r.log) else "")
+        for r in bad
     ] or ["None."]
     disagreements = installer_disagreements(records)
     if disagreements:
         out += ["", f"## Installer disagreements ({len(disagreements)})", ""]
-        out += [f"- `{r.cell}`: {why}" for r, why in disagreements]
+        out += [f"- `{md(r.cell)}`: {md(why)}" for r, why in disagreements]
     out += loaded_anyway(records)
     xfails = [r for r in records if r.status == Status.XFAIL.value]
     if xfails:
         out += ["", f"## Known issues ({len(xfails)} cells)", ""]
-        out += [f"- `{r.cell}`: {r.reason}" for r in xfails]
+        out += [f"- `{md(r.cell)}`: {md(r.reason)}" for r in xfails]
     skips: dict[str, list[str]] = defaultdict(list)
     for r in records:
         if r.status == Status.SKIP.value:
@@ -233,7 +239,7 @@ def _lists(records: Sequence[Record]) -> list[str]:
     if skips:
         out += ["", "## Skips", ""]
         out += [
-            f"- {reason} ({len(cells)} cells: {', '.join(f'`{c}`' for c in cells[:6])}"
+            f"- {md(reason)} ({len(cells)} cells: {', '.join(f'`{md(c)}`' for c in cells[:6])}"
             f"{', ...' if len(cells) > 6 else ''})"
             for reason, cells in sorted(skips.items())
         ]
@@ -261,12 +267,12 @@ def loaded_anyway(records: Sequence[Record]) -> list[str]:
         "|---|---|---|---|",
     ]
     for (route, kind), rs in sorted(groups.items()):
-        shown = ", ".join(f"`{r.cell}`" for r in rs[:3]) + (", ..." if len(rs) > 3 else "")
-        out.append(f"| {route} | {kind} | {len(rs)} | {shown} |")
+        shown = ", ".join(f"`{md(r.cell)}`" for r in rs[:3]) + (", ..." if len(rs) > 3 else "")
+        out.append(f"| {md(route)} | {md(kind)} | {len(rs)} | {shown} |")
     crashes = [(r, f) for r in records for f in r.findings if f.kind in ("crash", "timeout", "no report")]
     if crashes:
         out += ["", "Crashes and hangs:", ""]
-        out += [f"- `{r.cell}` ({f.route}): {f.kind}: {f.detail}" for r, f in crashes]
+        out += [f"- `{md(r.cell)}` ({md(f.route)}): {md(f.kind)}: {md(f.detail)}" for r, f in crashes]
     return out
 
 
@@ -274,17 +280,30 @@ def finding_counts(records: Sequence[Record]) -> Counter[str]:
     return Counter(str(f.kind) for r in records for f in r.findings)
 
 
+def _surface_lines(path: Path) -> list[str]:
+    """surface.md of a run directory, which may come from another machine: read only when it is a file
+    inside the directory (a symlink to /etc/shadow is not), as UTF-8 text."""
+    if not path.is_file():
+        return []
+    try:
+        within(path.parent, path)
+        return path.read_text(encoding="utf-8").splitlines()
+    except UnsafePath as exc:
+        raise DamagedResults(f"{exc}; not read") from None
+    except UnicodeDecodeError as exc:
+        raise DamagedResults(f"{path}: not UTF-8 text (byte {exc.start}); remove it or run again") from None
+    except OSError as exc:
+        raise DamagedResults(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
 def run_sections(run_dir: Path) -> list[str]:
     """The extra report sections kept in a run directory: the Surface, and the Preference table."""
     from harness.preference import judge as preference  # noqa: PLC0415  (only runs that carry a preference.json need it)
 
-    lines = (run_dir / SURFACE_FILE).read_text().splitlines() if (run_dir / SURFACE_FILE).is_file() else []
+    lines = _surface_lines(run_dir / SURFACE_FILE)
     pref = run_dir / PREFERENCE_FILE
     if pref.is_file():
-        try:
-            lines += ["", *preference.markdown(preference.Result.from_json(json.loads(pref.read_text())))]
-        except (ValueError, KeyError, TypeError) as exc:
-            raise DamagedResults(f"{pref}: unreadable preference result ({type(exc).__name__}: {exc})") from None
+        lines += ["", *preference.markdown(preference.Result.read(pref))]
     return lines
 
 

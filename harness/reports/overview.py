@@ -3,12 +3,12 @@ a heatmap of the whole matrix and a compact grid of what each backend produced."
 
 from __future__ import annotations
 
-import html
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from harness.model import Interpreter, Status, Target, ext_suffix
+from harness.reports import escape
 from harness.reports.markdown import SYMBOLS, refused
 from harness.run.manifest import RunManifest
 from harness.run.records import Record
@@ -79,14 +79,14 @@ def heatmap(records: Sequence[Record], columns: Sequence[str], targets: Sequence
     ]
     for n, col in enumerate(columns):
         x = CASE_W + TARGET_W + COL_W * n + COL_W // 2
-        out.append(f"<text class='col' transform='translate({x},{HEAD_H - 4}) rotate(-60)'>{html.escape(col)}</text>")
+        out.append(f"<text class='col' transform='translate({x},{HEAD_H - 4}) rotate(-60)'>{escape.html(col)}</text>")
     y, previous = HEAD_H, ""
     for case, target in rows:
         if case != previous:
             y += 3 if previous else 0
-            out.append(f"<text class='case' x='0' y='{y + ROW_H - 1}'>{html.escape(case)}</text>")
+            out.append(f"<text class='case' x='0' y='{y + ROW_H - 1}'>{escape.html(case)}</text>")
             previous = case
-        out.append(f"<text class='tgt' x='{CASE_W}' y='{y + ROW_H - 1}'>{html.escape(target)}</text>")
+        out.append(f"<text class='tgt' x='{CASE_W}' y='{y + ROW_H - 1}'>{escape.html(target)}</text>")
         out += _row(found, case, target, columns, y)
         y += ROW_H
     out.append("</svg>")
@@ -106,7 +106,7 @@ def _row(
         dot = f"<circle class='find' cx='{x + COL_W // 2 - 1}' cy='{y + ROW_H // 2}' r='2'/>" if sq.findings else ""
         out.append(
             f"<a href='#cell-{sq.first}'><rect class='h-{sq.status}' x='{x}' y='{y}' width='{COL_W - 2}' "
-            f"height='{ROW_H - 1}'><title>{html.escape(what)}</title></rect>{dot}</a>"
+            f"height='{ROW_H - 1}'><title>{escape.html(what)}</title></rect>{dot}</a>"
         )
     return out
 
@@ -169,7 +169,7 @@ def produced_grid(records: Sequence[Record], environment: RunManifest, columns: 
     names = environment.target_names
     targets = [t for t in names if any(k[1] == t for k in found)]
     targets += sorted({t for _, t in found} - set(targets))
-    head = "".join(f"<th>{html.escape(t)}</th>" for t in targets)
+    head = "".join(f"<th>{escape.html(t)}</th>" for t in targets)
     rows = []
     for case in sorted({c for c, _ in found}):
         tds = []
@@ -178,7 +178,7 @@ def produced_grid(records: Sequence[Record], environment: RunManifest, columns: 
                 found.get((case, target), {}).values(), key=lambda b: (order.get(b.build_python, 99), b.build_python)
             )
             tds.append(f"<td>{_produced_cell(made)}</td>" if made else "<td></td>")
-        rows.append(f"<tr><th>{html.escape(case)}</th>{''.join(tds)}</tr>")
+        rows.append(f"<tr><th>{escape.html(case)}</th>{''.join(tds)}</tr>")
     keys = " ".join(f"<span class='key'><i class='sw p-{k}'></i>{v}</span>" for k, v in FIT.items())
     return (
         f"<p class='legend'>A square per build interpreter: {keys}. Click a row of squares for tags and suffixes.</p>"
@@ -188,12 +188,10 @@ def produced_grid(records: Sequence[Record], environment: RunManifest, columns: 
 
 
 def _produced_cell(made: Sequence[Build]) -> str:
-    marks = "".join(
-        f"<i class='sw p-{b.fit}' title='{html.escape(f'{b.build_python}: {b.what}', quote=True)}'></i>" for b in made
-    )
+    marks = "".join(f"<i class='sw p-{b.fit}' title='{escape.html(f'{b.build_python}: {b.what}')}'></i>" for b in made)
     lines = "".join(
-        f"<li class='p-{b.fit}-text'><b>{html.escape(b.build_python)}</b>: <code>{html.escape(b.what)}</code>"
-        + (f" ({html.escape('; '.join(b.problems))})" if b.problems else f" ({FIT[b.fit]})")
+        f"<li class='p-{b.fit}-text'><b>{escape.html(b.build_python)}</b>: <code>{escape.html(b.what)}</code>"
+        + (f" ({escape.html('; '.join(b.problems))})" if b.problems else f" ({FIT[b.fit]})")
         + "</li>"
         for b in made
     )

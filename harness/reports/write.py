@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from harness.errors import ConfigError
-from harness.infra import atomic
+from harness.errors import ConfigError, HarnessError
 from harness.reports import ci as report_ci
 from harness.reports import diff as diffs
+from harness.reports import files
 from harness.reports import html as report_html
 from harness.reports import markdown as report
 from harness.run import records as results
@@ -19,6 +19,7 @@ from harness.run.manifest import RunManifest
 from harness.run.records import Record
 
 FORMATS = ("md", "html", "junit", "summary")
+OUTPUTS = {"md": "report.md", "html": "report.html", "junit": "junit.xml", "summary": "summary.md"}
 Say = Callable[[str], None]
 
 
@@ -26,6 +27,15 @@ def check_formats(formats: Sequence[str]) -> None:
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise ConfigError(f"--format {','.join(unknown)}: unknown; choose from {','.join(FORMATS)}")
+
+
+def check_outputs(run_dir: Path, formats: Sequence[str]) -> None:
+    """Every report's place is free for a file before the first is written (a directory in the way is
+    said at once, not after half the reports were rewritten)."""
+    blocked = [run_dir / OUTPUTS[f] for f in formats if (run_dir / OUTPUTS[f]).is_dir()]
+    blocked = [p for p in blocked if not p.is_symlink()]
+    if blocked:
+        raise HarnessError(f"{', '.join(map(str, blocked))}: a directory where a report goes; remove it")
 
 
 def write(
@@ -44,14 +54,14 @@ def write(
         text = report.markdown(records, environment, sections)
         if change is not None:
             text += "\n" + diffs.markdown(change, baseline_id)
-        atomic.write_text(run_dir / "report.md", text)
+        files.write(run_dir, "report.md", text)
     if "html" in formats:
-        atomic.write_text(run_dir / "report.html", report_html.html_report(records, environment, change, baseline_id))
+        files.write(run_dir, "report.html", report_html.html_report(records, environment, change, baseline_id))
     if "junit" in formats:
-        atomic.write_text(run_dir / "junit.xml", report_ci.junit(records, environment))
+        files.write(run_dir, "junit.xml", report_ci.junit(records, environment))
     if "summary" in formats:
         summary = report_ci.step_summary(records, environment, change)
-        atomic.write_text(run_dir / "summary.md", summary)
+        files.write(run_dir, "summary.md", summary)
         written = report_ci.append_step_summary(summary)
         if written and say is not None:
             say(f"step summary appended to {written}")
@@ -66,6 +76,7 @@ def rewrite(
 ) -> diffs.Diff | None:
     """The reports of a recorded run, from its files, with the diff when a baseline is given."""
     check_formats(formats)
+    check_outputs(run_dir, formats)
     records, environment = results.load(run_dir)
     change = None
     baseline_id = "baseline"

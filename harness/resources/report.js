@@ -85,6 +85,11 @@ function apply() {
   document.querySelectorAll('section.case').forEach(s => s.classList.toggle('hidden', !s.querySelector('tr.row:not(.hidden)')));
   document.getElementById('count').textContent = shown + ' of ' + CELLS.length + ' cells shown';
 }
+// Links from data: http(s) URLs with a host, and paths inside the run directory; anything else is text
+// (a `javascript:` URL in a record must never become a link).
+const webUrl = (u) => (typeof u === 'string' && /^https?:\/\/[^\/\s?#]+/i.test(u) && !/[\s\u0000-\u001f]/.test(u) ? u : null);
+const runPath = (p) => typeof p === 'string' && /^[A-Za-z0-9_+][A-Za-z0-9._+-]*(\/[A-Za-z0-9_+][A-Za-z0-9._+-]*)*$/.test(p) && !p.includes('..');
+const link = (href, text) => (href ? el('a', {href}, text) : el('span', {}, text));
 function pre(obj) { return el('pre', {}, JSON.stringify(obj, null, 1)); }
 function show(i) {
   const c = CELLS[i], box = document.getElementById('details');
@@ -93,11 +98,11 @@ function show(i) {
   box.append(close, el('h2', {}, c.cell),
     el('p', {}, el('b', {class: 's-' + c.status}, c.status), ' at ' + (c.stage || '?') + ': ' + c.reason),
     el('p', {}, 'expected: ' + (c.expected || '') + (c.expected_rule ? ' (' + c.expected_rule + ')' : '')));
-  if (c.known_issue) box.append(el('p', {}, 'known issue: ', el('a', {href: c.known_issue}, c.known_issue)));
+  if (c.known_issue) box.append(el('p', {}, 'known issue: ', link(webUrl(c.known_issue), c.known_issue)));
   if (c.wheel) box.append(el('p', {}, 'wheel: ', el('code', {}, c.wheel), ' ', (c.ext_files || []).join(', ')));
   const links = el('p', {class: 'logs'});
-  if (c.log) links.append(el('a', {href: c.log}, 'cell log'), ' ');
-  if (c.build_log) links.append(el('a', {href: c.build_log}, 'build log'));
+  if (runPath(c.log)) links.append(el('a', {href: c.log}, 'cell log'), ' ');
+  if (runPath(c.build_log)) links.append(el('a', {href: c.build_log}, 'build log'));
   box.append(links);
   const stages = el('table', {class: 'stages'}, el('tr', {}, el('th', {}, 'stage'), el('th', {}, 'status'), el('th', {}, 'reason')));
   // In the order of the data flow (records store their keys sorted).

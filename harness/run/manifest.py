@@ -22,11 +22,11 @@ from harness.errors import DamagedResults
 from harness.infra import atomic
 from harness.model import Interpreter, Target, TargetKind, parse_version
 from harness.schema.decode import decode_json
+from harness.schema.ids import check_ids
 
 ENVIRONMENT_FILE = "environment.json"
 MANIFEST_VERSION = 2  # the records' schema_version: a manifest belongs to records of that schema
 
-Id = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"^[^:/\s]+$")]  # no ':' (cell ids)
 FullVersion = Annotated[str, msgspec.Meta(pattern=r"^\d+\.\d+\.\d+$")]
 MinorVersion = Annotated[str, msgspec.Meta(pattern=r"^\d+\.\d+$")]
 
@@ -38,7 +38,7 @@ class Entry(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tru
 class InterpreterEntry(Entry, frozen=True):
     """An interpreter's probed facts as environment.json keeps them (Interpreter.to_json's form)."""
 
-    id: Id
+    id: str
     path: str
     provider: Annotated[str, msgspec.Meta(min_length=1)]
     implementation: Annotated[str, msgspec.Meta(min_length=1)]
@@ -56,6 +56,9 @@ class InterpreterEntry(Entry, frozen=True):
     root: str = ""
     build_dir: str | UnsetType = UNSET  # written only for an uninstalled build
 
+    def __post_init__(self) -> None:
+        check_ids(id=self.id)
+
     @classmethod
     def of(cls, interp: Interpreter) -> InterpreterEntry:
         return msgspec.convert(interp.to_json(), cls)
@@ -65,11 +68,14 @@ class InterpreterEntry(Entry, frozen=True):
 
 
 class TargetEntry(Entry, frozen=True):
-    name: Id
+    name: str
     kind: TargetKind
     py_api: str = ""  # for readers; derived from min_python
     min_python: MinorVersion | None = None
     build_on: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        check_ids(name=self.name)
 
     @classmethod
     def of(cls, target: Target) -> TargetEntry:
@@ -81,15 +87,20 @@ class TargetEntry(Entry, frozen=True):
 
 
 class CaseEntry(Entry, frozen=True):
-    id: Annotated[str, msgspec.Meta(pattern=r"^[^:/\s]+/[^:/\s]+$")]  # backend/binding
-    backend: Id
-    binding: Id
+    id: str  # backend/binding
+    backend: str
+    binding: str
     dist_name: str = ""
     module: str = ""
     description: str = ""
     notes: str = ""
     targets: tuple[TargetKind, ...] = ()
     unsupported: dict[TargetKind, str] = {}
+
+    def __post_init__(self) -> None:
+        check_ids(backend=self.backend, binding=self.binding)
+        if self.id != f"{self.backend}/{self.binding}":
+            raise ValueError(f"id {self.id!r} is not backend/binding ({self.backend}/{self.binding})")
 
 
 class Host(Entry, frozen=True):

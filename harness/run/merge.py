@@ -9,7 +9,7 @@ from typing import Any
 
 import msgspec
 
-from harness.errors import ConfigError, HarnessError
+from harness.errors import ConfigError, DamagedResults, HarnessError
 from harness.run import manifest
 from harness.run import records as results
 from harness.run.manifest import InterpreterEntry, RunManifest, ShardEntry, ShardInfo
@@ -43,8 +43,22 @@ def _shard_of(run_dir: Path, environment: RunManifest) -> ShardInfo:
 
 def check(run_dirs: Sequence[Path]) -> list[tuple[Path, list[Record], RunManifest]]:
     """Load every shard run, or raise one ConfigError listing every problem found (each naming its file)."""
+    loaded = _load_all(run_dirs)
+    problems = _shard_problems(loaded)
+    owner: dict[str, Path] = {}
+    for run_dir, records, _ in loaded:
+        for r in records:
+            if r.cell in owner:
+                problems.append(f"{run_dir / results.RESULTS_FILE}: cell {r.cell} also in {owner[r.cell]}")
+            owner.setdefault(r.cell, run_dir / results.RESULTS_FILE)
+    if problems:
+        raise ConfigError(problems)
+    return sorted(loaded, key=lambda item: _shard_of(item[0], item[2]).index)
+
+
+def _load_all(run_dirs: Sequence[Path]) -> list[tuple[Path, list[Record], RunManifest]]:
+    """Every shard run read, once all are there and of one schema version."""
     problems: list[str] = []
-    loaded = []
     versions: dict[Path, set[Any]] = {}
     for run_dir in run_dirs:
         if not (run_dir / results.RESULTS_FILE).is_file():
@@ -59,13 +73,21 @@ def check(run_dirs: Sequence[Path]) -> list[tuple[Path, list[Record], RunManifes
         problems.append("mixed schema versions: rerun the older shards with this harness")
     if problems:
         raise ConfigError(problems)
+    loaded = []
     for run_dir in run_dirs:
         try:
             records, environment = results.load(run_dir)
-        except (HarnessError, ValueError) as exc:  # a broken environment.json too: name the directory
+        except DamagedResults:
+            raise  # exit 3: a damaged shard (records or environment.json) is named line by line, field by field
+        except HarnessError as exc:
             raise ConfigError(f"{run_dir}: {exc}") from None
         loaded.append((run_dir, records, environment))
+    return loaded
 
+
+def _shard_problems(loaded: Sequence[tuple[Path, list[Record], RunManifest]]) -> list[str]:
+    """Each shard once, all of one count and of one plan."""
+    problems: list[str] = []
     shards: dict[int, Path] = {}
     counts, digests = set(), set()
     for run_dir, _, environment in loaded:
@@ -92,15 +114,7 @@ def check(run_dirs: Sequence[Path]) -> list[tuple[Path, list[Record], RunManifes
             "shards were planned from different inputs (plan_digest differs: other interpreters, cases or "
             "--case/--target): " + ", ".join(f"{d}: {_shard_of(d, e).plan_digest}" for d, _, e in loaded)
         )
-    owner: dict[str, Path] = {}
-    for run_dir, records, _ in loaded:
-        for r in records:
-            if r.cell in owner:
-                problems.append(f"{run_dir / results.RESULTS_FILE}: cell {r.cell} also in {owner[r.cell]}")
-            owner.setdefault(r.cell, run_dir / results.RESULTS_FILE)
-    if problems:
-        raise ConfigError(problems)
-    return sorted(loaded, key=lambda item: _shard_of(item[0], item[2]).index)
+    return problems
 
 
 def _union(entries: Iterable[InterpreterEntry]) -> tuple[InterpreterEntry, ...]:
@@ -108,6 +122,11 @@ def _union(entries: Iterable[InterpreterEntry]) -> tuple[InterpreterEntry, ...]:
     for entry in entries:
         seen.setdefault(entry.id, entry)
     return tuple(seen.values())
+
+
+def _symlinks(directory: str, names: list[str]) -> list[str]:
+    """A shard artifact's symlinks are not followed: a link to /etc/shadow must not be copied into the run."""
+    return [n for n in names if (Path(directory) / n).is_symlink()]
 
 
 def _shard_entry(run_dir: Path, records: Sequence[Record], env: RunManifest) -> ShardEntry:
@@ -155,12 +174,13 @@ def merge(run_dirs: Sequence[Path], out: Path) -> tuple[list[Record], RunManifes
     records = [r for _, recs, _ in loaded for r in recs]
     environment = merged_manifest(loaded)
     for run_dir, _, _ in loaded:
-        if (run_dir / "logs").is_dir():
-            shutil.copytree(run_dir / "logs", out / "logs", dirs_exist_ok=True)
+        logs = run_dir / "logs"
+        if logs.is_dir() and not logs.is_symlink():
+            shutil.copytree(logs, out / "logs", dirs_exist_ok=True, ignore=_symlinks)
         # Run-level sections (every shard runs every interpreter; the nightly asks one shard for
         # the preference experiment): the first shard that has each one gives it.
         for name in (results.SURFACE_FILE, results.PREFERENCE_FILE):
-            if (run_dir / name).is_file() and not (out / name).exists():
+            if (run_dir / name).is_file() and not (run_dir / name).is_symlink() and not (out / name).exists():
                 shutil.copyfile(run_dir / name, out / name)
     results.write_sorted(out / results.RESULTS_FILE, records)
     manifest.write(out, environment)

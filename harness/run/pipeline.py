@@ -19,7 +19,7 @@ from harness.build.wheel import BuildFailure, build
 from harness.cell.execute import SharedEnvs, execute
 from harness.cell.observe import BuildObs, Observed, WheelObs
 from harness.cell.reuse import Reused, Store, cell_key, reusable
-from harness.infra.paths import safe_name
+from harness.infra.paths import remove_tree, safe_name, under
 from harness.model import Artifact, BuildSpec, Case, Cell, Interpreter, KnownIssue, Status, Target
 from harness.run.plan import Plan, PlannedSkip
 from harness.run.progress import Progress
@@ -243,7 +243,8 @@ def run_plan(
     """Builds first come first served; each finished build fans out into its cells. Cells in *done* (a
     resumed run's complete records) are neither run nor recorded again; a wheel all of whose cells are
     done is not built."""
-    shared = SharedEnvs(settings.cache / "cells" / f"run-{run_id}")
+    cells_root = settings.cache / "cells"
+    shared = SharedEnvs(under(cells_root, f"run-{run_id}"))  # a hostile run id cannot name another directory
     ctx = CellContext(run_id, writer.run_dir, settings, shared, Store(settings.cache))
     for skip in plan.skips:
         _keep(skip_record(run_id, skip), done, writer, progress)
@@ -261,7 +262,7 @@ def run_plan(
         try:
             fanout.drain()
         finally:
-            shutil.rmtree(shared.root, ignore_errors=True)
+            remove_tree(cells_root, shared.root)
 
 
 def _keep(record: Record, done: frozenset[str], writer: Writer, progress: Progress) -> None:

@@ -16,16 +16,19 @@ import msgspec
 from harness.cell.observe import Observed, Seconds
 from harness.errors import DamagedResults, HarnessError
 from harness.infra import atomic
+from harness.infra.paths import UnsafePath, part_problem, within
 from harness.model import Cell, Status, TargetKind
 from harness.run import manifest
 from harness.run.manifest import RunManifest
 from harness.schema.decode import failure, printable
+from harness.schema.ids import check_ids
 from harness.verdict.judge import Finding
 from harness.verdict.stages import StageResult
 
 # 2: `observed` (what happened) apart from the verdict; `findings`. Decoded strictly since the typed
 # schema (same fields, same JSON): a record with an unknown field or a wrong type is damaged, not skipped.
 SCHEMA_VERSION = 2
+NO_BUILD = "-"  # build_python of a cell skipped at planning (no build interpreter was chosen)
 RESULTS_FILE = "results.jsonl"
 ENVIRONMENT_FILE = manifest.ENVIRONMENT_FILE
 SURFACE_FILE = "surface.md"  # a run's Surface section (written by `run`)
@@ -79,6 +82,15 @@ class Record(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
             raise ValueError(f"cell {self.cell!r} is not case:target:build_python:run_python of this record")
         if self.case != f"{self.backend}/{self.binding}":
             raise ValueError(f"case {self.case!r} is not backend/binding ({self.backend}/{self.binding})")
+        build = {"build_python": self.build_python} if self.build_python != NO_BUILD else {}
+        check_ids(
+            run_id=self.run_id,
+            backend=self.backend,
+            binding=self.binding,
+            target=self.target,
+            run_python=self.run_python,
+            **build,
+        )
 
     def to_json(self) -> dict[str, Any]:
         """JSON's own types, keys sorted at every level, exactly as a results.jsonl line holds them."""
@@ -129,9 +141,12 @@ class Writer:
         self.records: list[Record] = list(keep)
         self.failed: OSError | None = None
         try:
+            within(run_dir, self.path)  # a resumed run's results.jsonl may be a symlink: never append through it
             if keep:  # a resumed run: the file holds exactly the kept records (a torn last line dropped)
                 write_sorted(self.path, self.records)
             self._file: IO[str] = self.path.open("a", encoding="utf-8")
+        except UnsafePath as exc:
+            raise HarnessError(f"{exc}; this run directory cannot be continued") from None
         except OSError as exc:
             raise self._error(exc) from None
 
@@ -166,7 +181,9 @@ class Writer:
 
 
 def write_sorted(path: Path, records: Iterable[Record]) -> None:
-    atomic.write_text(path, "".join(record.line() + "\n" for record in sorted(records, key=lambda r: r.cell)))
+    """Whole or not at all, under a fresh temporary name: a symlink at *path* is replaced, not followed."""
+    lines = [record.line() + "\n" for record in sorted(records, key=lambda r: r.cell)]
+    atomic.write_text(path, "".join(lines))
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -260,9 +277,21 @@ def completed(run_dir: Path) -> Loaded:
     loaded = checked(read(run_dir))
     if not (run_dir / ENVIRONMENT_FILE).is_file():
         raise DamagedResults(f"{run_dir / ENVIRONMENT_FILE}: missing; this run cannot be resumed, start a new one")
+    run_id = loaded.environment.run_id or run_dir.name
+    problem = part_problem(run_id)  # it names the run's scratch directory in the cache
+    if problem is not None:
+        raise DamagedResults(f"{run_dir / ENVIRONMENT_FILE}: run_id: {problem}; this run cannot be resumed")
     return loaded
 
 
 def point_latest(results_dir: Path, run_dir: Path) -> None:
     """results/latest -> the newest run (a relative symlink, replaced atomically)."""
-    atomic.point(results_dir / "latest", run_dir.name)
+    link = results_dir / "latest"
+    if link.exists() and not link.is_symlink():
+        print(
+            f"warning: {link}: a directory or file, not the symlink the harness keeps (an unpacked artifact?); "
+            f"left as it is, so it does not point at this run ({run_dir.name})",
+            file=sys.stderr,
+        )
+        return
+    atomic.point(link, run_dir.name)

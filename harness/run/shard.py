@@ -22,6 +22,9 @@ CELL_COST = 2.0
 SKIP_COST = 0.01
 
 
+MAX_SHARDS = 10_000  # as environment.json allows; a huge N was a MemoryError
+
+
 @dataclass(frozen=True)
 class ShardSpec:
     """`--shard K/N`, 1-based."""
@@ -31,9 +34,9 @@ class ShardSpec:
 
     @classmethod
     def parse(cls, text: str) -> ShardSpec:
-        match = re.fullmatch(r"(\d+)/(\d+)", text.strip())
-        if not match or not 1 <= int(match[1]) <= int(match[2]):
-            raise ConfigError(f"--shard {text!r}: expected K/N with 1 <= K <= N, e.g. --shard 2/3")
+        match = re.fullmatch(r"(\d{1,9})/(\d{1,9})", text.strip())
+        if not match or not 1 <= int(match[1]) <= int(match[2]) <= MAX_SHARDS:
+            raise ConfigError(f"--shard {text!r}: expected K/N with 1 <= K <= N <= {MAX_SHARDS}, e.g. --shard 2/3")
         return cls(int(match[1]), int(match[2]))
 
     def __str__(self) -> str:

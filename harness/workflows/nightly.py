@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -11,6 +10,7 @@ from pathlib import Path
 from harness.errors import ConfigError
 from harness.infra import atomic
 from harness.reports import diff as diffs
+from harness.reports import escape
 from harness.reports import markdown as report
 from harness.reports import write as report_files
 from harness.run import merge
@@ -37,8 +37,7 @@ def preference_changes(baseline: Path, new: Path) -> list[str]:
     old_file, new_file = baseline / results.PREFERENCE_FILE, new / results.PREFERENCE_FILE
     if not (old_file.is_file() and new_file.is_file()):
         return []
-    old = preference.Result.from_json(json.loads(old_file.read_text()))
-    now = preference.Result.from_json(json.loads(new_file.read_text()))
+    old, now = preference.Result.read(old_file), preference.Result.read(new_file)
     changed = preference.changes(old, now)
     return [f"installer preference: {len(changed)} choices changed since the baseline", *changed] if changed else []
 
@@ -60,9 +59,9 @@ def finish(shard_dirs: Sequence[Path], out: Path, baseline: Path | None, say: Sa
     change = report_files.rewrite(out, report_files.FORMATS, baseline, say, report.run_sections(out))
     if baseline is not None:
         for line in preference_changes(baseline, out):
-            say(line)
+            say(escape.text(line))
     if change is not None:
-        say(diffs.text(change))
+        say(escape.text(diffs.text(change), newlines=True))
     else:
         say("no baseline: nothing to diff against (the first nightly)")
     return Outcome(out, change)

@@ -22,11 +22,11 @@ from harness import __version__, surface
 from harness.build.installers import parse_installers, toolchains
 from harness.config.matrix import check_selectors, load_cases, load_matrix
 from harness.errors import ConfigError, HarnessError
-from harness.infra import atomic
 from harness.infra.paths import provision_dir
 from harness.interpreters import providers, provision
 from harness.interpreters.discover import Discovery, discover, select
 from harness.model import Case, Interpreter, Matrix
+from harness.reports import files
 from harness.reports import markdown as report
 from harness.reports import write as report_files
 from harness.run import manifest, shard
@@ -297,8 +297,7 @@ def write(state: RunState) -> None:
     try:
         manifest.write(run_dir, state.environment)
         if state.request.surface and state.resumed is None and not state.interrupted:
-            text = "\n".join(surface_section(state.runners, state)) + "\n"
-            atomic.write_text(run_dir / results.SURFACE_FILE, text)
+            files.write(run_dir, results.SURFACE_FILE, "\n".join(surface_section(state.runners, state)) + "\n")
         sections = report.run_sections(run_dir)
         report_files.write(run_dir, writer.records, state.environment, ("md", "html"), sections)
     except OSError as exc:

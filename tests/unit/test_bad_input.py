@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from harness.__main__ import main
@@ -23,6 +24,7 @@ from harness.interpreters.discover import Discovery
 from harness.run.records import Writer, load
 from harness.workflows import run as run_workflow
 from tests.conftest import FIXTURES, recorded
+from tests.sentinel import sentinel, snapshot
 from tests.unit.test_damaged_results import _FullDisk
 from tests.unit.test_results import record
 
@@ -33,7 +35,10 @@ env = { K = "{py_api}" }
 [targets.abi3]
 env = { K = "{limited_api_hex}", M = "{module}", N = "{min_python}" }
 """
-GOOD_PYPROJECT = '[project]\nname = "abitest-sysconfig-c-api"\nrequires-python = ">=3.8"\n'
+GOOD_PYPROJECT = (
+    '[build-system]\nrequires = ["x"]\nbuild-backend = "rawbuild"\n'
+    '[project]\nname = "abitest-sysconfig-c-api"\nrequires-python = ">=3.8"\n'
+)
 DISCOVERY = "[discovery]\nsources = []\n"
 TARGETS = '[targets.version-specific]\n\n[targets.abi3]\nmin_python = "3.9"\nbuild_on = ["oldest"]\n'
 INTERPRETERS = '[[interpreters]]\npath = "{root}/bin/py312"\n\n[[interpreters]]\npath = "{root}/bin/py313"\n'
@@ -53,13 +58,26 @@ class Bad:
     code: int = 2
     never: tuple[str, ...] = ()  # must not appear in stderr (false or misleading hints)
     command: str = "run"
+    links: dict[str, str] = field(default_factory=dict)  # relative path: symlink target ({root} filled in)
 
 
 ROWS = [
     # --- matrix.toml: top level -------------------------------------------------------------------------
-    Bad("timeout-negative", ("{matrix}: timeout: expected a number of seconds above 0, got -1",), top="timeout = -1"),
-    Bad("timeout-zero", ("{matrix}: timeout: expected a number of seconds above 0, got 0",), top="timeout = 0"),
-    Bad("timeout-bool", ("{matrix}: timeout: expected a number of seconds above 0, got True",), top="timeout = true"),
+    Bad(
+        "timeout-negative",
+        ("{matrix}: timeout: expected a number of seconds above 0 and at most 86400 (a day), got -1",),
+        top="timeout = -1",
+    ),
+    Bad(
+        "timeout-zero",
+        ("{matrix}: timeout: expected a number of seconds above 0 and at most 86400 (a day), got 0",),
+        top="timeout = 0",
+    ),
+    Bad(
+        "timeout-bool",
+        ("{matrix}: timeout: expected a number of seconds above 0 and at most 86400 (a day), got True",),
+        top="timeout = true",
+    ),
     Bad("timeout-string", ("{matrix}: timeout: expected a number of seconds above 0",), top='timeout = "soon"'),
     Bad("build-timeout-negative", ("{matrix}: build_timeout: expected a number",), top="build_timeout = -3"),
     Bad("build-timeout-bool", ("{matrix}: build_timeout: expected a number",), top="build_timeout = false"),
@@ -463,6 +481,270 @@ ROWS = [
         ("--resume {root}/extensions: no results.jsonl there",),
         argv=("--resume", "{root}/extensions"),
     ),
+    # --- hostile and meaningless values (issue 17): run flags -------------------------------------------------
+    Bad("timeout-flag-inf", ("--timeout inf: expected seconds above 0 and at most 86400",), argv=("--timeout", "inf")),
+    Bad("timeout-flag-huge", ("--timeout 1e+23: expected seconds above 0",), argv=("--timeout", "1e23")),
+    Bad("timeout-flag-nan", ("argument --timeout: must be above 0, got nan",), argv=("--timeout", "nan")),
+    Bad("jobs-huge", ("--jobs 100000: expected 1 to 1024",), argv=("--jobs", "100000")),
+    Bad("cache-dir-empty", ("argument --cache-dir: empty; give a path",), argv=("--cache-dir", "")),
+    Bad("results-empty", ("argument --results: empty; give a path",), argv=("--results", "")),
+    Bad("matrix-empty", ("argument --matrix: empty; give a path",), argv=("--matrix", "")),
+    Bad("weights-without-shard", ("--weights: only with --shard K/N",), argv=("--weights", "{root}/extensions")),
+    Bad(
+        "weights-missing",
+        ("--weights {root}/nope: no such directory",),
+        argv=("--shard", "1/2", "--weights", "{root}/nope"),
+    ),
+    Bad(
+        "weights-not-a-run",
+        ("--weights {root}/extensions: no results.jsonl there",),
+        argv=("--shard", "1/2", "--weights", "{root}/extensions"),
+    ),
+    Bad(
+        "shard-huge",
+        ("--shard '1/100000000000': expected K/N with 1 <= K <= N <= 10000",),
+        argv=("--shard", "1/100000000000"),
+    ),
+    Bad("shard-zero", ("--shard '0/3': expected K/N",), argv=("--shard", "0/3")),
+    Bad("shard-past", ("--shard '4/3': expected K/N",), argv=("--shard", "4/3")),
+    Bad("shard-no-count", ("--shard '1/0': expected K/N",), argv=("--shard", "1/0")),
+    Bad("shard-text", ("--shard 'a/b': expected K/N",), argv=("--shard", "a/b")),
+    Bad("shard-negative", ("--shard '-1/3': expected K/N",), argv=("--shard=-1/3",)),
+    Bad(
+        "flags-all-together",
+        ("--timeout inf:", "--jobs 5000:", "--shard 'x':"),
+        argv=("--timeout", "inf", "--jobs", "5000", "--shard", "x"),
+    ),
+    Bad(
+        "resume-other-results",
+        ("--results {root}/other with --resume {root}/results/r: a resumed run stays",),
+        files={"results/r/results.jsonl": "", "results/r/environment.json": '{"run_id": "r", "argv": ["run"]}'},
+        argv=("--resume", "{root}/results/r", "--results", "{root}/other"),
+    ),
+    Bad(
+        "resume-hostile-run-id",
+        ("{root}/results/r/environment.json", "run_id"),
+        files={
+            "results/r/results.jsonl": "",
+            "results/r/environment.json": '{"run_id": "x/../../../victim", "argv": ["run"]}',
+        },
+        argv=("--resume", "{root}/results/r", "--rerun"),
+        code=3,
+    ),
+    Bad(
+        "resume-run-id-colon",
+        ("{root}/results/r/environment.json", "run_id"),
+        files={"results/r/results.jsonl": "", "results/r/environment.json": '{"run_id": "a:b", "argv": ["run"]}'},
+        argv=("--resume", "{root}/results/r"),
+        code=3,
+    ),
+    Bad("resume-file", ("--resume {root}/matrix.toml: is a file",), argv=("--resume", "{root}/matrix.toml")),
+    Bad("resume-missing", ("--resume {root}/nope: no such directory",), argv=("--resume", "{root}/nope")),
+    Bad(
+        "resume-results-symlink-out",
+        ("leads outside",),
+        files={
+            "results/r/environment.json": '{"run_id": "r", "argv": ["run", "--matrix", "{root}/matrix.toml"]}',
+            "victim/results.jsonl": "",
+        },
+        links={"results/r/results.jsonl": "{root}/victim/results.jsonl"},
+        argv=("--resume", "{root}/results/r"),
+        code=1,
+    ),
+    # --- matrix.toml: meaning as well as type ---------------------------------------------------------------
+    Bad("installers-empty", ("{matrix}: installers: empty",), top="installers = []"),
+    Bad("installers-not-strings", ("{matrix}: installers[0]: unknown value 5",), top="installers = [5]"),
+    Bad(
+        "timeout-inf",
+        ("{matrix}: timeout: expected a number of seconds above 0 and at most 86400",),
+        top="timeout = inf",
+    ),
+    Bad(
+        "timeout-huge",
+        ("{matrix}: timeout: expected a number of seconds above 0 and at most 86400",),
+        top="timeout = 1e23",
+    ),
+    Bad("timeout-nan", ("{matrix}: timeout: expected a number of seconds",), top="timeout = nan"),
+    Bad("build-timeout-inf", ("{matrix}: build_timeout: expected a number of seconds",), top="build_timeout = inf"),
+    Bad("build-timeout-week", ("{matrix}: build_timeout:",), top="build_timeout = 604800"),
+    Bad("cases-dir-empty", ("{matrix}: cases_dir: empty",), top='cases_dir = ""'),
+    Bad(
+        "sources-nested-list",
+        ("{matrix}: discovery.sources[0]: unknown value ['pyenv']",),
+        discovery='[discovery]\nsources = [["pyenv"]]\n',
+    ),
+    Bad("sources-int", ("{matrix}: discovery.sources[0]: unknown value 5",), discovery="[discovery]\nsources = [5]\n"),
+    Bad(
+        "interpreters-same-path",
+        ("{matrix}: interpreters[1].path: '{root}/bin/py312' is already interpreters[0]",),
+        interpreters='[[interpreters]]\npath = "{root}/bin/py312"\n[[interpreters]]\npath = "{root}/bin/py312"\n',
+    ),
+    Bad(
+        "interpreters-same-path-spelled-twice",
+        ("{matrix}: interpreters[1].path:", "is already interpreters[0]"),
+        interpreters='[[interpreters]]\npath = "{root}/bin/py312"\n'
+        '[[interpreters]]\npath = "{root}/bin/../bin/py312"\n',
+    ),
+    *[
+        Bad(
+            f"interpreter-id-{name}",
+            ("{matrix}: interpreters[0].id: not an id",),
+            interpreters=f'[[interpreters]]\npath = "{{root}}/bin/py312"\nid = "{bad}"\n',
+        )
+        for name, bad in (
+            ("colon", "a:b"),
+            ("slash", "a/b"),
+            ("dotdot", ".."),
+            ("dot-first", ".x"),
+            ("dash-first", "-x"),
+            ("space", "a b"),
+            ("semicolon", "a;b"),
+            ("long", "x" * 200),
+        )
+    ],
+    *[
+        Bad(
+            f"target-name-{name}",
+            ("{matrix}: targets.", "not a target name"),
+            tail=f'[targets."{bad}"]\nkind = "version-specific"\n',
+        )
+        for name, bad in (
+            ("colon", "vs:x"),
+            ("slash", "vs/x"),
+            ("dotdot", "vs..x"),
+            ("space", "vs x"),
+            ("dash-first", "-vs"),
+            ("backslash", "vs\\\\x"),
+        )
+    ],
+    Bad(
+        "min-python-abi3-2.7",
+        ("{matrix}: targets.abi3-old.min_python: '2.7': abi3 exists from Python 3.2 on",),
+        tail='[targets.abi3-old]\nkind = "abi3"\nmin_python = "2.7"\n',
+    ),
+    Bad(
+        "min-python-abi3-3.1",
+        ("{matrix}: targets.abi3-old.min_python: '3.1': abi3 exists from Python 3.2 on",),
+        tail='[targets.abi3-old]\nkind = "abi3"\nmin_python = "3.1"\n',
+    ),
+    Bad(
+        "min-python-abi3t-3.9",
+        ("{matrix}: targets.abi3t.min_python: '3.9': abi3t exists from Python 3.15 on",),
+        tail='[targets.abi3t]\nmin_python = "3.9"\n',
+    ),
+    Bad(
+        "min-python-abi3-abi3t-3.14",
+        ("targets.both.min_python: '3.14': abi3.abi3t exists from Python 3.15 on",),
+        tail='[targets.both]\nkind = "abi3.abi3t"\nmin_python = "3.14"\n',
+    ),
+    *[
+        Bad(
+            f"known-issue-link-{name}",
+            ("{matrix}: known_issue[0].link: required: the upstream issue's http(s) URL",),
+            tail=f'[[known_issue]]\ncase = "*"\nlink = "{link}"\n',
+        )
+        for name, link in (
+            ("scheme-only", "https://"),
+            ("http-only", "http://"),
+            ("no-host", "https:///x"),
+            ("javascript", "javascript:alert(1)"),
+            ("data", "data:text/html,x"),
+            ("ftp", "ftp://x.org/1"),
+            ("space", "https://x.org/a b"),
+            ("relative", "//x.org/1"),
+            ("empty", ""),
+        )
+    ],
+    # --- case.toml and the case's project ----------------------------------------------------------------------
+    *[
+        Bad(
+            f"case-env-key-{name}",
+            ("{case}: targets.abi3.env.", "not an environment variable name"),
+            files={f"{CASE}/case.toml": f'description = "d"\n[targets.abi3]\nenv = {{ "{key}" = "1" }}\n'},
+        )
+        for name, key in (("equals", "A=B"), ("empty", ""), ("digit-first", "1A"), ("space", "A B"), ("dash", "A-B"))
+    ],
+    *[
+        Bad(
+            f"case-dir-{name}",
+            (f"case directory {part!r} is not a name",),
+            files={f"extensions/{path}/case.toml": GOOD_CASE_TOML, f"extensions/{path}/pyproject.toml": GOOD_PYPROJECT},
+        )
+        for name, path, part in (
+            ("semicolon", "sysconfig/a;b", "a;b"),
+            ("colon", "sysconfig/a:b", "a:b"),
+            ("space", "sysconfig/a b", "a b"),
+            ("backend-colon", "sys:config/x", "sys:config"),
+        )
+    ],
+    Bad(
+        "pyproject-no-build-system",
+        ("pyproject.toml: [build-system] missing",),
+        files={f"{CASE}/pyproject.toml": '[project]\nname = "abitest-sysconfig-c-api"\n'},
+    ),
+    Bad(
+        "pyproject-build-system-not-table",
+        ("pyproject.toml: [build-system] missing (or not a table)",),
+        files={f"{CASE}/pyproject.toml": 'build-system = 5\n[project]\nname = "abitest-sysconfig-c-api"\n'},
+    ),
+    Bad(
+        "pyproject-requires-string",
+        ("pyproject.toml: [build-system] requires: expected a list of requirement strings",),
+        files={f"{CASE}/pyproject.toml": GOOD_PYPROJECT.replace('["x"]', '"x"')},
+    ),
+    Bad(
+        "pyproject-requires-int",
+        ("[build-system] requires: expected a list of requirement strings, got [1]",),
+        files={f"{CASE}/pyproject.toml": GOOD_PYPROJECT.replace('["x"]', "[1]")},
+    ),
+    Bad(
+        "pyproject-requires-missing",
+        ("[build-system] requires: expected a list of requirement strings, got None",),
+        files={f"{CASE}/pyproject.toml": GOOD_PYPROJECT.replace('requires = ["x"]\n', "")},
+    ),
+    Bad(
+        "pyproject-backend-typo",
+        ("[build-system] build-backend is 'rawbiuld'; expected 'rawbuild', the backend of sysconfig/",),
+        files={f"{CASE}/pyproject.toml": GOOD_PYPROJECT.replace('"rawbuild"', '"rawbiuld"')},
+    ),
+    Bad(
+        "pyproject-backend-other",
+        ("build-backend is 'setuptools.build_meta'; expected 'rawbuild'",),
+        files={f"{CASE}/pyproject.toml": GOOD_PYPROJECT.replace('"rawbuild"', '"setuptools.build_meta"')},
+    ),
+    Bad(
+        "pyproject-backend-missing",
+        ("[build-system] build-backend is None",),
+        files={f"{CASE}/pyproject.toml": GOOD_PYPROJECT.replace('build-backend = "rawbuild"\n', "")},
+    ),
+    Bad(
+        "pyproject-malformed", ("pyproject.toml: malformed TOML",), files={f"{CASE}/pyproject.toml": "[build-system\n"}
+    ),
+    Bad(
+        "case-toml-symlink-loop",
+        ("{case}: a symlink that resolves to no file (a loop",),
+        files={f"{CASE}/case.toml": None},
+        links={f"{CASE}/case.toml": "{root}/" + CASE + "/case.toml"},
+        never=("no case.toml",),
+    ),
+    Bad(
+        "case-toml-symlink-dangling",
+        ("{case}: a symlink that resolves to no file",),
+        files={f"{CASE}/case.toml": None},
+        links={f"{CASE}/case.toml": "{root}/nowhere.toml"},
+        never=("no case.toml",),
+    ),
+    Bad(
+        "case-toml-directory",
+        ("{case}: is a directory",),
+        files={f"{CASE}/case.toml": None},
+        links={f"{CASE}/case.toml": "{root}/extensions"},
+    ),
+    Bad(
+        "case-unsupported-and-target",
+        ("{case}: unsupported.abi3: also declared in [targets.abi3]",),
+        files={f"{CASE}/case.toml": GOOD_CASE_TOML + '[unsupported]\nabi3 = "no"\n'},
+    ),
 ]
 
 
@@ -501,6 +783,10 @@ def _project(tmp_path: Path, row: Bad) -> None:
             path.write_text(_fill(content, tmp_path))
         if rel.startswith("bin/"):
             path.chmod(0o755)
+    for rel, target in row.links.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).unlink(missing_ok=True)
+        (tmp_path / rel).symlink_to(_fill(target, tmp_path))
 
 
 @pytest.fixture
@@ -508,10 +794,10 @@ def recorded_probe(monkeypatch: pytest.MonkeyPatch) -> None:
     """bin/py312 and bin/py313 answer with recorded facts; anything else is really probed."""
     real = interpreters.probe
 
-    def probe(path: str, cache: Path, root: str = "") -> dict[str, Any]:
+    def probe(path: str, cache: Path, root: str = "") -> interpreters.ProbeFacts:
         name = Path(path).name
         if name in ("py312", "py313"):
-            return _facts("cp" + name[2:]) | {"path": path}
+            return msgspec.convert(_facts("cp" + name[2:]), interpreters.ProbeFacts)
         return real(path, cache, root)
 
     def no_run(*args: object, **kwargs: object) -> None:
@@ -532,8 +818,10 @@ def run_main(argv: list[str]) -> int:
 @pytest.mark.parametrize("row", ROWS, ids=[r.id for r in ROWS])
 def test_bad_input(row: Bad, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _project(tmp_path, row)
+    victim = sentinel(tmp_path)
+    before = snapshot(tmp_path)
     argv = [row.command, "--matrix", str(tmp_path / "matrix.toml"), "--cache-dir", str(tmp_path / "cache")]
-    if row.command == "run":
+    if row.command == "run" and "--resume" not in row.argv:
         argv += ["--results", str(tmp_path / "results")]
     argv += [_fill(a, tmp_path) for a in row.argv]
     code = run_main(argv)
@@ -548,10 +836,19 @@ def test_bad_input(row: Bad, tmp_path: Path, capsys: pytest.CaptureFixture[str])
         assert text not in err
     assert "Traceback" not in err
     assert code == row.code, err
+    assert victim.is_dir()
+    after = snapshot(tmp_path)
+    if code in (2, 3):  # refused: nothing written but the cache (discovery's probe library)
+        assert {k: v for k, v in after.items() if not k.startswith("cache")} == {
+            k: v for k, v in before.items() if not k.startswith("cache")
+        }
+    assert {k: v for k, v in after.items() if k.startswith("victim")} == {
+        k: v for k, v in before.items() if k.startswith("victim")
+    }
 
 
 def test_suite_covers_enough() -> None:
-    assert len(ROWS) >= 60
+    assert len(ROWS) >= 150
     assert len({r.id for r in ROWS}) == len(ROWS)
 
 

@@ -39,8 +39,9 @@ def test_not_cpython_path_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[s
 
 
 def test_report_on_missing_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["report", str(tmp_path / "nothing")]) == 1
-    assert "no results here" in capsys.readouterr().err
+    """A wrong path on the command line is a configuration error (exit 2) naming the argument."""
+    assert main(["report", str(tmp_path / "nothing")]) == 2
+    assert f"RUN_DIR {tmp_path / 'nothing'}: no such directory" in capsys.readouterr().err
 
 
 def test_surface_diff_unknown_id_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.config.matrix import load_case, load_cases, load_matrix
+from harness.config.matrix import BUILD_BACKENDS, load_case, load_cases, load_matrix
 from harness.errors import ConfigError
 from harness.interpreters import providers
 from harness.model import Provider, Status, TargetKind
@@ -128,7 +128,9 @@ def make_case(root: Path, backend: str, binding: str, case_toml: str, name: str 
     case_dir = root / backend / binding
     case_dir.mkdir(parents=True)
     dist = name or f"abitest-{backend}-{binding}"
-    (case_dir / "pyproject.toml").write_text(f'[project]\nname = "{dist}"\nversion = "1"\n')
+    backend_module = BUILD_BACKENDS.get(backend, "some.backend")
+    build_system = f'[build-system]\nrequires = ["x"]\nbuild-backend = "{backend_module}"\n'
+    (case_dir / "pyproject.toml").write_text(f'{build_system}[project]\nname = "{dist}"\nversion = "1"\n')
     (case_dir / "case.toml").write_text(case_toml)
     return case_dir / "case.toml"
 

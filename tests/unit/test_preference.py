@@ -44,7 +44,7 @@ CP315T = "abitest_sysconfig_c_api-1.0.0-cp315-cp315t-linux_x86_64.whl"
 
 
 def recorded_result() -> Result:
-    return Result.from_json(json.loads((HERE / "result.json").read_text()))
+    return Result.read(HERE / "result.json")
 
 
 # -- what the installers printed ------------------------------------------------------------------
@@ -161,7 +161,7 @@ def test_recorded_version_specific_wins_everywhere() -> None:
 
 def test_result_json_round_trips() -> None:
     result = recorded_result()
-    again = Result.from_json(json.loads(json.dumps(result.to_json())))
+    again = Result.decode(json.dumps(result.to_json()).encode(), source="preference.json")
     assert again == result
     assert again.rows == result.rows
 
@@ -250,7 +250,21 @@ def test_a_runs_preference_result_joins_its_report(tmp_path: Path) -> None:
     lines = run_sections(tmp_path)
     assert "## Preference" in lines[1]
     (tmp_path / "preference.json").write_text("{}")
-    with pytest.raises(DamagedResults, match=r"preference\.json: unreadable preference result"):
+    with pytest.raises(DamagedResults, match=r"preference\.json: missing required field schema_version"):
+        run_sections(tmp_path)
+    data = json.loads((FIXTURES / "preference" / "result.json").read_text())
+    data["answers"][0]["installer"] = "conda"
+    (tmp_path / "preference.json").write_text(json.dumps(data))
+    with pytest.raises(
+        DamagedResults, match=r'preference\.json: answers\[0\]\.installer: expected one of uv, pip, got "conda"'
+    ):
+        run_sections(tmp_path)
+    data["answers"][0]["installer"] = "uv"
+    data["interpreters"][0]["ranks"] = {"x.whl": -1}
+    (tmp_path / "preference.json").write_text(json.dumps(data))
+    with pytest.raises(
+        DamagedResults, match=r"preference\.json: interpreters\[0\]\.ranks\[\.\.\.\]: expected int >= 0"
+    ):
         run_sections(tmp_path)
 
 

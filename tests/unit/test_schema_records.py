@@ -4,6 +4,7 @@ JSON is a typed Record or DamagedResults naming file:line and the field path, ne
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ from hypothesis import strategies as st
 from harness.config.matrix import load_matrix
 from harness.errors import DamagedResults
 from harness.interpreters import providers
+from harness.run import manifest
+from harness.run.manifest import RunManifest
 from harness.run.records import Record, decode_record, load
 from harness.run.rejudge import rejudge
 from tests.conftest import FIXTURES
@@ -141,3 +144,54 @@ def test_a_damaged_copy_of_a_recorded_run_names_line_and_field(tmp_path: Path) -
         f"{run / 'results.jsonl'}:12: observed.loads[0].outcome: expected one of loaded, exception, crash, "
         'timeout, no-report, got "x"'
     ) in str(caught.value)
+
+
+def _manifest_or_named(raw: bytes, tmp_path: Path) -> None:
+    (tmp_path / "environment.json").write_bytes(raw)
+    damage = None
+    try:
+        found = manifest.read(tmp_path)
+    except DamagedResults as exc:
+        damage = str(exc)
+    if damage is not None:
+        assert damage.startswith(f"{tmp_path / 'environment.json'}: "), damage
+        assert "\n" not in damage
+        return
+    assert isinstance(found, RunManifest)
+    (tmp_path / "environment.json").write_text(found.text())
+    assert manifest.read(tmp_path) == found  # what is read writes back to itself
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_a_real_manifest_with_any_value_anywhere_is_a_manifest_or_named_damage(
+    tmp_path: Path, data: st.DataObject
+) -> None:
+    env = json.loads((FIXTURES / "runs" / "base" / "environment.json").read_text())
+    where = data.draw(st.sampled_from(_paths(env)))
+    _manifest_or_named(json.dumps(_replaced(env, where, data.draw(JSON))).encode(), tmp_path)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(JSON | st.binary(max_size=32).map(lambda b: b.decode("latin-1")))
+def test_arbitrary_json_is_a_manifest_or_named_damage(tmp_path: Path, value: Any) -> None:
+    _manifest_or_named(json.dumps(value).encode(), tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("part", "value", "says"),
+    [
+        ("target", "a..b", "target: 'a..b' holds '..'"),
+        ("run_python", ".hidden", "run_python: '.hidden': use letters"),
+        ("build_python", "cp3 12", "build_python: 'cp3 12': use letters"),
+        ("binding", "x;y", "binding: 'x;y': use letters"),
+    ],
+)
+def test_every_id_of_a_record_fits_the_path_grammar(part: str, value: str, says: str) -> None:
+    """Ids name logs and cells: a consistent record whose id is no safe path part is damaged."""
+    data = _a_record()
+    data[part] = value
+    data["case"] = f"{data['backend']}/{data['binding']}"
+    data["cell"] = ":".join(data[k] for k in ("case", "target", "build_python", "run_python"))
+    with pytest.raises(DamagedResults, match="^results.jsonl:3: " + re.escape(says)):
+        decode_record(json.dumps(data).encode(), source="results.jsonl", number=3)

@@ -12,8 +12,10 @@ from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
+import msgspec
+
 from harness.cell.reuse import interpreter_files
-from harness.interpreters.discover import assign_ids, from_probe
+from harness.interpreters.discover import ProbeFacts, assign_ids, from_probe
 from harness.interpreters.providers import Candidate
 from harness.model import Interpreter, Provider
 from tests.conftest import recorded
@@ -33,7 +35,8 @@ def build_facts(build_dir: str) -> dict[str, object]:
 
 
 def built(build_dir: str) -> Interpreter:
-    return from_probe(Candidate(f"{build_dir}/python", Provider("explicit")), build_facts(build_dir))
+    facts = msgspec.convert(build_facts(build_dir), ProbeFacts)
+    return from_probe(Candidate(f"{build_dir}/python", Provider("explicit")), facts)
 
 
 def test_the_probe_reports_an_installed_interpreter_as_installed() -> None:
