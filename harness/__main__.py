@@ -26,7 +26,7 @@ from harness.infra.paths import UnsafePath, cache_dir, provision_dir
 from harness.interpreters import providers, provision
 from harness.interpreters.discover import Discovery, discover, select
 from harness.reports import diff as diffs
-from harness.reports import escape
+from harness.reports import escape, history
 from harness.reports import markdown as report
 from harness.reports import write as report_files
 from harness.run import merge as merging
@@ -245,6 +245,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     print(report.terminal_summary(records, environment, str(args.run_dir)))
     if diff is not None:
         print(escape.text(diffs.text(diff), newlines=True))
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    if args.last < 1:
+        raise ConfigError(f"--last {args.last}: at least 1")
+    print(history.text(history.required(args.run_dir), args.last))
     return 0
 
 
@@ -535,6 +542,11 @@ def _add_reports(sub: Subparsers) -> None:
         "--matrix", type=checks.path, default=Path("matrix.toml"), help="for --rejudge (default: %(default)s)"
     )
     rep.set_defaults(func=cmd_report)
+
+    his = sub.add_parser("history", help="the nightly's history carried in a merged run (history.json)")
+    his.add_argument("run_dir", type=Path)
+    his.add_argument("--last", type=int, default=history.SHOWN, help="nights listed (%(default)s)")
+    his.set_defaults(func=cmd_history)
 
     dif = sub.add_parser("diff", help="what changed between two runs (exit 1 on a regression)")
     dif.add_argument("baseline", type=checks.path, metavar="BASELINE_RUN")

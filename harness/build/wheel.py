@@ -24,7 +24,7 @@ from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from harness.build.installers import Toolchain
 from harness.config.casefiles import IGNORED, render, source_files
 from harness.infra import atomic, proc
-from harness.infra.paths import safe_name
+from harness.infra.paths import remove_tree, safe_name, under
 from harness.model import Artifact, BuildSpec, Interpreter, Status
 
 # Bump when the way wheels are built changes, so old cache entries are not reused.
@@ -334,14 +334,14 @@ def build(
     key = digest_of(facts)
     entry = cache / "wheels" / key
     if rebuild and entry.exists():
-        shutil.rmtree(entry)
+        remove_tree(cache / "wheels", entry)
     compiled = not (entry / "artifact.json").is_file()
     if compiled:
         failure = compile_wheel(spec, toolchain, recipe, pinned, facts, entry, cache, timeout)
         if failure is not None:
             return failure
     meta = json.loads((entry / "artifact.json").read_text())
-    wheel = entry / meta["wheel"]
+    wheel = under(entry, meta["wheel"])  # a shared cache's entry names a file inside itself, or is refused
     return Artifact(
         spec_id=spec.id,
         wheel=wheel,

@@ -14,6 +14,7 @@ from typing import Any
 from harness.model import Status
 from harness.reports import diff as diffs
 from harness.reports import escape, overview
+from harness.reports import history as nights
 from harness.reports.markdown import (
     LEGEND,
     SYMBOLS,
@@ -25,6 +26,7 @@ from harness.reports.markdown import (
 )
 from harness.run.manifest import RunManifest
 from harness.run.records import Record
+from harness.schema.history import History
 
 # Kept per cell for the page; the rest of a record (probe facts, tool versions) is in results.jsonl.
 FIELDS = (
@@ -145,14 +147,27 @@ def _findings(records: Sequence[Record]) -> str:
     return "".join(out)
 
 
-def _overview(records: Sequence[Record], environment: RunManifest, columns: Sequence[str]) -> str:
+def _add_strips(data: dict[str, Any], history: History) -> None:
+    """Each cell's statuses over the last nights (a letter each, oldest first), for its details."""
+    strips = nights.strips(history)
+    data["nights"] = [n.run_id for n in history.nights[-nights.SHOWN :]]
+    data["codes"] = nights.STATUS_OF
+    for cell in data["cells"]:
+        if cell["cell"] in strips:
+            cell["history"] = strips[cell["cell"]]
+
+
+def _overview(
+    records: Sequence[Record], environment: RunManifest, columns: Sequence[str], history: History | None
+) -> str:
     targets = environment.target_names
     return (
         "<section id='overview'><h2>Overview</h2>"
         "<p>A row per case and target, a column per run interpreter; a square shows the worst of its cells "
         "(one per build interpreter); a click jumps to that cell in the grids below.</p>"
         f"{overview.legend()}<div class='ov'><div>{overview.heatmap(records, columns, targets)}</div>"
-        f"<div><h3>What each backend produced</h3>{overview.produced_grid(records, environment, columns)}</div>"
+        f"<div><h3>What each backend produced</h3>{overview.produced_grid(records, environment, columns)}"
+        f"{nights.section(history) if history is not None else ''}</div>"
         "</div></section>"
     )
 
@@ -201,6 +216,7 @@ def html_report(
     environment: RunManifest,
     change: diffs.Diff | None = None,
     baseline_id: str = "baseline",
+    history: History | None = None,
 ) -> str:
     interps = environment.interpreters
     columns = [i.id for i in interps] or sorted({r.run_python for r in records})
@@ -213,6 +229,8 @@ def html_report(
         "cells": _pooled([_cell_json(r) for r in sorted(records, key=lambda r: r.cell)], pool),
         "pool": pool,
     }
+    if history is not None:
+        _add_strips(data, history)
     blob = encode_data(data)
     run_id = escape.html(environment.run_id or "?")
     note = free_threading_note(environment)
@@ -235,7 +253,7 @@ def html_report(
         + (f", merged from {len(shards)} shards" if shards else "")
         + ".</p>",
         f"<p><b>{escape.html(note)}</b></p>" if note else "",
-        _overview(records, environment, columns),
+        _overview(records, environment, columns, history),
         _diff_section(change, baseline_id) if change is not None else "",
         _findings(records),
         f"<h2>Interpreters</h2><table><tr><th>id</th><th>version</th><th>build</th><th>provider</th></tr>"

@@ -11,12 +11,13 @@ from pathlib import Path
 from harness.errors import ConfigError, HarnessError
 from harness.reports import ci as report_ci
 from harness.reports import diff as diffs
-from harness.reports import files
+from harness.reports import files, history
 from harness.reports import html as report_html
 from harness.reports import markdown as report
 from harness.run import records as results
 from harness.run.manifest import RunManifest
 from harness.run.records import Record
+from harness.schema.history import History
 
 FORMATS = ("md", "html", "junit", "summary")
 OUTPUTS = {"md": "report.md", "html": "report.html", "junit": "junit.xml", "summary": "summary.md"}
@@ -47,6 +48,7 @@ def write(
     change: diffs.Diff | None = None,
     baseline_id: str = "baseline",
     say: Say | None = None,
+    carried: History | None = None,
 ) -> None:
     """Each format's file in *run_dir*; with *change*, the diff against the baseline goes in too."""
     check_formats(formats)
@@ -56,7 +58,8 @@ def write(
             text += "\n" + diffs.markdown(change, baseline_id)
         files.write(run_dir, "report.md", text)
     if "html" in formats:
-        files.write(run_dir, "report.html", report_html.html_report(records, environment, change, baseline_id))
+        page = report_html.html_report(records, environment, change, baseline_id, carried)
+        files.write(run_dir, "report.html", page)
     if "junit" in formats:
         files.write(run_dir, "junit.xml", report_ci.junit(records, environment))
     if "summary" in formats:
@@ -84,6 +87,6 @@ def rewrite(
         before, before_env = results.load(baseline)
         change = diffs.diff(before, records)
         baseline_id = before_env.run_id or str(baseline)
-    write(run_dir, records, environment, formats, sections, change, baseline_id, say)
+    write(run_dir, records, environment, formats, sections, change, baseline_id, say, history.read(run_dir))
     say(f"reports ({', '.join(formats)}) in {run_dir}")
     return change

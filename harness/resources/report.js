@@ -91,6 +91,16 @@ const webUrl = (u) => (typeof u === 'string' && /^https?:\/\/[^\/\s?#]+/i.test(u
 const runPath = (p) => typeof p === 'string' && /^[A-Za-z0-9_+][A-Za-z0-9._+-]*(\/[A-Za-z0-9_+][A-Za-z0-9._+-]*)*$/.test(p) && !p.includes('..');
 const link = (href, text) => (href ? el('a', {href}, text) : el('span', {}, text));
 function pre(obj) { return el('pre', {}, JSON.stringify(obj, null, 1)); }
+// A cell's statuses night by night (history.json, carried by the nightly): one symbol each.
+function strip(codes) {
+  const out = el('p', {class: 'strip'});
+  [...codes].forEach((code, n) => {
+    const status = DATA.codes[code], night = DATA.nights[DATA.nights.length - codes.length + n];
+    out.append(el('span', {class: status ? 's-' + status : 'absent', title: night + ': ' + (status || 'not run')},
+      status ? DATA.symbols[status] : '·'));
+  });
+  return out;
+}
 function show(i) {
   const c = CELLS[i], box = document.getElementById('details');
   box.replaceChildren();
@@ -114,6 +124,7 @@ function show(i) {
   if (c.findings && c.findings.length)
     box.append(el('h3', {}, 'loaded anyway (findings)'),
       el('ul', {}, ...c.findings.map(f => el('li', {}, f.route + ': ' + f.kind + ' (' + f.detail + ')'))));
+  if (c.history) box.append(el('h3', {}, 'last nights (oldest first)'), strip(c.history));
   if (c.reused_from) box.append(el('p', {}, 'observations reused from run ' + c.reused_from));
   if (c.observed) box.append(el('h3', {}, 'observations'), pre(c.observed));
   box.classList.add('open');

@@ -36,8 +36,19 @@ class Broken:
         return cls(data["promise"], data["subject"], data["detail"])
 
 
+FULL = "PEP 3149"  # one SOABI, one version-specific ABI: the full-ABI layouts of two such builds agree
+
+
 def _level_promise(level: str) -> str:
+    if level.startswith("full-"):
+        return FULL
     return ABI3T if level.startswith("abi3t-") else LEVELS
+
+
+def _promised(level: str, baseline: Surface, new: Surface) -> bool:
+    """Stable-ABI levels are promised across versions; a full-ABI level only between builds of one SOABI
+    (a free-threaded or debug build lays out PyObject and PyModuleDef its own way, and has its own tag)."""
+    return not level.startswith("full-") or baseline.interpreter.soabi == new.interpreter.soabi
 
 
 def _symbols(baseline: Surface, new: Surface) -> list[Broken]:
@@ -59,7 +70,8 @@ def _levels(baseline: Surface, new: Surface) -> list[Broken]:
     """Layouts and constants at every level both probed; a level the new build should compile at and does not."""
     out = []
     for change in diff(baseline, new):
-        if change.kind.is_break and change.level:  # symbols are judged above, against the new build's promise
+        # Symbols are judged above, against the new build's promise.
+        if change.kind.is_break and change.level and _promised(change.level, baseline, new):
             what = "struct" if change.kind.name.startswith("LAYOUT") else "constant"
             subject = f"[{change.level}] {what} {change.name}"
             out.append(
@@ -70,7 +82,7 @@ def _levels(baseline: Surface, new: Surface) -> list[Broken]:
     own = {level.name for level in levels_for(new.interpreter)}
     for probe in baseline.levels:
         mine = new.level(probe.level)
-        if probe.ok and probe.level in own and (mine is None or not mine.ok):
+        if probe.ok and probe.level in own and (mine is None or not mine.ok) and _promised(probe.level, baseline, new):
             why = mine.reason if mine is not None else "not probed"
             subject = f"[{probe.level}] limited API level"
             detail = f"{baseline.id}'s headers compile at this level, {new.id}'s do not: {why}"

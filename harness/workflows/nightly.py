@@ -10,11 +10,12 @@ from pathlib import Path
 from harness.errors import ConfigError
 from harness.infra import atomic
 from harness.reports import diff as diffs
-from harness.reports import escape
+from harness.reports import escape, history
 from harness.reports import markdown as report
 from harness.reports import write as report_files
 from harness.run import merge
 from harness.run import records as results
+from harness.run.manifest import RunManifest
 
 LATEST = "nightly-latest"
 Say = Callable[[str], None]
@@ -42,6 +43,28 @@ def preference_changes(baseline: Path, new: Path) -> list[str]:
     return [f"installer preference: {len(changed)} choices changed since the baseline", *changed] if changed else []
 
 
+def carry_history(
+    out: Path,
+    baseline: Path | None,
+    records: Sequence[results.Record],
+    environment: RunManifest,
+    installer_changes: Sequence[str],
+    say: Say = print,
+) -> None:
+    """history.json in *out*: the baseline's history with tonight appended. A baseline without one (the
+    first nightly, or one from before history.json existed) becomes the first night from its records."""
+    previous, new_xpasses = None, None
+    if baseline is not None:
+        before, before_env = results.load(baseline)
+        previous = history.read(baseline)
+        if previous is None:
+            previous = history.extend(None, *history.night(before, before_env))
+        new_xpasses = [c.cell for c in diffs.diff(before, records).new_xpasses]
+    entry, codes = history.night(records, environment, new_xpasses, installer_changes)
+    carried = history.extend(previous, entry, codes)
+    say(f"history: {len(carried.nights)} nights in {history.write(out, carried)}")
+
+
 def resolve_baseline(results_dir: Path, baseline: Path | None) -> Path | None:
     """The given baseline, else the previous rehearsal's merged run (results/nightly-latest), else none."""
     if baseline is not None:
@@ -54,12 +77,13 @@ def resolve_baseline(results_dir: Path, baseline: Path | None) -> Path | None:
 
 def finish(shard_dirs: Sequence[Path], out: Path, baseline: Path | None, say: Say = print) -> Outcome:
     """The merge job: merge the shard runs into *out*, diff against *baseline*, write every report."""
-    records, _ = merge.merge(shard_dirs, out)
+    records, environment = merge.merge(shard_dirs, out)
     say(f"merged {len(shard_dirs)} shards into {out}: {report.totals(records)}")
+    installer_changes = preference_changes(baseline, out) if baseline is not None else []
+    carry_history(out, baseline, records, environment, installer_changes, say)
     change = report_files.rewrite(out, report_files.FORMATS, baseline, say, report.run_sections(out))
-    if baseline is not None:
-        for line in preference_changes(baseline, out):
-            say(escape.text(line))
+    for line in installer_changes:
+        say(escape.text(line))
     if change is not None:
         say(escape.text(diffs.text(change), newlines=True))
     else:

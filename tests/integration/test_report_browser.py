@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.reports import diff
+from harness.reports import diff, history
 from harness.reports.html import html_report
+from harness.reports.overview import display_status
 from harness.run import records as results
+from harness.workflows.nightly import carry_history
 from tests.conftest import FIXTURES
 
 pytest.importorskip("selenium", reason="selenium not installed (pip install -e '.[test]')")
@@ -125,14 +127,21 @@ def in_view(driver: webdriver.Chrome, element: WebElement) -> bool:
 def test_overview_jumps_to_the_cell(browser: webdriver.Chrome, tmp_path: Path) -> None:
     records, environment = results.load(FIXTURES / "runs" / "regressed")
     cells = sorted(records, key=lambda r: r.cell)
+    # Two nights: the base run, then the regressed one (as the nightly's merge job carries them).
+    carry_history(tmp_path, FIXTURES / "runs" / "base", records, environment, [], say=lambda _: None)
     page = tmp_path / "report.html"
-    page.write_text(html_report(records, environment))
+    page.write_text(html_report(records, environment, history=history.required(tmp_path)))
     open_page(browser, page)
     heatmap = browser.find_element(By.ID, "heatmap")
+    plot = browser.find_element(By.ID, "history-plot")
     assert in_view(browser, heatmap)  # the overview opens the page, without scrolling
+    assert in_view(browser, plot)
     squares = heatmap.find_elements(By.TAG_NAME, "rect")
     assert len(squares) == len({(r.case, r.target, r.run_python) for r in records})
-    browser.save_screenshot(str(tmp_path / "overview.png"))
+    assert len(plot.find_elements(By.TAG_NAME, "polyline")) == len({display_status(r) for r in records} | {"xfail"})
+    assert plot.find_elements(By.CSS_SELECTOR, "circle.h-fail")[-1].size["height"] > 0
+    shot = tmp_path / "overview.png"
+    browser.save_screenshot(str(shot))
 
     # A filter hides the failing cells; a click on a failing square shows them again and jumps there.
     Select(browser.find_element(By.ID, "f-status")).select_by_value("skip")
@@ -147,6 +156,10 @@ def test_overview_jumps_to_the_cell(browser: webdriver.Chrome, tmp_path: Path) -
     assert in_view(browser, cell)
     assert (cell.get_attribute("title") or "").startswith(f"{cells[index].cell}: fail")
     assert not in_view(browser, heatmap)
+    cell.click()  # its details: a strip of its statuses night by night, xfail then fail
+    strip = browser.find_element(By.CSS_SELECTOR, "#details .strip")
+    assert [s.get_attribute("class") for s in strip.find_elements(By.TAG_NAME, "span")] == ["s-xfail", "s-fail"]
+    browser.find_element(By.ID, "close").click()
 
     # What each backend produced: a click on a row of squares opens its tags and suffixes.
     browser.execute_script("scrollTo(0, 0)")
@@ -154,3 +167,6 @@ def test_overview_jumps_to_the_cell(browser: webdriver.Chrome, tmp_path: Path) -
     misfit = produced.find_element(By.XPATH, ".//summary[i[contains(@class, 'p-misfit')]]")
     misfit.click()
     assert "does not fit abi3" in misfit.find_element(By.XPATH, "..").text
+    keep = os.environ.get("ABI_HARNESS_SCREENSHOT")
+    if keep:  # the overview as it opens, next to the grid test's screenshot
+        shutil.copy(shot, Path(keep).with_name("overview-" + Path(keep).name))

@@ -33,7 +33,7 @@ CASE = Case(
 
 
 def surface(name: str) -> Surface:
-    return Surface.from_json(json.loads((SURFACES / f"{name}.json").read_text()))
+    return Surface.decode((SURFACES / f"{name}.json").read_bytes(), source=f"{name}.json")
 
 
 @pytest.fixture(scope="module")

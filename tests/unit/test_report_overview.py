@@ -54,6 +54,8 @@ def test_produced_grid_says_whether_tag_and_suffix_fit_the_target() -> None:
     assert ("setuptools/c-api", "abi3t") not in built  # not built for that target: nothing to show
     page = overview.produced_grid(records, environment, [i.id for i in environment.interpreters])
     assert page.count("<details>") == len(built)
+    # Build-only interpreters (no column of their own) sort by name, after the columns.
+    assert overview.produced_grid(records, environment, []).count("<details>") == len(built)
     assert page.count("class='sw p-misfit' title=") == sum(
         b.fit == "misfit" for bs in built.values() for b in bs.values()
     )
