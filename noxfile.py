@@ -77,3 +77,11 @@ def gate(session: nox.Session) -> None:
     `-- --python ID|PATH [--baseline ID] [--json]`; exit 1 when a promise is broken)."""
     session.install("-e", ".")
     session.run("python", "-m", "harness", "gate", *session.posargs)
+
+
+@nox.session
+def check(session: nox.Session) -> None:
+    """The matrix's stages on real wheels: corpus.toml's pinned PyPI releases on every interpreter found
+    (args go to `check`: more TARGETs, `--python`, `--shard K/N`, `--results DIR`, ...)."""
+    session.install("-e", ".")
+    session.run("python", "-m", "harness", "check", "--corpus", "corpus.toml", *session.posargs)

@@ -19,6 +19,7 @@ from typing import Any, TypeAlias
 import msgspec
 
 from harness import __version__, surface
+from harness.build.installers import parse_installers, toolchains
 from harness.config import casegen
 from harness.config.matrix import load_case, load_cases, load_matrix
 from harness.errors import ConfigError, HarnessError
@@ -33,11 +34,11 @@ from harness.run import merge as merging
 from harness.run import records as results
 from harness.run import rejudge
 from harness.workflows import args as checks
-from harness.workflows import nightly
+from harness.workflows import check, nightly
 from harness.workflows import preference as preference_workflow
 from harness.workflows import run as workflow
 from harness.workflows.preference import PreferenceRequest
-from harness.workflows.run import RunRequest, case_entry
+from harness.workflows.run import RunRequest, RunState, case_entry
 
 
 def _paths(patterns: list[str]) -> list[str]:
@@ -80,6 +81,36 @@ def parse_run(argv: Sequence[str]) -> RunRequest:
 def cmd_run(args: argparse.Namespace) -> int:
     checks.check_run(args)
     return workflow.run(run_request(args), parse_run)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """The matrix's stages on given wheels: one case per distribution version, one row per wheel."""
+
+    def say(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    wheels = check.wheel_specs(args, say)  # bad targets stop here, before any interpreter is probed
+    discovery, matrix = _discover(args)
+    runners = select(discovery, args.python)
+    chosen = toolchains(parse_installers(args.installer) if args.installer else matrix.installers, args.cache_dir)
+    timeouts = (args.timeout or matrix.timeout_s, matrix.build_timeout_s)
+    ready = check.prepare(args, wheels, discovery, runners, chosen, timeouts)
+    request = RunRequest(
+        matrix=args.matrix,
+        cache_dir=args.cache_dir,
+        results=args.results,
+        jobs=args.jobs,
+        surface=False,
+        verbose=args.verbose,
+        argv=tuple(args.argv),
+    )
+    state = RunState(request, parse_run, plan=ready.plan, settings=ready.settings, environment=ready.environment)
+    workflow.open_prepared(state)
+    say(
+        f"check {state.run_id}: {len(ready.plan.builds)} wheels x {len(ready.plan.run_pythons)} interpreters "
+        f"({', '.join(i.id for i in ready.plan.run_pythons)}), {ready.plan.total_cells} cells, {chosen[0].version()}"
+    )
+    return workflow.execute_steps(workflow.FINISH, state)
 
 
 def cmd_interpreters(args: argparse.Namespace) -> int:
@@ -228,7 +259,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.rejudge:
         records, environment = results.load(args.run_dir)
         matrix = load_matrix(args.matrix, providers.names())
-        records, changes = rejudge.rejudge(records, environment, matrix.targets, matrix.known_issues)
+        known = matrix.known_issues + check.known_issues(environment)  # a check run's corpus has its own
+        records, changes = rejudge.rejudge(records, environment, matrix.targets, known)
         try:
             results.write_sorted(args.run_dir / results.RESULTS_FILE, records)
         except OSError as exc:  # a read-only run directory (a mounted artifact): results.jsonl stays as it was
@@ -352,6 +384,37 @@ def writable_dir(flag: str, path: Path) -> None:
         raise ConfigError(f"{flag} {path}: not writable; give a directory you can write")
 
 
+def _add_check(sub: Subparsers) -> None:
+    """`check`: the matrix's stages on your own wheels: files, a wheelhouse, a release."""
+    chk = sub.add_parser("check", help="the matrix's stages on your own wheels: files, a wheelhouse, a release")
+    _common(chk)
+    chk.add_argument(
+        "targets",
+        nargs="*",
+        metavar="TARGET",
+        help="a wheel file, a directory of wheels (a cibuildwheel wheelhouse), or NAME / NAME==VERSION from the index",
+    )
+    chk.add_argument("--corpus", type=Path, default=None, help="also check the [[package]] list of this corpus.toml")
+    chk.add_argument(
+        "--import",
+        dest="imports",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="import these instead of every top-level package and extension module the RECORD lists",
+    )
+    chk.add_argument("--test", default=None, metavar="CMD", help="a smoke command run in each installed environment")
+    chk.add_argument("--index-url", default=None, help="default: $PIP_INDEX_URL, $UV_INDEX_URL, else PyPI")
+    chk.add_argument("--installer", default=None, metavar="uv|pip|pip,uv", help="default: matrix.toml's")
+    chk.add_argument("--jobs", "-j", type=_positive(int), default=os.cpu_count() or 2)
+    chk.add_argument("--results", type=Path, default=Path("results"), help="default: %(default)s")
+    chk.add_argument("--timeout", type=_positive(float), default=None, help="seconds per import (default: matrix.toml)")
+    chk.add_argument("--shard", default=None, metavar="K/N", help="check shard K of N (each wheel in one shard)")
+    chk.add_argument("--rerun", action="store_true", help="execute every cell (no reuse of recorded observations)")
+    chk.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help="as before the subcommand")
+    chk.set_defaults(func=cmd_check)
+
+
 # argparse's own name for what add_subparsers returns
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
@@ -384,7 +447,7 @@ def parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="count", default=0, help="-v: every cell's line; -vv: also every command run"
     )
     sub = top.add_subparsers(dest="command", required=True)
-    for add in (_add_run, _add_listings, _add_gate, _add_cases, _add_reports, _add_nightly):
+    for add in (_add_run, _add_check, _add_listings, _add_gate, _add_cases, _add_reports, _add_nightly):
         add(sub)
     return top
 

@@ -118,6 +118,8 @@ class CellRun:
     work: Path
     timeout: float
     transcript: list[str] = field(default_factory=list)
+    imports: tuple[str, ...] = ()  # `check`: every module to import, and no add() calls
+    test: str = ""  # `check --test`: a shell command run in the installed environment
 
     def record(self, out: proc.Outcome) -> proc.Outcome:
         self.transcript.append(out.transcript())
@@ -126,11 +128,43 @@ class CellRun:
     def load(self, route: Route, toolchain: Toolchain, python: Path, module: str, extra: Sequence[str]) -> LoadObs:
         # -I: no user site, no PYTHONPATH, no current directory on sys.path.
         argv = [str(python), "-I", "-c", call_script(), module, *extra]
-        if self.interp.free_threaded:
+        if self.imports:
+            argv += ["--import-only"]
+        elif self.interp.free_threaded:
             argv += ["--threads", str(THREADS)]
         self.transcript.append(f"# load route: {route.value}\n")
         out = self.record(toolchain.run(self.interp, argv, cwd=self.work, timeout=self.timeout))
-        return _placeless(load_obs(route, out, self.timeout), str(self.work))
+        seen = _placeless(load_obs(route, out, self.timeout), str(self.work))
+        return msgspec.structs.replace(seen, module=module) if self.imports else seen
+
+    def installed(self, toolchain: Toolchain, python: Path, module: str) -> tuple[LoadObs, ...]:
+        """The installed wheel imported: the case's module, or (`check`) each module in its own
+        process, then the user's smoke command."""
+        if not self.imports:
+            return (self.load(Route.INSTALLED, toolchain, python, module, []),)
+        loads = [self.load(Route.INSTALLED, toolchain, python, name, []) for name in self.imports]
+        if self.test:
+            loads.append(self.smoke(toolchain, python))
+        return tuple(loads)
+
+    def smoke(self, toolchain: Toolchain, python: Path) -> LoadObs:
+        """`sh -c TEST` with the cell's environment first on PATH (as if activated), with the timeout; set
+        inside the shell, as a rootfs's bwrap sets a PATH of its own."""
+        script = f'export VIRTUAL_ENV="$0" PATH="$0/bin:$PATH"\n{self.test}'
+        argv = ["sh", "-c", script, str(python.parent.parent)]
+        self.transcript.append("# smoke test (--test)\n")
+        out = self.record(toolchain.run(self.interp, argv, cwd=self.work, timeout=self.timeout))
+        tail = proc.last_line(out.stderr + "\n" + out.stdout, prefer_errors=True)
+        if out.timed_out:
+            seen = LoadObs(route=Route.TEST, outcome=LoadOutcome.TIMEOUT, timeout_s=self.timeout, stderr_tail=tail)
+        elif out.signal_name:
+            seen = LoadObs(route=Route.TEST, outcome=LoadOutcome.CRASH, signal=out.signal_name, stderr_tail=tail)
+        elif out.ok:
+            seen = LoadObs(route=Route.TEST, outcome=LoadOutcome.LOADED, returncode=0, stderr_tail=tail)
+        else:
+            why = f"exit {out.returncode}: {tail}"
+            seen = LoadObs(route=Route.TEST, outcome=LoadOutcome.EXCEPTION, returncode=out.returncode, exception=why)
+        return msgspec.structs.replace(_placeless(seen, str(self.work)), module=self.test)
 
 
 def _answer(toolchain: Toolchain, out: proc.Outcome) -> Answer:
@@ -183,10 +217,16 @@ def execute(
     shared: SharedEnvs,
     timeout: float,
     log_path: Path,
+    *,
+    imports: Sequence[str] = (),
+    test: str = "",
 ) -> tuple[tuple[InstallerObs, ...], tuple[LoadObs, ...], str]:
-    """Run one cell's steps: what each installer answered, every load's outcome, and the transcript."""
+    """Run one cell's steps: what each installer answered, every load's outcome, and the transcript.
+    With *imports* (`check`), each of those modules is imported instead of *module*'s add() calls."""
     shared.root.mkdir(parents=True, exist_ok=True)
-    cell = CellRun(interp, Path(tempfile.mkdtemp(prefix="cell-", dir=shared.root)), timeout)
+    work = Path(tempfile.mkdtemp(prefix="cell-", dir=shared.root))
+    cell = CellRun(interp, work, timeout, imports=tuple(imports), test=test)
+    module = ",".join(imports) or module
     cell.transcript.append(f"# wheel: {artifact.wheel}\n# python: {interp.describe()}\n")
     try:
         installers, loads = _steps(cell, artifact, module, toolchains, shared)
@@ -232,7 +272,7 @@ def _steps(
         if not answer.ok:
             return tuple(seen), ()
         fresh.append(env_dir / "bin" / "python")
-    return tuple(seen), (cell.load(Route.INSTALLED, toolchains[accepted[0]], fresh[0], module, []),)
+    return tuple(seen), cell.installed(toolchains[accepted[0]], fresh[0], module)
 
 
 def dependency_env(

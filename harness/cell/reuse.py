@@ -18,6 +18,7 @@ import threading
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -101,8 +102,11 @@ def interpreter_identity(interp: Interpreter) -> str:
     return digest.hexdigest()
 
 
-def cell_key(*, wheel: Path, interp: Interpreter, installers: Sequence[str], timeout_s: float) -> str:
-    parts = {
+def cell_key(
+    *, wheel: Path, interp: Interpreter, installers: Sequence[str], timeout_s: float, check: Sequence[str] = ()
+) -> str:
+    """*check*: what a `check` cell imports and its smoke command (absent for the matrix's cells)."""
+    parts: dict[str, Any] = {
         "version": KEY_VERSION,
         "wheel": file_digest(str(wheel)),
         "interpreter": interpreter_identity(interp),
@@ -110,6 +114,8 @@ def cell_key(*, wheel: Path, interp: Interpreter, installers: Sequence[str], tim
         "code": code_digest(),
         "timeout_s": timeout_s,
     }
+    if check:
+        parts["check"] = list(check)
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:32]
 
 

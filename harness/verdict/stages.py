@@ -1,4 +1,4 @@
-"""One stage of a cell judged from its observation: audit, resolve, install, import, call, threads.
+"""One stage of a cell judged from its observation: audit, resolve, install, import, call, threads, test.
 
 Each function reads one part of `observed` and returns a Stage; judge.py puts them in order and decides.
 """
@@ -171,3 +171,14 @@ def platform_mismatch(interp: Interpreter, audit: Audit | None, load: LoadObs) -
         f"{interp.glibc or '?'}); the wheel needs {needs}, which its linux_x86_64 tag cannot say "
         "(a manylinux tag would: https://peps.python.org/pep-0600/)",
     )
+
+
+def test_stage(load: LoadObs | None) -> Stage:
+    if load is None:
+        return Stage("test", Status.SKIP, "no smoke command (--test)")
+    if load.outcome is LoadOutcome.LOADED:
+        return Stage("test", Status.PASS, f"`{load.name}` exited 0")
+    if load.outcome is LoadOutcome.EXCEPTION:
+        return Stage("test", Status.FAIL, f"`{load.name}` failed: {load.exception}")
+    status, how = died(load)
+    return Stage("test", status, f"`{load.name}`: {how.replace('import/call', 'the command')}")

@@ -23,7 +23,7 @@ from harness.config.matrix import load_cases, load_matrix
 from harness.errors import ConfigError
 from harness.interpreters import providers
 from harness.interpreters.discover import Discovery, discover, select
-from harness.model import Interpreter
+from harness.model import BuildSpec, Interpreter
 from harness.reports import gate as report
 from harness.run import manifest
 from harness.run import records as results
@@ -81,7 +81,8 @@ def choose(request: Request) -> tuple[Any, Discovery, Interpreter, Interpreter]:
 def environment(request: Request, run_id: str, the_plan: Plan, new: Interpreter, baseline: Interpreter) -> RunManifest:
     """environment.json as a run writes it (so `report` and `--rejudge` read a gate's run), plus the gate."""
     runners = {i.id: i for spec in the_plan.builds for i in the_plan.runners(spec)}
-    builders = {spec.python.id: spec.python for spec in the_plan.builds if spec.python.id not in runners}
+    specs = [spec for spec in the_plan.builds if isinstance(spec, BuildSpec)]
+    builders = {spec.python.id: spec.python for spec in specs if spec.python.id not in runners}
     return RunManifest(
         schema_version=results.SCHEMA_VERSION,
         run_id=run_id,
@@ -92,7 +93,7 @@ def environment(request: Request, run_id: str, the_plan: Plan, new: Interpreter,
         matrix=str(request.matrix),
         cache_dir=str(request.cache),
         interpreters=manifest.entries(i for i in the_plan.run_pythons if i.id in runners),
-        build_interpreters=tuple(sorted({b.python.id for b in the_plan.builds})),
+        build_interpreters=tuple(sorted({b.python.id for b in specs})),
         build_interpreter_facts=manifest.entries(builders.values()),
         gate=GateEntry(new=InterpreterEntry.of(new), baseline=InterpreterEntry.of(baseline)),
     )

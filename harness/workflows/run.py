@@ -25,7 +25,7 @@ from harness.errors import ConfigError, HarnessError
 from harness.infra.paths import provision_dir
 from harness.interpreters import providers, provision
 from harness.interpreters.discover import Discovery, discover, select
-from harness.model import Case, Interpreter, Matrix
+from harness.model import BuildSpec, Case, Interpreter, Matrix
 from harness.reports import files
 from harness.reports import markdown as report
 from harness.reports import write as report_files
@@ -222,11 +222,23 @@ def open_run(state: RunState) -> None:
     )
 
 
+def open_prepared(state: RunState) -> None:
+    """A run whose plan, settings and manifest were made elsewhere (`check`): its directory and
+    environment.json, ready for records."""
+    state.run_id = state.environment.run_id
+    state.run_dir = state.request.results / state.run_id
+    state.writer = results.Writer(state.run_dir)
+    results.point_latest(state.request.results, state.run_dir)
+    manifest.write(state.run_dir, state.environment)
+    state.total = got(state.plan).total_cells
+
+
 def environment(state: RunState) -> RunManifest:
     """environment.json of a new run: what ran where, with which tools, to rebuild and re-judge it."""
     request, the_plan, settings = state.request, got(state.plan), got(state.settings)
     matrix, discovery, runners = got(state.matrix), got(state.discovery), state.runners
-    builders = {b.python.id: b.python for b in the_plan.builds if b.python not in runners}
+    specs = [b for b in the_plan.builds if isinstance(b, BuildSpec)]
+    builders = {b.python.id: b.python for b in specs if b.python not in runners}
     return RunManifest(
         schema_version=results.SCHEMA_VERSION,
         run_id=state.run_id,
@@ -238,7 +250,7 @@ def environment(state: RunState) -> RunManifest:
         matrix=str(matrix.path),
         cache_dir=str(request.cache_dir),
         interpreters=manifest.entries(runners),
-        build_interpreters=tuple(sorted({b.python.id for b in the_plan.builds})),
+        build_interpreters=tuple(sorted({b.python.id for b in specs})),
         # Facts of build interpreters that are not run columns: the judge reads them (--rejudge).
         build_interpreter_facts=manifest.entries(builders.values()),
         excluded=tuple((str(path), str(why)) for path, why in discovery.excluded),
@@ -327,6 +339,8 @@ def summarize(state: RunState) -> int:
     return 1 if report.problems(records) else 0
 
 
+# The end of every run, whoever planned it (`run`, `check`).
+FINISH: tuple[Step, ...] = (execute, write, summarize)
 STEPS: tuple[Step, ...] = (
     provision_missing,
     resume,
