@@ -201,6 +201,7 @@ def cmd_gate(args: argparse.Namespace) -> int:
         args.timeout,
         tuple(args.argv),
         verbose=args.verbose >= 1,
+        rerun=args.rerun,
     )
     result = gate.gate(request, lambda line: print(line, file=sys.stderr, flush=True))
     print(json.dumps(result.to_json(), indent=2) if args.json else gate_report.text(result))
@@ -436,6 +437,9 @@ def _add_gate(sub: Subparsers) -> None:
     gat.add_argument("--timeout", type=_positive(float), default=None, help="seconds per import/call")
     gat.add_argument("--results", type=Path, default=Path("results"), help="default: %(default)s")
     gat.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    gat.add_argument(
+        "--rerun", action="store_true", help="execute every cell (a rebuilt interpreter does anyway: its bytes changed)"
+    )
     gat.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help="as before the subcommand")
     gat.set_defaults(func=cmd_gate)
 

@@ -274,29 +274,62 @@ def rendered_recipe(spec: BuildSpec) -> Recipe:
 _RESOLVED: dict[tuple[str, str, tuple[str, ...], str], tuple[list[str] | None, proc.Outcome]] = {}
 _RESOLVING: dict[tuple[str, str, tuple[str, ...], str], threading.Lock] = {}
 _GUARD = threading.Lock()
+# A resolution this young is reused by later runs (a warm re-run asks the index nothing); an older one is
+# asked again, so a new release of a build requirement reaches the wheels within this time (`--rebuild`: now).
+PINS_MAX_AGE_S = 6 * 3600.0
+
+
+def _pins_file(cache: Path, toolchain: Toolchain, requires: list[str], interp: Interpreter) -> Path:
+    facts: dict[str, object] = {
+        "installer": toolchain.version(),
+        "requires": requires,
+        "python": [*python_identity(interp), interp.root],
+    }
+    return cache / "pins" / f"{digest_of(facts)}.json"
+
+
+def _remembered(path: Path, now: float) -> tuple[list[str], proc.Outcome] | None:
+    """A resolution a recent run wrote, as the outcome it had (its command and pins); None when too old."""
+    try:
+        data = json.loads(path.read_text())
+        age = now - float(data["at"])
+        pins = [str(p) for p in data["pins"]]
+        cmd = tuple(str(a) for a in data["cmd"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not 0 <= age <= PINS_MAX_AGE_S:
+        return None
+    return pins, proc.Outcome(cmd, 0, "\n".join(pins), f"(resolved {age:.0f} s ago by an earlier run, reused)", 0.0)
 
 
 def _resolve_once(
-    toolchain: Toolchain, requires: list[str], interp: Interpreter
+    toolchain: Toolchain, requires: list[str], interp: Interpreter, cache: Path | None = None, fresh: bool = False
 ) -> tuple[list[str] | None, proc.Outcome]:
     """The static requirements resolved once per (installer, requirements, interpreter) in a process:
-    every target of a case on one interpreter asks the same question of the same index at once."""
+    every target of a case on one interpreter asks the same question of the same index at once. With a
+    *cache*, a resolution younger than PINS_MAX_AGE_S is taken from there (unless *fresh*)."""
     key = (toolchain.installer.value, toolchain.version(), tuple(requires), interp.host_path)
     with _GUARD:
         lock = _RESOLVING.setdefault(key, threading.Lock())
     with lock:
         if key not in _RESOLVED or _RESOLVED[key][0] is None:  # a failure is asked again
-            _RESOLVED[key] = toolchain.resolve(requires, interp)
+            path = _pins_file(cache, toolchain, requires, interp) if cache is not None else None
+            known = None if path is None or fresh else _remembered(path, time.time())
+            _RESOLVED[key] = known or toolchain.resolve(requires, interp)
+            pins, out = _RESOLVED[key]
+            if path is not None and known is None and pins is not None:
+                record = {"at": time.time(), "pins": pins, "cmd": list(out.cmd)}
+                atomic.write_text(path, json.dumps(record))  # shared cache: whole or not at all
         pins, out = _RESOLVED[key]
     return (list(pins) if pins is not None else None), out
 
 
 def pin_requirements(
-    spec: BuildSpec, toolchain: Toolchain, recipe: Recipe, cache: Path, timeout: float
+    spec: BuildSpec, toolchain: Toolchain, recipe: Recipe, cache: Path, timeout: float, fresh: bool = False
 ) -> Pins | BuildFailure:
     """Static requirements resolved, the backend asked for its dynamic ones, both pinned together."""
     requires = build_requires(spec.case.path)
-    static, resolved = _resolve_once(toolchain, requires, spec.python)
+    static, resolved = _resolve_once(toolchain, requires, spec.python, cache, fresh)
     dynamic: list[str] = []
     pins = static
     if static is not None:
@@ -304,8 +337,9 @@ def pin_requirements(
         if isinstance(asked, BuildFailure):
             return asked
         dynamic = asked
-        if dynamic:  # pinned together with the static ones, so one resolution holds both
-            pins, resolved = toolchain.resolve([*requires, *dynamic], spec.python)
+        if dynamic:  # pinned together with the static ones, so one resolution holds both (asked once per run
+            # for the targets and cases that share both lists on one interpreter, as the static ones are)
+            pins, resolved = _resolve_once(toolchain, [*requires, *dynamic], spec.python, cache, fresh)
     if pins is None:
         log_path = cache / "logs" / f"resolve-{safe_name(spec.id)}-{int(time.time())}.log"
         atomic.write_text(log_path, resolved.transcript())  # shared cache: whole or not at all
@@ -326,7 +360,7 @@ def build(
     start = time.monotonic()
     (cache / "logs").mkdir(parents=True, exist_ok=True)
     recipe = rendered_recipe(spec)
-    pinned = pin_requirements(spec, toolchain, recipe, cache, timeout)
+    pinned = pin_requirements(spec, toolchain, recipe, cache, timeout, fresh=rebuild)
     if isinstance(pinned, BuildFailure):
         return pinned
     frontend = toolchain.version()

@@ -41,22 +41,31 @@ EXECUTION_CODE = (
 KEY_VERSION = 1
 _DIGESTS: dict[tuple[str, int, int], str] = {}
 _LOCK = threading.Lock()
+_HASHING: dict[tuple[str, int, int], threading.Lock] = {}
 
 
 def file_digest(path: str) -> str:
-    """sha256 of a file, remembered per (path, mtime, size) for the life of the process."""
+    """sha256 of a file, remembered per (path, mtime, size) for the life of the process. Computed once:
+    the cells of one interpreter start together, and each hashing its 30 MB libpython was the largest
+    cost of a warm run (py-spy)."""
     st = os.stat(path)
     key = (path, st.st_mtime_ns, st.st_size)
     with _LOCK:
         known = _DIGESTS.get(key)
-    if known is None:
-        digest = hashlib.sha256()
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
-        known = digest.hexdigest()
+        hashing = _HASHING.setdefault(key, threading.Lock())
+    if known is not None:
+        return known
+    with hashing:
         with _LOCK:
-            _DIGESTS[key] = known
+            known = _DIGESTS.get(key)
+        if known is None:
+            digest = hashlib.sha256()
+            with open(path, "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(block)
+            known = digest.hexdigest()
+            with _LOCK:
+                _DIGESTS[key] = known
     return known
 
 

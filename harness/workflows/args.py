@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from harness.errors import ConfigError
-from harness.reports.write import FORMATS
+from harness.reports.write import FORMATS, check_outputs
 from harness.run import records as results
 from harness.run.shard import ShardSpec
 
@@ -114,6 +114,8 @@ def check_report(args: argparse.Namespace) -> None:
     problems = run_directory("RUN_DIR", args.run_dir) + formats("--format", args.format)
     problems += run_directory("--baseline", args.baseline)
     raise_if(problems)
+    # a report's place blocked is said before --rejudge rewrites results.jsonl
+    check_outputs(args.run_dir, [f.strip() for f in args.format.split(",") if f.strip()])
 
 
 def check_diff(args: argparse.Namespace) -> None:

@@ -1,7 +1,7 @@
 """The `run` use case as a tuple of small steps, in the manner of nox's workflow: each step takes the
 run's state, does one thing, and returns None to go on or an exit code to stop.
 
-provision -> resume -> load -> discover -> plan -> open -> execute (cells built, run and judged as they
+resume -> provision -> load -> discover -> plan -> open -> execute (cells built, run and judged as they
 finish, see run/pipeline.py) -> write -> report.
 """
 
@@ -116,6 +116,8 @@ def run(request: RunRequest, parse: Callable[[Sequence[str]], RunRequest]) -> in
 
 def provision_missing(state: RunState) -> None:
     if state.request.provision:
+        # The configuration is checked before provisioning writes anything.
+        load_cases(load_matrix(state.request.matrix, providers.names()).cases_dir, providers.names())
         missing = provision.if_missing(provision_dir(), state.say)
         if missing:
             print(f"provision: could not get {'; '.join(missing)}", file=sys.stderr)
@@ -342,8 +344,8 @@ def summarize(state: RunState) -> int:
 # The end of every run, whoever planned it (`run`, `check`).
 FINISH: tuple[Step, ...] = (execute, write, summarize)
 STEPS: tuple[Step, ...] = (
-    provision_missing,
     resume,
+    provision_missing,
     load,
     find_interpreters,
     make_plan,

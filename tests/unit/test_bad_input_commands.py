@@ -245,6 +245,13 @@ ROWS = [
         dirs=("results/base/junit.xml",),
         absent=("results/base/report.md",),
     ),
+    Row(
+        "report-rejudge-md-is-a-directory",
+        report(BASE, "--rejudge", "--matrix", MATRIX),
+        ("report.md: a directory where a report goes",),
+        code=1,
+        dirs=("results/base/report.md",),
+    ),
     Row("report-md-symlink-out", report(BASE), (), code=0, links={"results/base/report.md": "{root}/victim/keep.txt"}),
     Row(
         "report-html-symlink-out",

@@ -41,8 +41,8 @@ def test_steps_stop_at_the_first_exit_code(tmp_path: Path) -> None:
 def test_the_run_is_its_steps_in_data_flow_order() -> None:
     names = [s.__name__ for s in workflow.STEPS]
     assert names == [
-        "provision_missing",
         "resume",
+        "provision_missing",
         "load",
         "find_interpreters",
         "make_plan",
