@@ -139,11 +139,11 @@ def cmd_interpreters(args: argparse.Namespace) -> int:
         )
     widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
     for row in rows:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+        print(escape.text("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()))
     if not any(i.free_threaded for i in chosen):
         print("\nno free-threaded interpreter found: abi3t rows untested on free-threading")
     for where, why in discovery.excluded:
-        print(f"not used: {where}: {why}")
+        print(escape.text(f"not used: {where}: {why}"))
     return 0
 
 

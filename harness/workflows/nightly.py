@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from harness.errors import ConfigError
-from harness.infra import atomic
 from harness.reports import diff as diffs
 from harness.reports import escape, history
 from harness.reports import markdown as report
@@ -127,6 +126,6 @@ def rehearse(
         say(f"regressions: {results_dir / LATEST} stays at the previous baseline")
         return outcome
     link = results_dir / LATEST
-    atomic.point(link, Path(base.name) / "merged")
-    say(f"{link} -> {base.name}/merged; HTML: {base / 'merged' / 'report.html'}")
+    if results.point_link(link, Path(base.name) / "merged"):
+        say(f"{link} -> {base.name}/merged; HTML: {base / 'merged' / 'report.html'}")
     return outcome
