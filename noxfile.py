@@ -57,6 +57,14 @@ def benchmark(session: nox.Session) -> None:
 
 
 @nox.session
+def decode_benchmark(session: nox.Session) -> None:
+    """Decode speed of a results.jsonl (default results/latest): the typed schema against the decoder it
+    replaced, side by side (args: files, `--repeat N`; measures, asserts nothing)."""
+    session.install("-e", ".")
+    session.run("python", "benchmarks/decode_bench.py", *session.posargs)
+
+
+@nox.session
 def preference(session: nox.Session) -> None:
     """Which wheel pip and uv pick when several fit, in three listing orders (args go to `preference`)."""
     session.install("-e", ".")
