@@ -50,8 +50,9 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def benchmark(session: nox.Session) -> None:
-    """Cold, warm and --rerun runs of a fixed subset, a cell against a bare import and against the
-    stable-abi-testing method; `-- --full` for the whole matrix (measures, asserts nothing)."""
+    """Cold, warm and --rerun runs and a gate of the newest release on a fixed subset, a cell against a bare
+    import and against the stable-abi-testing method, each target as a ratio; `-- --full` for the whole
+    matrix (measures, asserts nothing)."""
     session.install("-e", ".")
     session.run("python", "benchmarks/run_bench.py", *session.posargs)
 

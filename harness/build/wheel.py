@@ -6,6 +6,7 @@ cache entry; the requirements resolution is the part to move out next.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -13,19 +14,22 @@ import shutil
 import tempfile
 import threading
 import time
-import tomllib
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import msgspec
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from harness.build.installers import Toolchain
 from harness.config.casefiles import IGNORED, render, source_files
+from harness.errors import HarnessError
 from harness.infra import atomic, proc
-from harness.infra.paths import remove_tree, safe_name, under
+from harness.infra.paths import UnsafePath, remove_tree, safe_name, under
 from harness.model import Artifact, BuildSpec, Interpreter, Status
+from harness.schema.decode import decode_json, read_toml
 
 # Bump when the way wheels are built changes, so old cache entries are not reused.
 BUILD_SCHEMA = 2  # 2: dynamic build requirements pinned and keyed
@@ -41,10 +45,28 @@ class BuildFailure:
     status: Status = Status.FAIL
 
 
+class BuildSystem(msgspec.Struct, frozen=True, kw_only=True, rename="kebab"):
+    """A case's pyproject.toml [build-system], PEP 517/518's defaults where a key is absent (whether a
+    case may leave it out, and its backend, is checked when the cases are loaded: config.matrix)."""
+
+    requires: tuple[str, ...] = ("setuptools",)
+    build_backend: str = "setuptools.build_meta:__legacy__"
+    backend_path: tuple[str, ...] = ()
+
+
+class _PyProject(msgspec.Struct, frozen=True, kw_only=True, rename="kebab"):
+    """The one table of a pyproject.toml the build reads ([project], [tool] are other readers')."""
+
+    build_system: BuildSystem = BuildSystem()
+
+
+def build_system(case_dir: Path) -> BuildSystem:
+    """The case's [build-system] (ConfigError naming the file and key when it does not fit)."""
+    return read_toml(case_dir / "pyproject.toml", _PyProject).build_system
+
+
 def build_requires(case_dir: Path) -> list[str]:
-    data = tomllib.loads((case_dir / "pyproject.toml").read_text())
-    requires = data.get("build-system", {}).get("requires", ["setuptools"])
-    return [str(r) for r in requires]
+    return list(build_system(case_dir).requires)
 
 
 def _metadata_headers(wheel: Path, field: str) -> list[str]:
@@ -152,8 +174,8 @@ PROBED_PROGRAMS = ("cmake", "ninja", "cargo", "rustc")
 
 def build_backend(case_dir: Path) -> tuple[str, list[str]]:
     """[build-system] build-backend and backend-path (PEP 517's default without them)."""
-    data = tomllib.loads((case_dir / "pyproject.toml").read_text()).get("build-system", {})
-    return str(data.get("build-backend", "setuptools.build_meta:__legacy__")), list(data.get("backend-path", []))
+    table = build_system(case_dir)
+    return table.build_backend, list(table.backend_path)
 
 
 def settings_dict(settings: list[tuple[str, str]]) -> dict[str, str | list[str]]:
@@ -208,8 +230,9 @@ def dynamic_requires(
     """The backend's get_requires_for_build_wheel answer, asked once per input and kept on disk."""
     facts = requires_facts(spec, static, settings, env, toolchain.version())
     answer = cache / "build-requires" / f"{digest_of(facts)}.json"
-    if answer.is_file():
-        return [str(r) for r in json.loads(answer.read_text())["requires"]]
+    known = _known_answer(answer)
+    if known is not None:
+        return known
     (cache / "work").mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="requires-", dir=cache / "work"))
     try:
@@ -234,11 +257,31 @@ def dynamic_requires(
                     spec.id, f"no environment to ask the backend in: {last}", log_path, status=Status.ERROR
                 )
             return BuildFailure(spec.id, f"get_requires_for_build_wheel failed: {last}", log_path)
-        requires = [str(r) for r in json.loads((work / "requires.json").read_text())]
+        try:  # what REQUIRES_HOOK wrote; anything else came from the backend's code, not from the hook
+            requires = list(decode_json((work / "requires.json").read_bytes(), tuple[str, ...], source="requires.json"))
+        except (OSError, HarnessError) as exc:
+            log_path = cache / "logs" / f"requires-{safe_name(spec.id)}-{int(time.time())}.log"
+            atomic.write_text(log_path, "\n".join(out.transcript() for out in steps))
+            return BuildFailure(spec.id, f"get_requires_for_build_wheel: unreadable answer: {exc}", log_path)
         atomic.write_text(answer, json.dumps({"requires": requires, "facts": facts}, indent=1, default=list))
         return requires
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+class RequiresAnswer(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """cache/build-requires/<key>.json: the backend's answer and the facts its key was made from (kept for
+    a reader; the key is their digest, so they are not read back)."""
+
+    requires: tuple[str, ...]
+    facts: dict[str, Any]
+
+
+def _known_answer(path: Path) -> list[str] | None:
+    """A cached answer, or None when absent or not an answer (asked again and rewritten)."""
+    with contextlib.suppress(OSError, HarnessError):
+        return list(decode_json(path.read_bytes(), RequiresAnswer, source=path).requires)
+    return None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -279,6 +322,14 @@ _GUARD = threading.Lock()
 PINS_MAX_AGE_S = 6 * 3600.0
 
 
+class RememberedPins(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """cache/pins/<key>.json: one resolution of build requirements, when, and by which command."""
+
+    at: float  # time.time() of the resolution
+    pins: tuple[str, ...]
+    cmd: tuple[str, ...]
+
+
 def _pins_file(cache: Path, toolchain: Toolchain, requires: list[str], interp: Interpreter) -> Path:
     facts: dict[str, object] = {
         "installer": toolchain.version(),
@@ -291,15 +342,15 @@ def _pins_file(cache: Path, toolchain: Toolchain, requires: list[str], interp: I
 def _remembered(path: Path, now: float) -> tuple[list[str], proc.Outcome] | None:
     """A resolution a recent run wrote, as the outcome it had (its command and pins); None when too old."""
     try:
-        data = json.loads(path.read_text())
-        age = now - float(data["at"])
-        pins = [str(p) for p in data["pins"]]
-        cmd = tuple(str(a) for a in data["cmd"])
-    except (OSError, ValueError, KeyError, TypeError):
+        data = decode_json(path.read_bytes(), RememberedPins, source=path)
+    except (OSError, HarnessError):
         return None
+    age = now - data.at
     if not 0 <= age <= PINS_MAX_AGE_S:
         return None
-    return pins, proc.Outcome(cmd, 0, "\n".join(pins), f"(resolved {age:.0f} s ago by an earlier run, reused)", 0.0)
+    pins = list(data.pins)
+    said = f"(resolved {age:.0f} s ago by an earlier run, reused)"
+    return pins, proc.Outcome(data.cmd, 0, "\n".join(pins), said, 0.0)
 
 
 def _resolve_once(
@@ -318,8 +369,8 @@ def _resolve_once(
             _RESOLVED[key] = known or toolchain.resolve(requires, interp)
             pins, out = _RESOLVED[key]
             if path is not None and known is None and pins is not None:
-                record = {"at": time.time(), "pins": pins, "cmd": list(out.cmd)}
-                atomic.write_text(path, json.dumps(record))  # shared cache: whole or not at all
+                record = RememberedPins(at=time.time(), pins=tuple(pins), cmd=tuple(out.cmd))
+                atomic.write_text(path, json.dumps(msgspec.to_builtins(record)))  # shared cache: whole or not at all
         pins, out = _RESOLVED[key]
     return (list(pins) if pins is not None else None), out
 
@@ -367,15 +418,18 @@ def build(
     facts = key_facts(spec, pinned.pins, frontend)
     key = digest_of(facts)
     entry = cache / "wheels" / key
-    if rebuild and entry.exists():
-        remove_tree(cache / "wheels", entry)
-    compiled = not (entry / "artifact.json").is_file()
-    if compiled:
+    present = entry.exists()  # before reading it: an entry a concurrent run publishes now is left alone
+    wheel = None if rebuild else _cached_wheel(entry)
+    compiled = wheel is None
+    if wheel is None:
+        if present:  # --rebuild, or an entry that is not a whole one (entries are published whole)
+            remove_tree(cache / "wheels", entry)
         failure = compile_wheel(spec, toolchain, recipe, pinned, facts, entry, cache, timeout)
         if failure is not None:
             return failure
-    meta = json.loads((entry / "artifact.json").read_text())
-    wheel = under(entry, meta["wheel"])  # a shared cache's entry names a file inside itself, or is refused
+        wheel = _cached_wheel(entry)
+        if wheel is None:
+            return BuildFailure(spec.id, f"{entry}: the published cache entry is unreadable", entry / "build.log")
     return Artifact(
         spec_id=spec.id,
         wheel=wheel,
@@ -404,6 +458,29 @@ def _failed(out: proc.Outcome, wheels: list[Path], timeout: float) -> str:
     except InvalidWheelFilename as exc:
         return f"invalid wheel file name: {exc}"
     return ""
+
+
+class ArtifactMeta(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """cache/wheels/<key>/artifact.json, written last into an entry: what was built, from what, by what."""
+
+    wheel: str  # the wheel's file name inside the entry
+    spec: str
+    tools: tuple[str, ...]  # the pinned build requirements
+    dynamic_requires: tuple[str, ...]
+    key_facts: dict[str, Any]  # what the key is the digest of (kept for a reader, not read back)
+    frontend: str
+    duration_s: float
+
+
+def _cached_wheel(entry: Path) -> Path | None:
+    """The wheel of a whole cache entry; None when absent, or its artifact.json is not one or names no
+    wheel file inside the entry (a shared cache's entry names a file inside itself, or is built again)."""
+    try:
+        meta = decode_json((entry / "artifact.json").read_bytes(), ArtifactMeta, source=entry / "artifact.json")
+        wheel = under(entry, meta.wheel)
+    except (OSError, HarnessError, UnsafePath):
+        return None
+    return wheel if wheel.is_file() else None
 
 
 def compile_wheel(
@@ -445,16 +522,16 @@ def compile_wheel(
         staging.mkdir()
         shutil.move(str(wheels[0]), staging / wheels[0].name)
         (staging / "build.log").write_text(log_text)
-        meta = {
-            "wheel": wheels[0].name,
-            "spec": spec.id,
-            "tools": pinned.pins,
-            "dynamic_requires": pinned.dynamic,
-            "key_facts": facts,
-            "frontend": frontend,
-            "duration_s": round(out.duration_s, 3),
-        }
-        (staging / "artifact.json").write_text(json.dumps(meta, indent=1))
+        meta = ArtifactMeta(
+            wheel=wheels[0].name,
+            spec=spec.id,
+            tools=tuple(pinned.pins),
+            dynamic_requires=tuple(pinned.dynamic),
+            key_facts=facts,
+            frontend=frontend,
+            duration_s=round(out.duration_s, 3),
+        )
+        (staging / "artifact.json").write_text(json.dumps(msgspec.to_builtins(meta), indent=1))
         atomic.publish_dir(staging, entry)  # a concurrent run may have published it first; theirs is as good
         return None
     finally:

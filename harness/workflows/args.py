@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -146,8 +145,8 @@ def check_provision(args: argparse.Namespace) -> None:
 
 def check_preference(args: argparse.Namespace) -> None:
     problems = jobs("--jobs", args.jobs) + directory_to_write("--keep-output", args.keep_output)
-    if args.output is not None and (args.output.is_dir() or not str(args.output)):
-        problems.append(f"--output {args.output}: a directory or empty; give a file name for the JSON result")
-    elif args.output is not None and not os.access(args.output.parent if str(args.output.parent) else ".", os.W_OK):
-        problems.append(f"--output {args.output}: its directory cannot be written")
+    if args.output is not None and args.output.is_dir():
+        problems.append(f"--output {args.output}: a directory; give a file name for the JSON result")
+    elif args.output is not None and directory_to_write("--output", args.output.parent):
+        problems.append(f"--output {args.output}: its directory cannot be made (a file is in the way)")
     raise_if(problems)

@@ -607,3 +607,14 @@ def test_bad_input_command(
 
 def test_rows_unique() -> None:
     assert len({r.id for r in ROWS}) == len(ROWS)
+
+
+def test_preference_output_under_a_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    row = Row(
+        "x",
+        ("preference", "--matrix", MATRIX, "--output", MATRIX + "/p.json"),
+        ("--output {root}/matrix.toml/p.json: its directory cannot be made",),
+    )
+    check(row, tmp_path, capsys, monkeypatch)
