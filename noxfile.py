@@ -43,10 +43,19 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def benchmark(session: nox.Session) -> None:
-    """Cold, warm and --rerun runs of a fixed subset, a cell against a bare import and against the
-    stable-abi-testing method; `-- --full` for the whole matrix (measures, asserts nothing)."""
+    """Cold, warm and --rerun runs and a gate of the newest release on a fixed subset, a cell against a bare
+    import and against the stable-abi-testing method, each target as a ratio; `-- --full` for the whole
+    matrix (measures, asserts nothing)."""
     session.install("-e", ".")
     session.run("python", "benchmarks/run_bench.py", *session.posargs)
+
+
+@nox.session
+def decode_benchmark(session: nox.Session) -> None:
+    """Decode speed of a results.jsonl (default results/latest): the typed schema against the decoder it
+    replaced, side by side (args: files, `--repeat N`; measures, asserts nothing)."""
+    session.install("-e", ".")
+    session.run("python", "benchmarks/decode_bench.py", *session.posargs)
 
 
 @nox.session
@@ -70,3 +79,11 @@ def gate(session: nox.Session) -> None:
     `-- --python ID|PATH [--baseline ID] [--json]`; exit 1 when a promise is broken)."""
     session.install("-e", ".")
     session.run("python", "-m", "harness", "gate", *session.posargs)
+
+
+@nox.session
+def check(session: nox.Session) -> None:
+    """The matrix's stages on real wheels: corpus.toml's pinned PyPI releases on every interpreter found
+    (args go to `check`: more TARGETs, `--python`, `--shard K/N`, `--results DIR`, ...)."""
+    session.install("-e", ".")
+    session.run("python", "-m", "harness", "check", "--corpus", "corpus.toml", *session.posargs)

@@ -24,7 +24,7 @@ from harness.errors import ConfigError, HarnessError
 from harness.infra.paths import UnsafePath, cache_dir, provision_dir
 from harness.interpreters import provision
 from harness.interpreters.discover import Discovery, discover, select
-from harness.model import Case, Interpreter
+from harness.model import BuildSpec, Case, Interpreter
 from harness.reports import diff as diffs
 from harness.reports import escape, files, history
 from harness.reports import html as report_html
@@ -37,7 +37,7 @@ from harness.run.pipeline import Settings, planned_cells, run_plan
 from harness.run.plan import Plan, plan
 from harness.run.progress import Progress
 from harness.workflows import args as checks
-from harness.workflows import nightly
+from harness.workflows import check, nightly
 
 
 def _paths(patterns: list[str]) -> list[str]:
@@ -81,11 +81,12 @@ def say_selectors(check: SelectorCheck) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     checks.check_run(args)
+    resumed = _resume(args) if args.resume else None
     if args.provision:
+        load_cases(load_matrix(args.matrix).cases_dir)  # the configuration is checked before provisioning writes
         missing = provision.if_missing(provision_dir(), lambda line: print(line, file=sys.stderr, flush=True))
         if missing:
             print(f"provision: could not get {'; '.join(missing)}", file=sys.stderr)
-    resumed = _resume(args) if args.resume else None
     discovery, matrix = _discover(args)
     cases = load_cases(matrix.cases_dir)
     say_selectors(check_selectors(matrix, discovery.interpreters, cases))
@@ -119,7 +120,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     run_dir = results_dir / run_id
     writer = results.Writer(run_dir)
     results.point_latest(results_dir, run_dir)
-    builders = {b.python.id: b.python for b in the_plan.builds if b.python not in runners}
+    specs = [b for b in the_plan.builds if isinstance(b, BuildSpec)]
+    builders = {b.python.id: b.python for b in specs if b.python not in runners}
     environment = RunManifest(
         schema_version=results.SCHEMA_VERSION,
         run_id=run_id,
@@ -131,7 +133,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         matrix=str(matrix.path),
         cache_dir=str(args.cache_dir),
         interpreters=manifest.entries(runners),
-        build_interpreters=tuple(sorted({b.python.id for b in the_plan.builds})),
+        build_interpreters=tuple(sorted({b.python.id for b in specs})),
         # Facts of build interpreters that are not run columns: the judge reads them (--rejudge).
         build_interpreter_facts=manifest.entries(builders.values()),
         excluded=tuple((str(path), str(why)) for path, why in discovery.excluded),
@@ -154,6 +156,38 @@ def cmd_run(args: argparse.Namespace) -> int:
         lambda progress: run_plan(the_plan, settings, run_id, writer, progress),
         the_plan.total_cells,
         (lambda: surface_section(runners, args.cache_dir)) if args.surface else None,
+        verbose=args.verbose >= 1,
+    )
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """The matrix's stages on given wheels: one case per distribution version, one row per wheel."""
+
+    def say(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    wheels = check.wheel_specs(args, say)  # bad targets stop here, before any interpreter is probed
+    discovery, matrix = _discover(args)
+    runners = select(discovery, args.python)
+    chosen = toolchains(parse_installers(args.installer) if args.installer else matrix.installers, args.cache_dir)
+    timeouts = (args.timeout or matrix.timeout_s, matrix.build_timeout_s)
+    ready = check.prepare(args, wheels, discovery, runners, chosen, timeouts)
+    run_id = ready.environment.run_id
+    run_dir = args.results / run_id
+    writer = results.Writer(run_dir)
+    results.point_latest(args.results, run_dir)
+    manifest.write(run_dir, ready.environment)
+    say(
+        f"check {run_id}: {len(ready.plan.builds)} wheels x {len(ready.plan.run_pythons)} interpreters "
+        f"({', '.join(i.id for i in ready.plan.run_pythons)}), {ready.plan.total_cells} cells, {chosen[0].version()}"
+    )
+    return _finish(
+        run_dir,
+        run_id,
+        writer,
+        ready.environment,
+        lambda progress: run_plan(ready.plan, ready.settings, run_id, writer, progress),
+        ready.plan.total_cells,
         verbose=args.verbose >= 1,
     )
 
@@ -294,11 +328,11 @@ def cmd_interpreters(args: argparse.Namespace) -> int:
         )
     widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
     for row in rows:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+        print(escape.text("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()))
     if not any(i.free_threaded for i in chosen):
         print("\nno free-threaded interpreter found: abi3t rows untested on free-threading")
     for where, why in discovery.excluded:
-        print(f"not used: {where}: {why}")
+        print(escape.text(f"not used: {where}: {why}"))
     return 0
 
 
@@ -356,6 +390,7 @@ def cmd_gate(args: argparse.Namespace) -> int:
         args.timeout,
         tuple(args.argv),
         verbose=args.verbose >= 1,
+        rerun=args.rerun,
     )
     result = gate.gate(request, lambda line: print(line, file=sys.stderr, flush=True))
     print(json.dumps(result.to_json(), indent=2) if args.json else gate_report.text(result))
@@ -414,7 +449,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.rejudge:
         records, environment = results.load(args.run_dir)
         matrix = load_matrix(args.matrix)
-        records, changes = rejudge.rejudge(records, environment, matrix.targets, matrix.known_issues)
+        known = matrix.known_issues + check.known_issues(environment)  # a check run's corpus has its own
+        records, changes = rejudge.rejudge(records, environment, matrix.targets, known)
         try:
             results.write_sorted(args.run_dir / results.RESULTS_FILE, records)
         except OSError as exc:  # a read-only run directory (a mounted artifact): results.jsonl stays as it was
@@ -547,6 +583,35 @@ def _writable_dir(flag: str, path: Path) -> None:
         raise ConfigError(f"{flag} {path}: not writable; give a directory you can write")
 
 
+def _check_parser(chk: argparse.ArgumentParser, common: Callable[[argparse.ArgumentParser], None]) -> None:
+    common(chk)
+    chk.add_argument(
+        "targets",
+        nargs="*",
+        metavar="TARGET",
+        help="a wheel file, a directory of wheels (a cibuildwheel wheelhouse), or NAME / NAME==VERSION from the index",
+    )
+    chk.add_argument("--corpus", type=Path, default=None, help="also check the [[package]] list of this corpus.toml")
+    chk.add_argument(
+        "--import",
+        dest="imports",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="import these instead of every top-level package and extension module the RECORD lists",
+    )
+    chk.add_argument("--test", default=None, metavar="CMD", help="a smoke command run in each installed environment")
+    chk.add_argument("--index-url", default=None, help="default: $PIP_INDEX_URL, $UV_INDEX_URL, else PyPI")
+    chk.add_argument("--installer", default=None, metavar="uv|pip|pip,uv", help="default: matrix.toml's")
+    chk.add_argument("--jobs", "-j", type=_positive(int), default=os.cpu_count() or 2)
+    chk.add_argument("--results", type=Path, default=Path("results"), help="default: %(default)s")
+    chk.add_argument("--timeout", type=_positive(float), default=None, help="seconds per import (default: matrix.toml)")
+    chk.add_argument("--shard", default=None, metavar="K/N", help="check shard K of N (each wheel in one shard)")
+    chk.add_argument("--rerun", action="store_true", help="execute every cell (no reuse of recorded observations)")
+    chk.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help="as before the subcommand")
+    chk.set_defaults(func=cmd_check)
+
+
 def add_gate_parser(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
     gat = sub.add_parser("gate", help="does a new interpreter build keep every promise of the release before it?")
     common(gat)
@@ -563,6 +628,9 @@ def add_gate_parser(sub: Any, common: Callable[[argparse.ArgumentParser], None])
     gat.add_argument("--timeout", type=_positive(float), default=None, help="seconds per import/call")
     gat.add_argument("--results", type=Path, default=Path("results"), help="default: %(default)s")
     gat.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    gat.add_argument(
+        "--rerun", action="store_true", help="execute every cell (a rebuilt interpreter does anyway: its bytes changed)"
+    )
     gat.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help="as before the subcommand")
     gat.set_defaults(func=cmd_gate)
 
@@ -637,6 +705,10 @@ def parser() -> argparse.ArgumentParser:
     )
     run.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help="as before the subcommand")
     run.set_defaults(func=cmd_run)
+
+    _check_parser(
+        sub.add_parser("check", help="the matrix's stages on your own wheels: files, a wheelhouse, a release"), common
+    )
 
     interps = sub.add_parser("interpreters", help="list discovered interpreters")
     common(interps)

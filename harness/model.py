@@ -328,6 +328,15 @@ class BuildSpec:
         """This wheel's cell on the run interpreter *run*."""
         return Cell(self.case.id, self.target.name, self.python.id, run.id)
 
+    @property
+    def build_interpreter(self) -> Interpreter | None:
+        return self.python
+
+    @property
+    def imports(self) -> tuple[str, ...]:
+        """What a cell imports: the case's module (then calls its add())."""
+        return (self.case.module,)
+
     def template_values(self) -> dict[str, str]:
         return {
             "py_api": self.target.py_api,
@@ -335,6 +344,36 @@ class BuildSpec:
             "min_python": ".".join(map(str, self.target.min_python or ())),
             "module": self.case.module,
         }
+
+
+@dataclass(frozen=True, kw_only=True)
+class WheelSpec:
+    """A wheel built elsewhere (`check`): a release's wheel, its tag set as the target.
+
+    Its cells have the matrix's stages; there is no build interpreter, so nothing is checked against
+    a target it asked for: the tags are the claim, the cells say where it holds."""
+
+    case: Case  # backend "check", binding "NAME==VERSION"
+    target: Target  # named by the wheel's compressed tag set
+    wheel: Path
+    source: str  # "index" or "file": the grid's "built on" column
+    imports: tuple[str, ...]  # every top-level package, then every extension module (or --import)
+    origin: str  # the file given, or the index URL and sha256
+    record_problems: tuple[str, ...] = ()  # where its RECORD lies: every cell fails at "build"
+
+    @property
+    def id(self) -> str:
+        return f"{self.case.id}:{self.target.name}:{self.source}"
+
+    @property
+    def build_interpreter(self) -> Interpreter | None:
+        return None
+
+    def cell(self, run: Interpreter) -> Cell:
+        return Cell(self.case.id, self.target.name, self.source, run.id)
+
+
+AnySpec = BuildSpec | WheelSpec
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -9,7 +9,6 @@ crash or a hang is one cell's observation and never the run's end.
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 import threading
@@ -18,7 +17,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
 
 import msgspec
 
@@ -40,10 +38,9 @@ from harness.errors import HarnessError
 from harness.infra import proc
 from harness.infra.paths import safe_name
 from harness.model import Artifact, Interpreter
-from harness.schema.decode import convert
+from harness.schema.decode import decode_json
 
 RESULT_MARKER = "ABI_HARNESS_RESULT "
-T = TypeVar("T")
 REPORT_SOURCE = "resources/call.py's report"  # decoded through the observation types, like a record
 LOADING_MARKER = "ABI_HARNESS_LOADING "
 THREADS = 8
@@ -71,33 +68,46 @@ def load_obs(route: Route, out: proc.Outcome, timeout: float | None = None) -> L
         return LoadObs(
             route=route, outcome=LoadOutcome.NO_REPORT, returncode=out.returncode, files=files, stderr_tail=tail
         )
-    result: dict[str, Any] = json.loads(reports[-1][len(RESULT_MARKER) :])
-    files = convert(result.get("files", ()), tuple[FileLoad, ...], source=REPORT_SOURCE, error=HarnessError)
-    if "import_error" in result:
+    report = decode_json(reports[-1][len(RESULT_MARKER) :], CallReport, source=REPORT_SOURCE, error=HarnessError)
+    if report.import_error is not None:
         return LoadObs(
             route=route,
             outcome=LoadOutcome.EXCEPTION,
-            exception_type=result.get("import_error_type", ""),
-            exception=result["import_error"],
-            files=files,
+            exception_type=report.import_error_type,
+            exception=report.import_error,
+            files=report.files,
             returncode=out.returncode,
         )
     return LoadObs(
         route=route,
         outcome=LoadOutcome.LOADED,
         returncode=out.returncode,
-        module_file=result.get("module_file"),
-        files=files,
-        calls=convert(result.get("calls", ()), tuple[Call, ...], source=REPORT_SOURCE, error=HarnessError),
-        compiled=_maybe(result.get("compiled"), Compiled),
-        import_warnings=tuple(result.get("import_warnings", ())),
-        gil_enabled_after_import=result.get("gil_enabled_after_import"),
-        threads=_maybe(result.get("threads"), Threads),
+        module_file=report.module_file,
+        files=report.files,
+        calls=report.calls,
+        compiled=report.compiled,
+        import_warnings=report.import_warnings,
+        gil_enabled_after_import=report.gil_enabled_after_import,
+        threads=report.threads,
     )
 
 
-def _maybe(value: object, into: type[T]) -> T | None:
-    return None if value is None else convert(value, into, source=REPORT_SOURCE, error=HarnessError)
+class CallReport(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """What resources/call.py prints after RESULT_MARKER: a key is absent when the script stopped before
+    it (an import that failed reports no calls). A report that does not fit is a HarnessError: the cell
+    records it as a harness error (a module printing the marker itself ends there too)."""
+
+    python: str  # sys.version's first word, kept in the log
+    files: tuple[FileLoad, ...] = ()
+    import_error: str | None = None  # "ImportError: ..." when an import failed
+    import_error_type: str = ""
+    import_warnings: tuple[str, ...] = ()
+    module_file: str | None = None
+    gil_enabled_after_import: bool | None = None
+    compiled: Compiled | None = None
+    calls: tuple[Call, ...] = ()
+    threads: Threads | None = None
+    gil_enabled_after_threads: bool | None = None
 
 
 def _placeless(load: LoadObs, work: str) -> LoadObs:
@@ -118,6 +128,8 @@ class CellRun:
     work: Path
     timeout: float
     transcript: list[str] = field(default_factory=list)
+    imports: tuple[str, ...] = ()  # `check`: every module to import, and no add() calls
+    test: str = ""  # `check --test`: a shell command run in the installed environment
 
     def record(self, out: proc.Outcome) -> proc.Outcome:
         self.transcript.append(out.transcript())
@@ -126,11 +138,43 @@ class CellRun:
     def load(self, route: Route, toolchain: Toolchain, python: Path, module: str, extra: Sequence[str]) -> LoadObs:
         # -I: no user site, no PYTHONPATH, no current directory on sys.path.
         argv = [str(python), "-I", "-c", call_script(), module, *extra]
-        if self.interp.free_threaded:
+        if self.imports:
+            argv += ["--import-only"]
+        elif self.interp.free_threaded:
             argv += ["--threads", str(THREADS)]
         self.transcript.append(f"# load route: {route.value}\n")
         out = self.record(toolchain.run(self.interp, argv, cwd=self.work, timeout=self.timeout))
-        return _placeless(load_obs(route, out, self.timeout), str(self.work))
+        seen = _placeless(load_obs(route, out, self.timeout), str(self.work))
+        return msgspec.structs.replace(seen, module=module) if self.imports else seen
+
+    def installed(self, toolchain: Toolchain, python: Path, module: str) -> tuple[LoadObs, ...]:
+        """The installed wheel imported: the case's module, or (`check`) each module in its own
+        process, then the user's smoke command."""
+        if not self.imports:
+            return (self.load(Route.INSTALLED, toolchain, python, module, []),)
+        loads = [self.load(Route.INSTALLED, toolchain, python, name, []) for name in self.imports]
+        if self.test:
+            loads.append(self.smoke(toolchain, python))
+        return tuple(loads)
+
+    def smoke(self, toolchain: Toolchain, python: Path) -> LoadObs:
+        """`sh -c TEST` with the cell's environment first on PATH (as if activated), with the timeout; set
+        inside the shell, as a rootfs's bwrap sets a PATH of its own."""
+        script = f'export VIRTUAL_ENV="$0" PATH="$0/bin:$PATH"\n{self.test}'
+        argv = ["sh", "-c", script, str(python.parent.parent)]
+        self.transcript.append("# smoke test (--test)\n")
+        out = self.record(toolchain.run(self.interp, argv, cwd=self.work, timeout=self.timeout))
+        tail = proc.last_line(out.stderr + "\n" + out.stdout, prefer_errors=True)
+        if out.timed_out:
+            seen = LoadObs(route=Route.TEST, outcome=LoadOutcome.TIMEOUT, timeout_s=self.timeout, stderr_tail=tail)
+        elif out.signal_name:
+            seen = LoadObs(route=Route.TEST, outcome=LoadOutcome.CRASH, signal=out.signal_name, stderr_tail=tail)
+        elif out.ok:
+            seen = LoadObs(route=Route.TEST, outcome=LoadOutcome.LOADED, returncode=0, stderr_tail=tail)
+        else:
+            why = f"exit {out.returncode}: {tail}"
+            seen = LoadObs(route=Route.TEST, outcome=LoadOutcome.EXCEPTION, returncode=out.returncode, exception=why)
+        return msgspec.structs.replace(_placeless(seen, str(self.work)), module=self.test)
 
 
 def _answer(toolchain: Toolchain, out: proc.Outcome) -> Answer:
@@ -183,10 +227,16 @@ def execute(
     shared: SharedEnvs,
     timeout: float,
     log_path: Path,
+    *,
+    imports: Sequence[str] = (),
+    test: str = "",
 ) -> tuple[tuple[InstallerObs, ...], tuple[LoadObs, ...], str]:
-    """Run one cell's steps: what each installer answered, every load's outcome, and the transcript."""
+    """Run one cell's steps: what each installer answered, every load's outcome, and the transcript.
+    With *imports* (`check`), each of those modules is imported instead of *module*'s add() calls."""
     shared.root.mkdir(parents=True, exist_ok=True)
-    cell = CellRun(interp, Path(tempfile.mkdtemp(prefix="cell-", dir=shared.root)), timeout)
+    work = Path(tempfile.mkdtemp(prefix="cell-", dir=shared.root))
+    cell = CellRun(interp, work, timeout, imports=tuple(imports), test=test)
+    module = ",".join(imports) or module
     cell.transcript.append(f"# wheel: {artifact.wheel}\n# python: {interp.describe()}\n")
     try:
         installers, loads = _steps(cell, artifact, module, toolchains, shared)
@@ -232,7 +282,7 @@ def _steps(
         if not answer.ok:
             return tuple(seen), ()
         fresh.append(env_dir / "bin" / "python")
-    return tuple(seen), (cell.load(Route.INSTALLED, toolchains[accepted[0]], fresh[0], module, []),)
+    return tuple(seen), cell.installed(toolchains[accepted[0]], fresh[0], module)
 
 
 def dependency_env(

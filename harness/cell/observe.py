@@ -33,6 +33,7 @@ class Route(enum.StrEnum):
     INSTALLED = "installed"  # a real install, then `import module`
     SYS_PATH = "sys_path"  # refused wheel: its files on sys.path, plain import (file-name safety net)
     BY_PATH = "by_path"  # refused wheel: each extension file loaded by path (runtime safety net)
+    TEST = "test"  # `check --test CMD`: the user's smoke command in the installed environment
 
 
 class LoadOutcome(enum.StrEnum):
@@ -132,6 +133,14 @@ class LoadObs(Obs, frozen=True):
     # Forced loads of a wheel with runtime requirements; UNSET (no key in the record): none declared,
     # or a record from before forced loads got them, judged as it was then.
     dependencies: Dependencies | msgspec.UnsetType = msgspec.UNSET
+    # `check`: the module this load imported (NAME,NAME for a forced load; the command for the smoke
+    # test). UNSET (no key): a matrix cell, which imports its case's module.
+    module: str | msgspec.UnsetType = msgspec.UNSET
+
+    @property
+    def name(self) -> str:
+        """What this load imported under `check` (its module, or the smoke command); "" for the matrix."""
+        return self.module if isinstance(self.module, str) else ""
 
 
 class WheelObs(Obs, frozen=True):
@@ -166,7 +175,8 @@ class Observed(Obs, frozen=True):
             raise ValueError(f"version {self.version}; this harness reads observations of version {OBSERVED_VERSION}")
         if self.loads and not self.installers and self.load(Route.INSTALLED) is not None:
             raise ValueError("an installed load with no installer observed")
-        if len({x.route for x in self.loads}) != len(self.loads):
+        routes = [x.route for x in self.loads if not x.name]  # `check` imports each module in a load of its own
+        if len(set(routes)) != len(routes):
             raise ValueError("two loads by one route")
 
     def load(self, route: Route) -> LoadObs | None:

@@ -18,6 +18,7 @@ import threading
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -39,22 +40,31 @@ EXECUTION_CODE = (
 KEY_VERSION = 1
 _DIGESTS: dict[tuple[str, int, int], str] = {}
 _LOCK = threading.Lock()
+_HASHING: dict[tuple[str, int, int], threading.Lock] = {}
 
 
 def file_digest(path: str) -> str:
-    """sha256 of a file, remembered per (path, mtime, size) for the life of the process."""
+    """sha256 of a file, remembered per (path, mtime, size) for the life of the process. Computed once:
+    the cells of one interpreter start together, and each hashing its 30 MB libpython was the largest
+    cost of a warm run (py-spy)."""
     st = os.stat(path)
     key = (path, st.st_mtime_ns, st.st_size)
     with _LOCK:
         known = _DIGESTS.get(key)
-    if known is None:
-        digest = hashlib.sha256()
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
-        known = digest.hexdigest()
+        hashing = _HASHING.setdefault(key, threading.Lock())
+    if known is not None:
+        return known
+    with hashing:
         with _LOCK:
-            _DIGESTS[key] = known
+            known = _DIGESTS.get(key)
+        if known is None:
+            digest = hashlib.sha256()
+            with open(path, "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(block)
+            known = digest.hexdigest()
+            with _LOCK:
+                _DIGESTS[key] = known
     return known
 
 
@@ -100,8 +110,11 @@ def interpreter_identity(interp: Interpreter) -> str:
     return digest.hexdigest()
 
 
-def cell_key(*, wheel: Path, interp: Interpreter, installers: Sequence[str], timeout_s: float) -> str:
-    parts = {
+def cell_key(
+    *, wheel: Path, interp: Interpreter, installers: Sequence[str], timeout_s: float, check: Sequence[str] = ()
+) -> str:
+    """*check*: what a `check` cell imports and its smoke command (absent for the matrix's cells)."""
+    parts: dict[str, Any] = {
         "version": KEY_VERSION,
         "wheel": file_digest(str(wheel)),
         "interpreter": interpreter_identity(interp),
@@ -109,6 +122,8 @@ def cell_key(*, wheel: Path, interp: Interpreter, installers: Sequence[str], tim
         "code": code_digest(),
         "timeout_s": timeout_s,
     }
+    if check:
+        parts["check"] = list(check)
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:32]
 
 

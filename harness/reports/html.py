@@ -16,8 +16,10 @@ from harness.reports import diff as diffs
 from harness.reports import escape, overview
 from harness.reports import history as nights
 from harness.reports.markdown import (
+    CLAIMS_INTRO,
     LEGEND,
     SYMBOLS,
+    claims,
     free_threading_note,
     installer_disagreements,
     problems,
@@ -147,6 +149,14 @@ def _findings(records: Sequence[Record]) -> str:
     return "".join(out)
 
 
+def _claims_table(markdown_lines: Sequence[str]) -> str:
+    """The Markdown table of `claims` as HTML (cells escaped, `code` kept)."""
+    rows = [line.strip().strip("|").split(" | ") for line in markdown_lines if not line.startswith("|---")]
+    head = "".join(f"<th>{_inline(c.strip())}</th>" for c in rows[0])
+    body = "".join("<tr>" + "".join(f"<td>{_inline(c.strip())}</td>" for c in row) + "</tr>" for row in rows[1:])
+    return f"<table class='claims'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
 def _add_strips(data: dict[str, Any], history: History) -> None:
     """Each cell's statuses over the last nights (a letter each, oldest first), for its details."""
     strips = nights.strips(history)
@@ -161,13 +171,18 @@ def _overview(
     records: Sequence[Record], environment: RunManifest, columns: Sequence[str], history: History | None
 ) -> str:
     targets = environment.target_names
+    # `check` wheels were not built for a target: "Where each wheel works" says what they are instead.
+    produced = (
+        ""
+        if environment.is_check
+        else f"<h3>What each backend produced</h3>{overview.produced_grid(records, environment, columns)}"
+    )
     return (
         "<section id='overview'><h2>Overview</h2>"
         f"<div class='ov'><div>{overview.heatmap(records, columns, targets)}</div><div>"
         "<p class='legend'>Left, a row per case and target, a column per run interpreter: a square shows the "
         "worst of its cells (one per build interpreter); a click jumps to that cell in the grids below.</p>"
-        f"{overview.legend()}<h3>What each backend produced</h3>{overview.produced_grid(records, environment, columns)}"
-        f"{nights.section(history) if history is not None else ''}</div>"
+        f"{overview.legend()}{produced}{nights.section(history) if history is not None else ''}</div>"
         "</div></section>"
     )
 
@@ -256,6 +271,11 @@ def html_report(
         _overview(records, environment, columns, history),
         _diff_section(change, baseline_id) if change is not None else "",
         _findings(records),
+        *(
+            ["<h2>Where each wheel works</h2>", f"<p>{escape.html(CLAIMS_INTRO)}</p>", _claims_table(claims(records))]
+            if environment.is_check
+            else []
+        ),
         f"<h2>Interpreters</h2><table><tr><th>id</th><th>version</th><th>build</th><th>provider</th></tr>"
         f"{interp_rows}</table>",
         f"<h2>Grids</h2><p>{escape.html(LEGEND)} Click a cell for its stages, observations and logs.</p>",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -44,11 +45,14 @@ def refused(record: Record) -> bool:
     return bool(answers) and not any(answers.values())
 
 
+LOADS_ANYWAY = ("imports", "loads and works")  # findings of a refused wheel whose files worked all the same
+
+
 def symbol(record: Record) -> str:
     if record.status == Status.PASS.value and refused(record):
         # A refused binary loaded anyway that crashed or worked is a finding: marked beside the 🚫.
         kinds = {f.kind for f in record.findings}
-        mark = "💥" if kinds & {"crash", "timeout", "no report"} else ("✳️" if "loads and works" in kinds else "")
+        mark = "💥" if kinds & {"crash", "timeout", "no report"} else ("✳️" if kinds & set(LOADS_ANYWAY) else "")
         return SYMBOLS["refused"] + mark
     return SYMBOLS[record.status]
 
@@ -139,6 +143,48 @@ def produced(records: Sequence[Record], columns: Sequence[str] = ()) -> list[str
     return lines
 
 
+CLAIMS_INTRO = (
+    "Per wheel (`check`): the interpreters its tags and Requires-Python admit (installers must take it), "
+    "those where it really installed and imported (and passed --test), those it claims and fails, and "
+    "those that refuse it where its files loaded anyway (a finding: the tags could claim more)."
+)
+
+
+def claims(records: Sequence[Record]) -> list[str]:
+    """`check` runs: per wheel, where its tags say it works against where it really works."""
+    rows: dict[tuple[str, str], dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    by_version = sorted(records, key=lambda r: ([int(n) for n in re.findall(r"\d+", r.run_python)], r.run_python))
+    for r in by_version:
+        if r.stage == "plan":
+            continue
+        row = rows[(r.case, r.target)]
+        if r.expected.startswith("install+work"):
+            row["claimed"].append(r.run_python)
+            row["works" if r.status == Status.PASS.value else "broken"].append(
+                r.run_python if r.status == Status.PASS.value else f"{r.run_python} ({r.status})"
+            )
+        elif r.stage == "build":
+            row["broken"].append(f"{r.run_python} ({r.status} at {r.stage})")
+        elif any(f.kind in LOADS_ANYWAY for f in r.findings):
+            row["anyway"].append(r.run_python)
+    lines = [
+        "| distribution | wheel | tags say it works on | works on | claimed, fails | refused, loads anyway |",
+        "|---|---|---|---|---|---|",
+    ]
+    for (case, target), row in sorted(rows.items()):
+        shown = [", ".join(row[k]) or "-" for k in ("claimed", "works", "broken", "anyway")]
+        lines.append(f"| {case} | `{target}` | " + " | ".join(shown) + " |")
+    return lines
+
+
+def wheels_section(records: Sequence[Record], environment: RunManifest, columns: Sequence[str]) -> list[str]:
+    """What each backend produced (the matrix), or where each wheel works (`check`)."""
+    if environment.is_check:
+        return ["", "## Where each wheel works", "", CLAIMS_INTRO, "", *claims(records)]
+    intro = "Per target, the wheel tag (without platform) and extension suffix each build interpreter gave."
+    return ["", "## What each backend produced", "", intro, "", *produced(records, columns)]
+
+
 def _row_key(r: Record) -> tuple[str, str, str]:
     return r.target, r.wheel or "", r.build_python
 
@@ -164,14 +210,7 @@ def markdown(records: Sequence[Record], environment: RunManifest, surface: Seque
     if excluded:
         out += ["", "Found but not used:", ""]
         out += [f"- `{where}`: {why}" for where, why in excluded]
-    out += [
-        "",
-        "## What each backend produced",
-        "",
-        "Per target, the wheel tag (without platform) and extension suffix each build interpreter gave.",
-        "",
-    ]
-    out += produced(records, columns)
+    out += wheels_section(records, environment, columns)
     out += ["", LEGEND, ""]
 
     by_case: dict[str, list[Record]] = defaultdict(list)

@@ -1,6 +1,8 @@
 """Run inside a cell's environment (stdlib only): import the case module, call add(), report JSON.
 
-Usage: call.py MODULE [--path DIR] [--by-path FILE ...] [--threads N]
+Usage: call.py MODULE [--path DIR] [--by-path FILE ...] [--threads N] [--import-only]
+  --import-only   a wheel under `check`: MODULE is NAME[,NAME...], imported in turn; no add() calls,
+                  no threads (the GIL's state after the imports is still reported)
   --path DIR      put DIR first on sys.path (a refused wheel's files, loaded anyway)
   --by-path FILE  load DIR/FILE with ExtensionFileLoader before importing MODULE, whatever its suffix
                   (the runtime safety net); its PEP 793 Py_mod_abi is read first, without loading it
@@ -128,11 +130,29 @@ def hammer(module, n_threads):
     return {"threads": n_threads, "calls": n_threads * CALLS_PER_THREAD, "errors": errors[:5]}
 
 
+def check_call(module, shown, args, expected):
+    try:
+        got = module.add(*args)
+        actual = repr(got)
+        ok = not isinstance(expected, str) and type(got) is int and got == expected
+    except Exception as exc:
+        actual = describe(exc)
+        ok = isinstance(expected, str) and type(exc).__name__ == expected
+    return {
+        "call": shown,
+        "expected": expected if isinstance(expected, str) else repr(expected),
+        "actual": actual,
+        "ok": ok,
+    }
+
+
 def main(argv):
     name = argv[0]
     path = argv[argv.index("--path") + 1] if "--path" in argv else None
     n_threads = int(argv[argv.index("--threads") + 1]) if "--threads" in argv else 0
     by_path = [argv[i + 1] for i, arg in enumerate(argv) if arg == "--by-path"]
+    import_only = "--import-only" in argv
+    module = current = None
     if path:
         sys.path.insert(0, path)
     result = {"python": sys.version.split()[0]}
@@ -150,34 +170,24 @@ def main(argv):
                     load_by_path(path, relative, result["files"], stubs)
                 for stub in stubs:
                     sys.modules.pop(stub, None)  # the real package now imports over the loaded files
-            module = importlib.import_module(name)
+            names = name.split(",") if import_only else [name]
+            for each in names:
+                current = each
+                imported = importlib.import_module(each)
+                module = imported if module is None else module
         except BaseException as exc:  # report any import failure, SystemError included
-            result["import_error"] = describe(exc)
+            failed = "import %s: " % current if import_only and current else ""
+            result["import_error"] = failed + describe(exc)
             result["import_error_type"] = type(exc).__name__
             return result
     # A free-threaded build warns (RuntimeWarning) when an import re-enables the GIL.
     result["import_warnings"] = ["%s: %s" % (w.category.__name__, w.message) for w in caught]
     result["module_file"] = getattr(module, "__file__", None)
-    result["compiled"] = {key: getattr(module, key, None) for key in COMPILED}
     result["gil_enabled_after_import"] = is_gil_enabled() if is_gil_enabled else None
-    calls = []
-    for shown, args, expected in CHECKS:
-        try:
-            got = module.add(*args)
-            actual = repr(got)
-            ok = not isinstance(expected, str) and type(got) is int and got == expected
-        except Exception as exc:
-            actual = describe(exc)
-            ok = isinstance(expected, str) and type(exc).__name__ == expected
-        calls.append(
-            {
-                "call": shown,
-                "expected": expected if isinstance(expected, str) else repr(expected),
-                "actual": actual,
-                "ok": ok,
-            }
-        )
-    result["calls"] = calls
+    if import_only:
+        return result
+    result["compiled"] = {key: getattr(module, key, None) for key in COMPILED}
+    result["calls"] = [check_call(module, shown, args, expected) for shown, args, expected in CHECKS]
     if n_threads:
         result["threads"] = hammer(module, n_threads)
         result["gil_enabled_after_threads"] = is_gil_enabled() if is_gil_enabled else None

@@ -1,11 +1,11 @@
 """environment.json: what a run ran on and with (`RunManifest`), written and read only through this type.
 
 A run writes it at the start and again when it finishes; `merge` writes one for the merged run (with a
-`shards` list), `gate` one with a `gate` entry. `report`, `--rejudge`, `diff`, `merge` and `run --resume`
-read it back through `read`, so a manifest from another machine is either fully typed or DamagedResults
-(exit 3) naming the field. A key absent from the file is unknown, not an error (an interrupted run has no
-`finished`); a key present must be right. Keys that were never written stay absent (msgspec.UNSET), so
-a manifest written again reads as it did.
+`shards` list), `gate` one with a `gate` entry, `check` one with a `check` entry. `report`, `--rejudge`,
+`diff`, `merge` and `run --resume` read it back through `read`, so a manifest from another machine is
+either fully typed or DamagedResults (exit 3) naming the field. A key absent from the file is unknown,
+not an error (an interrupted run has no `finished`); a key present must be right. Keys that were never
+written stay absent (msgspec.UNSET), so a manifest written again reads as it did.
 """
 
 from __future__ import annotations
@@ -141,6 +141,24 @@ class GateEntry(Entry, frozen=True):
     baseline: InterpreterEntry
 
 
+class CheckWheel(Entry, frozen=True):
+    """One wheel of a `check` run: its spec id, file, where it came from and what its cells import."""
+
+    id: str
+    wheel: str
+    origin: str  # the file given, or the index URL with its sha256
+    imports: tuple[str, ...] = ()
+
+
+class CheckEntry(Entry, frozen=True):
+    """`check`: the index its requirements came from, the corpus whose known issues apply, the smoke command."""
+
+    index: str = ""
+    corpus: str | None = None  # read again by `report --rejudge`
+    test: str | None = None
+    wheels: tuple[CheckWheel, ...] = ()
+
+
 class RunManifest(Entry, frozen=True):
     """environment.json. Every key may be absent (unknown); every key present is typed and checked."""
 
@@ -162,6 +180,7 @@ class RunManifest(Entry, frozen=True):
     shard: ShardInfo | UnsetType = UNSET
     shards: tuple[ShardEntry, ...] | UnsetType = UNSET  # a merged run
     gate: GateEntry | UnsetType = UNSET
+    check: CheckEntry | UnsetType = UNSET  # a `check` run (wheels built elsewhere)
     resumed: tuple[str, ...] | UnsetType = UNSET  # when `run --resume` continued it
     finished: str | UnsetType = UNSET
     interrupted: bool | UnsetType = UNSET
@@ -180,6 +199,10 @@ class RunManifest(Entry, frozen=True):
 
     def targets_on_file(self) -> dict[str, Target]:
         return {t.name: t.target() for t in self.targets}
+
+    @property
+    def is_check(self) -> bool:
+        return isinstance(self.check, CheckEntry)
 
     @property
     def target_names(self) -> list[str]:

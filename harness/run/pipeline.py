@@ -13,12 +13,13 @@ from typing import Any
 
 from harness.build.audit import Audit, audit_wheel
 from harness.build.wheel import BuildFailure, build
+from harness.build.wheelfile import given
 from harness.cell.execute import SharedEnvs, execute
 from harness.cell.installers import Toolchain
 from harness.cell.observe import BuildObs, Observed, WheelObs
 from harness.cell.reuse import Reused, Store, cell_key, reusable
 from harness.infra.paths import remove_tree, safe_name, under
-from harness.model import Artifact, BuildSpec, Case, Cell, Interpreter, KnownIssue, Status, Target
+from harness.model import AnySpec, Artifact, Case, Cell, Interpreter, KnownIssue, Status, Target, WheelSpec
 from harness.run.plan import Plan, PlannedSkip
 from harness.run.progress import Progress
 from harness.run.records import SCHEMA_VERSION, Record, Writer
@@ -35,6 +36,7 @@ class Settings:
     known_issues: tuple[KnownIssue, ...]
     rebuild: bool = False
     rerun: bool = False  # execute every cell, even where recorded observations could be reused
+    test: str = ""  # `check --test`: a smoke command run in each installed environment
 
     @property
     def toolchain(self) -> Toolchain:
@@ -79,7 +81,7 @@ def record(run_id: str, facts: CellFacts, case: Case, known: Sequence[KnownIssue
 
 def failed_build_records(
     run_id: str,
-    spec: BuildSpec,
+    spec: AnySpec,
     failure: BuildFailure,
     runners: tuple[Interpreter, ...],
     run_dir: Path,
@@ -101,7 +103,7 @@ def failed_build_records(
             CellFacts(
                 cell=spec.cell(run),
                 target=spec.target,
-                build=spec.python,
+                build=spec.build_interpreter,
                 run=run,
                 observed=observed,
             ),
@@ -115,8 +117,15 @@ def failed_build_records(
     ]
 
 
+def check_inputs(spec: AnySpec, settings: Settings) -> tuple[str, ...]:
+    """What a `check` cell imports, and its smoke command (part of its reuse key); () for the matrix."""
+    return (
+        (*spec.imports, *([f"--test {settings.test}"] if settings.test else ())) if isinstance(spec, WheelSpec) else ()
+    )
+
+
 def observe_cell(
-    spec: BuildSpec,
+    spec: AnySpec,
     artifact: Artifact,
     audit: Audit,
     run: Interpreter,
@@ -124,8 +133,11 @@ def observe_cell(
     shared: SharedEnvs,
     log_path: Path,
 ) -> tuple[Observed, str]:
+    check = isinstance(spec, WheelSpec)
     installers, loads, transcript = execute(
-        artifact, spec.case.module, run, settings.toolchains, shared, settings.timeout_s, log_path
+        *(artifact, spec.case.module, run, settings.toolchains, shared, settings.timeout_s, log_path),
+        imports=spec.imports if check else (),
+        test=settings.test if check else "",
     )
     observed = Observed(
         build=BuildObs(ok=True, cached=artifact.cached, tools=dict(artifact.tools)),
@@ -154,11 +166,12 @@ class CellContext:
 
 
 def reused_observations(
-    ctx: CellContext, artifact: Artifact, run: Interpreter, log_path: Path
+    ctx: CellContext, artifact: Artifact, run: Interpreter, log_path: Path, check: tuple[str, ...] = ()
 ) -> tuple[str, Observed | None, str]:
     """(reuse key, the observations recorded under it or None, the run they came from)."""
     versions = ctx.shared.installer_versions(run, ctx.settings.toolchains)
-    key = cell_key(wheel=artifact.wheel, interp=run, installers=versions, timeout_s=ctx.settings.timeout_s)
+    timeout = ctx.settings.timeout_s
+    key = cell_key(wheel=artifact.wheel, interp=run, installers=versions, timeout_s=timeout, check=check)
     entry = None if ctx.settings.rerun else ctx.store.get(key)
     if entry is None:
         return key, None, ""
@@ -169,7 +182,7 @@ def reused_observations(
 
 
 def cell_record(
-    ctx: CellContext, spec: BuildSpec, artifact: Artifact, audit: Audit, run: Interpreter, build_log: str
+    ctx: CellContext, spec: AnySpec, artifact: Artifact, audit: Audit, run: Interpreter, build_log: str
 ) -> Record:
     """Observe the cell (or reuse what was observed), then judge it; a harness bug is an `error` record."""
     cell = spec.cell(run)
@@ -177,7 +190,8 @@ def cell_record(
     start = time.monotonic()
     reused_from = ""
     try:
-        key, observed, reused_from = reused_observations(ctx, artifact, run, ctx.run_dir / log_rel)
+        check = check_inputs(spec, ctx.settings)
+        key, observed, reused_from = reused_observations(ctx, artifact, run, ctx.run_dir / log_rel, check)
         if observed is None:
             observed, transcript = observe_cell(
                 spec, artifact, audit, run, ctx.settings, ctx.shared, ctx.run_dir / log_rel
@@ -192,7 +206,7 @@ def cell_record(
     installers = [i.version for i in observed.installers]
     return record(
         ctx.run_id,
-        CellFacts(cell=cell, target=spec.target, build=spec.python, run=run, observed=observed),
+        CellFacts(cell=cell, target=spec.target, build=spec.build_interpreter, run=run, observed=observed),
         spec.case,
         ctx.settings.known_issues,
         wheel=artifact.wheel.name,
@@ -208,13 +222,20 @@ def cell_record(
     )
 
 
-def safe_build(spec: BuildSpec, settings: Settings) -> tuple[Artifact, Audit] | BuildFailure:
-    """Build (or fetch from the cache) and audit once per wheel; a harness bug is an error, not a crash."""
+def safe_build(spec: AnySpec, settings: Settings) -> tuple[Artifact, Audit] | BuildFailure:
+    """Build (or fetch from the cache) and audit once per wheel; a harness bug is an error, not a crash.
+    A wheel under `check` is not built: it is read as given."""
     try:
-        result = build(spec, settings.toolchain, settings.cache, settings.build_timeout_s, settings.rebuild)
+        if isinstance(spec, WheelSpec):
+            result = given(spec, settings.cache)
+        else:
+            result = build(spec, settings.toolchain, settings.cache, settings.build_timeout_s, settings.rebuild)
         if isinstance(result, BuildFailure):
             return result
-        return result, audit_wheel(result.wheel, result.tags, result.wheel.parent / "audit.json")
+        audit_file = result.wheel.parent / "audit.json"
+        if isinstance(spec, WheelSpec):  # beside the downloaded or given wheel: maybe not ours to write
+            audit_file = settings.cache / "check" / "audit" / f"{result.cache_key}.json"
+        return result, audit_wheel(result.wheel, result.tags, audit_file)
     except Exception as exc:
         note = settings.cache / "logs" / f"harness-error-{safe_name(spec.id)}.log"
         note.parent.mkdir(parents=True, exist_ok=True)
@@ -224,7 +245,7 @@ def safe_build(spec: BuildSpec, settings: Settings) -> tuple[Artifact, Audit] | 
         )
 
 
-def spec_cells(spec: BuildSpec, runners: tuple[Interpreter, ...]) -> list[str]:
+def spec_cells(spec: AnySpec, runners: tuple[Interpreter, ...]) -> list[str]:
     return [str(spec.cell(run)) for run in runners]
 
 
@@ -262,7 +283,7 @@ def run_plan(
     ):
         pending: dict[Future[Any], Callable[[Any], None]] = {}
 
-        def on_build(spec: BuildSpec) -> Callable[[Any], None]:
+        def on_build(spec: AnySpec) -> Callable[[Any], None]:
             def done(built: tuple[Artifact, Audit] | BuildFailure) -> None:
                 if isinstance(built, BuildFailure):
                     progress.note(f"build FAILED {spec.id}: {built.reason}")
@@ -299,7 +320,7 @@ def run_plan(
             remove_tree(cells_root, shared.root)
 
 
-def _keep_build_log(source: Path, spec: BuildSpec, run_dir: Path) -> str:
+def _keep_build_log(source: Path, spec: AnySpec, run_dir: Path) -> str:
     """Copy a build's log into the run directory (the cache may be cleaned); its path relative to the run."""
     dest = run_dir / "logs" / "builds" / f"{safe_name(spec.id)}.log"
     dest.parent.mkdir(parents=True, exist_ok=True)

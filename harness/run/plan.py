@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from packaging.specifiers import SpecifierSet
 
 from harness.errors import ConfigError
-from harness.model import BuildSpec, Case, Cell, Interpreter, Target, TargetKind
+from harness.model import AnySpec, BuildSpec, Case, Cell, Interpreter, Target, TargetKind
 
 ABI3T_FIRST = (3, 15)  # PEP 803: Py_TARGET_ABI3T below 0x030f0000 is a compile error
 
@@ -24,13 +24,13 @@ class PlannedSkip:
 
 @dataclass(frozen=True)
 class Plan:
-    builds: tuple[BuildSpec, ...]
+    builds: tuple[AnySpec, ...]  # BuildSpec for the matrix, WheelSpec for `check`
     skips: tuple[PlannedSkip, ...]
     run_pythons: tuple[Interpreter, ...]
     # A build's own run interpreters where it runs on fewer than all (the gate's cells), by build id.
     only: tuple[tuple[str, tuple[Interpreter, ...]], ...] = ()
 
-    def runners(self, spec: BuildSpec) -> tuple[Interpreter, ...]:
+    def runners(self, spec: AnySpec) -> tuple[Interpreter, ...]:
         """The interpreters the wheel of *spec* runs on."""
         return next((runs for build_id, runs in self.only if build_id == spec.id), self.run_pythons)
 
@@ -42,7 +42,8 @@ class Plan:
 def restrict(plan: Plan, keep: Callable[[BuildSpec, Interpreter], bool], runners: Sequence[Interpreter]) -> Plan:
     """Only the cells (build, run interpreter) *keep* selects, run interpreters taken from *runners*;
     builds left without a cell and every planned skip are dropped (they concern no selected cell)."""
-    chosen = [(spec, tuple(r for r in runners if keep(spec, r))) for spec in plan.builds]
+    specs = [spec for spec in plan.builds if isinstance(spec, BuildSpec)]  # the gate plans the matrix's wheels
+    chosen = [(spec, tuple(r for r in runners if keep(spec, r))) for spec in specs]
     chosen = [(spec, runs) for spec, runs in chosen if runs]
     return Plan(
         tuple(spec for spec, _ in chosen),

@@ -284,15 +284,21 @@ def completed(run_dir: Path) -> Loaded:
 
 def point_latest(results_dir: Path, run_dir: Path) -> None:
     """results/latest -> the newest run (a relative symlink, replaced atomically)."""
-    link = results_dir / "latest"
+    point_link(results_dir / "latest", Path(run_dir.name))
+
+
+def point_link(link: Path, target: Path) -> bool:
+    """*link* -> *target* (relative to the link's directory), replaced atomically. A real directory or file
+    with the link's name (an unpacked artifact) is left as it is, with a warning; False then."""
     if link.exists() and not link.is_symlink():
         print(
             f"warning: {link}: a directory or file, not the symlink the harness keeps (an unpacked artifact?); "
-            f"left as it is, so it does not point at this run ({run_dir.name})",
+            f"left as it is, so it does not point at {target}",
             file=sys.stderr,
         )
-        return
-    tmp = results_dir / f".latest.{os.getpid()}"
+        return False
+    tmp = link.parent / f".{link.name}.{os.getpid()}"
     tmp.unlink(missing_ok=True)
-    tmp.symlink_to(run_dir.name)
+    tmp.symlink_to(target)
     tmp.replace(link)
+    return True

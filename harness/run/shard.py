@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from harness.errors import ConfigError
-from harness.model import BuildSpec, Case
+from harness.model import Case
 from harness.run.plan import Plan, PlannedSkip
 from harness.run.records import Record
 
@@ -103,6 +103,6 @@ def plan_digest(plan: Plan) -> str:
 def shard(plan: Plan, spec: ShardSpec, weights: Mapping[str, float] | None = None) -> Plan:
     """The part of *plan* that shard K of N runs."""
     mine = {u.id for u in assign(units(plan, weights), spec.count)[spec.index - 1]}
-    builds: list[BuildSpec] = [b for b in plan.builds if b.id in mine]
+    builds = [b for b in plan.builds if b.id in mine]
     skips = [s for s in plan.skips if _skip_key(s) in mine]
     return Plan(tuple(builds), tuple(skips), plan.run_pythons)

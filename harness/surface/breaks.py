@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from packaging.tags import Tag
 
-from harness.surface import Surface, diff, levels_for
+from harness.model import Interpreter
+from harness.surface import ABI3T_FIRST, Surface, diff, levels_for
 from harness.verdict.oracle import tag_rule
 
 SYMBOLS = "PEP 652"  # the stable ABI manifest: a symbol once in it stays exported (PEP 384's promise)
@@ -36,8 +37,19 @@ class Broken:
         return cls(data["promise"], data["subject"], data["detail"])
 
 
+FULL = "PEP 3149"  # one SOABI, one version-specific ABI: the full-ABI layouts of two such builds agree
+
+
 def _level_promise(level: str) -> str:
+    if level.startswith("full-"):
+        return FULL
     return ABI3T if level.startswith("abi3t-") else LEVELS
+
+
+def _promised(level: str, baseline: Surface, new: Surface) -> bool:
+    """Stable-ABI levels are promised across versions; a full-ABI level only between builds of one SOABI
+    (a free-threaded or debug build lays out PyObject and PyModuleDef its own way, and has its own tag)."""
+    return not level.startswith("full-") or baseline.interpreter.soabi == new.interpreter.soabi
 
 
 def _symbols(baseline: Surface, new: Surface) -> list[Broken]:
@@ -59,7 +71,8 @@ def _levels(baseline: Surface, new: Surface) -> list[Broken]:
     """Layouts and constants at every level both probed; a level the new build should compile at and does not."""
     out = []
     for change in diff(baseline, new):
-        if change.kind.is_break and change.level:  # symbols are judged above, against the new build's promise
+        # Symbols are judged above, against the new build's promise.
+        if change.kind.is_break and change.level and _promised(change.level, baseline, new):
             what = "struct" if change.kind.name.startswith("LAYOUT") else "constant"
             subject = f"[{change.level}] {what} {change.name}"
             out.append(
@@ -70,7 +83,7 @@ def _levels(baseline: Surface, new: Surface) -> list[Broken]:
     own = {level.name for level in levels_for(new.interpreter)}
     for probe in baseline.levels:
         mine = new.level(probe.level)
-        if probe.ok and probe.level in own and (mine is None or not mine.ok):
+        if probe.ok and probe.level in own and (mine is None or not mine.ok) and _promised(probe.level, baseline, new):
             why = mine.reason if mine is not None else "not probed"
             subject = f"[{probe.level}] limited API level"
             detail = f"{baseline.id}'s headers compile at this level, {new.id}'s do not: {why}"
@@ -78,14 +91,30 @@ def _levels(baseline: Surface, new: Surface) -> list[Broken]:
     return out
 
 
+def suffix_promise(suffix: str, interp: Interpreter) -> str:
+    """The PEP that makes *interp* list an extension suffix, or "" when none does: `.abi3.so` on every GIL
+    build (PEP 384), `.abi3t.so` from 3.15 (PEP 803), its own version-specific suffix (PEP 3149). The
+    `.abi3-<multiarch>.so` form is upstream's only from 3.15 (gh-122931); Debian adds it to 3.13 and 3.14
+    by patch, so its absence from another 3.13 build breaks no promise."""
+    own = f".cpython-{interp.version[0]}{interp.version[1]}"
+    if suffix == ".abi3.so" and not interp.free_threaded:
+        return LEVELS
+    if suffix.startswith(".abi3-") and not interp.free_threaded and interp.minor >= ABI3T_FIRST:
+        return LEVELS
+    if suffix.startswith(".abi3t") and interp.minor >= ABI3T_FIRST:
+        return ABI3T
+    if suffix.startswith(own) and suffix.endswith(".so"):
+        return "PEP 3149"
+    return ""
+
+
 def _runtime(baseline: Surface, new: Surface) -> list[Broken]:
     """What the importer and installers of the new build refuse although the tag rules say it must accept."""
     a, b = baseline.interpreter, new.interpreter
     out = []
     for suffix in a.ext_suffixes:
-        stable = suffix.startswith((".abi3", ".abi3t"))
-        if suffix not in b.ext_suffixes and (stable or a.minor == b.minor):
-            promise = (ABI3T if ".abi3t" in suffix else LEVELS) if stable else "PEP 3149"
+        promise = suffix_promise(suffix, b)
+        if suffix not in b.ext_suffixes and promise:
             out.append(Broken(promise, f"suffix {suffix}", f"in {a.id}'s EXTENSION_SUFFIXES, not in {new.id}'s"))
     have = set(b.supported_tags)
     if not have:
@@ -103,6 +132,19 @@ def _runtime(baseline: Surface, new: Surface) -> list[Broken]:
 def broken(baseline: Surface, new: Surface) -> tuple[Broken, ...]:
     """Every promise of *new* that the comparison with *baseline* shows broken, sorted."""
     return tuple(sorted({*_symbols(baseline, new), *_levels(baseline, new), *_runtime(baseline, new)}))
+
+
+def compared(baseline: Surface, new: Surface) -> str:
+    """What the comparison covered: the evidence behind "no promise broken"."""
+    symbols = [e for e in new.symbols if e.applicable and e.added <= new.interpreter.minor]
+    shared = [p.level for p in new.levels if p.ok and (mine := baseline.level(p.level)) is not None and mine.ok]
+    items = sum(len(p.layouts) + len(p.constants) for p in new.levels if p.level in shared)
+    tags = len(baseline.interpreter.supported_tags)
+    return (
+        f"{len(symbols)} stable-ABI symbols {new.id} promises; {items} layouts and constants at the levels both "
+        f"compile ({', '.join(shared) or 'none'}); {len(baseline.interpreter.ext_suffixes)} suffixes and {tags} tags "
+        f"of {baseline.id}"
+    )
 
 
 def unverified(baseline: Surface, new: Surface) -> tuple[str, ...]:

@@ -3,6 +3,7 @@ interpreter binary's identity and the probes' sources."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -13,6 +14,7 @@ from typing import Any
 
 import abi3info  # type: ignore[import-untyped]
 
+from harness.errors import HarnessError
 from harness.infra import proc, rootfs
 from harness.model import Interpreter
 from harness.surface.model import (
@@ -58,8 +60,8 @@ def _identity_key(interp: Interpreter) -> str:
 def collect(interp: Interpreter, cache: Path) -> Surface:
     """The surface of *interp*, cached by its binary identity and the probes' sources."""
     cached = cache / "surface" / f"{_identity_key(interp)}.json"
-    if cached.is_file():
-        surface = Surface.from_json(json.loads(cached.read_text()))
+    with contextlib.suppress(OSError, HarnessError):  # missing, unreadable or no surface: measure again
+        surface = Surface.decode(cached.read_bytes(), source=cached)
         if surface.id == interp.id:
             return surface
         return Surface(interp, *_fields_after_interpreter(surface))

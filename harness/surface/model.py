@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
 
+import msgspec
+
+from harness.errors import HarnessError
 from harness.model import Interpreter, Version
+from harness.run.manifest import InterpreterEntry
+from harness.schema.decode import decode_json
 
 SURFACE_VERSION = 2  # bump when the meaning of a recorded surface changes
 ABI3T_FIRST: Version = (3, 15)
@@ -119,15 +125,9 @@ class LevelProbe:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> LevelProbe:
-        return cls(
-            data["level"],
-            bool(data["ok"]),
-            data["reason"],
-            tuple(sorted(data.get("layouts", {}).items())),
-            tuple(sorted(data.get("constants", {}).items())),
-            tuple(sorted(data.get("absent", {}).items())),
-        )
+    def decode(cls, raw: bytes, *, source: Path | str) -> LevelProbe:
+        """A cached probe (cache/surface/probes/<key>.json) through LevelFile; HarnessError if it is none."""
+        return decode_json(raw, LevelFile, source=source, error=HarnessError).probe()
 
 
 @dataclass(frozen=True)
@@ -176,26 +176,77 @@ class Surface:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Surface:
-        return cls(
-            interpreter=Interpreter.from_json(data["interpreter"]),
-            promise=data["promise"],
-            lookup=data["lookup"],
-            ctypes_list=data["ctypes_list"],
+    def decode(cls, raw: bytes, *, source: Path | str) -> Surface:
+        """A recorded surface (the cache, tests/fixtures/surfaces) through SurfaceFile; HarnessError if none."""
+        return decode_json(raw, SurfaceFile, source=source, error=HarnessError).surface()
+
+
+# The JSON form of a surface, decoded strictly (the dataclasses above are the working types).
+
+
+class _Entry(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    pass
+
+
+Measured = dict[str, Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)] | None]
+
+
+class LevelFile(_Entry, frozen=True):
+    level: str
+    ok: bool
+    reason: str
+    layouts: Measured = {}
+    constants: Measured = {}
+    absent: dict[str, str] = {}
+
+    def probe(self) -> LevelProbe:
+        return LevelProbe(
+            self.level,
+            self.ok,
+            self.reason,
+            tuple(sorted(self.layouts.items())),
+            tuple(sorted(self.constants.items())),
+            tuple(sorted(self.absent.items())),
+        )
+
+
+class SymbolFile(_Entry, frozen=True):
+    name: str
+    kind: str
+    added: Annotated[str, msgspec.Meta(pattern=r"^\d+\.\d+$")]
+    found_as: str
+    ifdef: str = ""
+    applicable: bool = True
+
+
+class FindingFile(_Entry, frozen=True):
+    kind: FindingKind
+    message: str
+
+
+class SurfaceFile(_Entry, frozen=True, kw_only=True):
+    surface_version: int = 0
+    interpreter: InterpreterEntry
+    promise: str
+    lookup: str
+    ctypes_list: str
+    symbols: tuple[SymbolFile, ...]
+    levels: tuple[LevelFile, ...]
+    findings: tuple[FindingFile, ...]
+    recorded_from: str = ""  # a recorded surface's provenance (tests/fixtures/surfaces/record.py)
+
+    def surface(self) -> Surface:
+        return Surface(
+            interpreter=self.interpreter.interpreter(),
+            promise=self.promise,
+            lookup=self.lookup,
+            ctypes_list=self.ctypes_list,
             symbols=tuple(
-                SymbolEntry(
-                    s["name"],
-                    s["kind"],
-                    _version(s["added"]),
-                    s["found_as"],
-                    s.get("ifdef", ""),
-                    bool(s.get("applicable", True)),
-                )
-                for s in data["symbols"]
+                SymbolEntry(x.name, x.kind, _version(x.added), x.found_as, x.ifdef, x.applicable) for x in self.symbols
             ),
-            levels=tuple(LevelProbe.from_json(p) for p in data["levels"]),
-            findings=tuple(Finding(FindingKind(f["kind"]), f["message"]) for f in data["findings"]),
-            version=int(data.get("surface_version", 0)),
+            levels=tuple(level.probe() for level in self.levels),
+            findings=tuple(Finding(f.kind, f.message) for f in self.findings),
+            version=self.surface_version,
         )
 
 

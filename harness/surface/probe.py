@@ -3,6 +3,7 @@ sizes/offsets of the structs the stable ABI fixes and the values of its constant
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
+from harness.errors import HarnessError
 from harness.infra import atomic, proc, rootfs
 from harness.model import Interpreter
 from harness.surface.model import Level, LevelProbe
@@ -86,8 +88,8 @@ def run_probe(interp: Interpreter, level: Level, include_dirs: Sequence[str], ca
     key_raw = f"{interp.root}|{headers_digest(include_dirs, interp.root)}|{level.name}|{source}"
     key = hashlib.sha256(key_raw.encode()).hexdigest()[:24]
     cached = cache / "surface" / "probes" / f"{key}.json"
-    if cached.is_file():
-        return LevelProbe.from_json(json.loads(cached.read_text()))
+    with contextlib.suppress(OSError, HarnessError):  # missing, unreadable or no probe: compile again
+        return LevelProbe.decode(cached.read_bytes(), source=cached)
     work = cache / "surface" / "build" / f"{key}-{os.getpid()}"  # two runs never share a work dir
     result = compile_probe(interp, level.name, (source, owners), include_dirs, work, [cache])
     if result.ok:

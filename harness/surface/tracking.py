@@ -153,7 +153,7 @@ def flavour_layouts(surfaces: Sequence[Surface]) -> tuple[FlavourLayouts, ...]:
             if Flavour.of(other.interpreter) is Flavour.GIL:
                 continue
             # The release build from the same provider when there is one (Debian's 3.13 beside its 3.13d).
-            base = next((s for s in gil if s.interpreter.provider is other.interpreter.provider), gil[0])
+            base = next((s for s in gil if s.interpreter.provider == other.interpreter.provider), gil[0])
             changes = compare(name, layouts[base.id], layouts[other.id], "layout")
             out.append(FlavourLayouts(f"{minor[0]}.{minor[1]}", base.id, other.id, tuple(changes)))
     return tuple(out)

@@ -56,6 +56,8 @@ class FindingKind(enum.StrEnum):
     TIMEOUT = "timeout"
     NO_REPORT = "no report"
     DEPENDENCY_NOT_INSTALLABLE = "dependency not installable"  # the wheel's runtime requirements, there
+    IMPORTS = "imports"  # `check`: a refused wheel's modules imported anyway (it has no calls to make)
+    REENABLES_GIL = "re-enables the GIL"  # `check`, free-threaded: an import turned the GIL back on
 
 
 class Finding(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -206,10 +208,64 @@ def cell_stages(facts: CellFacts, expectation: Expectation) -> list[Stage]:
     load = observed.load(Route.INSTALLED)
     if load is None:
         return [*stages, Stage("import", Status.ERROR, "installed, but no import was observed")]
+    if load.name:
+        return stages + checked_import_stages(facts, audit)
     stages.append(platform_mismatch(run, audit, load) or import_stage(load))
     if load.outcome is LoadOutcome.LOADED:
         stages += [call_stage(load), threads_stage(run, load)]
     return stages
+
+
+def checked_import_stages(facts: CellFacts, audit: Audit | None) -> list[Stage]:
+    """A wheel under `check`: each module imported in its own process, the GIL after the imports on a
+    free-threaded interpreter, then the user's smoke command."""
+    loads = [x for x in facts.observed.loads if x.route is Route.INSTALLED]
+    for load in loads:
+        if load.outcome is not LoadOutcome.LOADED:
+            stage = platform_mismatch(facts.run, audit, load) or import_stage(load)
+            return [replace(stage, reason=f"{load.name}: {stage.reason}")]
+    names = ", ".join(x.name for x in loads)
+    stages = [Stage("import", Status.PASS, f"imported {len(loads)} module(s), each in its own process: {names}")]
+    stages.append(gil_stage(facts, loads))
+    return [*stages, test_stage(facts.observed.load(Route.TEST))]
+
+
+def claims_free_threading(tags: Sequence[str]) -> bool:
+    """A cp3XXt or abi3t tag: the wheel says it runs without the GIL."""
+    return any(t.split("-")[1] == "abi3t" or t.split("-")[1].endswith(("t", "td")) for t in tags)
+
+
+def gil_reenabled(load: LoadObs) -> str:
+    """Why the import turned the GIL back on, or "" (the RuntimeWarning, or sys._is_gil_enabled())."""
+    warned = [w for w in load.import_warnings if "GIL" in w]
+    if warned:
+        return f"importing {load.name} re-enabled the GIL ({warned[0]})"
+    return f"sys._is_gil_enabled() is True after importing {load.name}" if load.gil_enabled_after_import else ""
+
+
+def gil_stage(facts: CellFacts, loads: Sequence[LoadObs]) -> Stage:
+    """Free-threaded only: a wheel that claims free-threading must not re-enable the GIL; any other
+    wheel doing so is a finding (load_findings), not a failure."""
+    if not facts.run.free_threaded:
+        return Stage("threads", Status.SKIP, "not a free-threaded interpreter")
+    why = next((w for w in map(gil_reenabled, loads) if w), "")
+    assert facts.observed.wheel is not None
+    if why and claims_free_threading(facts.observed.wheel.tags):
+        return Stage("threads", Status.FAIL, f"{why}; the wheel's tags claim free-threading")
+    if why:
+        return Stage("threads", Status.PASS, f"{why}; its tags do not claim free-threading (a finding)")
+    return Stage("threads", Status.PASS, "the GIL stays disabled after every import")
+
+
+def test_stage(load: LoadObs | None) -> Stage:
+    if load is None:
+        return Stage("test", Status.SKIP, "no smoke command (--test)")
+    if load.outcome is LoadOutcome.LOADED:
+        return Stage("test", Status.PASS, f"`{load.name}` exited 0")
+    if load.outcome is LoadOutcome.EXCEPTION:
+        return Stage("test", Status.FAIL, f"`{load.name}` failed: {load.exception}")
+    status, died = _died(load)
+    return Stage("test", status, f"`{load.name}`: {died.replace('import/call', 'the command')}")
 
 
 def import_stage(load: LoadObs) -> Stage:
@@ -402,13 +458,22 @@ def net_must_fire(facts: CellFacts, route: Route, must: bool | None) -> bool:
 
 
 def load_findings(facts: CellFacts) -> tuple[Finding, ...]:
-    """Forced loads that no safety net had to stop: what the binary did."""
+    """Forced loads that no safety net had to stop: what the binary did. Under `check`, also an
+    installed wheel that does not claim free-threading and re-enables the GIL on a free-threaded build."""
     must, _ = runtime_check(facts)
     found = []
     for route in (Route.SYS_PATH, Route.BY_PATH):
         load = facts.observed.load(route)
         if load is not None and not net_must_fire(facts, route, must):
             found.append(_finding(route, load))
+    wheel = facts.observed.wheel
+    if not facts.run.free_threaded or wheel is None:
+        return tuple(found)
+    claimed = claims_free_threading(wheel.tags)
+    for load in facts.observed.loads:
+        why = gil_reenabled(load) if load.name and load.outcome is LoadOutcome.LOADED else ""
+        if why and (load.route is not Route.INSTALLED or not claimed):
+            found.append(Finding(route=load.route, kind=FindingKind.REENABLES_GIL, detail=why))
     return tuple(found)
 
 
@@ -430,6 +495,8 @@ def _finding(route: Route, load: LoadObs) -> Finding:
             kind=FindingKind.DEPENDENCY_NOT_INSTALLABLE,
             detail=f"{detail}; the load ended: {load.exception}",
         )
+    if load.outcome is LoadOutcome.LOADED and load.name and not load.calls:
+        return Finding(route=route, kind=FindingKind.IMPORTS, detail=f"{load.name} imported")
     if load.outcome is LoadOutcome.LOADED:
         wrong = [c for c in load.calls if not c.ok]
         if wrong:

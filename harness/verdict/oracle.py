@@ -54,6 +54,8 @@ def _abi_rule(tag: Tag, interp: Interpreter) -> tuple[bool, str]:
     """Interpreter + ABI part of one tag for one interpreter."""
     if tag.interpreter.startswith("py") and tag.abi == "none":
         return True, f"{tag.interpreter}-none is pure Python (PEP 425)"
+    if tag.interpreter.startswith("pp"):
+        return _pypy_rule(tag, interp)
     if not interp.is_cpython:
         return False, f"{tag.interpreter}-{tag.abi} is a CPython tag; {interp.implementation} supports no CPython ABI"
     m = _INTERPRETER.fullmatch(tag.interpreter)
@@ -93,6 +95,18 @@ def _abi_rule(tag: Tag, interp: Interpreter) -> tuple[bool, str]:
         return False, f"{shown}: debug ABI needs a Py_DEBUG interpreter"
     why = "; debug builds load release extensions since 3.8" if interp.debug and not debug else ""
     return True, f"{shown}: matches the interpreter's own ABI (PEP 3149){why}"
+
+
+def _pypy_rule(tag: Tag, interp: Interpreter) -> tuple[bool, str]:
+    """PyPy's tags (a `check` of a release with PyPy wheels): ppXY with its SOABI as the ABI tag, e.g.
+    pp311-pypy311_pp73 for SOABI pypy311-pp73 (PEP 425: the ABI tag is the SOABI, '-' as '_')."""
+    shown = f"{tag.interpreter}-{tag.abi}"
+    if interp.implementation != "pypy":
+        return False, f"{shown} is a PyPy tag; interpreter is {interp.implementation} (PEP 425)"
+    own = "_".join(interp.soabi.split("-")[:2])
+    if tag.interpreter != f"pp{interp.version[0]}{interp.version[1]}" or tag.abi not in (own, "none"):
+        return False, f"{shown}: not this PyPy's {interp.base_id}-{own} (PEP 425)"
+    return True, f"{shown}: this PyPy's own ABI (PEP 425)"
 
 
 def tag_rule(tag: Tag, interp: Interpreter) -> tuple[bool, str]:

@@ -22,7 +22,7 @@ from harness.cell.installers import parse_installers, toolchains
 from harness.config.matrix import load_cases, load_matrix
 from harness.errors import ConfigError
 from harness.interpreters.discover import Discovery, discover, select
-from harness.model import Interpreter
+from harness.model import BuildSpec, Interpreter
 from harness.reports import gate as report
 from harness.run import manifest
 from harness.run import records as results
@@ -33,7 +33,8 @@ from harness.run.plan import Plan, plan
 from harness.run.progress import Progress
 from harness.surface import breaks, collect
 
-GATE_FILE, JUNIT_FILE, JSON_FILE = "gate.md", "junit.xml", "gate.json"
+# Not junit.xml: `report RUN_DIR --format junit` writes that one, one testcase per cell of the run.
+GATE_FILE, JUNIT_FILE, JSON_FILE = "gate.md", "gate-junit.xml", "gate.json"
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class Request:
     timeout_s: float | None = None
     argv: tuple[str, ...] = ()
     verbose: bool = False
+    rerun: bool = False  # execute every cell even where recorded observations could be reused
 
 
 def one(discovery: Discovery, flag: str, pattern: str) -> Interpreter:
@@ -80,7 +82,8 @@ def choose(request: Request) -> tuple[Any, Discovery, Interpreter, Interpreter]:
 def environment(request: Request, run_id: str, the_plan: Plan, new: Interpreter, baseline: Interpreter) -> RunManifest:
     """environment.json as a run writes it (so `report` and `--rejudge` read a gate's run), plus the gate."""
     runners = {i.id: i for spec in the_plan.builds for i in the_plan.runners(spec)}
-    builders = {spec.python.id: spec.python for spec in the_plan.builds if spec.python.id not in runners}
+    specs = [spec for spec in the_plan.builds if isinstance(spec, BuildSpec)]
+    builders = {spec.python.id: spec.python for spec in specs if spec.python.id not in runners}
     return RunManifest(
         schema_version=results.SCHEMA_VERSION,
         run_id=run_id,
@@ -91,29 +94,30 @@ def environment(request: Request, run_id: str, the_plan: Plan, new: Interpreter,
         matrix=str(request.matrix),
         cache_dir=str(request.cache),
         interpreters=manifest.entries(i for i in the_plan.run_pythons if i.id in runners),
-        build_interpreters=tuple(sorted({b.python.id for b in the_plan.builds})),
+        build_interpreters=tuple(sorted({b.python.id for b in specs})),
         build_interpreter_facts=manifest.entries(builders.values()),
         gate=GateEntry(new=InterpreterEntry.of(new), baseline=InterpreterEntry.of(baseline)),
     )
 
 
-def measure_surfaces(
-    new: Interpreter, baseline: Interpreter, cache: Path
-) -> Callable[[], tuple[tuple[breaks.Broken, ...], tuple[str, ...]]]:
+Compared = tuple[tuple[breaks.Broken, ...], tuple[str, ...], str]
+
+
+def measure_surfaces(new: Interpreter, baseline: Interpreter, cache: Path) -> Callable[[], Compared]:
     """Start measuring both surfaces in a thread (a C probe per level, cached); the returned call waits."""
-    outcome: list[tuple[tuple[breaks.Broken, ...], tuple[str, ...]]] = []
+    outcome: list[Compared] = []
 
     def work() -> None:
         try:
             a, b = collect(baseline, cache), collect(new, cache)
-            outcome.append((breaks.broken(a, b), breaks.unverified(a, b)))
+            outcome.append((breaks.broken(a, b), breaks.unverified(a, b), breaks.compared(a, b)))
         except Exception as exc:  # a probe's bug must not hide the cells' verdicts: said as not verified
-            outcome.append(((), (f"surface not measured: {type(exc).__name__}: {exc}",)))
+            outcome.append(((), (f"surface not measured: {type(exc).__name__}: {exc}",), ""))
 
     thread = threading.Thread(target=work, name="gate-surface", daemon=True)
     thread.start()
 
-    def wait() -> tuple[tuple[breaks.Broken, ...], tuple[str, ...]]:
+    def wait() -> Compared:
         thread.join()
         return outcome[0]
 
@@ -135,6 +139,7 @@ def gate(request: Request, say: Callable[[str], None]) -> report.GateResult:
         request.timeout_s or matrix.timeout_s,
         matrix.build_timeout_s,
         matrix.known_issues,
+        rerun=request.rerun,
     )
     run_id = results.new_run_id()
     run_dir = request.results / f"gate-{new.id}-{run_id}"
@@ -157,7 +162,7 @@ def gate(request: Request, say: Callable[[str], None]) -> report.GateResult:
     finally:
         progress.close()
         writer.close()
-    broken, unverified = surfaces()
+    broken, unverified, compared = surfaces()
     result = report.GateResult(
         new.id,
         new.describe(),
@@ -167,6 +172,7 @@ def gate(request: Request, say: Callable[[str], None]) -> report.GateResult:
         broken,
         unverified,
         str(run_dir),
+        compared,
     )
     write(run_dir, result)
     return result

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,7 +35,7 @@ class Outcome:
 OUTPUTS = {"md": "report.md", "html": "report.html", "junit": "junit.xml", "summary": "summary.md"}
 
 
-def _check_outputs(run_dir: Path, formats: Sequence[str]) -> None:
+def check_outputs(run_dir: Path, formats: Sequence[str]) -> None:
     """Every report's place is free for a file before the first is written (a directory in the way is
     said at once, not after half the reports were rewritten)."""
     blocked = [run_dir / OUTPUTS[f] for f in formats if (run_dir / OUTPUTS[f]).is_dir()]
@@ -56,7 +55,7 @@ def write_reports(
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise ConfigError(f"--format {','.join(unknown)}: unknown; choose from {','.join(FORMATS)}")
-    _check_outputs(run_dir, formats)
+    check_outputs(run_dir, formats)
     records, environment = results.load(run_dir)
     change = None
     baseline_id = "baseline"
@@ -180,9 +179,6 @@ def rehearse(
         say(f"regressions: {results_dir / LATEST} stays at the previous baseline")
         return outcome
     link = results_dir / LATEST
-    tmp = results_dir / f".{LATEST}.{os.getpid()}"
-    tmp.unlink(missing_ok=True)
-    tmp.symlink_to(Path(base.name) / "merged")
-    tmp.replace(link)
-    say(f"{link} -> {base.name}/merged; HTML: {base / 'merged' / 'report.html'}")
+    if results.point_link(link, Path(base.name) / "merged"):
+        say(f"{link} -> {base.name}/merged; HTML: {base / 'merged' / 'report.html'}")
     return outcome

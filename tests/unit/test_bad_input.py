@@ -551,6 +551,11 @@ ROWS = [
         code=1,
     ),
     # --- matrix.toml: meaning as well as type ---------------------------------------------------------------
+    Bad(
+        "interpreter-prints-empty-object",
+        ("interpreter '{root}/bin/empty-json' does not run as Python", "missing required field implementation"),
+        tail='[[interpreters]]\npath = "{root}/bin/empty-json"\n',
+    ),
     Bad("installers-empty", ("{matrix}: installers: empty",), top="installers = []"),
     Bad("installers-not-strings", ("{matrix}: installers[0]: unknown value 5",), top="installers = [5]"),
     Bad(
@@ -768,6 +773,7 @@ def _project(tmp_path: Path, row: Bad) -> None:
         "bin/py313": "#!/bin/sh\nexit 0\n",
         "bin/echo-args": '#!/bin/sh\necho "$@"\n',
         "bin/fails": "#!/bin/sh\necho not python >&2\nexit 3\n",
+        "bin/empty-json": "#!/bin/sh\necho '{}'\n",
     }
     files |= row.files
     for rel, content in files.items():
@@ -904,3 +910,25 @@ def test_disk_full_mid_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caps
     assert "Traceback" not in err
     records, _ = load(run)
     assert [r.cell for r in records] == ["sysconfig/c-api:version-specific:cp312:cp312"]
+
+
+@pytest.mark.usefixtures("recorded_probe")
+def test_min_version_excluding_every_interpreter_names_the_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """discovery.min_version = "3.99": the message names the key, not just "discovery found none"."""
+    _project(
+        tmp_path, Bad("x", (), discovery='[discovery]\nsources = ["path"]\nmin_version = "3.99"\n', interpreters="")
+    )
+    (tmp_path / "path").mkdir()
+    (tmp_path / "path" / "python3").symlink_to(tmp_path / "bin" / "py312")
+    monkeypatch.setenv("PATH", str(tmp_path / "path"))
+    real = interpreters.probe
+    monkeypatch.setattr(
+        interpreters, "probe", lambda path, cache, root="": real(str(Path(path).resolve()), cache, root)
+    )
+    monkeypatch.setattr(cli, "run_plan", lambda *a, **k: pytest.fail("reached the build"))
+    code = run_main(["run", "--matrix", str(tmp_path / "matrix.toml"), "--cache-dir", str(tmp_path / "cache")])
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'matrix.toml'}: discovery.min_version: '3.99' excludes every interpreter found (cp312)" in err
+    assert code == 2

@@ -33,7 +33,7 @@ CASE = Case(
 
 
 def surface(name: str) -> Surface:
-    return Surface.from_json(json.loads((SURFACES / f"{name}.json").read_text()))
+    return Surface.decode((SURFACES / f"{name}.json").read_bytes(), source=f"{name}.json")
 
 
 @pytest.fixture(scope="module")
@@ -113,6 +113,8 @@ def without_symbol(s: Surface, name: str) -> Surface:
 def test_recorded_releases_keep_their_promises() -> None:
     assert breaks.broken(surface("cp314"), surface("cp315")) == ()
     assert breaks.unverified(surface("cp314"), surface("cp315")) == ()
+    evidence = breaks.compared(surface("cp314"), surface("cp315"))
+    assert "levels both compile (3, 3.9, 3.10, 3.11, 3.12, 3.13, 3.14)" in evidence
 
 
 def test_a_removed_symbol_breaks_pep_652_and_the_gate_exits_1() -> None:
@@ -170,6 +172,19 @@ def test_a_lost_tag_or_suffix_the_rules_demand_is_broken() -> None:
     )
     found = {(b.promise, b.subject) for b in breaks.broken(old, replace(new, interpreter=interp))}
     assert found == {("PEP 384, PEP 425", f"tag {lost}"), ("PEP 384", "suffix .abi3.so")}
+
+
+def test_a_distro_suffix_is_no_promise_of_another_build() -> None:
+    """Debian's 3.13 lists .abi3-x86_64-linux-gnu.so by patch; upstream's 3.13.0 does not, and need not
+    (upstream lists it from 3.15, gh-122931). A 3.15 build that drops it breaks PEP 384's promise."""
+    old, new = surface("cp314"), surface("cp315")
+    debian = replace(old.interpreter, ext_suffixes=(*old.interpreter.ext_suffixes, ".abi3-x86_64-linux-gnu.so"))
+    assert breaks.suffix_promise(".abi3-x86_64-linux-gnu.so", replace(debian, version=(3, 13, 0))) == ""
+    assert breaks.suffix_promise(".abi3-x86_64-linux-gnu.so", new.interpreter) == "PEP 384"
+    assert breaks.suffix_promise(".cpython-315-x86_64-linux-gnu.so", new.interpreter) == "PEP 3149"
+    dropped = replace(new.interpreter, ext_suffixes=tuple(s for s in new.interpreter.ext_suffixes if "abi3-" not in s))
+    found = breaks.broken(replace(old, interpreter=debian), replace(new, interpreter=dropped))
+    assert [(b.promise, b.subject) for b in found] == [("PEP 384", "suffix .abi3-x86_64-linux-gnu.so")]
 
 
 def record(status: str, build: str, run: str, rule: str) -> Record:

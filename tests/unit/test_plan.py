@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from harness.errors import ConfigError
-from harness.model import Case, Interpreter, Provider, Target, TargetKind, TargetRecipe
+from harness.model import BuildSpec, Case, Interpreter, Provider, Target, TargetKind, TargetRecipe
 from harness.run.plan import builders, can_build, plan
 
 ABI3 = Target("abi3", TargetKind.ABI3, (3, 9), ("oldest", "newest"))
@@ -84,14 +84,14 @@ def test_provider_restriction_applies_before_oldest_newest(everyone: list[Interp
     rust = replace(CASE, build_providers=(Provider("debian"),), build_reason="crates from Debian")
     result = plan([rust], [ABI3, VS], [*everyone, debian_314, debian_315], everyone)
     # oldest and newest among the Debian interpreters; "each" only where a run column is Debian's
-    assert [b.python.id for b in result.builds if b.target is ABI3] == ["cp314", "cp315"]
-    assert [b.python.id for b in result.builds if b.target is VS] == []
+    assert [b.python.id for b in result.builds if isinstance(b, BuildSpec) and b.target is ABI3] == ["cp314", "cp315"]
+    assert [b.python.id for b in result.builds if isinstance(b, BuildSpec) and b.target is VS] == []
     assert all("no debian interpreter to build version-specific" in s.reason for s in result.skips)
 
 
 def test_requires_python_excludes_build_interpreters(everyone: list[Interpreter]) -> None:
     case = replace(CASE, requires_python=">=3.9")
     result = plan([case], [VS], everyone, everyone)
-    assert [b.python.id for b in result.builds] == ["cp39", "cp312", "cp313"]
+    assert [b.python.id for b in result.builds if isinstance(b, BuildSpec)] == ["cp39", "cp312", "cp313"]
     assert {str(s.cell) for s in result.skips} == {f"setuptools/c-api:version-specific:cp38:{r.id}" for r in everyone}
     assert all(s.reason == "case requires-python >=3.9 excludes build interpreter cp38" for s in result.skips)

@@ -4,6 +4,7 @@ output of local builds, saved under tests/fixtures/surfaces/)."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
@@ -12,7 +13,9 @@ from typing import Any
 import pytest
 
 from harness import surface
-from harness.surface import ChangeKind, FindingKind, Flavour, Level, LevelProbe, Surface
+from harness.errors import HarnessError
+from harness.model import Provider
+from harness.surface import ChangeKind, FindingKind, Flavour, Level, LevelProbe, Surface, breaks
 from harness.surface.measure import _list_findings, _missing_findings, symbols_script
 from harness.surface.probe import blamed_items, parse_probe_output, render_probe
 from harness.surface.promise import promise_for, structs
@@ -22,7 +25,7 @@ FIXTURES = Path(__file__).parent.parent / "fixtures" / "surfaces"
 
 
 def load(name: str) -> Surface:
-    return Surface.from_json(json.loads((FIXTURES / f"{name}.json").read_text()))
+    return Surface.decode((FIXTURES / f"{name}.json").read_bytes(), source=f"{name}.json")
 
 
 def changes_of(a: Surface, b: Surface, kind: ChangeKind) -> dict[tuple[str, str], surface.Change]:
@@ -47,7 +50,7 @@ def with_value(s: Surface, level: str, name: str, value: int | None, *, layout: 
 @pytest.mark.parametrize("name", ["cp38", "cp39", "cp310", "cp311", "cp314", "cp314d", "cp314t", "cp315", "pp311"])
 def test_recorded_surfaces_round_trip(name: str) -> None:
     s = load(name)
-    assert Surface.from_json(json.loads(json.dumps(s.to_json()))) == s
+    assert Surface.decode(json.dumps(s.to_json()).encode(), source="surface.json") == s
 
 
 def test_diff_cp314_cp315_shows_what_315_added() -> None:
@@ -309,3 +312,50 @@ def test_full_abi_layouts_differ_between_free_threaded_and_gil_314() -> None:
         line.startswith("- full-ABI layouts 3.14, cp314 -> cp314t: ") and "PyObject 16 -> 32" in line
         for line in section
     )
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "says"),
+    [
+        (("symbols", 0, "added"), "3.x", "symbols[0].added: expected str matching"),
+        (("levels", 0, "layouts"), {"PyObject": "big"}, "levels[0].layouts[...]: expected int | null, got str"),
+        (("findings", 0), {"kind": "odd", "message": ""}, "findings[0].kind: expected one of missing-symbol"),
+        (("interpreter", "version"), "3.x.y", "interpreter.version: expected str matching"),
+    ],
+)
+def test_a_recorded_surface_that_does_not_fit_names_the_field(
+    path: tuple[str | int, ...], value: object, says: str
+) -> None:
+    """The surface cache is decoded through SurfaceFile: an entry that does not fit is measured again."""
+    data = json.loads((FIXTURES / "cp315.json").read_text())
+    here = data
+    for step in path[:-1]:
+        here = here[step]
+    if isinstance(here, list) and not here:
+        pytest.skip("the recorded surface has no such entry")
+    here[path[-1]] = value
+    with pytest.raises(HarnessError, match=re.escape(f"cp315.json: {says}")):
+        Surface.decode(json.dumps(data).encode(), source="cp315.json")
+
+
+def test_the_gate_holds_full_abi_layouts_only_between_builds_of_one_soabi() -> None:
+    cp314, cp314t = load("cp314"), load("cp314t")
+    assert not any(b.subject.startswith("[full-") for b in breaks.broken(cp314, cp314t))
+    size = dict(cp314.level("full-3.14").layouts)["PyObject"]  # type: ignore[union-attr]
+    grown = with_value(cp314, "full-3.14", "PyObject", (size or 0) + 16, layout=True)
+    found = {(b.promise, b.subject) for b in breaks.broken(cp314, grown)}
+    assert ("PEP 3149", "[full-3.14] struct PyObject") in found
+
+
+def test_the_gate_does_not_hold_the_no_op_version_tag_bit_against_310() -> None:
+    found = breaks.broken(load("cp39"), load("cp310"))
+    assert not any("Py_TPFLAGS_DEFAULT" in b.subject for b in found)
+
+
+def test_a_flavour_is_compared_with_the_release_build_of_its_own_provider() -> None:
+    """Debian's 3.14d against Debian's 3.14, not against another provider's 3.14 that ranks first."""
+    cp314, cp314d = load("cp314"), load("cp314d")
+    other = replace(cp314, interpreter=replace(cp314.interpreter, id="cp314-uv", provider=Provider("uv")))
+    assert Provider("uv").rank < cp314.interpreter.provider.rank
+    (compared,) = surface.flavour_layouts([other, cp314d, cp314])
+    assert (compared.base, compared.other) == ("cp314", "cp314d")
