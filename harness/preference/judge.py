@@ -2,7 +2,8 @@
 
 Pure logic over recorded answers (what each installer said it would install, per listing order) and
 recorded facts (each candidate's position in `packaging.tags.sys_tags()` inside each interpreter).
-preference_run.py produces those answers; this module judges them and renders the table.
+preference/run.py produces those answers; this module judges them and renders the table.
+Long because the judgement, its JSON form and its table share the experiment's types.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.cell.installers import PipToolchain, UvToolchain
+from harness.build.installers import PipToolchain, UvToolchain
 from harness.infra.proc import Outcome
 
 UV_RESOLVER_WRAPPED = """error: No solution found when resolving dependencies

@@ -17,7 +17,7 @@ from typing import ClassVar, Protocol
 
 from harness.errors import ConfigError, HarnessError
 from harness.infra import proc, rootfs
-from harness.interpreters.discover import find_uv
+from harness.interpreters.providers.uv import find_uv
 from harness.model import Installer, Interpreter
 
 # What each installer prints when the tags (or Requires-Python) rule a wheel out, as opposed to
