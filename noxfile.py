@@ -32,6 +32,13 @@ def tests(session: nox.Session) -> None:
 
 
 @nox.session
+def unit(session: nox.Session) -> None:
+    """Unit tests alone (pure logic over recorded facts: seconds, no build, no interpreter started)."""
+    session.install("-e", ".[test]")
+    session.run("python", "-m", "pytest", "tests/unit", *session.posargs)
+
+
+@nox.session
 def lint(session: nox.Session) -> None:
     """ruff (lint + format check), mypy --strict and actionlint on the workflows."""
     session.install("-e", ".[lint]")

@@ -20,6 +20,7 @@
 
 Prints a table, each target of issue 21 as the measured figure, its ratio to the target and met / not met
 (or "subset only"), and last one line `BENCH {json}` with every figure.
+Long because it is one script, run as a file, measuring the harness and the methods it is compared with.
 """
 
 from __future__ import annotations
@@ -39,10 +40,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.build.wheel import render
+from harness.config.casefiles import render
 from harness.config.matrix import load_cases, load_matrix
 from harness.infra import rootfs
 from harness.infra.paths import cache_dir
+from harness.interpreters import providers
 from harness.interpreters.discover import discover
 from harness.model import Case, Interpreter, Target, TargetKind
 
@@ -274,8 +276,8 @@ def sat_env(interp: Interpreter, pins: Mapping[str, str], work: Path) -> tuple[P
 
 
 def case_and_target(case_id: str, target_name: str) -> tuple[Case, Target]:
-    matrix = load_matrix(MATRIX)
-    case = next(c for c in load_cases(matrix.cases_dir) if c.id == case_id)
+    matrix = load_matrix(MATRIX, providers.names())
+    case = next(c for c in load_cases(matrix.cases_dir, providers.names()) if c.id == case_id)
     return case, next(t for t in matrix.targets if t.name == target_name)
 
 
@@ -421,7 +423,7 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, default=None, help="work here and keep it (default: a temporary dir)")
     args = parser.parse_args()
 
-    found = discover(load_matrix(MATRIX), cache_dir()).interpreters
+    found = discover(load_matrix(MATRIX, providers.names()), cache_dir()).interpreters
     selection: list[str] = []
     gate_selection: list[str] = []  # the gate runs on every interpreter; a subset narrows cases and targets only
     if not args.full:

@@ -21,28 +21,12 @@ from elftools.elf.elffile import ELFFile
 from elftools.elf.gnuversions import GNUVerNeedSection
 from elftools.elf.sections import SymbolTableSection
 
+from harness.build.audit_result import Audit, Finding
 from harness.errors import HarnessError
 from harness.infra import atomic, proc
 from harness.schema.decode import decode_json
 
 ABI3T_FIRST = (3, 15)
-
-
-class Finding(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    file: str
-    message: str
-    needs: tuple[int, int] | None = None  # fails only below this version; None: fails everywhere
-
-
-class Audit(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """A wheel's audit, as recorded in `observed.audit` (and, with its rules' version, in the audit cache)."""
-
-    tool: str  # what looked: "abi3audit 0.0.26", "harness abi3t rules", or why nothing did
-    findings: tuple[Finding, ...]
-    applicable: bool  # False for version-specific wheels: nothing to audit
-    # The newest symbol version each system library must provide (auditwheel's view of the
-    # wheel's real platform), e.g. {"GLIBC": "2.34", "GLIBCXX": "3.4.32", "CXXABI": "1.3.15"}.
-    platform: dict[str, str] = {}
 
 
 class CachedAudit(Audit, frozen=True, forbid_unknown_fields=True):

@@ -1,4 +1,8 @@
-"""One wheel per (case, target, build interpreter), cached by a content hash of everything that shapes it."""
+"""One wheel per (case, target, build interpreter), cached by a content hash of everything that shapes it.
+
+Long because the cache key, the build requirements it pins and the compile share one BuildSpec and
+cache entry; the requirements resolution is the part to move out next.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +23,8 @@ import msgspec
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
-from harness.cell.installers import Toolchain
+from harness.build.installers import Toolchain
+from harness.config.casefiles import IGNORED, render, source_files
 from harness.errors import HarnessError
 from harness.infra import atomic, proc
 from harness.infra.paths import UnsafePath, remove_tree, safe_name, under
@@ -28,7 +33,6 @@ from harness.schema.decode import decode_json, read_toml
 
 # Bump when the way wheels are built changes, so old cache entries are not reused.
 BUILD_SCHEMA = 2  # 2: dynamic build requirements pinned and keyed
-_IGNORED = {"__pycache__", "build", "dist", ".mesonpy-build", "target"}
 
 
 @dataclass(frozen=True)
@@ -39,24 +43,6 @@ class BuildFailure:
     tools: tuple[tuple[str, str], ...] = ()
     # FAIL: the backend could not build the case; ERROR: the harness or index got in the way.
     status: Status = Status.FAIL
-
-
-def source_files(case_dir: Path) -> list[Path]:
-    """The case's files that go into a build (and into its hash), sorted."""
-    files = []
-    for path in sorted(case_dir.rglob("*")):
-        rel = path.relative_to(case_dir)
-        if path.is_file() and not any(p in _IGNORED or p.endswith(".egg-info") for p in rel.parts):
-            files.append(path)
-    return files
-
-
-def render(template: str, values: dict[str, str]) -> str:
-    """case.toml strings may use {py_api}, {limited_api_hex}, {min_python}, {module}."""
-    out = template
-    for key, value in values.items():
-        out = out.replace("{" + key + "}", value)
-    return out
 
 
 class BuildSystem(msgspec.Struct, frozen=True, kw_only=True, rename="kebab"):
@@ -251,7 +237,7 @@ def dynamic_requires(
     work = Path(tempfile.mkdtemp(prefix="requires-", dir=cache / "work"))
     try:
         src = work / "src"
-        shutil.copytree(spec.case.path, src, ignore=shutil.ignore_patterns(*_IGNORED, "*.egg-info"))
+        shutil.copytree(spec.case.path, src, ignore=shutil.ignore_patterns(*IGNORED, "*.egg-info"))
         steps = [toolchain.create_env(spec.python, work / "env")]
         env_python = work / "env" / "bin" / "python"
         if steps[-1].ok and static:  # an in-tree backend may need nothing at all
@@ -277,10 +263,7 @@ def dynamic_requires(
             log_path = cache / "logs" / f"requires-{safe_name(spec.id)}-{int(time.time())}.log"
             atomic.write_text(log_path, "\n".join(out.transcript() for out in steps))
             return BuildFailure(spec.id, f"get_requires_for_build_wheel: unreadable answer: {exc}", log_path)
-        answer.parent.mkdir(parents=True, exist_ok=True)
-        tmp = answer.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(json.dumps({"requires": requires, "facts": facts}, indent=1, default=list))
-        tmp.replace(answer)
+        atomic.write_text(answer, json.dumps({"requires": requires, "facts": facts}, indent=1, default=list))
         return requires
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -462,6 +445,21 @@ def build(
     )
 
 
+def _failed(out: proc.Outcome, wheels: list[Path], timeout: float) -> str:
+    """Why a build produced no usable wheel ("" when it did)."""
+    if out.timed_out:
+        return f"build timed out after {timeout:.0f}s"
+    if not out.ok:
+        return f"build failed (exit {out.returncode}): {proc.last_line(out.stderr or out.stdout, prefer_errors=True)}"
+    if len(wheels) != 1:
+        return f"build produced {len(wheels)} wheels, expected one"
+    try:
+        wheel_tags(wheels[0])
+    except InvalidWheelFilename as exc:
+        return f"invalid wheel file name: {exc}"
+    return ""
+
+
 class ArtifactMeta(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """cache/wheels/<key>/artifact.json, written last into an entry: what was built, from what, by what."""
 
@@ -502,7 +500,7 @@ def compile_wheel(
     try:
         # Never build in place: backends write build/ and egg-info next to the sources.
         src = work / "src"
-        shutil.copytree(spec.case.path, src, ignore=shutil.ignore_patterns(*_IGNORED, "*.egg-info"))
+        shutil.copytree(spec.case.path, src, ignore=shutil.ignore_patterns(*IGNORED, "*.egg-info"))
         constraints = work / "build-constraints.txt"
         constraints.write_text("\n".join(pinned.pins) + "\n")
         frontend = toolchain.version()
@@ -515,20 +513,7 @@ def compile_wheel(
         )
         log_text = header + out.transcript()
         wheels = sorted((work / "out").glob("*.whl")) if (work / "out").is_dir() else []
-        why = ""
-        if out.timed_out:
-            why = f"build timed out after {timeout:.0f}s"
-        elif not out.ok:
-            why = (
-                f"build failed (exit {out.returncode}): {proc.last_line(out.stderr or out.stdout, prefer_errors=True)}"
-            )
-        elif len(wheels) != 1:
-            why = f"build produced {len(wheels)} wheels, expected one"
-        else:
-            try:
-                wheel_tags(wheels[0])
-            except InvalidWheelFilename as exc:
-                why = f"invalid wheel file name: {exc}"
+        why = _failed(out, wheels, timeout)
         if why:
             log_path = cache / "logs" / f"build-{safe_name(spec.id)}-{key}.log"
             atomic.write_text(log_path, log_text)

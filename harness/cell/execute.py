@@ -20,8 +20,8 @@ from pathlib import Path
 
 import msgspec
 
+from harness.build.installers import Toolchain
 from harness.build.wheel import runtime_requirements
-from harness.cell.installers import Toolchain
 from harness.cell.observe import (
     Answer,
     Call,

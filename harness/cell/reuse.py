@@ -24,6 +24,7 @@ import msgspec
 
 from harness.cell.observe import Observed
 from harness.errors import DamagedResults
+from harness.infra import atomic
 from harness.model import Interpreter
 from harness.schema.decode import decode_json
 
@@ -31,7 +32,7 @@ from harness.schema.decode import decode_json
 EXECUTION_CODE = (
     "cell/execute.py",
     "resources/call.py",
-    "cell/installers.py",
+    "build/installers.py",
     "cell/observe.py",
     "infra/proc.py",
     "infra/rootfs.py",
@@ -150,11 +151,7 @@ class Store:
             return None
 
     def put(self, key: str, entry: Reused) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        path = self.root / f"{key}.json"
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
-        tmp.write_bytes(msgspec.json.encode(entry))
-        tmp.replace(path)
+        atomic.write_bytes(self.root / f"{key}.json", msgspec.json.encode(entry))
 
 
 def reusable(observed: Observed) -> bool:

@@ -2,7 +2,8 @@
 
 Pure logic over recorded answers (what each installer said it would install, per listing order) and
 recorded facts (each candidate's position in `packaging.tags.sys_tags()` inside each interpreter).
-preference_run.py produces those answers; this module judges them and renders the table.
+preference/run.py produces those answers; this module judges them and renders the table.
+Long because the judgement, its JSON form and its table share the experiment's types.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Annotated, Any
 import msgspec
 from packaging.utils import parse_wheel_filename
 
-from harness.cell.installers import PipReport
+from harness.build.installers import PipReport
 from harness.errors import DamagedResults
 from harness.model import Installer
 from harness.schema.decode import decode_json

@@ -12,7 +12,7 @@ from harness.reports import escape
 from harness.reports.markdown import SYMBOLS, refused
 from harness.run.manifest import RunManifest
 from harness.run.records import Record
-from harness.verdict.oracle import artifact_problems
+from harness.verdict import artifact
 
 # Worst first: a heatmap square standing for several cells (one per build interpreter) shows the worst.
 # "refused" is a pass whose wheel every installer refused, as the tag rules require.
@@ -147,7 +147,7 @@ def builds(records: Iterable[Record], environment: RunManifest) -> dict[tuple[st
         if target is None or build is None:
             out[(r.case, r.target)][r.build_python] = Build(r.build_python, "unknown", what)
             continue
-        problems = tuple(artifact_problems(target, build, r.wheel_tags, r.ext_files, None))
+        problems = tuple(artifact.problems(target, build, r.wheel_tags, r.ext_files, None))
         fit = "misfit" if problems else "fits"
         out[(r.case, r.target)][r.build_python] = Build(r.build_python, fit, what, problems)
     return out

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from harness.errors import ConfigError
+from harness.reports.write import FORMATS, check_outputs
 from harness.run import records as results
 from harness.run.shard import ShardSpec
-from harness.workflows.nightly import FORMATS, check_outputs
 
 MAX_TIMEOUT_S = 86_400.0  # a day: longer is a typo (1e23) or a hang
 MAX_JOBS = 1024

@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from harness import __version__
-from harness.cell.installers import parse_installers, toolchains
+from harness.build.installers import parse_installers, toolchains
 from harness.config.matrix import load_cases, load_matrix
 from harness.errors import ConfigError
+from harness.interpreters import providers
 from harness.interpreters.discover import Discovery, discover, select
 from harness.model import BuildSpec, Interpreter
 from harness.reports import gate as report
@@ -66,7 +67,7 @@ def one(discovery: Discovery, flag: str, pattern: str) -> Interpreter:
 
 def choose(request: Request) -> tuple[Any, Discovery, Interpreter, Interpreter]:
     """(matrix, discovery, new build, baseline); a path given for either is probed as an explicit interpreter."""
-    matrix = load_matrix(request.matrix)
+    matrix = load_matrix(request.matrix, providers.names())
     paths = [p for p in (request.new, request.baseline) if p and os.sep in p]
     discovery = discover(matrix, request.cache, paths)
     new = one(discovery, "--python", request.new)
@@ -127,7 +128,7 @@ def measure_surfaces(new: Interpreter, baseline: Interpreter, cache: Path) -> Ca
 def gate(request: Request, say: Callable[[str], None]) -> report.GateResult:
     """Run the gate's cells and compare the surfaces; write the run directory and its reports."""
     matrix, discovery, new, baseline = choose(request)
-    cases = load_cases(matrix.cases_dir)
+    cases = load_cases(matrix.cases_dir, providers.names())
     everyone = discovery.interpreters
     full = plan(cases, matrix.targets, everyone, everyone, list(request.cases), list(request.targets))
     the_plan = gate_plan(full, new, everyone)

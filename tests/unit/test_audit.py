@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from harness.build.audit import Abi3auditReport, Audit, abi3audit_audit, abi3audit_findings, own_modexport
+from harness.build.audit import Abi3auditReport, abi3audit_audit, abi3audit_findings, own_modexport
+from harness.build.audit_result import Audit
 from harness.infra.proc import Outcome
 from harness.schema.decode import decode_json
 

@@ -15,13 +15,14 @@ from typing import Any
 import msgspec
 import pytest
 
-from harness import __main__ as cli
 from harness.__main__ import main
 from harness.config.matrix import check_selectors, load_cases, load_matrix
 from harness.errors import ConfigError
 from harness.interpreters import discover as interpreters
+from harness.interpreters import providers
 from harness.interpreters.discover import Discovery
 from harness.run.records import Writer, load
+from harness.workflows import run as run_workflow
 from tests.conftest import FIXTURES, recorded
 from tests.sentinel import sentinel, snapshot
 from tests.unit.test_damaged_results import _FullDisk
@@ -809,7 +810,7 @@ def recorded_probe(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("bad input reached the build")
 
     monkeypatch.setattr(interpreters, "probe", probe)
-    monkeypatch.setattr(cli, "run_plan", no_run)
+    monkeypatch.setattr(run_workflow, "run_plan", no_run)
 
 
 def run_main(argv: list[str]) -> int:
@@ -861,7 +862,7 @@ def test_all_problems_of_a_case_file_together(tmp_path: Path) -> None:
     row = Bad("x", (), files={f"{CASE}/case.toml": "note = 1\n[targets.abi4]\n[unsupported]\nabi3 = 2\n"})
     _project(tmp_path, row)
     with pytest.raises(ConfigError) as info:
-        load_cases(tmp_path / "extensions")
+        load_cases(tmp_path / "extensions", providers.names())
     keys = [p.split(": ")[1] for p in info.value.problems]
     assert keys == ["note", "description", "targets.abi4", "unsupported.abi3"]
 
@@ -876,9 +877,9 @@ def test_selectors_judged_on_recorded_interpreters(tmp_path: Path) -> None:
     )
     row = Bad("x", (), tail=issues)
     _project(tmp_path, row)
-    matrix = load_matrix(tmp_path / "matrix.toml")
+    matrix = load_matrix(tmp_path / "matrix.toml", providers.names())
     found = Discovery((recorded("cp312"), recorded("cp313")), ())
-    check = check_selectors(matrix, found.interpreters, load_cases(tmp_path / "extensions"))
+    check = check_selectors(matrix, found.interpreters, load_cases(tmp_path / "extensions", providers.names()))
     assert check.warnings == [
         f"{tmp_path / 'matrix.toml'}: known_issue[2].run_python: ['py312'] matches nothing "
         "(have: cp312, cp313); the entry applies to no cell"
@@ -899,7 +900,7 @@ def test_disk_full_mid_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caps
         writer.write(record("sysconfig/c-api:version-specific:cp312:cp312"))
         writer.write(record("sysconfig/c-api:version-specific:cp312:cp313"))
 
-    monkeypatch.setattr(cli, "run_plan", run_plan)
+    monkeypatch.setattr(run_workflow, "run_plan", run_plan)
     results = tmp_path / "results"
     argv = ["run", "--matrix", str(tmp_path / "matrix.toml"), "--cache-dir", str(tmp_path / "cache")]
     assert run_main([*argv, "--results", str(results), "--installer", "pip"]) == 1
@@ -927,7 +928,7 @@ def test_min_version_excluding_every_interpreter_names_the_key(
     monkeypatch.setattr(
         interpreters, "probe", lambda path, cache, root="": real(str(Path(path).resolve()), cache, root)
     )
-    monkeypatch.setattr(cli, "run_plan", lambda *a, **k: pytest.fail("reached the build"))
+    monkeypatch.setattr(run_workflow, "run_plan", lambda *a, **k: pytest.fail("reached the build"))
     code = run_main(["run", "--matrix", str(tmp_path / "matrix.toml"), "--cache-dir", str(tmp_path / "cache")])
     err = capsys.readouterr().err
     assert f"{tmp_path / 'matrix.toml'}: discovery.min_version: '3.99' excludes every interpreter found (cp312)" in err

@@ -218,3 +218,28 @@ def test_a_failed_cell_names_the_promise_and_whose_wheel() -> None:
     kept = report.GateResult("cp315", "", "cp314", "", (record("xfail", "cp39", "cp315", rule),), (), (), "d")
     assert kept.exit_code == 0
     assert json.loads(json.dumps(kept.to_json()))["verdict"] == report.PASSED
+
+
+def test_the_command_exits_1_naming_the_removed_symbol(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`python -m harness gate` end to end on recorded facts: Debian's 3.15.2 and 3.14.10 as discovery found
+    them, their recorded surfaces with one stable-ABI symbol gone from 3.15's; the cells' pipeline is left
+    out (no interpreter runs here), so the verdict rests on the surface alone."""
+    from harness.__main__ import main  # noqa: PLC0415
+    from harness.interpreters.discover import Discovery  # noqa: PLC0415
+    from harness.workflows import gate as workflow  # noqa: PLC0415
+
+    found = Discovery((recorded("cp314"), recorded("cp315")), ())
+    surfaces = {"cp314": surface("cp314"), "cp315": without_symbol(surface("cp315"), "PyModule_AddObjectRef")}
+    monkeypatch.setattr(workflow, "discover", lambda *_: found)
+    monkeypatch.setattr(workflow, "collect", lambda interp, _: surfaces[interp.id])
+    monkeypatch.setattr(workflow, "run_plan", lambda *_: None)
+    code = main(["gate", "--python", "cp315", "--cache-dir", str(tmp_path), "--results", str(tmp_path / "r")])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "BROKEN [PEP 652] symbol PyModule_AddObjectRef" in out
+    assert "verdict: promise broken (cp315 against cp314)" in out
+    (run_dir,) = (tmp_path / "r").iterdir()
+    assert "PyModule_AddObjectRef" in (run_dir / "gate.md").read_text()
+    assert json.loads((run_dir / "gate.json").read_text())["verdict"] == report.FAILED

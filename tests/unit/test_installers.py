@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from harness.cell.installers import PipToolchain, UvToolchain, pip_report
+from harness.build.installers import PipToolchain, UvToolchain, pip_report
 from harness.errors import HarnessError
 from harness.infra.proc import Outcome
 from tests.conftest import FIXTURES

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.build.installers import pip_report
 from harness.build.retag import retag, retagged_name, wheel_file_tags
-from harness.cell.installers import pip_report
 from harness.errors import DamagedResults
 from harness.infra.proc import Outcome
 from harness.model import Installer, Interpreter

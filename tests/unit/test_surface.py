@@ -14,6 +14,7 @@ import pytest
 
 from harness import surface
 from harness.errors import HarnessError
+from harness.interpreters import providers
 from harness.model import Provider
 from harness.surface import ChangeKind, FindingKind, Flavour, Level, LevelProbe, Surface, breaks
 from harness.surface.measure import _list_findings, _missing_findings, symbols_script
@@ -356,6 +357,6 @@ def test_a_flavour_is_compared_with_the_release_build_of_its_own_provider() -> N
     """Debian's 3.14d against Debian's 3.14, not against another provider's 3.14 that ranks first."""
     cp314, cp314d = load("cp314"), load("cp314d")
     other = replace(cp314, interpreter=replace(cp314.interpreter, id="cp314-uv", provider=Provider("uv")))
-    assert Provider("uv").rank < cp314.interpreter.provider.rank
+    assert providers.rank(Provider("uv")) < providers.rank(cp314.interpreter.provider)
     (compared,) = surface.flavour_layouts([other, cp314d, cp314])
     assert (compared.base, compared.other) == ("cp314", "cp314d")

@@ -19,7 +19,7 @@ import msgspec
 
 from harness.errors import ConfigError, HarnessError
 from harness.infra import proc, rootfs
-from harness.interpreters.discover import find_uv
+from harness.interpreters.providers.uv import find_uv
 from harness.model import Installer, Interpreter
 from harness.schema.decode import decode_json
 
