@@ -16,7 +16,6 @@ import functools
 import hashlib
 import html
 import http.server
-import json
 import os
 import shutil
 import tempfile
@@ -26,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.build.installers import Toolchain, toolchains
+from harness.build.installers import Toolchain, pip_report, toolchains
 from harness.build.retag import retag
 from harness.build.wheel import BuildFailure, build
 from harness.errors import HarnessError
@@ -299,16 +298,15 @@ def ask(
 ) -> tuple[str, str, proc.Outcome]:
     """(chosen file, error, outcome) for one resolve."""
     out = toolchain.run(interp, argv, env={"NO_COLOR": "1", "PIP_CONFIG_FILE": os.devnull}, timeout=_TIMEOUT)
-    if toolchain.installer is Installer.PIP:
-        chosen = ""
-        if out.ok:
-            try:
-                chosen = chosen_from_pip_report(json.loads(out.stdout), dist)
-            except json.JSONDecodeError:
-                chosen = ""
-    else:
-        chosen = chosen_from_uv_log(out.stderr + out.stdout, dist) if out.ok else ""
-    error = "" if chosen else (toolchain.message(out) if not out.ok else "the installer named no file")
+    chosen, unread = "", ""
+    if out.ok and toolchain.installer is Installer.PIP:
+        try:
+            chosen = chosen_from_pip_report(pip_report(out), dist)
+        except HarnessError as exc:
+            unread = str(exc)  # an answer in a form this harness does not read: said as the error
+    elif out.ok:
+        chosen = chosen_from_uv_log(out.stderr + out.stdout, dist)
+    error = "" if chosen else (toolchain.message(out) if not out.ok else unread or "the installer named no file")
     return chosen, error, out
 
 
