@@ -57,6 +57,7 @@ class FindingKind(enum.StrEnum):
     NO_REPORT = "no report"
     DEPENDENCY_NOT_INSTALLABLE = "dependency not installable"  # the wheel's runtime requirements, there
     IMPORTS = "imports"  # `check`: a refused wheel's modules imported anyway (it has no calls to make)
+    IMPORTS_PURE = "imports, no extension loaded"  # `check`: the names imported, none of the binaries did
     REENABLES_GIL = "re-enables the GIL"  # `check`, free-threaded: an import turned the GIL back on
 
 
@@ -433,6 +434,8 @@ def forced_load_stages(facts: CellFacts, expectation: Expectation) -> list[Stage
         if net_must_fire(facts, route, must) and missing:
             # The error may be the missing dependency's, not the net's: nothing to judge.
             stages.append(Stage(name, Status.SKIP, f"not judged: {missing}; the load ended: {load.exception}"))
+        elif net_must_fire(facts, route, must) and route is Route.SYS_PATH and load.name:
+            stages.append(checked_sys_path_stage(load, rule))
         elif net_must_fire(facts, route, must):
             if load.outcome is LoadOutcome.EXCEPTION and load.exception_type in CLEAN_LOAD_ERRORS:
                 stages.append(Stage(name, Status.PASS, f"refused cleanly by the {NETS[route]}: {load.exception}"))
@@ -449,6 +452,20 @@ def forced_load_stages(facts: CellFacts, expectation: Expectation) -> list[Stage
     if not expectation.accept and not stages:
         stages.append(Stage("load", Status.SKIP, "no forced load observed"))
     return stages
+
+
+def checked_sys_path_stage(load: LoadObs, rule: str) -> Stage:
+    """`check`: the file-name net fired when none of the wheel's extension files was loaded, however
+    the imports ended (a package may import without its binary, or fail in its own Python code)."""
+    name, net = f"load:{Route.SYS_PATH.value}", NETS[Route.SYS_PATH]
+    if load.outcome not in (LoadOutcome.LOADED, LoadOutcome.EXCEPTION):
+        status, died = _died(load)
+        return Stage(name, status, f"{net} did not fire ({rule}): {died}")
+    if load.files:
+        shown = ", ".join(f.file for f in load.files)
+        return Stage(name, Status.FAIL, f"{net} did not fire ({rule}): {shown} loaded")
+    ended = f" (the imports ended: {load.exception})" if load.exception else ""
+    return Stage(name, Status.PASS, f"refused cleanly by the {net}: none of the wheel's extension files loaded{ended}")
 
 
 def net_must_fire(facts: CellFacts, route: Route, must: bool | None) -> bool:
@@ -496,6 +513,8 @@ def _finding(route: Route, load: LoadObs) -> Finding:
             detail=f"{detail}; the load ended: {load.exception}",
         )
     if load.outcome is LoadOutcome.LOADED and load.name and not load.calls:
+        if route is Route.SYS_PATH and not load.files:  # a namespace package of stubs, a pure fallback
+            return Finding(route=route, kind=FindingKind.IMPORTS_PURE, detail=f"{load.name} imported")
         return Finding(route=route, kind=FindingKind.IMPORTS, detail=f"{load.name} imported")
     if load.outcome is LoadOutcome.LOADED:
         wrong = [c for c in load.calls if not c.ok]
