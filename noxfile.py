@@ -32,6 +32,13 @@ def tests(session: nox.Session) -> None:
 
 
 @nox.session
+def unit(session: nox.Session) -> None:
+    """Unit tests alone (pure logic over recorded facts: seconds, no build, no interpreter started)."""
+    session.install("-e", ".[test]")
+    session.run("python", "-m", "pytest", "tests/unit", *session.posargs)
+
+
+@nox.session
 def lint(session: nox.Session) -> None:
     """ruff (lint + format check), mypy --strict and actionlint on the workflows."""
     session.install("-e", ".[lint]")
@@ -43,10 +50,19 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def benchmark(session: nox.Session) -> None:
-    """Cold, warm and --rerun runs of a fixed subset, a cell against a bare import and against the
-    stable-abi-testing method; `-- --full` for the whole matrix (measures, asserts nothing)."""
+    """Cold, warm and --rerun runs and a gate of the newest release on a fixed subset, a cell against a bare
+    import and against the stable-abi-testing method, each target as a ratio; `-- --full` for the whole
+    matrix (measures, asserts nothing)."""
     session.install("-e", ".")
     session.run("python", "benchmarks/run_bench.py", *session.posargs)
+
+
+@nox.session
+def decode_benchmark(session: nox.Session) -> None:
+    """Decode speed of a results.jsonl (default results/latest): the typed schema against the decoder it
+    replaced, side by side (args: files, `--repeat N`; measures, asserts nothing)."""
+    session.install("-e", ".")
+    session.run("python", "benchmarks/decode_bench.py", *session.posargs)
 
 
 @nox.session

@@ -1,4 +1,8 @@
-"""Command line: run, interpreters, cases, report. HarnessError becomes an exit code, never a traceback."""
+"""Command line: run, interpreters, cases, report. HarnessError becomes an exit code, never a traceback.
+
+Each subcommand is one small function calling its use case (workflows/ or the step's package).
+Long because the parser spells out every flag with its help text.
+"""
 
 from __future__ import annotations
 
@@ -6,38 +10,35 @@ import argparse
 import json
 import logging
 import os
-import platform
 import signal
 import sys
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import msgspec
 
 from harness import __version__, surface
-from harness.cell.installers import parse_installers, toolchains
+from harness.build.installers import parse_installers, toolchains
 from harness.config import casegen
-from harness.config.matrix import SelectorCheck, check_selectors, load_case, load_cases, load_matrix
+from harness.config.matrix import load_case, load_cases, load_matrix
 from harness.errors import ConfigError, HarnessError
 from harness.infra.paths import UnsafePath, cache_dir, provision_dir
-from harness.interpreters import provision
+from harness.interpreters import providers, provision
 from harness.interpreters.discover import Discovery, discover, select
-from harness.model import BuildSpec, Case, Interpreter
 from harness.reports import diff as diffs
-from harness.reports import escape, files, history
-from harness.reports import html as report_html
+from harness.reports import escape, history
 from harness.reports import markdown as report
-from harness.run import manifest, rejudge, shard
+from harness.reports import write as report_files
 from harness.run import merge as merging
 from harness.run import records as results
-from harness.run.manifest import CaseEntry, Host, RunManifest, ShardInfo, TargetEntry
-from harness.run.pipeline import Settings, planned_cells, run_plan
-from harness.run.plan import Plan, plan
-from harness.run.progress import Progress
+from harness.run import rejudge
 from harness.workflows import args as checks
 from harness.workflows import check, nightly
+from harness.workflows import preference as preference_workflow
+from harness.workflows import run as workflow
+from harness.workflows.preference import PreferenceRequest
+from harness.workflows.run import RunRequest, RunState, case_entry
 
 
 def _paths(patterns: list[str]) -> list[str]:
@@ -45,118 +46,41 @@ def _paths(patterns: list[str]) -> list[str]:
 
 
 def _discover(args: argparse.Namespace) -> tuple[Discovery, Any]:
-    matrix = load_matrix(args.matrix)
+    matrix = load_matrix(args.matrix, providers.names())
     return discover(matrix, args.cache_dir, _paths(args.python)), matrix
 
 
-def case_entry(case: Case) -> CaseEntry:
-    return CaseEntry(
-        id=case.id,
-        backend=case.backend,
-        binding=case.binding,
-        dist_name=case.dist_name,
-        module=case.module,
-        description=case.description,
-        notes=case.notes,
-        targets=tuple(k for k, _ in case.recipes),
-        unsupported=dict(case.unsupported),
+def run_request(args: argparse.Namespace) -> RunRequest:
+    return RunRequest(
+        matrix=args.matrix,
+        cache_dir=args.cache_dir or cache_dir(),
+        results=args.results,
+        jobs=args.jobs,
+        python=tuple(args.python),
+        case=tuple(args.case),
+        target=tuple(args.target),
+        installer=args.installer,
+        timeout=args.timeout,
+        rebuild=args.rebuild,
+        shard=args.shard,
+        weights=args.weights,
+        provision=args.provision,
+        surface=args.surface,
+        rerun=args.rerun,
+        resume=args.resume,
+        verbose=args.verbose,
+        argv=tuple(getattr(args, "argv", ())),
     )
 
 
-def surface_section(runners: tuple[Interpreter, ...], cache: Path) -> list[str]:
-    """The run interpreters' ABI surface (cached per interpreter identity); a failure is said, not raised."""
-    try:
-        return surface.report_section(runners, cache)
-    except Exception as exc:  # the matrix's verdicts must not be lost to a surface probe's bug
-        return ["## Surface", "", f"Not measured: {type(exc).__name__}: {exc}"]
-
-
-def say_selectors(check: SelectorCheck) -> None:
-    """Known issues matching nothing here: a warning each; those only for absent interpreters: one note."""
-    for warning in check.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    if check.absent:
-        print(f"note: {check.absent}", file=sys.stderr)
+def parse_run(argv: Sequence[str]) -> RunRequest:
+    """A recorded `run` command line (environment.json's argv) as a request."""
+    return run_request(parser().parse_args(list(argv)))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     checks.check_run(args)
-    if args.provision:
-        missing = provision.if_missing(provision_dir(), lambda line: print(line, file=sys.stderr, flush=True))
-        if missing:
-            print(f"provision: could not get {'; '.join(missing)}", file=sys.stderr)
-    resumed = _resume(args) if args.resume else None
-    discovery, matrix = _discover(args)
-    cases = load_cases(matrix.cases_dir)
-    say_selectors(check_selectors(matrix, discovery.interpreters, cases))
-    runners = select(discovery, args.python)
-    the_plan = plan(cases, matrix.targets, discovery.interpreters, runners, args.case, args.target)
-    shard_info = None
-    if args.shard:
-        spec = shard.ShardSpec.parse(args.shard)
-        weights = shard.weights_from(results.load(args.weights)[0]) if args.weights else None
-        digest = shard.plan_digest(the_plan)
-        the_plan = shard.shard(the_plan, spec, weights)
-        builds = tuple(b.id for b in the_plan.builds)
-        shard_info = ShardInfo(index=spec.index, count=spec.count, plan_digest=digest, builds=builds)
-    chosen = toolchains(parse_installers(args.installer) if args.installer else matrix.installers, args.cache_dir)
-    toolchain = chosen[0]
-
-    settings = Settings(
-        chosen,
-        args.cache_dir,
-        args.jobs,
-        args.timeout or matrix.timeout_s,
-        matrix.build_timeout_s,
-        matrix.known_issues,
-        args.rebuild,
-        args.rerun,
-    )
-    if resumed is not None:
-        return _run_resumed(args.resume, resumed, the_plan, settings, verbose=args.verbose >= 1)
-    run_id = results.new_run_id()
-    results_dir: Path = args.results
-    run_dir = results_dir / run_id
-    writer = results.Writer(run_dir)
-    results.point_latest(results_dir, run_dir)
-    specs = [b for b in the_plan.builds if isinstance(b, BuildSpec)]
-    builders = {b.python.id: b.python for b in specs if b.python not in runners}
-    environment = RunManifest(
-        schema_version=results.SCHEMA_VERSION,
-        run_id=run_id,
-        started=datetime.now(UTC).isoformat(timespec="seconds"),
-        argv=tuple(args.argv),
-        harness_version=__version__,
-        host=Host(python=sys.version.split()[0], platform=platform.platform(), cpus=os.cpu_count()),
-        installer=", ".join(t.version() for t in chosen),
-        matrix=str(matrix.path),
-        cache_dir=str(args.cache_dir),
-        interpreters=manifest.entries(runners),
-        build_interpreters=tuple(sorted({b.python.id for b in specs})),
-        # Facts of build interpreters that are not run columns: the judge reads them (--rejudge).
-        build_interpreter_facts=manifest.entries(builders.values()),
-        excluded=tuple((str(path), str(why)) for path, why in discovery.excluded),
-        cases=tuple(case_entry(c) for c in cases),
-        targets=tuple(TargetEntry.of(t) for t in matrix.targets),
-        shard=shard_info or msgspec.UNSET,
-    )
-    manifest.write(run_dir, environment)
-    print(
-        f"run {run_id}: {len(the_plan.builds)} wheels x {len(runners)} interpreters "
-        f"({', '.join(i.id for i in runners)}), {the_plan.total_cells} cells, {args.jobs} jobs, "
-        f"{toolchain.version()}",
-        file=sys.stderr,
-    )
-    return _finish(
-        run_dir,
-        run_id,
-        writer,
-        environment,
-        lambda progress: run_plan(the_plan, settings, run_id, writer, progress),
-        the_plan.total_cells,
-        (lambda: surface_section(runners, args.cache_dir)) if args.surface else None,
-        verbose=args.verbose >= 1,
-    )
+    return workflow.run(run_request(args), parse_run)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -171,134 +95,22 @@ def cmd_check(args: argparse.Namespace) -> int:
     chosen = toolchains(parse_installers(args.installer) if args.installer else matrix.installers, args.cache_dir)
     timeouts = (args.timeout or matrix.timeout_s, matrix.build_timeout_s)
     ready = check.prepare(args, wheels, discovery, runners, chosen, timeouts)
-    run_id = ready.environment.run_id
-    run_dir = args.results / run_id
-    writer = results.Writer(run_dir)
-    results.point_latest(args.results, run_dir)
-    manifest.write(run_dir, ready.environment)
+    request = RunRequest(
+        matrix=args.matrix,
+        cache_dir=args.cache_dir,
+        results=args.results,
+        jobs=args.jobs,
+        surface=False,
+        verbose=args.verbose,
+        argv=tuple(args.argv),
+    )
+    state = RunState(request, parse_run, plan=ready.plan, settings=ready.settings, environment=ready.environment)
+    workflow.open_prepared(state)
     say(
-        f"check {run_id}: {len(ready.plan.builds)} wheels x {len(ready.plan.run_pythons)} interpreters "
+        f"check {state.run_id}: {len(ready.plan.builds)} wheels x {len(ready.plan.run_pythons)} interpreters "
         f"({', '.join(i.id for i in ready.plan.run_pythons)}), {ready.plan.total_cells} cells, {chosen[0].version()}"
     )
-    return _finish(
-        run_dir,
-        run_id,
-        writer,
-        ready.environment,
-        lambda progress: run_plan(ready.plan, ready.settings, run_id, writer, progress),
-        ready.plan.total_cells,
-        verbose=args.verbose >= 1,
-    )
-
-
-# The flags that choose what a run covers: a resumed run must keep them (recorded in environment.json).
-_SELECTION = ("matrix", "case", "target", "python", "installer", "timeout", "shard", "weights")
-
-
-def _resume(args: argparse.Namespace) -> results.Loaded:
-    """Read the run to continue, and take its selection flags from its recorded argv."""
-    run_dir: Path = args.resume
-    if not (run_dir / results.RESULTS_FILE).is_file():
-        raise ConfigError(
-            f"--resume {run_dir}: no {results.RESULTS_FILE} there; give a run directory such as results/X"
-        )
-    loaded = results.completed(run_dir)
-    argv = list(loaded.environment.argv or ())
-    if argv[:1] != ["run"]:
-        raise ConfigError(
-            f"--resume {run_dir}: {results.ENVIRONMENT_FILE} has no recorded `run` command line; start a new run"
-        )
-    recorded = parser().parse_args(argv)
-    defaults = parser().parse_args(["run"])
-    for name in _SELECTION:
-        given, then = getattr(args, name), getattr(recorded, name)
-        if given != getattr(defaults, name) and given != then:
-            flag = "--" + name
-            raise ConfigError(
-                f"--resume {run_dir}: {flag} {_shown(given)} differs from the run's {_shown(then)}; "
-                f"a resumed run keeps its selection (drop {flag}, or start a new run)"
-            )
-        setattr(args, name, then)
-    return loaded
-
-
-def _shown(value: object) -> str:
-    return " ".join(map(str, value)) if isinstance(value, list) else str(value)
-
-
-def _run_resumed(
-    run_dir: Path, resumed: results.Loaded, the_plan: Plan, settings: Settings, verbose: bool = False
-) -> int:
-    """Run the cells without a complete record; keep the others as they are."""
-    environment = resumed.environment
-    run_id = environment.run_id or run_dir.name
-    done = frozenset(r.cell for r in resumed.records)
-    planned = planned_cells(the_plan)
-    stray = sorted(done - planned)
-    if stray:
-        raise ConfigError(
-            f"--resume {run_dir}: {len(stray)} recorded cells are not in today's plan (first: {stray[0]}); "
-            "matrix.toml, the cases or the interpreters changed since; start a new run"
-        )
-    writer = results.Writer(run_dir, keep=resumed.records)
-    now = datetime.now(UTC).isoformat(timespec="seconds")
-    environment = environment.with_changes(resumed=(*(environment.resumed or ()), now))
-    print(
-        f"resuming run {run_id}: {len(done)} of {len(planned)} cells kept, {len(planned - done)} to run",
-        file=sys.stderr,
-    )
-    return _finish(
-        run_dir,
-        run_id,
-        writer,
-        environment,
-        lambda p: run_plan(the_plan, settings, run_id, writer, p, done=done),
-        len(planned - done),
-        verbose=verbose,
-    )
-
-
-def _finish(
-    run_dir: Path,
-    run_id: str,
-    writer: results.Writer,
-    environment: RunManifest,
-    work: Callable[[Progress], None],
-    total: int,
-    surface: Callable[[], list[str]] | None = None,
-    verbose: bool = False,
-) -> int:
-    progress = Progress(total, verbose=verbose)
-    interrupted = False
-    try:
-        work(progress)
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        progress.close()
-        writer.close()
-        finished = datetime.now(UTC).isoformat(timespec="seconds")
-        environment = environment.with_changes(finished=finished, interrupted=interrupted)
-        try:
-            manifest.write(run_dir, environment)
-            if surface is not None and not interrupted:
-                files.write(run_dir, report.SURFACE_FILE, "\n".join(surface()) + "\n")
-            files.write(
-                run_dir, "report.md", report.markdown(writer.records, environment, report.run_sections(run_dir))
-            )
-            files.write(run_dir, "report.html", report_html.html_report(writer.records, environment))
-        except OSError as exc:
-            if writer.failed is None:  # else the write error already being raised says it
-                raise HarnessError(f"{run_dir}: cannot write the run's report: {exc.strerror}") from None
-    print(report.terminal_summary(writer.records, environment, str(run_dir)))
-    if interrupted:
-        print(
-            f"interrupted: {len(writer.records)} finished cells are kept in {run_dir}; continue with "
-            f"`python -m harness run --resume {run_dir}`",
-            file=sys.stderr,
-        )
-        return 130
-    return 1 if report.problems(writer.records) else 0
+    return workflow.execute_steps(workflow.FINISH, state)
 
 
 def cmd_interpreters(args: argparse.Namespace) -> int:
@@ -327,11 +139,11 @@ def cmd_interpreters(args: argparse.Namespace) -> int:
         )
     widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
     for row in rows:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+        print(escape.text("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()))
     if not any(i.free_threaded for i in chosen):
         print("\nno free-threaded interpreter found: abi3t rows untested on free-threading")
     for where, why in discovery.excluded:
-        print(f"not used: {where}: {why}")
+        print(escape.text(f"not used: {where}: {why}"))
     return 0
 
 
@@ -389,6 +201,7 @@ def cmd_gate(args: argparse.Namespace) -> int:
         args.timeout,
         tuple(args.argv),
         verbose=args.verbose >= 1,
+        rerun=args.rerun,
     )
     result = gate.gate(request, lambda line: print(line, file=sys.stderr, flush=True))
     print(json.dumps(result.to_json(), indent=2) if args.json else gate_report.text(result))
@@ -396,8 +209,8 @@ def cmd_gate(args: argparse.Namespace) -> int:
 
 
 def cmd_cases(args: argparse.Namespace) -> int:
-    matrix = load_matrix(args.matrix)
-    cases = load_cases(matrix.cases_dir)
+    matrix = load_matrix(args.matrix, providers.names())
+    cases = load_cases(matrix.cases_dir, providers.names())
     if args.json:
         print(json.dumps([msgspec.to_builtins(case_entry(c)) for c in cases], indent=2))
         return 0
@@ -411,7 +224,7 @@ def cmd_cases(args: argparse.Namespace) -> int:
 
 
 def cmd_sync_cases(args: argparse.Namespace) -> int:
-    cases_dir = load_matrix(args.matrix).cases_dir
+    cases_dir = load_matrix(args.matrix, providers.names()).cases_dir
     if args.check:
         drifted = casegen.drift(cases_dir)
         for copy, what in drifted:
@@ -428,15 +241,15 @@ def cmd_sync_cases(args: argparse.Namespace) -> int:
 
 def cmd_new_case(args: argparse.Namespace) -> int:
     checks.check_new_case(args)
-    cases_dir = load_matrix(args.matrix).cases_dir
-    cases = load_cases(cases_dir)
+    cases_dir = load_matrix(args.matrix, providers.names()).cases_dir
+    cases = load_cases(cases_dir, providers.names())
     backend, _, binding = args.case.partition("/")
     if not binding:
         raise ConfigError(f"new-case: {args.case!r}: expected BACKEND/BINDING, e.g. setuptools/c-api-heaptype")
     source = casegen.pick_source(cases, backend, binding, args.source)
     into: Path = args.new_cases_dir or cases_dir
     dest = casegen.new_case(source, cases_dir, backend, binding, into)
-    case = load_case(dest / "case.toml", into)  # the renamed project must be a valid case
+    case = load_case(dest / "case.toml", into, providers.names())  # the renamed project must be a valid case
     print(f"new case {case.id} from {source.id} in {dest} (import name {case.module})")
     print("now: edit its case.toml and sources, then `python -m harness cases --markdown` into README.md")
     return 0
@@ -446,7 +259,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     checks.check_report(args)
     if args.rejudge:
         records, environment = results.load(args.run_dir)
-        matrix = load_matrix(args.matrix)
+        matrix = load_matrix(args.matrix, providers.names())
         known = matrix.known_issues + check.known_issues(environment)  # a check run's corpus has its own
         records, changes = rejudge.rejudge(records, environment, matrix.targets, known)
         try:
@@ -460,7 +273,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             print(escape.text(f"  {change.cell}: {change.old} -> {change.new}: {change.reason[:160]}"))
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
     say = lambda line: print(line, file=sys.stderr)  # noqa: E731
-    diff = nightly.write_reports(args.run_dir, formats, args.baseline, say, report.run_sections(args.run_dir))
+    diff = report_files.rewrite(args.run_dir, formats, args.baseline, say, report.run_sections(args.run_dir))
     records, environment = results.load(args.run_dir)
     print(report.terminal_summary(records, environment, str(args.run_dir)))
     if diff is not None:
@@ -499,11 +312,17 @@ def cmd_nightly(args: argparse.Namespace) -> int:
     checks.check_nightly(args)
     if args.merge:
         out = args.out or args.results / "nightly-merged"
-        outcome = nightly.finish(args.merge, out, args.baseline)
-    else:
-        baseline = args.baseline
-        outcome = nightly.rehearse(args.shards, args.results, baseline, args.run_args, main, preference=args.preference)
-    return outcome.exit_code
+        return nightly.finish(args.merge, out, args.baseline).exit_code
+
+    def run_shard(spec: str, results_dir: Path) -> int:
+        # Each shard as `nox -s matrix -- --shard K/N` runs it: its own command line, checked and recorded.
+        return command(["run", "--shard", spec, "--results", str(results_dir), *args.run_args])
+
+    def preference(output: Path) -> int:
+        return command(["preference", "--output", str(output)])
+
+    chosen = preference if args.preference else None
+    return nightly.rehearse(args.shards, args.results, args.baseline, run_shard, chosen).exit_code
 
 
 def cmd_provision(args: argparse.Namespace) -> int:
@@ -517,40 +336,25 @@ def cmd_provision(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_preference(args: argparse.Namespace) -> int:
-    checks.check_preference(args)
-    from harness.preference import judge as preference  # noqa: PLC0415  (only this command needs them)
-    from harness.preference import run as preference_run  # noqa: PLC0415
-
-    discovery, matrix = _discover(args)
-    cases = {c.id: c for c in load_cases(matrix.cases_dir)}
-    if args.case not in cases:
-        raise ConfigError(f"--case {args.case}: no such case; choose from {', '.join(sorted(cases))}")
-    pythons = select(discovery, args.python) if args.python else preference_run.default_pythons(discovery.interpreters)
-    installers = parse_installers(args.installer)
-    choices = [s.value for s in preference.Source]
-    unknown = [s for s in args.source if s not in choices]
-    if unknown:
-        raise ConfigError(f"--source {', '.join(unknown)}: choose from {', '.join(choices)}")
-    sources = tuple(s for s in preference.Source if s.value in args.source) or tuple(preference.Source)
-    settings = preference_run.Settings(
-        cases[args.case],
-        matrix.targets,
-        discovery.interpreters,
-        pythons,
-        installers,
-        args.cache_dir,
+def preference_request(args: argparse.Namespace) -> PreferenceRequest:
+    return PreferenceRequest(
+        matrix=args.matrix,
+        cache_dir=args.cache_dir or cache_dir(),
+        case=args.case,
+        installer=args.installer,
         seed=args.seed,
         jobs=args.jobs,
-        sources=sources,
-        keep=args.keep_output,
+        python=tuple(args.python),
+        source=tuple(args.source),
+        json=args.json,
+        output=args.output,
+        keep_output=args.keep_output,
     )
-    result = preference_run.run(settings, lambda line: print(line, file=sys.stderr, flush=True))
-    data = result.to_json()
-    if args.output:
-        results.write_json(args.output, data)
-    print(json.dumps(data, indent=2) if args.json else "\n".join(preference.markdown(result)))
-    return 0
+
+
+def cmd_preference(args: argparse.Namespace) -> int:
+    checks.check_preference(args)
+    return preference_workflow.run(preference_request(args))
 
 
 def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
@@ -569,7 +373,7 @@ def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
     return convert
 
 
-def _writable_dir(flag: str, path: Path) -> None:
+def writable_dir(flag: str, path: Path) -> None:
     """--results / --cache-dir: a directory we can write (or create), checked before any work starts; made
     only when the command writes into it."""
     existing = next((p for p in (path, *path.parents) if p.exists()), Path("/"))
@@ -581,8 +385,10 @@ def _writable_dir(flag: str, path: Path) -> None:
         raise ConfigError(f"{flag} {path}: not writable; give a directory you can write")
 
 
-def _check_parser(chk: argparse.ArgumentParser, common: Callable[[argparse.ArgumentParser], None]) -> None:
-    common(chk)
+def _add_check(sub: Subparsers) -> None:
+    """`check`: the matrix's stages on your own wheels: files, a wheelhouse, a release."""
+    chk = sub.add_parser("check", help="the matrix's stages on your own wheels: files, a wheelhouse, a release")
+    _common(chk)
     chk.add_argument(
         "targets",
         nargs="*",
@@ -610,9 +416,14 @@ def _check_parser(chk: argparse.ArgumentParser, common: Callable[[argparse.Argum
     chk.set_defaults(func=cmd_check)
 
 
-def add_gate_parser(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
+# argparse's own name for what add_subparsers returns
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
+def _add_gate(sub: Subparsers) -> None:
+    """`gate`: does a new interpreter build keep every promise of the release before it?"""
     gat = sub.add_parser("gate", help="does a new interpreter build keep every promise of the release before it?")
-    common(gat)
+    _common(gat)
     gat.add_argument(
         "--baseline",
         default=None,
@@ -626,6 +437,9 @@ def add_gate_parser(sub: Any, common: Callable[[argparse.ArgumentParser], None])
     gat.add_argument("--timeout", type=_positive(float), default=None, help="seconds per import/call")
     gat.add_argument("--results", type=Path, default=Path("results"), help="default: %(default)s")
     gat.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    gat.add_argument(
+        "--rerun", action="store_true", help="execute every cell (a rebuilt interpreter does anyway: its bytes changed)"
+    )
     gat.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help="as before the subcommand")
     gat.set_defaults(func=cmd_gate)
 
@@ -637,24 +451,29 @@ def parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="count", default=0, help="-v: every cell's line; -vv: also every command run"
     )
     sub = top.add_subparsers(dest="command", required=True)
+    for add in (_add_run, _add_check, _add_listings, _add_gate, _add_cases, _add_reports, _add_nightly):
+        add(sub)
+    return top
 
-    def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument(
-            "--matrix", type=checks.path, default=Path("matrix.toml"), help="matrix file (default: %(default)s)"
-        )
-        p.add_argument(
-            "--cache-dir", type=checks.path, default=None, help="default: $ABI_HARNESS_CACHE or ~/.cache/abi-harness"
-        )
-        p.add_argument(
-            "--python",
-            action="append",
-            default=[],
-            metavar="ID|PATH",
-            help="run on these interpreters only: an id or glob (cp312, cp31*) or an executable path",
-        )
 
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--matrix", type=checks.path, default=Path("matrix.toml"), help="matrix file (default: %(default)s)")
+    p.add_argument(
+        "--cache-dir", type=checks.path, default=None, help="default: $ABI_HARNESS_CACHE or ~/.cache/abi-harness"
+    )
+    p.add_argument(
+        "--python",
+        action="append",
+        default=[],
+        metavar="ID|PATH",
+        help="run on these interpreters only: an id or glob (cp312, cp31*) or an executable path",
+    )
+
+
+def _add_run(sub: Subparsers) -> None:
+    """`run`: build the wheels and run every cell."""
     run = sub.add_parser("run", help="build the wheels and run every cell")
-    common(run)
+    _common(run)
     run.add_argument("--case", action="append", default=[], metavar="GLOB", help="e.g. 'setuptools/*'")
     run.add_argument("--target", action="append", default=[], metavar="NAME", help="a [targets] name")
     run.add_argument("--jobs", "-j", type=_positive(int), default=os.cpu_count() or 2)
@@ -701,23 +520,23 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help="as before the subcommand")
     run.set_defaults(func=cmd_run)
 
-    _check_parser(
-        sub.add_parser("check", help="the matrix's stages on your own wheels: files, a wheelhouse, a release"), common
-    )
 
+def _add_listings(sub: Subparsers) -> None:
+    """`interpreters` and `surface`: what the interpreters are."""
     interps = sub.add_parser("interpreters", help="list discovered interpreters")
-    common(interps)
+    _common(interps)
     interps.add_argument("--json", action="store_true")
     interps.set_defaults(func=cmd_interpreters)
 
     surf = sub.add_parser("surface", help="stable-ABI symbols, layouts and constants of each interpreter build")
-    common(surf)
+    _common(surf)
     surf.add_argument("--json", action="store_true")
     surf.add_argument("--diff", nargs=2, metavar=("A", "B"), help="what differs from interpreter A to B")
     surf.set_defaults(func=cmd_surface)
 
-    add_gate_parser(sub, common)
 
+def _add_cases(sub: Subparsers) -> None:
+    """`cases`, `provision`, `sync-cases`, `new-case`: the inputs of a run."""
     cases = sub.add_parser("cases", help="list the extension cases")
     cases.add_argument("--matrix", type=checks.path, default=Path("matrix.toml"))
     cases.add_argument("--json", action="store_true")
@@ -755,8 +574,11 @@ def parser() -> argparse.ArgumentParser:
     )
     new.set_defaults(func=cmd_new_case)
 
+
+def _add_reports(sub: Subparsers) -> None:
+    """`preference`, `report`, `diff`, `merge`: experiments and what runs produced."""
     pref = sub.add_parser("preference", help="which wheel pip and uv pick when several fit, in three listing orders")
-    common(pref)
+    _common(pref)
     pref.add_argument(
         "--case", default="sysconfig/c-api", help="the case whose wheels are offered (default: %(default)s)"
     )
@@ -804,6 +626,9 @@ def parser() -> argparse.ArgumentParser:
     mer.add_argument("--out", type=checks.path, required=True)
     mer.set_defaults(func=cmd_merge)
 
+
+def _add_nightly(sub: Subparsers) -> None:
+    """`nightly`: the nightly workflow."""
     nig = sub.add_parser("nightly", help="the nightly workflow: shard runs (or --merge given ones), diff, reports")
     nig.add_argument("--shards", type=int, default=3, help="rehearsal: run this many shards here (%(default)s)")
     nig.add_argument(
@@ -819,24 +644,43 @@ def parser() -> argparse.ArgumentParser:
     )
     nig.add_argument("run_args", nargs="*", help="after --: arguments for each shard's `run`")
     nig.set_defaults(func=cmd_nightly)
-    return top
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose >= 2 else logging.WARNING, format="%(message)s")
+    return run_command(args, list(argv) if argv is not None else sys.argv[1:])
+
+
+def command(argv: list[str]) -> int:
+    """One subcommand from a command line the harness makes (the nightly rehearsal's shard runs)."""
+    return run_command(parser().parse_args(argv), argv)
+
+
+def run_command(args: argparse.Namespace, argv: list[str]) -> int:
+    """The parsed subcommand with its defaults filled in, its exit code (never a traceback)."""
     if getattr(args, "cache_dir", "unset") is None:
         args.cache_dir = cache_dir()
     if getattr(args, "into", "unset") is None:
         args.into = provision_dir()
-    args.argv = list(argv) if argv is not None else sys.argv[1:]
+    args.argv = argv  # recorded in environment.json (run), for --resume
+    return guarded(lambda: _checked(args))
+
+
+def _checked(args: argparse.Namespace) -> int:
+    """The subcommand, once the directories it writes are known to be writable."""
+    if getattr(args, "cache_dir", None) is not None:
+        writable_dir("--cache-dir", args.cache_dir)
+    if getattr(args, "results", None) is not None and not getattr(args, "resume", None):
+        writable_dir("--results", args.results)
+    result: int = args.func(args)
+    return result
+
+
+def guarded(command: Callable[[], int]) -> int:
+    """A command's exit code: a HarnessError becomes its message and exit code, never a traceback."""
     try:
-        if getattr(args, "cache_dir", None) is not None:
-            _writable_dir("--cache-dir", args.cache_dir)
-        if getattr(args, "results", None) is not None and not getattr(args, "resume", None):
-            _writable_dir("--results", args.results)
-        result: int = args.func(args)
-        return result
+        return command()
     except HarnessError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -1,4 +1,7 @@
-"""Frozen value types shared by every step of the data flow."""
+"""Frozen value types shared by every step of the data flow.
+
+Long because the shared vocabulary (cells, targets, cases, specs, interpreters) is one import for every step.
+"""
 
 from __future__ import annotations
 
@@ -46,23 +49,17 @@ class TargetKind(enum.StrEnum):
 
 
 class Provider(str):
-    """Where an interpreter was found: the name of a module in harness/providers/ (its registry key).
+    """Where an interpreter was found: the name of a module in harness/interpreters/providers/ (its registry key).
 
     An open set, so a string rather than an enum: a new provider is one new module and one registry
-    line, and records keep plain names. `.value` and `.rank` mirror the enum this used to be."""
+    line, and records keep plain names. `.value` mirrors the enum this used to be; its preference is
+    `providers.rank(name)` (the registry sits above this module)."""
 
     __slots__ = ()
 
     @property
     def value(self) -> str:
         return str(self)
-
-    @property
-    def rank(self) -> int:
-        """Preference when two paths are one installation: the provider's place in the registry."""
-        from harness.interpreters.providers import rank  # noqa: PLC0415  (providers import model; model stays a leaf)
-
-        return rank(self)
 
 
 class Installer(enum.StrEnum):

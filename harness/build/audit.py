@@ -13,7 +13,7 @@ import sys
 import zipfile
 from io import BytesIO
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Literal
 
 import abi3info  # type: ignore[import-untyped]
 import msgspec
@@ -21,26 +21,12 @@ from elftools.elf.elffile import ELFFile
 from elftools.elf.gnuversions import GNUVerNeedSection
 from elftools.elf.sections import SymbolTableSection
 
+from harness.build.audit_result import Audit, Finding
+from harness.errors import HarnessError
 from harness.infra import atomic, proc
+from harness.schema.decode import decode_json
 
 ABI3T_FIRST = (3, 15)
-
-
-class Finding(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    file: str
-    message: str
-    needs: tuple[int, int] | None = None  # fails only below this version; None: fails everywhere
-
-
-class Audit(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """A wheel's audit, as recorded in `observed.audit` (and, with its rules' version, in the audit cache)."""
-
-    tool: str  # what looked: "abi3audit 0.0.26", "harness abi3t rules", or why nothing did
-    findings: tuple[Finding, ...]
-    applicable: bool  # False for version-specific wheels: nothing to audit
-    # The newest symbol version each system library must provide (auditwheel's view of the
-    # wheel's real platform), e.g. {"GLIBC": "2.34", "GLIBCXX": "3.4.32", "CXXABI": "1.3.15"}.
-    platform: dict[str, str] = {}
 
 
 class CachedAudit(Audit, frozen=True, forbid_unknown_fields=True):
@@ -82,11 +68,39 @@ def _rules_version() -> str:
 
 def _abi3audit(wheel: Path) -> Audit:
     out = proc.run([sys.executable, "-m", "abi3audit", "--report", str(wheel)], timeout=300)
+    return abi3audit_audit(out)
+
+
+def abi3audit_audit(out: proc.Outcome) -> Audit:
+    """abi3audit's answer as an audit: its findings, or why there are none (the tool said what)."""
     try:
-        report = json.loads(out.stdout)
-    except json.JSONDecodeError:
-        return Audit(f"abi3audit failed: {(out.stderr or out.stdout).strip()[-200:]}", (), True)
+        report = decode_json(out.stdout, Abi3auditReport, source="abi3audit --report", error=HarnessError)
+    except HarnessError as exc:  # no report (it failed), or one in a form this harness does not read
+        said = str(exc) if out.stdout.lstrip().startswith("{") else (out.stderr or out.stdout).strip()[-200:]
+        return Audit(f"abi3audit failed: {said}", (), True)
     return Audit("abi3audit", abi3audit_findings(report), True)
+
+
+class _SoResult(msgspec.Struct, frozen=True):
+    baseline: str  # the wheel tag's version, "3.15"
+    non_abi3_symbols: tuple[str, ...]
+    future_abi3_objects: dict[str, Annotated[str, msgspec.Meta(pattern=r"^\d+\.\d+")]]  # symbol: "3.13"
+
+
+class _SoAudit(msgspec.Struct, frozen=True):
+    name: str  # the extension file's name
+    result: _SoResult
+
+
+class _WheelAudit(msgspec.Struct, frozen=True):
+    kind: Literal["wheel"]  # the harness audits wheel files only
+    wheel: tuple[_SoAudit, ...]
+
+
+class Abi3auditReport(msgspec.Struct, frozen=True):
+    """The parts of `abi3audit --report` JSON (0.0.26) the harness reads; its other keys are not declared."""
+
+    specs: dict[str, _WheelAudit]
 
 
 def own_modexport(file: str) -> str:
@@ -94,7 +108,7 @@ def own_modexport(file: str) -> str:
     return "PyModExport_" + file.rsplit("/", 1)[-1].split(".", 1)[0]
 
 
-def abi3audit_findings(report: dict[str, Any]) -> tuple[Finding, ...]:
+def abi3audit_findings(report: Abi3auditReport) -> tuple[Finding, ...]:
     """Findings from `abi3audit --report` JSON.
 
     abi3audit (0.0.26) knows no PEP 793: it lists every Py-prefixed dynamic symbol outside the stable
@@ -103,16 +117,16 @@ def abi3audit_findings(report: dict[str, Any]) -> tuple[Finding, ...]:
     symbol is dropped; every other non-abi3 symbol, another module's PyModExport_ included, counts.
     """
     findings = []
-    for spec in report.get("specs", {}).values():
-        for so in spec.get("wheel", []):
-            name, result = so["name"], so.get("result") or {}
-            for symbol in result.get("non_abi3_symbols", []):
+    for spec in report.specs.values():
+        for so in spec.wheel:
+            name, result = so.name, so.result
+            for symbol in result.non_abi3_symbols:
                 if symbol == own_modexport(name):
                     continue
                 findings.append(Finding(name, f"{symbol} is not part of the stable ABI (abi3audit)"))
-            for symbol, version in sorted(result.get("future_abi3_objects", {}).items()):
-                major, minor = (int(p) for p in str(version).split(".")[:2])
-                baseline = result.get("baseline", "?")
+            for symbol, version in sorted(result.future_abi3_objects.items()):
+                major, minor = (int(p) for p in version.split(".")[:2])
+                baseline = result.baseline
                 message = f"{symbol} joined the stable ABI in {version}, after the wheel's {baseline} (abi3audit)"
                 findings.append(Finding(name, message, (major, minor)))
     return tuple(findings)

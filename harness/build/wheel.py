@@ -1,7 +1,12 @@
-"""One wheel per (case, target, build interpreter), cached by a content hash of everything that shapes it."""
+"""One wheel per (case, target, build interpreter), cached by a content hash of everything that shapes it.
+
+Long because the cache key, the build requirements it pins and the compile share one BuildSpec and
+cache entry; the requirements resolution is the part to move out next.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -9,22 +14,25 @@ import shutil
 import tempfile
 import threading
 import time
-import tomllib
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import msgspec
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
-from harness.cell.installers import Toolchain
+from harness.build.installers import Toolchain
+from harness.config.casefiles import IGNORED, render, source_files
+from harness.errors import HarnessError
 from harness.infra import atomic, proc
-from harness.infra.paths import remove_tree, safe_name, under
+from harness.infra.paths import UnsafePath, remove_tree, safe_name, under
 from harness.model import Artifact, BuildSpec, Interpreter, Status
+from harness.schema.decode import decode_json, read_toml
 
 # Bump when the way wheels are built changes, so old cache entries are not reused.
 BUILD_SCHEMA = 2  # 2: dynamic build requirements pinned and keyed
-_IGNORED = {"__pycache__", "build", "dist", ".mesonpy-build", "target"}
 
 
 @dataclass(frozen=True)
@@ -37,28 +45,28 @@ class BuildFailure:
     status: Status = Status.FAIL
 
 
-def source_files(case_dir: Path) -> list[Path]:
-    """The case's files that go into a build (and into its hash), sorted."""
-    files = []
-    for path in sorted(case_dir.rglob("*")):
-        rel = path.relative_to(case_dir)
-        if path.is_file() and not any(p in _IGNORED or p.endswith(".egg-info") for p in rel.parts):
-            files.append(path)
-    return files
+class BuildSystem(msgspec.Struct, frozen=True, kw_only=True, rename="kebab"):
+    """A case's pyproject.toml [build-system], PEP 517/518's defaults where a key is absent (whether a
+    case may leave it out, and its backend, is checked when the cases are loaded: config.matrix)."""
+
+    requires: tuple[str, ...] = ("setuptools",)
+    build_backend: str = "setuptools.build_meta:__legacy__"
+    backend_path: tuple[str, ...] = ()
 
 
-def render(template: str, values: dict[str, str]) -> str:
-    """case.toml strings may use {py_api}, {limited_api_hex}, {min_python}, {module}."""
-    out = template
-    for key, value in values.items():
-        out = out.replace("{" + key + "}", value)
-    return out
+class _PyProject(msgspec.Struct, frozen=True, kw_only=True, rename="kebab"):
+    """The one table of a pyproject.toml the build reads ([project], [tool] are other readers')."""
+
+    build_system: BuildSystem = BuildSystem()
+
+
+def build_system(case_dir: Path) -> BuildSystem:
+    """The case's [build-system] (ConfigError naming the file and key when it does not fit)."""
+    return read_toml(case_dir / "pyproject.toml", _PyProject).build_system
 
 
 def build_requires(case_dir: Path) -> list[str]:
-    data = tomllib.loads((case_dir / "pyproject.toml").read_text())
-    requires = data.get("build-system", {}).get("requires", ["setuptools"])
-    return [str(r) for r in requires]
+    return list(build_system(case_dir).requires)
 
 
 def _metadata_headers(wheel: Path, field: str) -> list[str]:
@@ -166,8 +174,8 @@ PROBED_PROGRAMS = ("cmake", "ninja", "cargo", "rustc")
 
 def build_backend(case_dir: Path) -> tuple[str, list[str]]:
     """[build-system] build-backend and backend-path (PEP 517's default without them)."""
-    data = tomllib.loads((case_dir / "pyproject.toml").read_text()).get("build-system", {})
-    return str(data.get("build-backend", "setuptools.build_meta:__legacy__")), list(data.get("backend-path", []))
+    table = build_system(case_dir)
+    return table.build_backend, list(table.backend_path)
 
 
 def settings_dict(settings: list[tuple[str, str]]) -> dict[str, str | list[str]]:
@@ -222,13 +230,14 @@ def dynamic_requires(
     """The backend's get_requires_for_build_wheel answer, asked once per input and kept on disk."""
     facts = requires_facts(spec, static, settings, env, toolchain.version())
     answer = cache / "build-requires" / f"{digest_of(facts)}.json"
-    if answer.is_file():
-        return [str(r) for r in json.loads(answer.read_text())["requires"]]
+    known = _known_answer(answer)
+    if known is not None:
+        return known
     (cache / "work").mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="requires-", dir=cache / "work"))
     try:
         src = work / "src"
-        shutil.copytree(spec.case.path, src, ignore=shutil.ignore_patterns(*_IGNORED, "*.egg-info"))
+        shutil.copytree(spec.case.path, src, ignore=shutil.ignore_patterns(*IGNORED, "*.egg-info"))
         steps = [toolchain.create_env(spec.python, work / "env")]
         env_python = work / "env" / "bin" / "python"
         if steps[-1].ok and static:  # an in-tree backend may need nothing at all
@@ -248,14 +257,31 @@ def dynamic_requires(
                     spec.id, f"no environment to ask the backend in: {last}", log_path, status=Status.ERROR
                 )
             return BuildFailure(spec.id, f"get_requires_for_build_wheel failed: {last}", log_path)
-        requires = [str(r) for r in json.loads((work / "requires.json").read_text())]
-        answer.parent.mkdir(parents=True, exist_ok=True)
-        tmp = answer.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(json.dumps({"requires": requires, "facts": facts}, indent=1, default=list))
-        tmp.replace(answer)
+        try:  # what REQUIRES_HOOK wrote; anything else came from the backend's code, not from the hook
+            requires = list(decode_json((work / "requires.json").read_bytes(), tuple[str, ...], source="requires.json"))
+        except (OSError, HarnessError) as exc:
+            log_path = cache / "logs" / f"requires-{safe_name(spec.id)}-{int(time.time())}.log"
+            atomic.write_text(log_path, "\n".join(out.transcript() for out in steps))
+            return BuildFailure(spec.id, f"get_requires_for_build_wheel: unreadable answer: {exc}", log_path)
+        atomic.write_text(answer, json.dumps({"requires": requires, "facts": facts}, indent=1, default=list))
         return requires
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+class RequiresAnswer(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """cache/build-requires/<key>.json: the backend's answer and the facts its key was made from (kept for
+    a reader; the key is their digest, so they are not read back)."""
+
+    requires: tuple[str, ...]
+    facts: dict[str, Any]
+
+
+def _known_answer(path: Path) -> list[str] | None:
+    """A cached answer, or None when absent or not an answer (asked again and rewritten)."""
+    with contextlib.suppress(OSError, HarnessError):
+        return list(decode_json(path.read_bytes(), RequiresAnswer, source=path).requires)
+    return None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -291,29 +317,70 @@ def rendered_recipe(spec: BuildSpec) -> Recipe:
 _RESOLVED: dict[tuple[str, str, tuple[str, ...], str], tuple[list[str] | None, proc.Outcome]] = {}
 _RESOLVING: dict[tuple[str, str, tuple[str, ...], str], threading.Lock] = {}
 _GUARD = threading.Lock()
+# A resolution this young is reused by later runs (a warm re-run asks the index nothing); an older one is
+# asked again, so a new release of a build requirement reaches the wheels within this time (`--rebuild`: now).
+PINS_MAX_AGE_S = 6 * 3600.0
+
+
+class RememberedPins(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """cache/pins/<key>.json: one resolution of build requirements, when, and by which command."""
+
+    at: float  # time.time() of the resolution
+    pins: tuple[str, ...]
+    cmd: tuple[str, ...]
+
+
+def _pins_file(cache: Path, toolchain: Toolchain, requires: list[str], interp: Interpreter) -> Path:
+    facts: dict[str, object] = {
+        "installer": toolchain.version(),
+        "requires": requires,
+        "python": [*python_identity(interp), interp.root],
+    }
+    return cache / "pins" / f"{digest_of(facts)}.json"
+
+
+def _remembered(path: Path, now: float) -> tuple[list[str], proc.Outcome] | None:
+    """A resolution a recent run wrote, as the outcome it had (its command and pins); None when too old."""
+    try:
+        data = decode_json(path.read_bytes(), RememberedPins, source=path)
+    except (OSError, HarnessError):
+        return None
+    age = now - data.at
+    if not 0 <= age <= PINS_MAX_AGE_S:
+        return None
+    pins = list(data.pins)
+    said = f"(resolved {age:.0f} s ago by an earlier run, reused)"
+    return pins, proc.Outcome(data.cmd, 0, "\n".join(pins), said, 0.0)
 
 
 def _resolve_once(
-    toolchain: Toolchain, requires: list[str], interp: Interpreter
+    toolchain: Toolchain, requires: list[str], interp: Interpreter, cache: Path | None = None, fresh: bool = False
 ) -> tuple[list[str] | None, proc.Outcome]:
     """The static requirements resolved once per (installer, requirements, interpreter) in a process:
-    every target of a case on one interpreter asks the same question of the same index at once."""
+    every target of a case on one interpreter asks the same question of the same index at once. With a
+    *cache*, a resolution younger than PINS_MAX_AGE_S is taken from there (unless *fresh*)."""
     key = (toolchain.installer.value, toolchain.version(), tuple(requires), interp.host_path)
     with _GUARD:
         lock = _RESOLVING.setdefault(key, threading.Lock())
     with lock:
         if key not in _RESOLVED or _RESOLVED[key][0] is None:  # a failure is asked again
-            _RESOLVED[key] = toolchain.resolve(requires, interp)
+            path = _pins_file(cache, toolchain, requires, interp) if cache is not None else None
+            known = None if path is None or fresh else _remembered(path, time.time())
+            _RESOLVED[key] = known or toolchain.resolve(requires, interp)
+            pins, out = _RESOLVED[key]
+            if path is not None and known is None and pins is not None:
+                record = RememberedPins(at=time.time(), pins=tuple(pins), cmd=tuple(out.cmd))
+                atomic.write_text(path, json.dumps(msgspec.to_builtins(record)))  # shared cache: whole or not at all
         pins, out = _RESOLVED[key]
     return (list(pins) if pins is not None else None), out
 
 
 def pin_requirements(
-    spec: BuildSpec, toolchain: Toolchain, recipe: Recipe, cache: Path, timeout: float
+    spec: BuildSpec, toolchain: Toolchain, recipe: Recipe, cache: Path, timeout: float, fresh: bool = False
 ) -> Pins | BuildFailure:
     """Static requirements resolved, the backend asked for its dynamic ones, both pinned together."""
     requires = build_requires(spec.case.path)
-    static, resolved = _resolve_once(toolchain, requires, spec.python)
+    static, resolved = _resolve_once(toolchain, requires, spec.python, cache, fresh)
     dynamic: list[str] = []
     pins = static
     if static is not None:
@@ -321,8 +388,9 @@ def pin_requirements(
         if isinstance(asked, BuildFailure):
             return asked
         dynamic = asked
-        if dynamic:  # pinned together with the static ones, so one resolution holds both
-            pins, resolved = toolchain.resolve([*requires, *dynamic], spec.python)
+        if dynamic:  # pinned together with the static ones, so one resolution holds both (asked once per run
+            # for the targets and cases that share both lists on one interpreter, as the static ones are)
+            pins, resolved = _resolve_once(toolchain, [*requires, *dynamic], spec.python, cache, fresh)
     if pins is None:
         log_path = cache / "logs" / f"resolve-{safe_name(spec.id)}-{int(time.time())}.log"
         atomic.write_text(log_path, resolved.transcript())  # shared cache: whole or not at all
@@ -343,22 +411,25 @@ def build(
     start = time.monotonic()
     (cache / "logs").mkdir(parents=True, exist_ok=True)
     recipe = rendered_recipe(spec)
-    pinned = pin_requirements(spec, toolchain, recipe, cache, timeout)
+    pinned = pin_requirements(spec, toolchain, recipe, cache, timeout, fresh=rebuild)
     if isinstance(pinned, BuildFailure):
         return pinned
     frontend = toolchain.version()
     facts = key_facts(spec, pinned.pins, frontend)
     key = digest_of(facts)
     entry = cache / "wheels" / key
-    if rebuild and entry.exists():
-        remove_tree(cache / "wheels", entry)
-    compiled = not (entry / "artifact.json").is_file()
-    if compiled:
+    present = entry.exists()  # before reading it: an entry a concurrent run publishes now is left alone
+    wheel = None if rebuild else _cached_wheel(entry)
+    compiled = wheel is None
+    if wheel is None:
+        if present:  # --rebuild, or an entry that is not a whole one (entries are published whole)
+            remove_tree(cache / "wheels", entry)
         failure = compile_wheel(spec, toolchain, recipe, pinned, facts, entry, cache, timeout)
         if failure is not None:
             return failure
-    meta = json.loads((entry / "artifact.json").read_text())
-    wheel = under(entry, meta["wheel"])  # a shared cache's entry names a file inside itself, or is refused
+        wheel = _cached_wheel(entry)
+        if wheel is None:
+            return BuildFailure(spec.id, f"{entry}: the published cache entry is unreadable", entry / "build.log")
     return Artifact(
         spec_id=spec.id,
         wheel=wheel,
@@ -372,6 +443,44 @@ def build(
         ext_files=extension_files(wheel),
         requires_python=requires_python(wheel),
     )
+
+
+def _failed(out: proc.Outcome, wheels: list[Path], timeout: float) -> str:
+    """Why a build produced no usable wheel ("" when it did)."""
+    if out.timed_out:
+        return f"build timed out after {timeout:.0f}s"
+    if not out.ok:
+        return f"build failed (exit {out.returncode}): {proc.last_line(out.stderr or out.stdout, prefer_errors=True)}"
+    if len(wheels) != 1:
+        return f"build produced {len(wheels)} wheels, expected one"
+    try:
+        wheel_tags(wheels[0])
+    except InvalidWheelFilename as exc:
+        return f"invalid wheel file name: {exc}"
+    return ""
+
+
+class ArtifactMeta(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """cache/wheels/<key>/artifact.json, written last into an entry: what was built, from what, by what."""
+
+    wheel: str  # the wheel's file name inside the entry
+    spec: str
+    tools: tuple[str, ...]  # the pinned build requirements
+    dynamic_requires: tuple[str, ...]
+    key_facts: dict[str, Any]  # what the key is the digest of (kept for a reader, not read back)
+    frontend: str
+    duration_s: float
+
+
+def _cached_wheel(entry: Path) -> Path | None:
+    """The wheel of a whole cache entry; None when absent, or its artifact.json is not one or names no
+    wheel file inside the entry (a shared cache's entry names a file inside itself, or is built again)."""
+    try:
+        meta = decode_json((entry / "artifact.json").read_bytes(), ArtifactMeta, source=entry / "artifact.json")
+        wheel = under(entry, meta.wheel)
+    except (OSError, HarnessError, UnsafePath):
+        return None
+    return wheel if wheel.is_file() else None
 
 
 def compile_wheel(
@@ -391,7 +500,7 @@ def compile_wheel(
     try:
         # Never build in place: backends write build/ and egg-info next to the sources.
         src = work / "src"
-        shutil.copytree(spec.case.path, src, ignore=shutil.ignore_patterns(*_IGNORED, "*.egg-info"))
+        shutil.copytree(spec.case.path, src, ignore=shutil.ignore_patterns(*IGNORED, "*.egg-info"))
         constraints = work / "build-constraints.txt"
         constraints.write_text("\n".join(pinned.pins) + "\n")
         frontend = toolchain.version()
@@ -404,20 +513,7 @@ def compile_wheel(
         )
         log_text = header + out.transcript()
         wheels = sorted((work / "out").glob("*.whl")) if (work / "out").is_dir() else []
-        why = ""
-        if out.timed_out:
-            why = f"build timed out after {timeout:.0f}s"
-        elif not out.ok:
-            why = (
-                f"build failed (exit {out.returncode}): {proc.last_line(out.stderr or out.stdout, prefer_errors=True)}"
-            )
-        elif len(wheels) != 1:
-            why = f"build produced {len(wheels)} wheels, expected one"
-        else:
-            try:
-                wheel_tags(wheels[0])
-            except InvalidWheelFilename as exc:
-                why = f"invalid wheel file name: {exc}"
+        why = _failed(out, wheels, timeout)
         if why:
             log_path = cache / "logs" / f"build-{safe_name(spec.id)}-{key}.log"
             atomic.write_text(log_path, log_text)
@@ -426,16 +522,16 @@ def compile_wheel(
         staging.mkdir()
         shutil.move(str(wheels[0]), staging / wheels[0].name)
         (staging / "build.log").write_text(log_text)
-        meta = {
-            "wheel": wheels[0].name,
-            "spec": spec.id,
-            "tools": pinned.pins,
-            "dynamic_requires": pinned.dynamic,
-            "key_facts": facts,
-            "frontend": frontend,
-            "duration_s": round(out.duration_s, 3),
-        }
-        (staging / "artifact.json").write_text(json.dumps(meta, indent=1))
+        meta = ArtifactMeta(
+            wheel=wheels[0].name,
+            spec=spec.id,
+            tools=tuple(pinned.pins),
+            dynamic_requires=tuple(pinned.dynamic),
+            key_facts=facts,
+            frontend=frontend,
+            duration_s=round(out.duration_s, 3),
+        )
+        (staging / "artifact.json").write_text(json.dumps(msgspec.to_builtins(meta), indent=1))
         atomic.publish_dir(staging, entry)  # a concurrent run may have published it first; theirs is as good
         return None
     finally:

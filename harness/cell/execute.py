@@ -9,7 +9,6 @@ crash or a hang is one cell's observation and never the run's end.
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 import threading
@@ -18,12 +17,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
 
 import msgspec
 
+from harness.build.installers import Toolchain
 from harness.build.wheel import runtime_requirements
-from harness.cell.installers import Toolchain
 from harness.cell.observe import (
     Answer,
     Call,
@@ -40,10 +38,9 @@ from harness.errors import HarnessError
 from harness.infra import proc
 from harness.infra.paths import safe_name
 from harness.model import Artifact, Interpreter
-from harness.schema.decode import convert
+from harness.schema.decode import decode_json
 
 RESULT_MARKER = "ABI_HARNESS_RESULT "
-T = TypeVar("T")
 REPORT_SOURCE = "resources/call.py's report"  # decoded through the observation types, like a record
 LOADING_MARKER = "ABI_HARNESS_LOADING "
 THREADS = 8
@@ -71,33 +68,46 @@ def load_obs(route: Route, out: proc.Outcome, timeout: float | None = None) -> L
         return LoadObs(
             route=route, outcome=LoadOutcome.NO_REPORT, returncode=out.returncode, files=files, stderr_tail=tail
         )
-    result: dict[str, Any] = json.loads(reports[-1][len(RESULT_MARKER) :])
-    files = convert(result.get("files", ()), tuple[FileLoad, ...], source=REPORT_SOURCE, error=HarnessError)
-    if "import_error" in result:
+    report = decode_json(reports[-1][len(RESULT_MARKER) :], CallReport, source=REPORT_SOURCE, error=HarnessError)
+    if report.import_error is not None:
         return LoadObs(
             route=route,
             outcome=LoadOutcome.EXCEPTION,
-            exception_type=result.get("import_error_type", ""),
-            exception=result["import_error"],
-            files=files,
+            exception_type=report.import_error_type,
+            exception=report.import_error,
+            files=report.files,
             returncode=out.returncode,
         )
     return LoadObs(
         route=route,
         outcome=LoadOutcome.LOADED,
         returncode=out.returncode,
-        module_file=result.get("module_file"),
-        files=files,
-        calls=convert(result.get("calls", ()), tuple[Call, ...], source=REPORT_SOURCE, error=HarnessError),
-        compiled=_maybe(result.get("compiled"), Compiled),
-        import_warnings=tuple(result.get("import_warnings", ())),
-        gil_enabled_after_import=result.get("gil_enabled_after_import"),
-        threads=_maybe(result.get("threads"), Threads),
+        module_file=report.module_file,
+        files=report.files,
+        calls=report.calls,
+        compiled=report.compiled,
+        import_warnings=report.import_warnings,
+        gil_enabled_after_import=report.gil_enabled_after_import,
+        threads=report.threads,
     )
 
 
-def _maybe(value: object, into: type[T]) -> T | None:
-    return None if value is None else convert(value, into, source=REPORT_SOURCE, error=HarnessError)
+class CallReport(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """What resources/call.py prints after RESULT_MARKER: a key is absent when the script stopped before
+    it (an import that failed reports no calls). A report that does not fit is a HarnessError: the cell
+    records it as a harness error (a module printing the marker itself ends there too)."""
+
+    python: str  # sys.version's first word, kept in the log
+    files: tuple[FileLoad, ...] = ()
+    import_error: str | None = None  # "ImportError: ..." when an import failed
+    import_error_type: str = ""
+    import_warnings: tuple[str, ...] = ()
+    module_file: str | None = None
+    gil_enabled_after_import: bool | None = None
+    compiled: Compiled | None = None
+    calls: tuple[Call, ...] = ()
+    threads: Threads | None = None
+    gil_enabled_after_threads: bool | None = None
 
 
 def _placeless(load: LoadObs, work: str) -> LoadObs:

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import msgspec
 
-from harness.build.audit import Audit
+from harness.build.audit_result import Audit
 
 # Bump when a field changes meaning; readers refuse versions they do not know.
 OBSERVED_VERSION = 1

@@ -24,6 +24,7 @@ import msgspec
 
 from harness.cell.observe import Observed
 from harness.errors import DamagedResults
+from harness.infra import atomic
 from harness.model import Interpreter
 from harness.schema.decode import decode_json
 
@@ -31,7 +32,7 @@ from harness.schema.decode import decode_json
 EXECUTION_CODE = (
     "cell/execute.py",
     "resources/call.py",
-    "cell/installers.py",
+    "build/installers.py",
     "cell/observe.py",
     "infra/proc.py",
     "infra/rootfs.py",
@@ -40,22 +41,31 @@ EXECUTION_CODE = (
 KEY_VERSION = 1
 _DIGESTS: dict[tuple[str, int, int], str] = {}
 _LOCK = threading.Lock()
+_HASHING: dict[tuple[str, int, int], threading.Lock] = {}
 
 
 def file_digest(path: str) -> str:
-    """sha256 of a file, remembered per (path, mtime, size) for the life of the process."""
+    """sha256 of a file, remembered per (path, mtime, size) for the life of the process. Computed once:
+    the cells of one interpreter start together, and each hashing its 30 MB libpython was the largest
+    cost of a warm run (py-spy)."""
     st = os.stat(path)
     key = (path, st.st_mtime_ns, st.st_size)
     with _LOCK:
         known = _DIGESTS.get(key)
-    if known is None:
-        digest = hashlib.sha256()
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
-        known = digest.hexdigest()
+        hashing = _HASHING.setdefault(key, threading.Lock())
+    if known is not None:
+        return known
+    with hashing:
         with _LOCK:
-            _DIGESTS[key] = known
+            known = _DIGESTS.get(key)
+        if known is None:
+            digest = hashlib.sha256()
+            with open(path, "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(block)
+            known = digest.hexdigest()
+            with _LOCK:
+                _DIGESTS[key] = known
     return known
 
 
@@ -141,11 +151,7 @@ class Store:
             return None
 
     def put(self, key: str, entry: Reused) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        path = self.root / f"{key}.json"
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
-        tmp.write_bytes(msgspec.json.encode(entry))
-        tmp.replace(path)
+        atomic.write_bytes(self.root / f"{key}.json", msgspec.json.encode(entry))
 
 
 def reusable(observed: Observed) -> bool:

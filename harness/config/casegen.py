@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.build.wheel import render, source_files
+from harness.config.casefiles import render, source_files
 from harness.errors import ConfigError, HarnessError
 from harness.infra import atomic
 from harness.infra.paths import UnsafePath, part_problem, under

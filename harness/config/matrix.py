@@ -1,4 +1,7 @@
-"""Read matrix.toml and every case.toml once into typed objects; every error names its file and key."""
+"""Read matrix.toml and every case.toml once into typed objects; every error names its file and key.
+
+Long because every key of both files is checked here, each problem with its own message and key path.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ import os
 import re
 import tomllib
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
@@ -17,7 +20,6 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from harness.errors import ConfigError
 from harness.infra.paths import part_problem
-from harness.interpreters.providers import REGISTRY, source_names
 from harness.model import (
     Case,
     Installer,
@@ -51,7 +53,7 @@ MIN_PYTHON_FLOOR = {
 }
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 BUILD_SELECTORS = ("each", "oldest", "newest")
-PLACEHOLDERS = ("py_api", "limited_api_hex", "min_python", "module")  # see build.render
+PLACEHOLDERS = ("py_api", "limited_api_hex", "min_python", "module")  # see casefiles.render
 _PLACEHOLDER = re.compile(r"\{(\w*)\}")
 
 
@@ -153,7 +155,7 @@ def _positive(p: _Problems, table: dict[str, Any], key: str, prefix: str, defaul
 
 
 def _provider(problems: _Problems, value: Any, choices: list[str], key: str) -> Provider | None:
-    """A registered provider's name (harness/providers/), with "did you mean" like an enum value."""
+    """A registered provider's name (harness/interpreters/providers/), with "did you mean" like an enum value."""
     if isinstance(value, str) and value in choices:
         return Provider(value)
     close = difflib.get_close_matches(str(value), choices, n=1)
@@ -189,12 +191,21 @@ _KNOWN_ISSUE_STATUSES = (Status.FAIL.value, Status.CRASH.value, Status.TIMEOUT.v
 _CPXY = re.compile(r"(?:cp|pp)(\d)(\d+)")
 
 
-def load_matrix(path: Path) -> Matrix:
+@dataclass(frozen=True)
+class ProviderNames:
+    """What matrix.toml and case.toml may name as interpreter providers. The registry lives a step
+    higher (interpreters/providers/, `providers.names()`), so the caller passes its names in."""
+
+    known: tuple[str, ...]  # every registered provider, in preference order
+    sources: tuple[str, ...]  # those `[discovery] sources` may select (the rest go in [[interpreters]])
+
+
+def load_matrix(path: Path, providers: ProviderNames) -> Matrix:
     """Parse matrix.toml; raises ConfigError listing every problem."""
     data = _read_toml(path)
     p = _Problems(path)
     cases_dir, timeout, build_timeout, installers = _top_level(p, data)
-    sources, min_version = _discovery(p, data)
+    sources, min_version = _discovery(p, data, providers)
     explicit = _interpreters(p, data)
     targets = _targets(p, data)
     known = _known_issues(p, data)
@@ -231,14 +242,14 @@ def _top_level(p: _Problems, data: dict[str, Any]) -> tuple[str, float, float, t
     return cases_dir, timeout, build_timeout, tuple(dict.fromkeys(i for i in installers if i is not None))
 
 
-def _discovery(p: _Problems, data: dict[str, Any]) -> tuple[tuple[Provider, ...], Version]:
+def _discovery(p: _Problems, data: dict[str, Any], names: ProviderNames) -> tuple[tuple[Provider, ...], Version]:
     discovery = p.get(data, "discovery", dict, "", {}) or {}
     p.unknown_keys(discovery, ("sources", "min_version"), "discovery.")
     sources: list[Provider] = []
     for i, name in enumerate(p.get(discovery, "sources", list, "discovery.", ["pyenv", "uv", "path"]) or []):
-        if isinstance(name, str) and name in REGISTRY and not REGISTRY[name].source:
+        if isinstance(name, str) and name in names.known and name not in names.sources:
             p.add(f"discovery.sources[{i}]", f"{name} interpreters go in [[interpreters]] entries, not here")
-        elif (provider := _provider(p, name, source_names(), f"discovery.sources[{i}]")) is not None:
+        elif (provider := _provider(p, name, list(names.sources), f"discovery.sources[{i}]")) is not None:
             sources.append(provider)
     min_version = _version(p, discovery.get("min_version", "3.8"), "discovery.min_version") or (3, 8)
     return tuple(sources), min_version
@@ -425,7 +436,7 @@ def check_explicit_id(id_: str, interp: Interpreter) -> str | None:
     )
 
 
-def load_case(case_toml: Path, cases_dir: Path) -> Case:
+def load_case(case_toml: Path, cases_dir: Path, providers: ProviderNames) -> Case:
     """Parse one extensions/<backend>/<binding>/case.toml."""
     data = _read_toml(case_toml)
     p = _Problems(case_toml)
@@ -443,6 +454,28 @@ def load_case(case_toml: Path, cases_dir: Path) -> Case:
         p.add("description", "missing: one line saying what this case builds and how")
 
     recipes = _recipes(p, data)
+    unsupported = _unsupported(p, data, recipes)  # problems in file order: targets, unsupported, build
+    build_providers, build_reason = _build_providers(p, data, providers)
+    case = Case(
+        backend=backend,
+        binding=binding,
+        path=case_toml.parent,
+        description=description,
+        notes=p.get(data, "notes", str, "", "") or "",
+        recipes=tuple(recipes),
+        unsupported=unsupported,
+        build_providers=build_providers,
+        build_reason=build_reason,
+    )
+    case = _check_project(p, case)
+    p.raise_if_any()
+    return case
+
+
+def _unsupported(
+    p: _Problems, data: dict[str, Any], recipes: list[tuple[TargetKind, TargetRecipe]]
+) -> tuple[tuple[TargetKind, str], ...]:
+    """[unsupported]: targets the case cannot build, each with its reason."""
     unsupported: list[tuple[TargetKind, str]] = []
     for name, reason in (p.get(data, "unsupported", dict, "", {}) or {}).items():
         kind = _enum_value(p, TargetKind, name, f"unsupported.{name}")
@@ -452,32 +485,22 @@ def load_case(case_toml: Path, cases_dir: Path) -> Case:
             if kind in dict(recipes):
                 p.add(f"unsupported.{name}", f"also declared in [targets.{name}]; keep one")
             unsupported.append((kind, reason))
+    return tuple(unsupported)
 
+
+def _build_providers(p: _Problems, data: dict[str, Any], names: ProviderNames) -> tuple[tuple[Provider, ...], str]:
+    """[build] providers and reason: only these providers' interpreters may build the case, and why."""
     build = p.get(data, "build", dict, "", {}) or {}
     p.unknown_keys(build, ("providers", "reason"), "build.")
     providers: list[Provider] = []
     for i, name in enumerate(p.get(build, "providers", list, "build.", []) or []):
-        provider = _provider(p, name, list(REGISTRY), f"build.providers[{i}]")
+        provider = _provider(p, name, list(names.known), f"build.providers[{i}]")
         if provider is not None:
             providers.append(provider)
     build_reason = p.get(build, "reason", str, "build.", "") or ""
     if providers and not build_reason:
         p.add("build.reason", "required with build.providers: why only these interpreters can build the case")
-
-    case = Case(
-        backend=backend,
-        binding=binding,
-        path=case_toml.parent,
-        description=description,
-        notes=p.get(data, "notes", str, "", "") or "",
-        recipes=tuple(recipes),
-        unsupported=tuple(unsupported),
-        build_providers=tuple(providers),
-        build_reason=build_reason,
-    )
-    case = _check_project(p, case)
-    p.raise_if_any()
-    return case
+    return tuple(providers), build_reason
 
 
 def _recipes(p: _Problems, data: dict[str, Any]) -> list[tuple[TargetKind, TargetRecipe]]:
@@ -557,7 +580,7 @@ def _check_build_system(p: _Problems, pyproject: Path, table: Any, backend: str)
         p.add("", f"{pyproject}: [build-system] build-backend is {named!r}; expected {expected}")
 
 
-def load_cases(cases_dir: Path) -> tuple[Case, ...]:
+def load_cases(cases_dir: Path, providers: ProviderNames) -> tuple[Case, ...]:
     """Every case under *cases_dir*, sorted by id; all problems reported together."""
     if not cases_dir.is_dir():
         raise ConfigError(f"{cases_dir}: cases directory not found (matrix.toml: cases_dir)")
@@ -568,7 +591,7 @@ def load_cases(cases_dir: Path) -> tuple[Case, ...]:
         if case_toml.parent.parent.name.startswith("_"):
             continue  # _shared/: the files rendered into cases (harness/casegen.py), not a backend
         try:
-            cases.append(load_case(case_toml, cases_dir))
+            cases.append(load_case(case_toml, cases_dir, providers))
         except ConfigError as exc:
             problems.extend(exc.problems)
     if problems:

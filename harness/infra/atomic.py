@@ -1,4 +1,4 @@
-"""Writing into the shared cache (several runs may use one at once): write then rename, lock where two race.
+"""Every cache and run-directory file is written here: write then rename, lock where two race.
 
 A reader never sees half a file or half a directory: everything is made under a unique temporary name in
 the destination's directory and renamed into place. Steps that cannot be made atomic that way (provisioning
@@ -13,6 +13,7 @@ import fcntl
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,6 +37,15 @@ def write_bytes(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def point(link: Path, target: str | Path) -> None:
+    """*link* becomes a symlink to *target* (relative to the link's directory), swapped in atomically: a
+    reader sees the old target or the new one, never no link."""
+    tmp = link.parent / f".{link.name}.{os.getpid()}.{threading.get_ident()}"
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(target)
+    tmp.replace(link)
 
 
 def write_in(root: Path, name: str, text: str) -> Path:

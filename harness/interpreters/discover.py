@@ -27,7 +27,6 @@ from harness.infra import atomic, proc, rootfs
 from harness.infra.paths import provision_dir
 from harness.interpreters import providers
 from harness.interpreters.providers import Candidate
-from harness.interpreters.providers.uv import find_uv as find_uv  # noqa: PLC0414  (re-exported: installers.py imports it here)
 from harness.model import Interpreter, Matrix
 from harness.schema.decode import decode_json
 
@@ -162,7 +161,7 @@ def _identity(interp: Interpreter) -> tuple[str, str, str, str, str]:
 
 def _preference(interp: Interpreter) -> tuple[bool, bool, int, str]:
     required = interp.provider in providers.REGISTRY and providers.get(interp.provider).required
-    return (not required, interp.is_venv, interp.provider.rank, interp.path)
+    return (not required, interp.is_venv, providers.rank(interp.provider), interp.path)
 
 
 def assign_ids(interps: Iterable[Interpreter]) -> tuple[Interpreter, ...]:
@@ -177,7 +176,15 @@ def assign_ids(interps: Iterable[Interpreter]) -> tuple[Interpreter, ...]:
     # The preferred provider of a version gets the bare id (pyenv's 3.11 is cp311, Debian's is cp311-path).
     ordered = sorted(
         best.values(),
-        key=lambda i: (i.implementation, i.minor, i.free_threaded, i.debug, i.provider.rank, i.version, i.path),
+        key=lambda i: (
+            i.implementation,
+            i.minor,
+            i.free_threaded,
+            i.debug,
+            providers.rank(i.provider),
+            i.version,
+            i.path,
+        ),
     )
     taken = {i.id for i in ordered if i.id}  # user-chosen ids win
     result = []

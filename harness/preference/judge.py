@@ -2,7 +2,8 @@
 
 Pure logic over recorded answers (what each installer said it would install, per listing order) and
 recorded facts (each candidate's position in `packaging.tags.sys_tags()` inside each interpreter).
-preference_run.py produces those answers; this module judges them and renders the table.
+preference/run.py produces those answers; this module judges them and renders the table.
+Long because the judgement, its JSON form and its table share the experiment's types.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Annotated, Any
 import msgspec
 from packaging.utils import parse_wheel_filename
 
+from harness.build.installers import PipReport
 from harness.errors import DamagedResults
 from harness.model import Installer
 from harness.schema.decode import decode_json
@@ -166,13 +168,12 @@ class Answer:
 _UV_SELECTING = re.compile(r"Selecting: (?P<name>[^\s=]+)==(?P<version>\S+) \[[^\]]*\] \((?P<file>[^)\s]+\.whl)\)")
 
 
-def chosen_from_pip_report(report: dict[str, Any], dist_name: str) -> str:
+def chosen_from_pip_report(report: PipReport, dist_name: str) -> str:
     """The file name pip's `--report` says it would install for *dist_name* ("" if none)."""
     want = _normalize(dist_name)
-    for item in report.get("install", []):
-        if _normalize(item.get("metadata", {}).get("name", "")) == want:
-            url = str(item.get("download_info", {}).get("url", ""))
-            return url.rsplit("/", 1)[-1].split("#", 1)[0]
+    for item in report.install:
+        if _normalize(item.metadata.name) == want:
+            return item.download_info.url.rsplit("/", 1)[-1].split("#", 1)[0]
     return ""
 
 

@@ -1,11 +1,12 @@
 """The preference experiment's side effects: make the candidate wheels, offer them, ask pip and uv.
 
-Candidates come from the wheel cache (harness.build), built by the case's own backend where it
-produces the tag, else retagged (harness.retag). They are offered three ways, each listing in three
+Candidates come from the wheel cache (harness.build.wheel), built by the case's own backend where it
+produces the tag, else retagged (harness.build.retag). They are offered three ways, each listing in three
 orders: a PEP 503 simple index and a flat find-links page, both served by a stdlib HTTP server on
 127.0.0.1 (an ephemeral port, up only while the command runs) so the order of the links is ours, and
 a find-links directory, whose order is whatever the file system lists (recorded as observed).
 Each installer only resolves (`--dry-run`); nothing is installed.
+Long because making, serving and asking are one experiment's steps over the same temporary tree.
 """
 
 from __future__ import annotations
@@ -15,22 +16,22 @@ import functools
 import hashlib
 import html
 import http.server
-import json
 import os
 import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness.build.installers import Toolchain, pip_report, toolchains
 from harness.build.retag import retag
 from harness.build.wheel import BuildFailure, build
-from harness.cell.installers import Toolchain, toolchains
 from harness.errors import HarnessError
 from harness.infra import proc
-from harness.interpreters.discover import find_uv
+from harness.interpreters import providers
+from harness.interpreters.providers.uv import find_uv
 from harness.model import BuildSpec, Case, Installer, Interpreter, Target, TargetKind, Version
 from harness.preference.judge import (
     Answer,
@@ -86,7 +87,7 @@ def _builder(case: Case, kind: TargetKind, target: Target, everyone: Sequence[In
     able = [
         i for i in everyone if i.is_cpython and not i.debug and can_build(kind, target, i) and python_allowed(case, i)
     ]
-    able.sort(key=lambda i: (bool(i.root), i.minor, i.provider.rank))
+    able.sort(key=lambda i: (bool(i.root), i.minor, providers.rank(i.provider)))
     return able[0] if able else None
 
 
@@ -107,30 +108,10 @@ def make_candidates(
     say: Callable[[str], None],
 ) -> tuple[list[_Made], list[str]]:
     """The candidate wheels in *dest*, and notes on the ones that had to be retagged."""
-    wanted: list[tuple[str, TargetKind, Target, Interpreter | None]] = []
-    seen: set[str] = set()
-    for py in pythons:
-        if not py.is_cpython or py.base_id in seen or not python_allowed(case, py):
-            continue
-        seen.add(py.base_id)
-        # cp315d's wheel is cp315-cp315d; a free-threaded one cp315-cp315t.
-        abi = "cp" + py.base_id[2:]
-        wanted.append(
-            (
-                f"cp{py.version[0]}{py.version[1]}-{abi}",
-                TargetKind.VERSION_SPECIFIC,
-                _target(TargetKind.VERSION_SPECIFIC, None, matrix_targets),
-                py,
-            )
-        )
-    for kind, floor in STABLE:
-        target = _target(kind, floor, matrix_targets)
-        wanted.append((_stable_tag(kind, floor), kind, target, _builder(case, kind, target, everyone)))
-
     made: list[_Made] = []
     pending: list[tuple[str, str]] = []  # (tag, why it is not built)
     dest.mkdir(parents=True, exist_ok=True)
-    for tag, kind, target, builder in wanted:
+    for tag, kind, target, builder in _wanted(case, matrix_targets, everyone, pythons):
         unsupported = case.unsupported_reason(kind)
         if unsupported:
             pending.append((tag, f"{case.id} does not build {kind.value}: {unsupported}"))
@@ -150,11 +131,37 @@ def make_candidates(
             continue
         shutil.copy2(artifact.wheel, dest / artifact.wheel.name)
         made.append(_Made(dest / artifact.wheel.name, Candidate(artifact.wheel.name, spec.id)))
-
-    notes = []
     if pending and not made:
         reasons = "; ".join(f"{t}: {why}" for t, why in pending)
         raise HarnessError(f"preference: no wheel of {case.id} could be built, nothing to retag ({reasons})")
+    notes = _retag_missing(made, pending, dest)
+    made.sort(key=lambda m: m.candidate.filename)
+    return made, notes
+
+
+def _wanted(
+    case: Case, matrix_targets: Sequence[Target], everyone: Sequence[Interpreter], pythons: Sequence[Interpreter]
+) -> list[tuple[str, TargetKind, Target, Interpreter | None]]:
+    """(tag, kind, target, builder) of every candidate: one version-specific wheel per CPython, the stable ones."""
+    wanted: list[tuple[str, TargetKind, Target, Interpreter | None]] = []
+    seen: set[str] = set()
+    for py in pythons:
+        if not py.is_cpython or py.base_id in seen or not python_allowed(case, py):
+            continue
+        seen.add(py.base_id)
+        # cp315d's wheel is cp315-cp315d; a free-threaded one cp315-cp315t.
+        abi = "cp" + py.base_id[2:]
+        target = _target(TargetKind.VERSION_SPECIFIC, None, matrix_targets)
+        wanted.append((f"cp{py.version[0]}{py.version[1]}-{abi}", TargetKind.VERSION_SPECIFIC, target, py))
+    for kind, floor in STABLE:
+        target = _target(kind, floor, matrix_targets)
+        wanted.append((_stable_tag(kind, floor), kind, target, _builder(case, kind, target, everyone)))
+    return wanted
+
+
+def _retag_missing(made: list[_Made], pending: list[tuple[str, str]], dest: Path) -> list[str]:
+    """A retagged copy of a built wheel for every tag that could not be built; a note on each."""
+    notes = []
     for tag, why in pending:
         # Prefer a stable-ABI wheel as the source of a stable tag, any real wheel otherwise.
         stable_first = sorted(made, key=lambda m: (not m.candidate.stable_abi, m.candidate.filename))
@@ -163,8 +170,7 @@ def make_candidates(
         path = retag(source.path, f"{tag}-{platform}", dest)
         made.append(_Made(path, Candidate(path.name, source.candidate.origin, source.path.name)))
         notes.append(f"`{tag}` is a retagged copy of {source.path.name}: {why}")
-    made.sort(key=lambda m: m.candidate.filename)
-    return made, notes
+    return notes
 
 
 # -- offering the files --------------------------------------------------------------------------
@@ -292,16 +298,15 @@ def ask(
 ) -> tuple[str, str, proc.Outcome]:
     """(chosen file, error, outcome) for one resolve."""
     out = toolchain.run(interp, argv, env={"NO_COLOR": "1", "PIP_CONFIG_FILE": os.devnull}, timeout=_TIMEOUT)
-    if toolchain.installer is Installer.PIP:
-        chosen = ""
-        if out.ok:
-            try:
-                chosen = chosen_from_pip_report(json.loads(out.stdout), dist)
-            except json.JSONDecodeError:
-                chosen = ""
-    else:
-        chosen = chosen_from_uv_log(out.stderr + out.stdout, dist) if out.ok else ""
-    error = "" if chosen else (toolchain.message(out) if not out.ok else "the installer named no file")
+    chosen, unread = "", ""
+    if out.ok and toolchain.installer is Installer.PIP:
+        try:
+            chosen = chosen_from_pip_report(pip_report(out), dist)
+        except HarnessError as exc:
+            unread = str(exc)  # an answer in a form this harness does not read: said as the error
+    elif out.ok:
+        chosen = chosen_from_uv_log(out.stderr + out.stdout, dist)
+    error = "" if chosen else (toolchain.message(out) if not out.ok else unread or "the installer named no file")
     return chosen, error, out
 
 
@@ -332,83 +337,22 @@ def run(settings: Settings, say: Callable[[str], None]) -> Result:
     # Under the cache, not /tmp: the cache is bound into the Debian rootfs at the same path.
     work = Path(tempfile.mkdtemp(prefix="run-", dir=work_root))
     try:
-        made, notes = make_candidates(
-            settings.case,
-            settings.matrix_targets,
-            settings.everyone,
-            settings.pythons,
-            builder,
-            settings.cache,
-            work / "wheels",
-            say,
-        )
-        candidates = tuple(m.candidate for m in made)
-        dist = settings.case.dist_name
-        version = made[0].candidate.filename.split("-")[1]
-        requirement = f"{dist}=={version}"
-        write_site(work / "www", made, dist, settings.seed)
-        dir_listings = write_dirs(work / "dirs", made, settings.seed)
-
-        facts: list[Facts] = []
+        args = (settings.case, settings.matrix_targets, settings.everyone, settings.pythons, builder, settings.cache)
+        made, notes = make_candidates(*args, work / "wheels", say)
+        offer = _Offer(settings, uv, chains, work, made)
+        write_site(work / "www", made, offer.dist, settings.seed)
+        offer.dir_listings.update(write_dirs(work / "dirs", made, settings.seed))
         pythons = []
         for py in settings.pythons:
             if not py.supported_tags:
                 skipped.append((py.id, f"no packaging order to compare with: {py.tags_source}"))
                 continue
             pythons.append(py)
-        envs: dict[tuple[str, Installer], Path] = {}
-        versions: dict[tuple[str, Installer], str] = {}
+        envs, versions = _environments(pythons, chains, work, skipped)
+        answers = offer.ask_all(pythons, envs, say)
+        facts = []
         for py in pythons:
-            for installer, chain in chains.items():
-                env = work / "envs" / f"{py.id}-{installer.value}"
-                out = chain.create_env(py, env)
-                if not out.ok:
-                    skipped.append((f"{py.id} {installer.value}", f"no environment: {chain.message(out)}"))
-                    continue
-                envs[(py.id, installer)] = env / "bin" / "python"
-                versions[(py.id, installer)] = chain.env_version(py, env / "bin" / "python")
-
-        tasks = [
-            (py, installer, wheel_set, source, order)
-            for py in pythons
-            for installer in chains
-            if (py.id, installer) in envs
-            for wheel_set in WheelSet
-            for source in settings.sources
-            for order in Order
-        ]
-        say(f"{len(tasks)} resolves: {', '.join(p.id for p in pythons)} x {', '.join(i.value for i in chains)}")
-        with serve(work / "www") as base_url:
-
-            def one(task: tuple[Interpreter, Installer, WheelSet, Source, Order]) -> Answer:
-                py, installer, wheel_set, source, order = task
-                chain = chains[installer]
-                env_python = envs[(py.id, installer)]
-                where = _where(source, base_url, work / "dirs", wheel_set, order)
-                if installer is Installer.PIP:
-                    argv = pip_command(env_python, where, requirement)
-                else:
-                    assert uv is not None
-                    argv = uv_command(uv, env_python, where, requirement)
-                chosen, error, out = ask(chain, py, env_python, argv, dist)
-                files = [c.filename for c in candidates if in_set(c, wheel_set)]
-                shown = (
-                    dir_listings[(wheel_set, order)]
-                    if source is Source.DIRECTORY
-                    else listing(files, order, settings.seed)
-                )
-                if settings.keep is not None:
-                    name = f"{py.id}-{installer.value}-{wheel_set.value}-{source.value}-{order.value}"
-                    settings.keep.mkdir(parents=True, exist_ok=True)
-                    (settings.keep / f"{name}.stdout").write_text(out.stdout)
-                    (settings.keep / f"{name}.stderr").write_text(out.stderr)
-                return Answer(py.id, wheel_set, installer, source, order, shown, chosen, error)
-
-            with ThreadPoolExecutor(max_workers=max(1, settings.jobs)) as pool:
-                answers = list(pool.map(one, tasks))
-
-        for py in pythons:
-            ranks = tuple(sorted((c.filename, rank(py.supported_tags, c)) for c in candidates))
+            ranks = tuple(sorted((c.filename, rank(py.supported_tags, c)) for c in offer.candidates))
             used = tuple(sorted((i.value, versions[(py.id, i)]) for i in chains if (py.id, i) in versions))
             facts.append(Facts(py.id, py.describe(), py.free_threaded, py.tags_source, ranks, used))
         if not any(p.free_threaded for p in settings.pythons):
@@ -418,14 +362,102 @@ def run(settings: Settings, say: Callable[[str], None]) -> Result:
             )
         return Result(
             settings.case.id,
-            dist,
-            version,
+            offer.dist,
+            offer.version,
             settings.seed,
-            candidates,
+            offer.candidates,
             tuple(facts),
-            tuple(answers),
+            answers,
             tuple(skipped),
             tuple(notes),
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _environments(
+    pythons: Sequence[Interpreter], chains: dict[Installer, Toolchain], work: Path, skipped: list[tuple[str, str]]
+) -> tuple[dict[tuple[str, Installer], Path], dict[tuple[str, Installer], str]]:
+    """One fresh environment per (interpreter, installer): its python, and the installer's version in it."""
+    envs: dict[tuple[str, Installer], Path] = {}
+    versions: dict[tuple[str, Installer], str] = {}
+    for py in pythons:
+        for installer, chain in chains.items():
+            env = work / "envs" / f"{py.id}-{installer.value}"
+            out = chain.create_env(py, env)
+            if not out.ok:
+                skipped.append((f"{py.id} {installer.value}", f"no environment: {chain.message(out)}"))
+                continue
+            envs[(py.id, installer)] = env / "bin" / "python"
+            versions[(py.id, installer)] = chain.env_version(py, env / "bin" / "python")
+    return envs, versions
+
+
+@dataclass
+class _Offer:
+    """The candidate wheels offered to the installers, and how to ask one installer about them."""
+
+    settings: Settings
+    uv: str | None
+    chains: dict[Installer, Toolchain]
+    work: Path
+    made: list[_Made]
+    dir_listings: dict[tuple[WheelSet, Order], tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def candidates(self) -> tuple[Candidate, ...]:
+        return tuple(m.candidate for m in self.made)
+
+    @property
+    def dist(self) -> str:
+        return self.settings.case.dist_name
+
+    @property
+    def version(self) -> str:
+        return self.made[0].candidate.filename.split("-")[1]
+
+    def ask_all(
+        self, pythons: Sequence[Interpreter], envs: dict[tuple[str, Installer], Path], say: Callable[[str], None]
+    ) -> tuple[Answer, ...]:
+        tasks = [
+            (py, installer, wheel_set, source, order, envs[(py.id, installer)])
+            for py in pythons
+            for installer in self.chains
+            if (py.id, installer) in envs
+            for wheel_set in WheelSet
+            for source in self.settings.sources
+            for order in Order
+        ]
+        say(f"{len(tasks)} resolves: {', '.join(p.id for p in pythons)} x {', '.join(i.value for i in self.chains)}")
+        with serve(self.work / "www") as base_url, ThreadPoolExecutor(max_workers=max(1, self.settings.jobs)) as pool:
+            return tuple(pool.map(lambda task: self.ask(base_url, *task), tasks))
+
+    def ask(
+        self,
+        base_url: str,
+        py: Interpreter,
+        installer: Installer,
+        wheel_set: WheelSet,
+        source: Source,
+        order: Order,
+        env_python: Path,
+    ) -> Answer:
+        """One resolve: which candidate *installer* picks on *py* from this listing."""
+        requirement = f"{self.dist}=={self.version}"
+        where = _where(source, base_url, self.work / "dirs", wheel_set, order)
+        if installer is Installer.PIP:
+            argv = pip_command(env_python, where, requirement)
+        else:
+            assert self.uv is not None
+            argv = uv_command(self.uv, env_python, where, requirement)
+        chosen, error, out = ask(self.chains[installer], py, env_python, argv, self.dist)
+        files = [c.filename for c in self.candidates if in_set(c, wheel_set)]
+        seed = self.settings.seed
+        shown = self.dir_listings[(wheel_set, order)] if source is Source.DIRECTORY else listing(files, order, seed)
+        keep = self.settings.keep
+        if keep is not None:
+            name = f"{py.id}-{installer.value}-{wheel_set.value}-{source.value}-{order.value}"
+            keep.mkdir(parents=True, exist_ok=True)
+            (keep / f"{name}.stdout").write_text(out.stdout)
+            (keep / f"{name}.stderr").write_text(out.stderr)
+        return Answer(py.id, wheel_set, installer, source, order, shown, chosen, error)

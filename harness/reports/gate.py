@@ -32,6 +32,7 @@ class GateResult:
     surface: tuple[Broken, ...]  # promises its surface breaks against the baseline
     unverified: tuple[str, ...]  # what could not be measured
     run_dir: str
+    compared: str = ""  # what the surface comparison covered
 
     @property
     def cell_problems(self) -> list[Record]:
@@ -58,6 +59,7 @@ class GateResult:
             "cell_problems": [cell_line(r) for r in self.cell_problems],
             "surface": [b.to_json() for b in self.surface],
             "unverified": list(self.unverified),
+            "surface_compared": self.compared,
         }
 
 
@@ -95,12 +97,13 @@ def text(result: GateResult) -> str:
         f"  against {result.baseline_described}",
         *(f"  {line}" for line in _cell_counts(result)),
         f"  surface against {result.baseline}: {len(result.surface)} promises broken",
+        *([f"  compared: {result.compared}"] if result.compared else []),
     ]
     for record in result.cell_problems:
         lines.append(f"BROKEN {cell_line(record, result.new)}")
     lines += [f"BROKEN [{b.promise}] {b.subject}: {b.detail}" for b in result.surface]
     lines += [f"NOT VERIFIED {note}" for note in result.unverified]
-    lines.append(f"evidence: {result.run_dir} (results.jsonl, logs/, gate.md, junit.xml)")
+    lines.append(f"evidence: {result.run_dir} (results.jsonl, logs/, gate.md, gate-junit.xml, gate.json)")
     lines.append(f"verdict: {PASSED if result.holds else FAILED} ({result.new} against {result.baseline})")
     return "\n".join(lines)
 
@@ -130,6 +133,8 @@ def markdown(result: GateResult) -> str:
         lines += [f"| {b.promise} | `{b.subject}` | {b.detail} |" for b in result.surface]
     else:
         lines.append(f"No stable-ABI symbol, limited-API layout or constant, suffix or tag of {result.baseline} lost.")
+    if result.compared:
+        lines += ["", f"Compared: {result.compared}."]
     if result.unverified:
         lines += ["", "## Not verified", "", *(f"- {note}" for note in result.unverified)]
     return "\n".join(lines) + "\n"

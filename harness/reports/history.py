@@ -173,7 +173,7 @@ def text(history: History, last: int = SHOWN) -> str:
     return escape.text("\n".join(lines), newlines=True)  # ids and messages from files: no control sequences
 
 
-PLOT_W, PLOT_H, LEFT, RIGHT, TOP, BOTTOM = 460, 190, 34, 96, 8, 34
+PLOT_W, PLOT_H, LEFT, RIGHT, TOP, BOTTOM = 460, 160, 34, 96, 8, 34
 
 
 def _y(count: int, top: int) -> float:
@@ -191,7 +191,7 @@ def plot(history: History, last: int = SHOWN) -> str:
         f"<svg id='history-plot' xmlns='http://www.w3.org/2000/svg' width='{PLOT_W}' height='{PLOT_H}' "
         f"viewBox='0 0 {PLOT_W} {PLOT_H}' role='img' aria-label='cells per status, night by night'>"
     ]
-    for tick in (t for t in (0, 1, 10, 100, 1000, 10000) if t <= top):
+    for tick in (t for t in (0, 10, 100, 1000, 10000) if t <= top):
         y = _y(tick, top)
         out.append(f"<line class='grid' x1='{LEFT}' x2='{PLOT_W - RIGHT}' y1='{y:.1f}' y2='{y:.1f}'/>")
         out.append(f"<text class='tick' x='{LEFT - 4}' y='{y + 3:.1f}' text-anchor='end'>{tick}</text>")

@@ -175,16 +175,15 @@ def _overview(
     produced = (
         ""
         if environment.is_check
-        else f"<div><h3>What each backend produced</h3>{overview.produced_grid(records, environment, columns)}"
-        f"{nights.section(history) if history is not None else ''}</div>"
+        else f"<h3>What each backend produced</h3>{overview.produced_grid(records, environment, columns)}"
     )
     return (
         "<section id='overview'><h2>Overview</h2>"
-        "<p>A row per case and target, a column per run interpreter; a square shows the worst of its cells "
-        "(one per build interpreter); a click jumps to that cell in the grids below.</p>"
-        f"{overview.legend()}<div class='ov'><div>{overview.heatmap(records, columns, targets)}</div>"
-        + produced
-        + "</div></section>"
+        f"<div class='ov'><div>{overview.heatmap(records, columns, targets)}</div><div>"
+        "<p class='legend'>Left, a row per case and target, a column per run interpreter: a square shows the "
+        "worst of its cells (one per build interpreter); a click jumps to that cell in the grids below.</p>"
+        f"{overview.legend()}{produced}{nights.section(history) if history is not None else ''}</div>"
+        "</div></section>"
     )
 
 

@@ -13,7 +13,7 @@ from harness.model import Case, Status, TargetKind, ext_suffix
 from harness.reports import escape
 from harness.reports.escape import markdown as md
 from harness.run.manifest import RunManifest
-from harness.run.records import Record
+from harness.run.records import PREFERENCE_FILE, SURFACE_FILE, Record
 
 SYMBOLS = {
     "pass": "✅",
@@ -191,8 +191,20 @@ def _row_key(r: Record) -> tuple[str, str, str]:
 
 def markdown(records: Sequence[Record], environment: RunManifest, surface: Sequence[str] = ()) -> str:
     """The run's report; *surface* is an optional "Surface" section (surface.report_section)."""
+    columns = [i.id for i in environment.interpreters] or sorted({r.run_python for r in records})
+    out = _heading(records, environment)
+    out += wheels_section(records, environment, columns)
+    out += ["", LEGEND, ""]
+    out += _case_tables(records, environment, columns)
+    out += _lists(records)
+    if surface:
+        out += ["", *surface]
+    return "\n".join(out) + "\n"
+
+
+def _heading(records: Sequence[Record], environment: RunManifest) -> list[str]:
+    """Title, totals, the free-threading note and the interpreters table."""
     interps = environment.interpreters
-    columns = [i.id for i in interps] or sorted({r.run_python for r in records})
     out = [f"# ABI matrix, run {environment.run_id or '?'}", ""]
     out.append(
         f"{totals(records)}. Harness {environment.harness_version or '?'}, "
@@ -210,9 +222,12 @@ def markdown(records: Sequence[Record], environment: RunManifest, surface: Seque
     if excluded:
         out += ["", "Found but not used:", ""]
         out += [f"- `{where}`: {why}" for where, why in excluded]
-    out += wheels_section(records, environment, columns)
-    out += ["", LEGEND, ""]
+    return out
 
+
+def _case_tables(records: Sequence[Record], environment: RunManifest, columns: list[str]) -> list[str]:
+    """One section per case: a row per (target, wheel, build interpreter), a column per run interpreter."""
+    out: list[str] = []
     by_case: dict[str, list[Record]] = defaultdict(list)
     for r in records:
         by_case[r.case].append(r)
@@ -234,7 +249,12 @@ def markdown(records: Sequence[Record], environment: RunManifest, surface: Seque
             cells = [symbol(rows[key][c]) if c in rows[key] else "" for c in columns]
             out.append(f"| {md(target)} | {tag} | {md(built_on)} | " + " | ".join(cells) + " |")
         out.append("")
+    return out
 
+
+def _lists(records: Sequence[Record]) -> list[str]:
+    """Problems, installer disagreements, refused binaries loaded anyway, known issues and skips."""
+    out: list[str] = []
     bad = problems(records)
     out += [f"## Problems ({len(bad)})", ""]
     out += [
@@ -262,9 +282,7 @@ def markdown(records: Sequence[Record], environment: RunManifest, surface: Seque
             f"{', ...' if len(cells) > 6 else ''})"
             for reason, cells in sorted(skips.items())
         ]
-    if surface:
-        out += ["", *surface]
-    return "\n".join(out) + "\n"
+    return out
 
 
 def loaded_anyway(records: Sequence[Record]) -> list[str]:
@@ -299,10 +317,6 @@ def loaded_anyway(records: Sequence[Record]) -> list[str]:
 
 def finding_counts(records: Sequence[Record]) -> Counter[str]:
     return Counter(str(f.kind) for r in records for f in r.findings)
-
-
-SURFACE_FILE = "surface.md"  # a run's Surface section (written by `run`)
-PREFERENCE_FILE = "preference.json"  # `preference --output RUN_DIR/preference.json` (the nightly writes it)
 
 
 def _surface_lines(path: Path) -> list[str]:

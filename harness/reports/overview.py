@@ -12,7 +12,7 @@ from harness.reports import escape
 from harness.reports.markdown import SYMBOLS, refused
 from harness.run.manifest import RunManifest
 from harness.run.records import Record
-from harness.verdict.oracle import artifact_problems
+from harness.verdict import artifact
 
 # Worst first: a heatmap square standing for several cells (one per build interpreter) shows the worst.
 # "refused" is a pass whose wheel every installer refused, as the tag rules require.
@@ -28,7 +28,7 @@ LABELS = {
     "xpass": "xpass",
     "skip": "skip",
 }
-ROW_H, COL_W, CASE_W, TARGET_W, HEAD_H = 9, 20, 190, 76, 58
+ROW_H, COL_W, CASE_W, TARGET_W, HEAD_H = 8, 20, 180, 70, 54  # the default matrix's 75 rows: 660 px
 
 
 def display_status(r: Record) -> str:
@@ -71,8 +71,7 @@ def heatmap(records: Sequence[Record], columns: Sequence[str], targets: Sequence
     torder = {t: n for n, t in enumerate(targets)}
     rows = sorted({(c, t) for c, t, _ in found}, key=lambda ct: (ct[0], torder.get(ct[1], len(torder)), ct[1]))
     width = CASE_W + TARGET_W + COL_W * len(columns) + 12  # room for the last column's slanted name
-    cases = sorted({c for c, _ in rows})
-    height = HEAD_H + ROW_H * len(rows) + 3 * len(cases)
+    height = HEAD_H + ROW_H * len(rows) + 1
     out = [
         f"<svg id='heatmap' xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
         f"viewBox='0 0 {width} {height}' role='img' aria-label='status of every cell'>"
@@ -82,8 +81,8 @@ def heatmap(records: Sequence[Record], columns: Sequence[str], targets: Sequence
         out.append(f"<text class='col' transform='translate({x},{HEAD_H - 4}) rotate(-60)'>{escape.html(col)}</text>")
     y, previous = HEAD_H, ""
     for case, target in rows:
-        if case != previous:
-            y += 3 if previous else 0
+        if case != previous:  # a case's rows begin under a rule, with its name
+            out.append(f"<line class='rule' x1='0' x2='{width}' y1='{y - 0.5}' y2='{y - 0.5}'/>")
             out.append(f"<text class='case' x='0' y='{y + ROW_H - 1}'>{escape.html(case)}</text>")
             previous = case
         out.append(f"<text class='tgt' x='{CASE_W}' y='{y + ROW_H - 1}'>{escape.html(target)}</text>")
@@ -147,7 +146,7 @@ def builds(records: Iterable[Record], environment: RunManifest) -> dict[tuple[st
         if target is None or build is None:
             out[(r.case, r.target)][r.build_python] = Build(r.build_python, "unknown", what)
             continue
-        problems = tuple(artifact_problems(target, build, r.wheel_tags, r.ext_files, None))
+        problems = tuple(artifact.problems(target, build, r.wheel_tags, r.ext_files, None))
         fit = "misfit" if problems else "fits"
         out[(r.case, r.target)][r.build_python] = Build(r.build_python, fit, what, problems)
     return out

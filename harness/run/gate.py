@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from harness.errors import ConfigError
+from harness.interpreters import providers
 from harness.model import BuildSpec, Interpreter
 from harness.run.plan import Plan, restrict
-from harness.verdict.oracle import expect, target_tags
+from harness.verdict.artifact import target_tags
+from harness.verdict.oracle import expect
 
 
 def must_accept(spec: BuildSpec, run: Interpreter) -> bool:
@@ -45,7 +47,7 @@ def default_baseline(new: Interpreter, everyone: Sequence[Interpreter]) -> Inter
         newest_minor = max((i.minor for i in older), default=None)
         for found in (same_minor, [i for i in older if i.minor == newest_minor]):
             if found:
-                return max(found, key=lambda i: (i.version, -i.provider.rank, i.id))
+                return max(found, key=lambda i: (i.version, -providers.rank(i.provider), i.id))
     have = ", ".join(i.id for i in everyone) or "none"
     raise ConfigError(
         f"--baseline: no CPython of {new.minor[0]}.{new.minor[1]} or an older minor to compare {new.id} with "

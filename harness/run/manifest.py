@@ -19,6 +19,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from harness.errors import DamagedResults
+from harness.infra import atomic
 from harness.model import Interpreter, Target, TargetKind, parse_version
 from harness.schema.decode import decode_json
 from harness.schema.ids import check_ids
@@ -237,7 +238,4 @@ def read(run_dir: Path) -> RunManifest:
 
 def write(run_dir: Path, manifest: RunManifest) -> None:
     """environment.json, replaced whole (a temporary file, then rename)."""
-    path = run_dir / ENVIRONMENT_FILE
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(manifest.text())
-    tmp.replace(path)
+    atomic.write_text(run_dir / ENVIRONMENT_FILE, manifest.text())

@@ -10,7 +10,6 @@ from typing import Any
 import msgspec
 
 from harness.errors import ConfigError, DamagedResults, HarnessError
-from harness.reports import markdown as report
 from harness.run import manifest
 from harness.run import records as results
 from harness.run.manifest import InterpreterEntry, RunManifest, ShardEntry, ShardInfo
@@ -44,8 +43,22 @@ def _shard_of(run_dir: Path, environment: RunManifest) -> ShardInfo:
 
 def check(run_dirs: Sequence[Path]) -> list[tuple[Path, list[Record], RunManifest]]:
     """Load every shard run, or raise one ConfigError listing every problem found (each naming its file)."""
+    loaded = _load_all(run_dirs)
+    problems = _shard_problems(loaded)
+    owner: dict[str, Path] = {}
+    for run_dir, records, _ in loaded:
+        for r in records:
+            if r.cell in owner:
+                problems.append(f"{run_dir / results.RESULTS_FILE}: cell {r.cell} also in {owner[r.cell]}")
+            owner.setdefault(r.cell, run_dir / results.RESULTS_FILE)
+    if problems:
+        raise ConfigError(problems)
+    return sorted(loaded, key=lambda item: _shard_of(item[0], item[2]).index)
+
+
+def _load_all(run_dirs: Sequence[Path]) -> list[tuple[Path, list[Record], RunManifest]]:
+    """Every shard run read, once all are there and of one schema version."""
     problems: list[str] = []
-    loaded = []
     versions: dict[Path, set[Any]] = {}
     for run_dir in run_dirs:
         if not (run_dir / results.RESULTS_FILE).is_file():
@@ -60,6 +73,7 @@ def check(run_dirs: Sequence[Path]) -> list[tuple[Path, list[Record], RunManifes
         problems.append("mixed schema versions: rerun the older shards with this harness")
     if problems:
         raise ConfigError(problems)
+    loaded = []
     for run_dir in run_dirs:
         try:
             records, environment = results.load(run_dir)
@@ -68,7 +82,12 @@ def check(run_dirs: Sequence[Path]) -> list[tuple[Path, list[Record], RunManifes
         except HarnessError as exc:
             raise ConfigError(f"{run_dir}: {exc}") from None
         loaded.append((run_dir, records, environment))
+    return loaded
 
+
+def _shard_problems(loaded: Sequence[tuple[Path, list[Record], RunManifest]]) -> list[str]:
+    """Each shard once, all of one count and of one plan."""
+    problems: list[str] = []
     shards: dict[int, Path] = {}
     counts, digests = set(), set()
     for run_dir, _, environment in loaded:
@@ -95,15 +114,7 @@ def check(run_dirs: Sequence[Path]) -> list[tuple[Path, list[Record], RunManifes
             "shards were planned from different inputs (plan_digest differs: other interpreters, cases or "
             "--case/--target): " + ", ".join(f"{d}: {_shard_of(d, e).plan_digest}" for d, _, e in loaded)
         )
-    owner: dict[str, Path] = {}
-    for run_dir, records, _ in loaded:
-        for r in records:
-            if r.cell in owner:
-                problems.append(f"{run_dir / results.RESULTS_FILE}: cell {r.cell} also in {owner[r.cell]}")
-            owner.setdefault(r.cell, run_dir / results.RESULTS_FILE)
-    if problems:
-        raise ConfigError(problems)
-    return sorted(loaded, key=lambda item: _shard_of(item[0], item[2]).index)
+    return problems
 
 
 def _union(entries: Iterable[InterpreterEntry]) -> tuple[InterpreterEntry, ...]:
@@ -168,7 +179,7 @@ def merge(run_dirs: Sequence[Path], out: Path) -> tuple[list[Record], RunManifes
             shutil.copytree(logs, out / "logs", dirs_exist_ok=True, ignore=_symlinks)
         # Run-level sections (every shard runs every interpreter; the nightly asks one shard for
         # the preference experiment): the first shard that has each one gives it.
-        for name in (report.SURFACE_FILE, report.PREFERENCE_FILE):
+        for name in (results.SURFACE_FILE, results.PREFERENCE_FILE):
             if (run_dir / name).is_file() and not (run_dir / name).is_symlink() and not (out / name).exists():
                 shutil.copyfile(run_dir / name, out / name)
     results.write_sorted(out / results.RESULTS_FILE, records)

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.build.audit import Audit, audit_wheel
+from harness.build.audit import audit_wheel
+from harness.build.audit_result import Audit
+from harness.build.installers import Toolchain
 from harness.build.wheel import BuildFailure, build
 from harness.build.wheelfile import given
 from harness.cell.execute import SharedEnvs, execute
-from harness.cell.installers import Toolchain
 from harness.cell.observe import BuildObs, Observed, WheelObs
 from harness.cell.reuse import Reused, Store, cell_key, reusable
 from harness.infra.paths import remove_tree, safe_name, under
@@ -23,7 +25,8 @@ from harness.model import AnySpec, Artifact, Case, Cell, Interpreter, KnownIssue
 from harness.run.plan import Plan, PlannedSkip
 from harness.run.progress import Progress
 from harness.run.records import SCHEMA_VERSION, Record, Writer
-from harness.verdict.judge import CellFacts, StageResult, judge
+from harness.verdict.judge import CellFacts, judge
+from harness.verdict.stages import StageResult
 
 
 @dataclass(frozen=True)
@@ -261,63 +264,79 @@ def run_plan(
     """Builds first come first served; each finished build fans out into its cells. Cells in *done* (a
     resumed run's complete records) are neither run nor recorded again; a wheel all of whose cells are
     done is not built."""
-    run_dir = writer.run_dir
     cells_root = settings.cache / "cells"
     shared = SharedEnvs(under(cells_root, f"run-{run_id}"))  # a hostile run id cannot name another directory
-    ctx = CellContext(run_id, run_dir, settings, shared, Store(settings.cache))
-    kept = done  # `done` is also the name of each build's callback below
-
-    def on_cell(record: Record) -> None:
-        if record.cell in kept:
-            return
-        writer.write(record)
-        progress.cell(record)
-
+    ctx = CellContext(run_id, writer.run_dir, settings, shared, Store(settings.cache))
     for skip in plan.skips:
-        on_cell(skip_record(run_id, skip))
+        _keep(skip_record(run_id, skip), done, writer, progress)
     # Two pools, so cells (short, mostly waiting on subprocesses) stream out while the CPU-bound
     # builds queue behind each other, instead of every cell waiting for the last build.
     with (
         ThreadPoolExecutor(max_workers=settings.jobs) as builds,
         ThreadPoolExecutor(max_workers=settings.jobs) as cells,
     ):
-        pending: dict[Future[Any], Callable[[Any], None]] = {}
-
-        def on_build(spec: AnySpec) -> Callable[[Any], None]:
-            def done(built: tuple[Artifact, Audit] | BuildFailure) -> None:
-                if isinstance(built, BuildFailure):
-                    progress.note(f"build FAILED {spec.id}: {built.reason}")
-                    records = failed_build_records(
-                        run_id, spec, built, plan.runners(spec), run_dir, settings.known_issues
-                    )
-                    for record in records:
-                        on_cell(record)
-                    return
-                artifact, audit = built
-                state = "cached" if artifact.cached else f"built in {artifact.duration_s:.1f}s"
-                progress.note(f"{state}: {spec.id} -> {artifact.wheel.name}")
-                log = _keep_build_log(artifact.build_log, spec, run_dir)
-                for run in plan.runners(spec):
-                    if str(spec.cell(run)) in kept:
-                        continue
-                    future = cells.submit(cell_record, ctx, spec, artifact, audit, run, log)
-                    pending[future] = on_cell
-
-            return done
-
+        fanout = _Fanout(plan, ctx, writer, progress, done, cells)
         for spec in plan.builds:
-            if kept.issuperset(spec_cells(spec, plan.runners(spec))):
+            if done.issuperset(spec_cells(spec, plan.runners(spec))):
                 continue
-            future = builds.submit(safe_build, spec, settings)
-            pending[future] = on_build(spec)
+            fanout.pending[builds.submit(safe_build, spec, settings)] = functools.partial(fanout.built, spec)
         try:
-            while pending:
-                finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
-                for future in finished:
-                    handler = pending.pop(future)
-                    handler(future.result())
+            fanout.drain()
         finally:
             remove_tree(cells_root, shared.root)
+
+
+def _keep(record: Record, done: frozenset[str], writer: Writer, progress: Progress) -> None:
+    """Write a finished cell's record, unless a resumed run already has it."""
+    if record.cell in done:
+        return
+    writer.write(record)
+    progress.cell(record)
+
+
+@dataclass
+class _Fanout:
+    """One run_plan's moving parts: each finished build becomes its cells' futures, each finished
+    future is handled on this thread (records are written from one thread only)."""
+
+    plan: Plan
+    ctx: CellContext
+    writer: Writer
+    progress: Progress
+    done: frozenset[str]
+    cells: ThreadPoolExecutor
+    pending: dict[Future[Any], Callable[[Any], None]] = field(default_factory=dict)
+
+    def record(self, record: Record) -> None:
+        _keep(record, self.done, self.writer, self.progress)
+
+    def built(self, spec: AnySpec, built: tuple[Artifact, Audit] | BuildFailure) -> None:
+        ctx = self.ctx
+        if isinstance(built, BuildFailure):
+            self.progress.note(f"build FAILED {spec.id}: {built.reason}")
+            records = failed_build_records(
+                ctx.run_id, spec, built, self.plan.runners(spec), ctx.run_dir, ctx.settings.known_issues
+            )
+            for record in records:
+                self.record(record)
+            return
+        artifact, audit = built
+        state = "cached" if artifact.cached else f"built in {artifact.duration_s:.1f}s"
+        self.progress.note(f"{state}: {spec.id} -> {artifact.wheel.name}")
+        log = _keep_build_log(artifact.build_log, spec, ctx.run_dir)
+        for run in self.plan.runners(spec):
+            if str(spec.cell(run)) in self.done:
+                continue
+            future = self.cells.submit(cell_record, ctx, spec, artifact, audit, run, log)
+            self.pending[future] = self.record
+
+    def drain(self) -> None:
+        """Handle futures as they finish until none is left (a build's handler adds its cells)."""
+        while self.pending:
+            finished, _ = wait(list(self.pending), return_when=FIRST_COMPLETED)
+            for future in finished:
+                handler = self.pending.pop(future)
+                handler(future.result())
 
 
 def _keep_build_log(source: Path, spec: AnySpec, run_dir: Path) -> str:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from packaging.specifiers import SpecifierSet
 
 from harness.errors import ConfigError
+from harness.interpreters import providers
 from harness.model import AnySpec, BuildSpec, Case, Cell, Interpreter, Target, TargetKind
 
 ABI3T_FIRST = (3, 15)  # PEP 803: Py_TARGET_ABI3T below 0x030f0000 is a compile error
@@ -93,7 +94,7 @@ def builders(target: Target, everyone: Sequence[Interpreter], runners: Sequence[
     eligible = [i for i in everyone if can_build(target.kind, target, i)]
     allowed = {i.id for i in everyone}
     # Release builds before debug builds, then discovery order, for a stable choice.
-    ordered = sorted(eligible, key=lambda i: (i.version, i.debug, i.free_threaded, i.provider.rank, i.id))
+    ordered = sorted(eligible, key=lambda i: (i.version, i.debug, i.free_threaded, providers.rank(i.provider), i.id))
     chosen: dict[str, Interpreter] = {}
     for selector in target.build_on:
         if selector == "each":

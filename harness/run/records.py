@@ -22,7 +22,8 @@ from harness.run import manifest
 from harness.run.manifest import RunManifest
 from harness.schema.decode import failure, printable
 from harness.schema.ids import check_ids
-from harness.verdict.judge import Finding, StageResult
+from harness.verdict.judge import Finding
+from harness.verdict.stages import StageResult
 
 # 2: `observed` (what happened) apart from the verdict; `findings`. Decoded strictly since the typed
 # schema (same fields, same JSON): a record with an unknown field or a wrong type is damaged, not skipped.
@@ -30,6 +31,8 @@ SCHEMA_VERSION = 2
 NO_BUILD = "-"  # build_python of a cell skipped at planning (no build interpreter was chosen)
 RESULTS_FILE = "results.jsonl"
 ENVIRONMENT_FILE = manifest.ENVIRONMENT_FILE
+SURFACE_FILE = "surface.md"  # a run's Surface section (written by `run`)
+PREFERENCE_FILE = "preference.json"  # `preference --output RUN_DIR/preference.json` (the nightly writes it)
 
 
 class Record(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -175,7 +178,6 @@ class Writer:
                 write_sorted(self.path, self.records)
             except OSError as exc:
                 self.failed = exc
-                self.path.with_suffix(".tmp").unlink(missing_ok=True)
 
 
 def write_sorted(path: Path, records: Iterable[Record]) -> None:
@@ -284,15 +286,18 @@ def completed(run_dir: Path) -> Loaded:
 
 def point_latest(results_dir: Path, run_dir: Path) -> None:
     """results/latest -> the newest run (a relative symlink, replaced atomically)."""
-    link = results_dir / "latest"
+    point_link(results_dir / "latest", Path(run_dir.name))
+
+
+def point_link(link: Path, target: Path) -> bool:
+    """*link* -> *target* (relative to the link's directory), replaced atomically. A real directory or file
+    with the link's name (an unpacked artifact) is left as it is, with a warning; False then."""
     if link.exists() and not link.is_symlink():
         print(
             f"warning: {link}: a directory or file, not the symlink the harness keeps (an unpacked artifact?); "
-            f"left as it is, so it does not point at this run ({run_dir.name})",
+            f"left as it is, so it does not point at {target}",
             file=sys.stderr,
         )
-        return
-    tmp = results_dir / f".latest.{os.getpid()}"
-    tmp.unlink(missing_ok=True)
-    tmp.symlink_to(run_dir.name)
-    tmp.replace(link)
+        return False
+    atomic.point(link, target)
+    return True

@@ -90,6 +90,9 @@ def _reworded(why: str, info: msgspec.inspect.Type | None) -> str:
     if why.startswith("Invalid enum value ") and isinstance(info, msgspec.inspect.EnumType):
         allowed = ", ".join(str(m.value) for m in info.cls)
         return printable(f"expected one of {allowed}, got {_quoted(why.removeprefix('Invalid enum value '))}")
+    if why.startswith("Invalid enum value ") and isinstance(info, msgspec.inspect.LiteralType):
+        allowed = ", ".join(str(v) for v in info.values)
+        return printable(f"expected one of {allowed}, got {_quoted(why.removeprefix('Invalid enum value '))}")
     if why == "Number out of range" and isinstance(info, msgspec.inspect.IntType | msgspec.inspect.FloatType):
         limits = ((">", info.gt), (">=", info.ge), ("<", info.lt), ("<=", info.le))
         return "out of range: must be " + " and ".join(f"{op} {v:g}" for op, v in limits if v is not None)

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from packaging.tags import Tag
 
-from harness.surface import Surface, diff, levels_for
+from harness.model import Interpreter
+from harness.surface import ABI3T_FIRST, Surface, diff, levels_for
 from harness.verdict.oracle import tag_rule
 
 SYMBOLS = "PEP 652"  # the stable ABI manifest: a symbol once in it stays exported (PEP 384's promise)
@@ -90,14 +91,30 @@ def _levels(baseline: Surface, new: Surface) -> list[Broken]:
     return out
 
 
+def suffix_promise(suffix: str, interp: Interpreter) -> str:
+    """The PEP that makes *interp* list an extension suffix, or "" when none does: `.abi3.so` on every GIL
+    build (PEP 384), `.abi3t.so` from 3.15 (PEP 803), its own version-specific suffix (PEP 3149). The
+    `.abi3-<multiarch>.so` form is upstream's only from 3.15 (gh-122931); Debian adds it to 3.13 and 3.14
+    by patch, so its absence from another 3.13 build breaks no promise."""
+    own = f".cpython-{interp.version[0]}{interp.version[1]}"
+    if suffix == ".abi3.so" and not interp.free_threaded:
+        return LEVELS
+    if suffix.startswith(".abi3-") and not interp.free_threaded and interp.minor >= ABI3T_FIRST:
+        return LEVELS
+    if suffix.startswith(".abi3t") and interp.minor >= ABI3T_FIRST:
+        return ABI3T
+    if suffix.startswith(own) and suffix.endswith(".so"):
+        return "PEP 3149"
+    return ""
+
+
 def _runtime(baseline: Surface, new: Surface) -> list[Broken]:
     """What the importer and installers of the new build refuse although the tag rules say it must accept."""
     a, b = baseline.interpreter, new.interpreter
     out = []
     for suffix in a.ext_suffixes:
-        stable = suffix.startswith((".abi3", ".abi3t"))
-        if suffix not in b.ext_suffixes and (stable or a.minor == b.minor):
-            promise = (ABI3T if ".abi3t" in suffix else LEVELS) if stable else "PEP 3149"
+        promise = suffix_promise(suffix, b)
+        if suffix not in b.ext_suffixes and promise:
             out.append(Broken(promise, f"suffix {suffix}", f"in {a.id}'s EXTENSION_SUFFIXES, not in {new.id}'s"))
     have = set(b.supported_tags)
     if not have:
@@ -115,6 +132,19 @@ def _runtime(baseline: Surface, new: Surface) -> list[Broken]:
 def broken(baseline: Surface, new: Surface) -> tuple[Broken, ...]:
     """Every promise of *new* that the comparison with *baseline* shows broken, sorted."""
     return tuple(sorted({*_symbols(baseline, new), *_levels(baseline, new), *_runtime(baseline, new)}))
+
+
+def compared(baseline: Surface, new: Surface) -> str:
+    """What the comparison covered: the evidence behind "no promise broken"."""
+    symbols = [e for e in new.symbols if e.applicable and e.added <= new.interpreter.minor]
+    shared = [p.level for p in new.levels if p.ok and (mine := baseline.level(p.level)) is not None and mine.ok]
+    items = sum(len(p.layouts) + len(p.constants) for p in new.levels if p.level in shared)
+    tags = len(baseline.interpreter.supported_tags)
+    return (
+        f"{len(symbols)} stable-ABI symbols {new.id} promises; {items} layouts and constants at the levels both "
+        f"compile ({', '.join(shared) or 'none'}); {len(baseline.interpreter.ext_suffixes)} suffixes and {tags} tags "
+        f"of {baseline.id}"
+    )
 
 
 def unverified(baseline: Surface, new: Surface) -> tuple[str, ...]:

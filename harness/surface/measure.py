@@ -15,7 +15,7 @@ from typing import Any
 import abi3info  # type: ignore[import-untyped]
 
 from harness.errors import HarnessError
-from harness.infra import proc, rootfs
+from harness.infra import atomic, proc, rootfs
 from harness.model import Interpreter
 from harness.surface.model import (
     SURFACE_VERSION,
@@ -66,10 +66,7 @@ def collect(interp: Interpreter, cache: Path) -> Surface:
             return surface
         return Surface(interp, *_fields_after_interpreter(surface))
     surface = _measure(interp, cache)
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(surface.to_json(), indent=1))
-    tmp.replace(cached)
+    atomic.write_text(cached, json.dumps(surface.to_json(), indent=1))
     return surface
 
 

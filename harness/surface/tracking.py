@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from harness.interpreters import providers
 from harness.model import Interpreter
 from harness.surface.changes import Change, compare, diff
 from harness.surface.model import Level, Surface
@@ -71,7 +72,7 @@ def milestones(
         if not group:
             notes.append(_absent_note(flavour, discovered))
             continue
-        group.sort(key=lambda s: (s.interpreter.version, s.interpreter.provider.rank, s.id))
+        group.sort(key=lambda s: (s.interpreter.version, providers.rank(s.interpreter.provider), s.id))
         names = {p.level for s in group for p in s.levels if p.ok and not Level.parse(p.level).full}
         for name in sorted(names, key=Level.parse):
             chain = [s for s in group if (p := s.level(name)) is not None and p.ok]
@@ -147,13 +148,15 @@ def flavour_layouts(surfaces: Sequence[Surface]) -> tuple[FlavourLayouts, ...]:
         name = Level(minor, full=True).name
         builds = [s for s in surfaces if s.interpreter.is_cpython and s.interpreter.minor == minor]
         layouts = {s.id: dict(p.layouts) for s in builds if (p := s.level(name)) is not None and p.ok}
-        ranked = sorted((s for s in builds if s.id in layouts), key=lambda s: (s.interpreter.provider.rank, s.id))
+        ranked = sorted(
+            (s for s in builds if s.id in layouts), key=lambda s: (providers.rank(s.interpreter.provider), s.id)
+        )
         gil = [s for s in ranked if Flavour.of(s.interpreter) is Flavour.GIL]
         for other in ranked if gil else ():
             if Flavour.of(other.interpreter) is Flavour.GIL:
                 continue
             # The release build from the same provider when there is one (Debian's 3.13 beside its 3.13d).
-            base = next((s for s in gil if s.interpreter.provider is other.interpreter.provider), gil[0])
+            base = next((s for s in gil if s.interpreter.provider == other.interpreter.provider), gil[0])
             changes = compare(name, layouts[base.id], layouts[other.id], "layout")
             out.append(FlavourLayouts(f"{minor[0]}.{minor[1]}", base.id, other.id, tuple(changes)))
     return tuple(out)

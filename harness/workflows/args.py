@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
 from harness.errors import ConfigError
+from harness.reports.write import FORMATS, check_outputs
 from harness.run import records as results
 from harness.run.shard import ShardSpec
-from harness.workflows.nightly import FORMATS
 
 MAX_TIMEOUT_S = 86_400.0  # a day: longer is a typo (1e23) or a hang
 MAX_JOBS = 1024
@@ -114,6 +113,8 @@ def check_report(args: argparse.Namespace) -> None:
     problems = run_directory("RUN_DIR", args.run_dir) + formats("--format", args.format)
     problems += run_directory("--baseline", args.baseline)
     raise_if(problems)
+    # a report's place blocked is said before --rejudge rewrites results.jsonl
+    check_outputs(args.run_dir, [f.strip() for f in args.format.split(",") if f.strip()])
 
 
 def check_diff(args: argparse.Namespace) -> None:
@@ -144,8 +145,8 @@ def check_provision(args: argparse.Namespace) -> None:
 
 def check_preference(args: argparse.Namespace) -> None:
     problems = jobs("--jobs", args.jobs) + directory_to_write("--keep-output", args.keep_output)
-    if args.output is not None and (args.output.is_dir() or not str(args.output)):
-        problems.append(f"--output {args.output}: a directory or empty; give a file name for the JSON result")
-    elif args.output is not None and not os.access(args.output.parent if str(args.output.parent) else ".", os.W_OK):
-        problems.append(f"--output {args.output}: its directory cannot be written")
+    if args.output is not None and args.output.is_dir():
+        problems.append(f"--output {args.output}: a directory; give a file name for the JSON result")
+    elif args.output is not None and directory_to_write("--output", args.output.parent):
+        problems.append(f"--output {args.output}: its directory cannot be made (a file is in the way)")
     raise_if(problems)

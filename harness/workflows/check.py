@@ -21,8 +21,8 @@ import msgspec
 
 from harness import __version__
 from harness.build import index as index_files
+from harness.build.installers import Toolchain
 from harness.build.wheelfile import WheelInfo, read_wheel
-from harness.cell.installers import Toolchain
 from harness.config.corpus import Corpus, load_corpus
 from harness.errors import ConfigError
 from harness.interpreters.discover import Discovery

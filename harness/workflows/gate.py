@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from harness import __version__
-from harness.cell.installers import parse_installers, toolchains
+from harness.build.installers import parse_installers, toolchains
 from harness.config.matrix import load_cases, load_matrix
 from harness.errors import ConfigError
+from harness.interpreters import providers
 from harness.interpreters.discover import Discovery, discover, select
 from harness.model import BuildSpec, Interpreter
 from harness.reports import gate as report
@@ -33,7 +34,8 @@ from harness.run.plan import Plan, plan
 from harness.run.progress import Progress
 from harness.surface import breaks, collect
 
-GATE_FILE, JUNIT_FILE, JSON_FILE = "gate.md", "junit.xml", "gate.json"
+# Not junit.xml: `report RUN_DIR --format junit` writes that one, one testcase per cell of the run.
+GATE_FILE, JUNIT_FILE, JSON_FILE = "gate.md", "gate-junit.xml", "gate.json"
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ class Request:
     timeout_s: float | None = None
     argv: tuple[str, ...] = ()
     verbose: bool = False
+    rerun: bool = False  # execute every cell even where recorded observations could be reused
 
 
 def one(discovery: Discovery, flag: str, pattern: str) -> Interpreter:
@@ -64,7 +67,7 @@ def one(discovery: Discovery, flag: str, pattern: str) -> Interpreter:
 
 def choose(request: Request) -> tuple[Any, Discovery, Interpreter, Interpreter]:
     """(matrix, discovery, new build, baseline); a path given for either is probed as an explicit interpreter."""
-    matrix = load_matrix(request.matrix)
+    matrix = load_matrix(request.matrix, providers.names())
     paths = [p for p in (request.new, request.baseline) if p and os.sep in p]
     discovery = discover(matrix, request.cache, paths)
     new = one(discovery, "--python", request.new)
@@ -98,23 +101,24 @@ def environment(request: Request, run_id: str, the_plan: Plan, new: Interpreter,
     )
 
 
-def measure_surfaces(
-    new: Interpreter, baseline: Interpreter, cache: Path
-) -> Callable[[], tuple[tuple[breaks.Broken, ...], tuple[str, ...]]]:
+Compared = tuple[tuple[breaks.Broken, ...], tuple[str, ...], str]
+
+
+def measure_surfaces(new: Interpreter, baseline: Interpreter, cache: Path) -> Callable[[], Compared]:
     """Start measuring both surfaces in a thread (a C probe per level, cached); the returned call waits."""
-    outcome: list[tuple[tuple[breaks.Broken, ...], tuple[str, ...]]] = []
+    outcome: list[Compared] = []
 
     def work() -> None:
         try:
             a, b = collect(baseline, cache), collect(new, cache)
-            outcome.append((breaks.broken(a, b), breaks.unverified(a, b)))
+            outcome.append((breaks.broken(a, b), breaks.unverified(a, b), breaks.compared(a, b)))
         except Exception as exc:  # a probe's bug must not hide the cells' verdicts: said as not verified
-            outcome.append(((), (f"surface not measured: {type(exc).__name__}: {exc}",)))
+            outcome.append(((), (f"surface not measured: {type(exc).__name__}: {exc}",), ""))
 
     thread = threading.Thread(target=work, name="gate-surface", daemon=True)
     thread.start()
 
-    def wait() -> tuple[tuple[breaks.Broken, ...], tuple[str, ...]]:
+    def wait() -> Compared:
         thread.join()
         return outcome[0]
 
@@ -124,7 +128,7 @@ def measure_surfaces(
 def gate(request: Request, say: Callable[[str], None]) -> report.GateResult:
     """Run the gate's cells and compare the surfaces; write the run directory and its reports."""
     matrix, discovery, new, baseline = choose(request)
-    cases = load_cases(matrix.cases_dir)
+    cases = load_cases(matrix.cases_dir, providers.names())
     everyone = discovery.interpreters
     full = plan(cases, matrix.targets, everyone, everyone, list(request.cases), list(request.targets))
     the_plan = gate_plan(full, new, everyone)
@@ -136,6 +140,7 @@ def gate(request: Request, say: Callable[[str], None]) -> report.GateResult:
         request.timeout_s or matrix.timeout_s,
         matrix.build_timeout_s,
         matrix.known_issues,
+        rerun=request.rerun,
     )
     run_id = results.new_run_id()
     run_dir = request.results / f"gate-{new.id}-{run_id}"
@@ -158,7 +163,7 @@ def gate(request: Request, say: Callable[[str], None]) -> report.GateResult:
     finally:
         progress.close()
         writer.close()
-    broken, unverified = surfaces()
+    broken, unverified, compared = surfaces()
     result = report.GateResult(
         new.id,
         new.describe(),
@@ -168,6 +173,7 @@ def gate(request: Request, say: Callable[[str], None]) -> report.GateResult:
         broken,
         unverified,
         str(run_dir),
+        compared,
     )
     write(run_dir, result)
     return result

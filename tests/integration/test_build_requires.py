@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from harness.build.installers import toolchains
 from harness.build.wheel import BuildFailure, build
-from harness.cell.installers import toolchains
 from harness.config.matrix import load_case, load_matrix
+from harness.interpreters import providers
 from harness.interpreters.discover import discover, select
 from harness.model import Artifact, BuildSpec, Interpreter, Matrix, TargetKind, TargetRecipe
 from tests.conftest import REPO
@@ -32,7 +33,7 @@ def pyenv_cp312(tmp_path: Path) -> Setup:
     """A matrix discovering pyenv only, a fresh cache, and pyenv's CPython 3.12 (skipped without it)."""
     matrix_toml = tmp_path / "matrix.toml"
     matrix_toml.write_text('[discovery]\nsources = ["pyenv"]\n[targets.version-specific]\n')
-    matrix = load_matrix(matrix_toml)
+    matrix = load_matrix(matrix_toml, providers.names())
     cache = tmp_path / "cache"
     found = discover(matrix, cache)
     if "cp312" not in {i.id for i in found.interpreters}:
@@ -54,7 +55,9 @@ def newer_than_host(program: str) -> str:
 
 def test_dynamic_requirements_are_pinned_recorded_and_keyed(pyenv_cp312: Setup) -> None:
     matrix, cache, python = pyenv_cp312
-    case = load_case(REPO / "extensions" / "scikit-build-core" / "c-api" / "case.toml", REPO / "extensions")
+    case = load_case(
+        REPO / "extensions" / "scikit-build-core" / "c-api" / "case.toml", REPO / "extensions", providers.names()
+    )
     settings = (("cmake.version", newer_than_host("cmake")), ("ninja.version", newer_than_host("ninja")))
     case = replace(case, recipes=((TargetKind.VERSION_SPECIFIC, TargetRecipe(config_settings=settings)),))
     spec = BuildSpec(case, matrix.targets[0], python)
@@ -79,7 +82,7 @@ def test_dynamic_requirements_are_pinned_recorded_and_keyed(pyenv_cp312: Setup) 
 def test_an_in_tree_backend_without_requirements_is_asked_too(pyenv_cp312: Setup) -> None:
     """sysconfig/c-api: `requires = []`, backend-path ["."]; the hook runs in an empty environment."""
     matrix, cache, python = pyenv_cp312
-    case = load_case(REPO / "extensions" / "sysconfig" / "c-api" / "case.toml", REPO / "extensions")
+    case = load_case(REPO / "extensions" / "sysconfig" / "c-api" / "case.toml", REPO / "extensions", providers.names())
     (toolchain, *_) = toolchains((), cache)
     built = build(BuildSpec(case, matrix.targets[0], python), toolchain, cache, timeout=300)
     assert isinstance(built, Artifact), built.reason

@@ -11,7 +11,7 @@ import pytest
 
 from harness.cell.observe import LoadOutcome, Route
 from harness.model import Status
-from harness.verdict.judge import StageResult
+from harness.verdict.stages import StageResult
 from tests.conftest import FIXTURES
 from tests.integration.conftest import Harness, load_of, run_records
 

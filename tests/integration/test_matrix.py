@@ -10,9 +10,12 @@ from pathlib import Path
 import pytest
 
 from harness.cell.observe import Route
+from harness.config.matrix import load_matrix
+from harness.interpreters import providers
 from harness.model import Status
-from harness.run.records import Record
-from harness.verdict.judge import StageResult
+from harness.run.records import Record, load
+from harness.run.rejudge import rejudge
+from harness.verdict.stages import StageResult
 from tests.conftest import REPO
 from tests.integration.conftest import Harness, load_of, refusals, run_records
 
@@ -34,15 +37,28 @@ def first_run(
 
 
 def test_run_succeeds_and_every_cell_has_a_verdict(
-    first_run: tuple[subprocess.CompletedProcess[str], dict[str, Record], Path],
+    first_run: tuple[subprocess.CompletedProcess[str], dict[str, Record], Path], host_matrix: Path
 ) -> None:
-    out, records, _ = first_run
+    out, records, results = first_run
     assert out.returncode == 0, out.stdout + out.stderr[-3000:]
-    # 2 cases x (4 version-specific + 2 abi3 wheels) x 4 interpreters
-    assert len(records) == 2 * 6 * 4
-    for record in records.values():
-        assert record.status in {"pass", "fail", "xfail", "xpass", "skip", "crash", "timeout", "error"}
-        assert record.reason
+    # Exactly the planned cells: every version-specific wheel (built by each interpreter) and both abi3
+    # wheels (cp39, cp313) on every interpreter, for both cases; none lost, none extra.
+    planned = {
+        f"{case}:{target}:{build}:{run}"
+        for case in CASES
+        for target, builders in (("version-specific", PYTHONS), ("abi3", ("cp39", "cp313")))
+        for build in builders
+        for run in PYTHONS
+    }
+    assert set(records) == planned
+    # Every verdict is the judge's over the cell's own observations: judged again from the record alone
+    # (the matrix's known issues, the run's environment.json), each status and reason comes out the same.
+    loaded, environment = load(results / "latest")
+    matrix = load_matrix(host_matrix, providers.names())
+    again, changes = rejudge(loaded, environment, matrix.targets, matrix.known_issues)
+    assert changes == []
+    assert [(r.cell, r.status, r.reason) for r in again] == [(r.cell, r.status, r.reason) for r in loaded]
+    assert all(r.observed is not None and r.stages for r in loaded)  # no cell went unobserved
 
 
 @pytest.mark.parametrize("case", CASES)

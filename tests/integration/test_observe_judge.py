@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.cell.observe import Route
+from harness.cell.observe import LoadOutcome, Route
 from harness.run.records import Record, load
 from harness.verdict.judge import Finding, FindingKind
 from tests.conftest import REPO
@@ -61,11 +61,31 @@ def test_debug_built_module_on_the_release_build(modexport: tuple[Path, dict[str
 
 
 def test_every_record_keeps_its_observations(modexport: tuple[Path, dict[str, Record]]) -> None:
-    for record in modexport[1].values():
+    """Every cell records what it did, and the observations agree with each other: a wheel the
+    installers accept is installed and imported (its own interpreter's wheel always is, and loads); one
+    they refuse (cp315d's wheel on cp315, its tag rule) is loaded anyway both ways, never installed."""
+    assert len(modexport[1]) == len(PYTHONS) ** 2
+    for cell, record in modexport[1].items():
         facts = observed(record)
-        assert facts.build.ok
-        assert facts.installers
-        assert facts.loads, record.cell
+        build, run = cell.split(":")[2:]
+        assert facts.build.ok, cell
+        assert facts.wheel is not None, cell
+        assert facts.wheel.name == record.wheel, cell
+        answers = [i.resolve for i in facts.installers]
+        assert answers, cell
+        assert all(a is not None for a in answers), cell
+        accepted = {a.ok for a in answers if a is not None}
+        assert len(accepted) == 1, cell  # the installers agree here
+        routes = [load.route for load in facts.loads]
+        if accepted == {True}:
+            assert routes == [Route.INSTALLED], cell
+        else:
+            assert all(a is not None and a.refused for a in answers), cell
+            assert routes == [Route.SYS_PATH, Route.BY_PATH], cell
+        if build == run:
+            assert accepted == {True}, cell
+            assert load_of(record).outcome is LoadOutcome.LOADED, cell
+    assert observed(modexport[1][f"{CASE}:version-specific:cp315d:cp315"]).loads[0].route is Route.SYS_PATH
 
 
 def rejudge(harness: Harness, run_dir: Path, matrix: Path) -> subprocess.CompletedProcess[str]:

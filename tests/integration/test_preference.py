@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from harness.preference.judge import short_tag
 from tests.integration.conftest import Harness
 
 pytestmark = pytest.mark.integration
@@ -40,11 +41,21 @@ def _rows(result: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
 
 
 def test_both_installers_answer_every_order(result: dict[str, Any]) -> None:
-    for row in result["judgement"]:
-        assert {(c["installer"], c["source"]) for c in row["cells"]} == {("pip", "index"), ("uv", "index")}
-        for cell in row["cells"]:
-            assert set(cell["chosen"]) == {"sorted", "reversed", "shuffled"}
-            assert all(cell["chosen"].values()), (row["interpreter"], cell)
+    pythons = {f["id"] for f in result["interpreters"]}
+    assert {"cp312", "cp313"} <= pythons
+    wheel_sets, orders = ("all", "stable-abi-only"), ("sorted", "reversed", "shuffled")
+    # One answer per interpreter, wheel set, installer and order (the index source only): none missing.
+    asked = [(a["interpreter"], a["wheel_set"], a["installer"], a["source"], a["order"]) for a in result["answers"]]
+    assert sorted(asked) == sorted(
+        (p, w, i, "index", o) for p in pythons for w in wheel_sets for i in ("pip", "uv") for o in orders
+    )
+    for answer in result["answers"]:
+        # A real answer: no error, and the chosen file is one of those the installer was shown.
+        assert answer["error"] == "", answer
+        assert answer["chosen"] in answer["listing"], answer
+    assert {(r["interpreter"], r["wheel_set"]) for r in result["judgement"]} == {
+        (p, w) for p in pythons for w in wheel_sets
+    }
 
 
 @pytest.mark.parametrize("interp", ["cp312", "cp313"])
@@ -62,9 +73,20 @@ def test_gil_315_reports_the_abi3_tie(result: dict[str, Any]) -> None:
     rows = _rows(result)
     if ("cp315", "stable-abi-only") not in rows:
         pytest.skip("no GIL CPython 3.15: run `python -m harness provision debian`")
+    tied = {"cp315-abi3", "cp315-abi3.abi3t"}
     row = rows[("cp315", "stable-abi-only")]
     assert row["tie"]
-    assert set(row["packaging_first"]) == {"cp315-abi3", "cp315-abi3.abi3t"}
-    for cell in row["cells"]:
-        assert set(cell["chosen"].values()) <= {"cp315-abi3", "cp315-abi3.abi3t"}
-        assert cell["order_dependent"] == (len(set(cell["chosen"].values())) > 1)
+    assert set(row["packaging_first"]) == tied  # packaging ranks both tags of the tie first
+    # What each installer did with the tie, read from every raw answer and the listing it saw (README,
+    # "Measured on the reference machine"): pip takes the last listed of the two, uv cp315-abi3 always.
+    answers = [a for a in result["answers"] if a["interpreter"] == "cp315" and a["wheel_set"] == "stable-abi-only"]
+    assert {a["installer"] for a in answers} == {"pip", "uv"}
+    for answer in answers:
+        shown = [short_tag(f) for f in answer["listing"] if short_tag(f) in tied]
+        assert len(shown) == 2, answer
+        wanted = shown[-1] if answer["installer"] == "pip" else "cp315-abi3"
+        assert short_tag(answer["chosen"]) == wanted, answer
+    assert {c["installer"]: c["tie_pick"] for c in row["cells"]} == {
+        "pip": "last listed",
+        "uv": "not by listing position",
+    }

@@ -9,7 +9,7 @@ from harness.cell.observe import Compiled, Observed
 from harness.model import Case, Cell, Interpreter, Status, Target, TargetKind, TargetRecipe
 from harness.run.plan import plan
 from harness.schema.decode import convert
-from harness.verdict import oracle
+from harness.verdict import artifact, oracle
 from harness.verdict.judge import CellFacts, judge
 from tests.conftest import recorded, recorded_cell
 from tests.unit.structs import replace
@@ -49,12 +49,10 @@ def test_expected_on_pypy_and_free_threaded_within_requires_python() -> None:
 def test_artifact_shape(cp313: Interpreter) -> None:
     lib = ["abitest_maturin_cffi/_native/lib_native.so"]
     zeros = Compiled(Py_LIMITED_API=0, Py_TARGET_ABI3T=0)
-    assert oracle.artifact_problems(ABI_NONE, cp313, [f"py3-none-{PLAT}"], lib, zeros) == []
-    (tag,) = oracle.artifact_problems(ABI_NONE, cp313, [f"cp313-cp313-{PLAT}"], lib, zeros)
+    assert artifact.problems(ABI_NONE, cp313, [f"py3-none-{PLAT}"], lib, zeros) == []
+    (tag,) = artifact.problems(ABI_NONE, cp313, [f"cp313-cp313-{PLAT}"], lib, zeros)
     assert tag == "wheel tag cp313-cp313 is not the target's py3-none"
-    (suffix,) = oracle.artifact_problems(
-        ABI_NONE, cp313, [f"py3-none-{PLAT}"], ["m.cpython-313-x86_64-linux-gnu.so"], None
-    )
+    (suffix,) = artifact.problems(ABI_NONE, cp313, [f"py3-none-{PLAT}"], ["m.cpython-313-x86_64-linux-gnu.so"], None)
     assert "suffix .cpython-313-x86_64-linux-gnu.so does not fit abi-none" in suffix
 
 

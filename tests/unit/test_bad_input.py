@@ -15,13 +15,14 @@ from typing import Any
 import msgspec
 import pytest
 
-from harness import __main__ as cli
 from harness.__main__ import main
 from harness.config.matrix import check_selectors, load_cases, load_matrix
 from harness.errors import ConfigError
 from harness.interpreters import discover as interpreters
+from harness.interpreters import providers
 from harness.interpreters.discover import Discovery
 from harness.run.records import Writer, load
+from harness.workflows import run as run_workflow
 from tests.conftest import FIXTURES, recorded
 from tests.sentinel import sentinel, snapshot
 from tests.unit.test_damaged_results import _FullDisk
@@ -551,6 +552,11 @@ ROWS = [
         code=1,
     ),
     # --- matrix.toml: meaning as well as type ---------------------------------------------------------------
+    Bad(
+        "interpreter-prints-empty-object",
+        ("interpreter '{root}/bin/empty-json' does not run as Python", "missing required field implementation"),
+        tail='[[interpreters]]\npath = "{root}/bin/empty-json"\n',
+    ),
     Bad("installers-empty", ("{matrix}: installers: empty",), top="installers = []"),
     Bad("installers-not-strings", ("{matrix}: installers[0]: unknown value 5",), top="installers = [5]"),
     Bad(
@@ -768,6 +774,7 @@ def _project(tmp_path: Path, row: Bad) -> None:
         "bin/py313": "#!/bin/sh\nexit 0\n",
         "bin/echo-args": '#!/bin/sh\necho "$@"\n',
         "bin/fails": "#!/bin/sh\necho not python >&2\nexit 3\n",
+        "bin/empty-json": "#!/bin/sh\necho '{}'\n",
     }
     files |= row.files
     for rel, content in files.items():
@@ -803,7 +810,7 @@ def recorded_probe(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("bad input reached the build")
 
     monkeypatch.setattr(interpreters, "probe", probe)
-    monkeypatch.setattr(cli, "run_plan", no_run)
+    monkeypatch.setattr(run_workflow, "run_plan", no_run)
 
 
 def run_main(argv: list[str]) -> int:
@@ -855,7 +862,7 @@ def test_all_problems_of_a_case_file_together(tmp_path: Path) -> None:
     row = Bad("x", (), files={f"{CASE}/case.toml": "note = 1\n[targets.abi4]\n[unsupported]\nabi3 = 2\n"})
     _project(tmp_path, row)
     with pytest.raises(ConfigError) as info:
-        load_cases(tmp_path / "extensions")
+        load_cases(tmp_path / "extensions", providers.names())
     keys = [p.split(": ")[1] for p in info.value.problems]
     assert keys == ["note", "description", "targets.abi4", "unsupported.abi3"]
 
@@ -870,9 +877,9 @@ def test_selectors_judged_on_recorded_interpreters(tmp_path: Path) -> None:
     )
     row = Bad("x", (), tail=issues)
     _project(tmp_path, row)
-    matrix = load_matrix(tmp_path / "matrix.toml")
+    matrix = load_matrix(tmp_path / "matrix.toml", providers.names())
     found = Discovery((recorded("cp312"), recorded("cp313")), ())
-    check = check_selectors(matrix, found.interpreters, load_cases(tmp_path / "extensions"))
+    check = check_selectors(matrix, found.interpreters, load_cases(tmp_path / "extensions", providers.names()))
     assert check.warnings == [
         f"{tmp_path / 'matrix.toml'}: known_issue[2].run_python: ['py312'] matches nothing "
         "(have: cp312, cp313); the entry applies to no cell"
@@ -893,7 +900,7 @@ def test_disk_full_mid_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caps
         writer.write(record("sysconfig/c-api:version-specific:cp312:cp312"))
         writer.write(record("sysconfig/c-api:version-specific:cp312:cp313"))
 
-    monkeypatch.setattr(cli, "run_plan", run_plan)
+    monkeypatch.setattr(run_workflow, "run_plan", run_plan)
     results = tmp_path / "results"
     argv = ["run", "--matrix", str(tmp_path / "matrix.toml"), "--cache-dir", str(tmp_path / "cache")]
     assert run_main([*argv, "--results", str(results), "--installer", "pip"]) == 1
@@ -904,3 +911,25 @@ def test_disk_full_mid_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caps
     assert "Traceback" not in err
     records, _ = load(run)
     assert [r.cell for r in records] == ["sysconfig/c-api:version-specific:cp312:cp312"]
+
+
+@pytest.mark.usefixtures("recorded_probe")
+def test_min_version_excluding_every_interpreter_names_the_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """discovery.min_version = "3.99": the message names the key, not just "discovery found none"."""
+    _project(
+        tmp_path, Bad("x", (), discovery='[discovery]\nsources = ["path"]\nmin_version = "3.99"\n', interpreters="")
+    )
+    (tmp_path / "path").mkdir()
+    (tmp_path / "path" / "python3").symlink_to(tmp_path / "bin" / "py312")
+    monkeypatch.setenv("PATH", str(tmp_path / "path"))
+    real = interpreters.probe
+    monkeypatch.setattr(
+        interpreters, "probe", lambda path, cache, root="": real(str(Path(path).resolve()), cache, root)
+    )
+    monkeypatch.setattr(run_workflow, "run_plan", lambda *a, **k: pytest.fail("reached the build"))
+    code = run_main(["run", "--matrix", str(tmp_path / "matrix.toml"), "--cache-dir", str(tmp_path / "cache")])
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'matrix.toml'}: discovery.min_version: '3.99' excludes every interpreter found (cp312)" in err
+    assert code == 2

@@ -245,6 +245,13 @@ ROWS = [
         dirs=("results/base/junit.xml",),
         absent=("results/base/report.md",),
     ),
+    Row(
+        "report-rejudge-md-is-a-directory",
+        report(BASE, "--rejudge", "--matrix", MATRIX),
+        ("report.md: a directory where a report goes",),
+        code=1,
+        dirs=("results/base/report.md",),
+    ),
     Row("report-md-symlink-out", report(BASE), (), code=0, links={"results/base/report.md": "{root}/victim/keep.txt"}),
     Row(
         "report-html-symlink-out",
@@ -600,3 +607,14 @@ def test_bad_input_command(
 
 def test_rows_unique() -> None:
     assert len({r.id for r in ROWS}) == len(ROWS)
+
+
+def test_preference_output_under_a_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    row = Row(
+        "x",
+        ("preference", "--matrix", MATRIX, "--output", MATRIX + "/p.json"),
+        ("--output {root}/matrix.toml/p.json: its directory cannot be made",),
+    )
+    check(row, tmp_path, capsys, monkeypatch)

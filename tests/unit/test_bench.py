@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks.run_bench import SAT_CASE, HarnessRun, estimate_full, sample
+from benchmarks.run_bench import SAT_CASE, Goal, HarnessRun, per_cell_figures, sample
 
 
 def rec(
@@ -62,15 +62,35 @@ def test_executed_leaves_out_reused_and_skipped_cells() -> None:
     assert (run.cells, run.reused) == (3, 1)
 
 
+def test_a_whole_matrix_target_is_never_met_on_a_subset() -> None:
+    warm = Goal("warm <= 30 s", 4.8, "s", 30.0, whole_matrix=True)
+    assert warm.status(full=False).startswith("subset only")
+    assert warm.status(full=True) == "met"
+    assert Goal("warm <= 30 s", 101.0, "s", 30.0, whole_matrix=True).status(full=True) == "not met"
+    assert Goal("warm <= 30 s", 101.0, "s", 30.0, whole_matrix=True).of_target == 3.37
+
+
 @pytest.mark.parametrize(
-    ("big", "small", "full", "expected"),
+    ("goal", "full", "status", "of_target"),
     [
-        ((10.0, 48), (4.0, 6), 4116, 591.1),  # 3.14 s fixed + 0.143 s per cell
-        ((5.0, 48), (6.0, 6), 4116, None),  # noise made the bigger run faster: nothing to fit
-        ((5.0, 6), (5.0, 6), 4116, None),  # one point fits nothing
+        (Goal("accepted <= 5x", 9.0, "x", 5.0), False, "not met", 1.8),  # a per-cell ratio: measured on any subset
+        (Goal("refused <= 3x", 2.4, "x", 3.0), False, "met", 0.8),
+        (Goal("speedup >= 10x", 5.0, "x", 10.0, at_least=True), False, "not met", 2.0),
+        (Goal("gate <= 120 s", None, "s", 120.0, whole_matrix=True), True, "not measured", None),
     ],
 )
-def test_estimate_full_fits_a_fixed_and_a_per_cell_part(
-    big: tuple[float, int], small: tuple[float, int], full: int, expected: float | None
-) -> None:
-    assert estimate_full(big, small, full) == expected
+def test_goal_status_and_ratio_to_its_target(goal: Goal, full: bool, status: str, of_target: float | None) -> None:
+    assert (goal.status(full), goal.of_target) == (status, of_target)
+
+
+def test_per_cell_ratios_divide_by_the_bare_import_of_the_cells_interpreter() -> None:
+    executed = [
+        rec("cp39", "cp39", "install+work", duration_s=0.10),
+        rec("cp312", "cp312", "install+work", duration_s=0.30),
+        rec("cp312", "cp39", "refuse (PEP 425)", duration_s=0.05),
+    ]
+    figures = per_cell_figures(executed, {"cp39": 0.01, "cp312": 0.02})
+    assert (figures["cells_accepted"], figures["cells_refused"]) == (2, 1)
+    assert figures["ratio_accepted_vs_bare"] == 12.5  # median of 10x and 15x
+    assert figures["ratio_refused_vs_bare"] == 5.0
+    assert figures["per_cell_by_python"]["cp39"] == {"accepted_s": 0.1, "refused_s": 0.05, "bare_import_s": 0.01}

@@ -11,11 +11,12 @@ from harness.__main__ import main
 from harness.config import casegen
 from harness.config.matrix import load_case, load_cases, load_matrix
 from harness.errors import ConfigError
+from harness.interpreters import providers
 from harness.model import Case
 from tests.conftest import REPO
 
-CASES_DIR = load_matrix(REPO / "matrix.toml").cases_dir
-CASES = load_cases(CASES_DIR)
+CASES_DIR = load_matrix(REPO / "matrix.toml", providers.names()).cases_dir
+CASES = load_cases(CASES_DIR, providers.names())
 
 
 def test_shared_files_are_in_sync() -> None:
@@ -79,7 +80,7 @@ def test_names_match_the_case_model() -> None:
 def test_new_case_from_each_case_is_a_valid_renamed_case(source: Case, tmp_path: Path) -> None:
     backend, binding = source.backend, f"{source.binding}-new"
     dest = casegen.new_case(source, CASES_DIR, backend, binding, tmp_path)
-    case = load_case(dest / "case.toml", tmp_path)  # pyproject's name must match the new case
+    case = load_case(dest / "case.toml", tmp_path, providers.names())  # pyproject's name must match the new case
     assert case.id == f"{backend}/{binding}"
     # nothing still carries the old import or distribution name (it would clash with the source case)
     for path in dest.rglob("*"):
@@ -97,7 +98,7 @@ def test_new_case_from_each_case_is_a_valid_renamed_case(source: Case, tmp_path:
 
 
 def test_new_case_in_the_cases_dir_joins_the_manifest(cases_copy: Path) -> None:
-    cases = load_cases(cases_copy)
+    cases = load_cases(cases_copy, providers.names())
     source = casegen.pick_source(cases, "setuptools", "c-api-heaptype", "setuptools/c-api")
     casegen.new_case(source, cases_copy, "setuptools", "c-api-heaptype", cases_copy)
     mine = {s.path: s.template for s in casegen.load_manifest(cases_copy) if s.case == "setuptools/c-api-heaptype"}
@@ -124,7 +125,7 @@ def test_new_case_rejects_bad_names(name: str, tmp_path: Path) -> None:
 def test_load_cases_ignores_the_shared_dir(cases_copy: Path) -> None:
     (cases_copy / casegen.SHARED_DIR / "x").mkdir()
     (cases_copy / casegen.SHARED_DIR / "x" / "case.toml").write_text("not a case")
-    assert [c.id for c in load_cases(cases_copy)] == [c.id for c in CASES]
+    assert [c.id for c in load_cases(cases_copy, providers.names())] == [c.id for c in CASES]
 
 
 def test_cli_sync_check_and_new_case(cases_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -30,7 +30,8 @@ from harness.reports.markdown import claims, markdown
 from harness.run.manifest import RunManifest
 from harness.run.records import Record, load
 from harness.run.rejudge import rejudge
-from harness.verdict.judge import CellFacts, StageResult, judge
+from harness.verdict.judge import CellFacts, judge
+from harness.verdict.stages import StageResult
 from harness.workflows.check import Found, spec_of, target_of
 from tests.conftest import FIXTURES, REPO, recorded
 

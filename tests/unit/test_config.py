@@ -6,6 +6,7 @@ import pytest
 
 from harness.config.matrix import BUILD_BACKENDS, load_case, load_cases, load_matrix
 from harness.errors import ConfigError
+from harness.interpreters import providers
 from harness.model import Provider, Status, TargetKind
 from harness.reports.markdown import CASES_BEGIN, CASES_END, case_table
 from tests.conftest import REPO
@@ -35,13 +36,13 @@ def write(tmp_path: Path, text: str, name: str = "matrix.toml") -> Path:
 
 def problems(path: Path) -> list[str]:
     with pytest.raises(ConfigError) as info:
-        load_matrix(path)
+        load_matrix(path, providers.names())
     assert info.value.exit_code == 2
     return info.value.problems
 
 
 def test_good_matrix(tmp_path: Path) -> None:
-    matrix = load_matrix(write(tmp_path, GOOD))
+    matrix = load_matrix(write(tmp_path, GOOD), providers.names())
     assert matrix.sources == (Provider("pyenv"),)
     assert matrix.min_version == (3, 9)
     assert [(t.name, t.kind, t.min_python) for t in matrix.targets] == [
@@ -55,8 +56,8 @@ def test_good_matrix(tmp_path: Path) -> None:
 
 
 def test_repository_matrix_and_cases_load() -> None:
-    matrix = load_matrix(REPO / "matrix.toml")
-    cases = load_cases(matrix.cases_dir)
+    matrix = load_matrix(REPO / "matrix.toml", providers.names())
+    cases = load_cases(matrix.cases_dir, providers.names())
     assert {
         "setuptools/c-api",
         "setuptools/cython",
@@ -148,7 +149,7 @@ config_settings = { "--build-option" = "--py-limited-api={py_api}" }
 abi3t = "no PyModExport yet"
 """,
     )
-    case = load_case(path, tmp_path)
+    case = load_case(path, tmp_path, providers.names())
     assert case.id == "setuptools/c-api"
     assert case.module == "abitest_setuptools_c_api"
     assert case.recipe(TargetKind.ABI3) is not None
@@ -169,7 +170,7 @@ config_setings = {}
         name="something-else",
     )
     with pytest.raises(ConfigError) as info:
-        load_case(path, tmp_path)
+        load_case(path, tmp_path, providers.names())
     text = str(info.value)
     assert f"{path}: descripton: unknown key; did you mean 'description'?" in text
     assert "targets.abi3.config_setings" in text
@@ -178,19 +179,19 @@ config_setings = {}
 
 def test_cases_dir_missing(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cases directory not found"):
-        load_cases(tmp_path / "nope")
+        load_cases(tmp_path / "nope", providers.names())
 
 
 def test_readme_case_table_is_generated_from_case_toml() -> None:
     """README.md lists the cases; regenerate with `python -m harness cases --markdown`."""
     readme = (REPO / "README.md").read_text()
     start, end = readme.index(CASES_BEGIN), readme.index(CASES_END) + len(CASES_END)
-    cases = load_cases(load_matrix(REPO / "matrix.toml").cases_dir)
+    cases = load_cases(load_matrix(REPO / "matrix.toml", providers.names()).cases_dir, providers.names())
     assert readme[start:end] == case_table(cases)
 
 
 def test_abi_none_target_has_no_baseline(tmp_path: Path) -> None:
-    ok = load_matrix(write(tmp_path, GOOD + '\n[targets.abi-none]\nbuild_on = ["oldest"]\n'))
+    ok = load_matrix(write(tmp_path, GOOD + '\n[targets.abi-none]\nbuild_on = ["oldest"]\n'), providers.names())
     assert [(t.name, t.kind, t.min_python) for t in ok.targets][-1] == ("abi-none", TargetKind.ABI_NONE, None)
     path = write(tmp_path, GOOD + '\n[targets.abi-none]\nmin_python = "3.9"\n')
     assert problems(path) == [f"{path}: targets.abi-none.min_python: an abi-none target has no stable-ABI minimum"]

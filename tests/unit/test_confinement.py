@@ -16,7 +16,7 @@ from harness.run import pipeline
 from harness.run.pipeline import Settings
 from harness.run.plan import Plan
 from harness.run.progress import Progress
-from harness.run.records import Writer, point_latest, write_json
+from harness.run.records import Writer, point_latest, point_link, write_json
 from tests.conftest import FIXTURES, REPO
 from tests.sentinel import sentinel, snapshot
 
@@ -210,3 +210,14 @@ def test_read_only_run_directory(
     assert "Permission denied" in err
     assert "Traceback" not in err
     assert snapshot(tmp_path) == before
+
+
+def test_nightly_latest_that_is_a_directory_is_left_alone(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "nightly-latest" / "results.jsonl").parent.mkdir()
+    (tmp_path / "nightly-latest" / "results.jsonl").write_text("")
+    before = snapshot(tmp_path)
+    assert point_link(tmp_path / "nightly-latest", Path("n1") / "merged") is False
+    assert snapshot(tmp_path) == before
+    assert "nightly-latest: a directory or file" in capsys.readouterr().err
+    assert point_link(tmp_path / "other", Path("n1") / "merged") is True
+    assert (tmp_path / "other").readlink() == Path("n1/merged")

@@ -17,6 +17,7 @@ import pytest
 
 from harness.cell.observe import Observed, Route
 from harness.config.matrix import load_matrix
+from harness.interpreters import providers
 from harness.model import Cell, Status, Target
 from harness.reports import diff, markdown
 from harness.run import manifest
@@ -25,7 +26,8 @@ from harness.run.manifest import InterpreterEntry, RunManifest, ShardInfo
 from harness.run.merge import merge
 from harness.run.records import Record
 from harness.schema.decode import convert
-from harness.verdict.judge import CellFacts, judge, threads_stage
+from harness.verdict.judge import CellFacts, judge
+from harness.verdict.stages import threads_stage
 from tests.conftest import REPO, recorded, recorded_cell, recorded_free_threaded
 from tests.unit.structs import replace
 
@@ -43,7 +45,7 @@ def records() -> list[Record]:
 
 
 def target(name: str) -> Target:
-    return next(t for t in load_matrix(REPO / "matrix.toml").targets if t.name == name)
+    return next(t for t in load_matrix(REPO / "matrix.toml", providers.names()).targets if t.name == name)
 
 
 def facts(cell: str, observed: Observed | None = None) -> CellFacts:
@@ -73,7 +75,7 @@ def gil_reenabled(module: str) -> Observed:
 def test_recorded_verdicts_are_derived_again(cell: str) -> None:
     """Every recorded 3.14t verdict comes back from its observations under today's matrix.toml."""
     record = recorded_cell(cell)
-    verdict = judge(facts(cell), load_matrix(REPO / "matrix.toml").known_issues)
+    verdict = judge(facts(cell), load_matrix(REPO / "matrix.toml", providers.names()).known_issues)
     assert (verdict.status.value, verdict.stage, verdict.reason) == (
         record["status"],
         record["stage"],

@@ -113,6 +113,8 @@ def without_symbol(s: Surface, name: str) -> Surface:
 def test_recorded_releases_keep_their_promises() -> None:
     assert breaks.broken(surface("cp314"), surface("cp315")) == ()
     assert breaks.unverified(surface("cp314"), surface("cp315")) == ()
+    evidence = breaks.compared(surface("cp314"), surface("cp315"))
+    assert "levels both compile (3, 3.9, 3.10, 3.11, 3.12, 3.13, 3.14)" in evidence
 
 
 def test_a_removed_symbol_breaks_pep_652_and_the_gate_exits_1() -> None:
@@ -172,6 +174,19 @@ def test_a_lost_tag_or_suffix_the_rules_demand_is_broken() -> None:
     assert found == {("PEP 384, PEP 425", f"tag {lost}"), ("PEP 384", "suffix .abi3.so")}
 
 
+def test_a_distro_suffix_is_no_promise_of_another_build() -> None:
+    """Debian's 3.13 lists .abi3-x86_64-linux-gnu.so by patch; upstream's 3.13.0 does not, and need not
+    (upstream lists it from 3.15, gh-122931). A 3.15 build that drops it breaks PEP 384's promise."""
+    old, new = surface("cp314"), surface("cp315")
+    debian = replace(old.interpreter, ext_suffixes=(*old.interpreter.ext_suffixes, ".abi3-x86_64-linux-gnu.so"))
+    assert breaks.suffix_promise(".abi3-x86_64-linux-gnu.so", replace(debian, version=(3, 13, 0))) == ""
+    assert breaks.suffix_promise(".abi3-x86_64-linux-gnu.so", new.interpreter) == "PEP 384"
+    assert breaks.suffix_promise(".cpython-315-x86_64-linux-gnu.so", new.interpreter) == "PEP 3149"
+    dropped = replace(new.interpreter, ext_suffixes=tuple(s for s in new.interpreter.ext_suffixes if "abi3-" not in s))
+    found = breaks.broken(replace(old, interpreter=debian), replace(new, interpreter=dropped))
+    assert [(b.promise, b.subject) for b in found] == [("PEP 384", "suffix .abi3-x86_64-linux-gnu.so")]
+
+
 def record(status: str, build: str, run: str, rule: str) -> Record:
     return Record(
         run_id="r",
@@ -203,3 +218,28 @@ def test_a_failed_cell_names_the_promise_and_whose_wheel() -> None:
     kept = report.GateResult("cp315", "", "cp314", "", (record("xfail", "cp39", "cp315", rule),), (), (), "d")
     assert kept.exit_code == 0
     assert json.loads(json.dumps(kept.to_json()))["verdict"] == report.PASSED
+
+
+def test_the_command_exits_1_naming_the_removed_symbol(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`python -m harness gate` end to end on recorded facts: Debian's 3.15.2 and 3.14.10 as discovery found
+    them, their recorded surfaces with one stable-ABI symbol gone from 3.15's; the cells' pipeline is left
+    out (no interpreter runs here), so the verdict rests on the surface alone."""
+    from harness.__main__ import main  # noqa: PLC0415
+    from harness.interpreters.discover import Discovery  # noqa: PLC0415
+    from harness.workflows import gate as workflow  # noqa: PLC0415
+
+    found = Discovery((recorded("cp314"), recorded("cp315")), ())
+    surfaces = {"cp314": surface("cp314"), "cp315": without_symbol(surface("cp315"), "PyModule_AddObjectRef")}
+    monkeypatch.setattr(workflow, "discover", lambda *_: found)
+    monkeypatch.setattr(workflow, "collect", lambda interp, _: surfaces[interp.id])
+    monkeypatch.setattr(workflow, "run_plan", lambda *_: None)
+    code = main(["gate", "--python", "cp315", "--cache-dir", str(tmp_path), "--results", str(tmp_path / "r")])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "BROKEN [PEP 652] symbol PyModule_AddObjectRef" in out
+    assert "verdict: promise broken (cp315 against cp314)" in out
+    (run_dir,) = (tmp_path / "r").iterdir()
+    assert "PyModule_AddObjectRef" in (run_dir / "gate.md").read_text()
+    assert json.loads((run_dir / "gate.json").read_text())["verdict"] == report.FAILED

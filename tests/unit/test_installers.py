@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from harness.cell.installers import PipToolchain, UvToolchain
+from harness.build.installers import PipToolchain, UvToolchain, pip_report
+from harness.errors import HarnessError
 from harness.infra.proc import Outcome
+from tests.conftest import FIXTURES
 
 UV_RESOLVER_WRAPPED = """error: No solution found when resolving dependencies
   cause: Because only abitest-setuptools-c-api==1.0.0 is available and
@@ -75,3 +79,41 @@ def test_other_failure_is_not_a_refusal(toolchain: UvToolchain | PipToolchain) -
 
 def test_success_is_not_a_refusal() -> None:
     assert not PIP_TOOLCHAIN.refused(Outcome(("installer",), 0, PIP, "", 0.1))
+
+
+# -- pip's --report, read through PipReport (recorded: `pip install --dry-run --ignore-installed --quiet
+# --report - scikit-build-core cython-cmake` on pyenv 3.12.1, pip 23.2.1; and the preference fixtures) --
+
+PIP_REPORTS = FIXTURES / "pip_reports"
+
+
+def _pip_out(stdout: str) -> Outcome:
+    return Outcome(("pip", "install", "--report", "-"), 0, stdout, "", 0.1)
+
+
+def test_a_recorded_pip_report_gives_the_resolved_pins() -> None:
+    text = (PIP_REPORTS / "resolve-skbuild-cp312.json").read_text()
+    report = pip_report(_pip_out(text))
+    expected = [(i["metadata"]["name"], i["metadata"]["version"]) for i in json.loads(text)["install"]]
+    assert [(i.metadata.name, i.metadata.version) for i in report.install] == expected
+    assert ("scikit_build_core", "1.1.2") in expected
+
+
+@pytest.mark.parametrize(
+    ("damage", "named"),
+    [
+        (lambda d: {**d, "version": "2"}, 'version: expected one of 1, got "2"'),
+        (lambda d: {**d, "install": {}}, "install: expected array, got object"),
+        (lambda d: {k: v for k, v in d.items() if k != "install"}, "missing required field install"),
+        (lambda d: {**d, "install": [{**d["install"][0], "metadata": {"name": "x"}}]}, "install[0].metadata"),
+        (lambda d: {**d, "install": [{**d["install"][0], "download_info": {"url": 5}}]}, "download_info.url"),
+        (lambda d: [d], "expected object, got array"),
+    ],
+)
+def test_a_pip_report_that_does_not_fit_is_said(damage: Any, named: str) -> None:
+    recorded = json.loads((PIP_REPORTS / "resolve-skbuild-cp312.json").read_text())
+    with pytest.raises(HarnessError, match=r"pip's --report: ") as caught:
+        pip_report(_pip_out(json.dumps(damage(recorded))))
+    assert named in str(caught.value)
+    with pytest.raises(HarnessError, match="not valid JSON"):
+        pip_report(_pip_out("Collecting scikit-build-core\n"))

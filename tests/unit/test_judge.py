@@ -11,8 +11,8 @@ import json
 
 import pytest
 
-from harness.build.audit import Audit
-from harness.build.audit import Finding as AuditFinding
+from harness.build.audit_result import Audit
+from harness.build.audit_result import Finding as AuditFinding
 from harness.cell.observe import (
     AbiInfo,
     Answer,
@@ -26,8 +26,9 @@ from harness.cell.observe import (
 )
 from harness.model import Cell, Expectation, Interpreter, KnownIssue, Status, Target, TargetKind
 from harness.schema.decode import convert
-from harness.verdict.judge import CellFacts, Stage, audit_stage, decide, judge, platform_mismatch
+from harness.verdict.judge import CellFacts, decide, judge
 from harness.verdict.oracle import abi_info_check
+from harness.verdict.stages import Stage, audit_stage, platform_mismatch
 from tests.conftest import FIXTURES, recorded
 from tests.unit.structs import replace
 

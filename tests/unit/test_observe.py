@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import msgspec
 import pytest
 
 from harness.cell.execute import LOADING_MARKER, RESULT_MARKER, load_obs
@@ -26,14 +27,17 @@ def result_line(data: dict[str, Any]) -> str:
 
 
 def test_loaded_module_keeps_calls_and_compiled_values() -> None:
-    obs = load_obs(Route.INSTALLED, outcome(result_line({"calls": CALLS_OK, "compiled": {"Py_LIMITED_API": 0}})))
+    obs = load_obs(
+        Route.INSTALLED,
+        outcome(result_line({"python": "3.12.1", "calls": CALLS_OK, "compiled": {"Py_LIMITED_API": 0}})),
+    )
     assert obs.outcome is LoadOutcome.LOADED
     assert obs.calls == (Call(call="add(1, 2)", expected="3", actual="3", ok=True),)
     assert obs.compiled == Compiled(Py_LIMITED_API=0)
 
 
 def test_exception_keeps_class_and_message() -> None:
-    line = result_line({"import_error": "ImportError: nope", "import_error_type": "ImportError"})
+    line = result_line({"python": "3.12.1", "import_error": "ImportError: nope", "import_error_type": "ImportError"})
     obs = load_obs(Route.SYS_PATH, outcome(line))
     assert (obs.outcome, obs.exception_type, obs.exception) == (
         LoadOutcome.EXCEPTION,
@@ -64,9 +68,53 @@ def test_recorded_observations_round_trip(name: str) -> None:
 
 
 def test_a_malformed_call_report_is_a_harness_error_naming_the_field() -> None:
-    line = result_line({"calls": [{"call": "add(1, 2)", "ok": "yes"}]})
-    with pytest.raises(HarnessError, match=r"call.py.s report: \[0\]\.ok: expected bool, got str"):
+    line = result_line({"python": "3.12.1", "calls": [{"call": "add(1, 2)", "ok": "yes"}]})
+    with pytest.raises(HarnessError, match=r"call.py.s report: calls\[0\]\.ok: expected bool, got str"):
         load_obs(Route.INSTALLED, outcome(line))
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("cp312-loaded.txt", LoadOutcome.LOADED),
+        ("cp312-by-path.txt", LoadOutcome.LOADED),
+        ("cp312-import-error.txt", LoadOutcome.EXCEPTION),
+    ],
+)
+def test_recorded_call_reports_are_read_whole(name: str, expected: LoadOutcome) -> None:
+    stdout = (FIXTURES / "call_reports" / name).read_text()
+    report = json.loads(stdout.splitlines()[-1].removeprefix(RESULT_MARKER))
+    obs = load_obs(Route.INSTALLED, outcome(stdout))
+    assert obs.outcome is expected
+    assert [f.file for f in obs.files] == [f["file"] for f in report.get("files", [])]
+    assert list(msgspec.to_builtins(obs.calls)) == report.get("calls", [])
+    assert obs.exception == report.get("import_error", "")
+    assert obs.module_file == report.get("module_file")
+
+
+@pytest.mark.parametrize(
+    ("damage", "named"),
+    [
+        ({"import_warnings": "DeprecationWarning"}, "import_warnings: expected array, got str"),
+        ({"module_file": 5}, "module_file: expected str | null, got int"),
+        ({"import_error": ["x"]}, "import_error: expected str | null, got array"),
+        ({"compiled": {"Py_LIMITED_API": "3.12"}}, "compiled.Py_LIMITED_API: expected int | null, got str"),
+        ({"threads": {"threads": -1, "calls": 8}}, "threads.threads: expected int >= 0"),
+        ({"python": None}, "python: expected str, got null"),
+        ({"surprise": 1}, "unknown field"),
+    ],
+)
+def test_a_call_report_that_does_not_fit_names_the_field(damage: dict[str, Any], named: str) -> None:
+    stdout = (FIXTURES / "call_reports" / "cp312-loaded.txt").read_text()
+    report = json.loads(stdout.splitlines()[-1].removeprefix(RESULT_MARKER))
+    with pytest.raises(HarnessError, match=r"call\.py's report: ") as caught:
+        load_obs(Route.INSTALLED, outcome(result_line({**report, **damage})))
+    assert named in str(caught.value)
+
+
+def test_a_report_that_is_not_json_is_a_harness_error() -> None:
+    with pytest.raises(HarnessError, match="not valid JSON"):
+        load_obs(Route.INSTALLED, outcome(RESULT_MARKER + "{]\n"))
 
 
 def test_unknown_observation_version_is_refused() -> None:

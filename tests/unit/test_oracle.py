@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from harness.model import Interpreter, KnownIssue, Status, Verdict
-from harness.verdict import oracle
+from harness.verdict import judge, oracle
 
 LINUX = "linux_x86_64"
 
@@ -166,7 +166,7 @@ ISSUE = KnownIssue(
     ],
 )
 def test_known_issue_application(status: Status, known: KnownIssue | None, result: Status) -> None:
-    verdict = oracle.apply_known_issue(Verdict(status, "r", "call"), known)
+    verdict = judge.apply_known_issue(Verdict(status, "r", "call"), known)
     assert verdict.status is result
     if known is not None and result is not Status.ERROR:
         assert known.link in verdict.reason
@@ -174,8 +174,8 @@ def test_known_issue_application(status: Status, known: KnownIssue | None, resul
 
 def test_find_known_issue_first_match() -> None:
     other = replace(ISSUE, index=1, case=("meson-python/*",), link="https://x/2")
-    assert oracle.find_known_issue([other, ISSUE], "meson-python/c-api", "abi3", "cp39", "cp313") is other
-    assert oracle.find_known_issue([other], "setuptools/c-api", "abi3", "cp39", "cp313") is None
+    assert judge.find_known_issue([other, ISSUE], "meson-python/c-api", "abi3", "cp39", "cp313") is other
+    assert judge.find_known_issue([other], "setuptools/c-api", "abi3", "cp39", "cp313") is None
 
 
 def test_requires_python_refuses_what_the_tags_accept(cp38: Interpreter, cp39: Interpreter) -> None:

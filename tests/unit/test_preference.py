@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from harness.build.installers import pip_report
 from harness.build.retag import retag, retagged_name, wheel_file_tags
 from harness.errors import DamagedResults
+from harness.infra.proc import Outcome
 from harness.model import Installer, Interpreter
 from harness.preference.judge import (
     Answer,
@@ -52,7 +54,8 @@ def recorded_result() -> Result:
 
 @pytest.mark.parametrize(("order", "expected"), [("sorted", COMPRESSED), ("reversed", ABI3)])
 def test_pip_report_names_the_file(order: str, expected: str) -> None:
-    report = json.loads((HERE / f"pip-report-cp315-stable-index-{order}.json").read_text())
+    stdout = (HERE / f"pip-report-cp315-stable-index-{order}.json").read_text()
+    report = pip_report(Outcome(("pip",), 0, stdout, "", 0.1))
     assert chosen_from_pip_report(report, DIST) == expected
     assert chosen_from_pip_report(report, "another-dist") == ""
 

@@ -16,7 +16,7 @@ GOOD = '[discovery]\nsources = ["{source}"]\n[targets.abi3]\nmin_python = "3.9"\
 
 
 class Fake:
-    """A provider in a few lines: what a new module under harness/providers/ looks like."""
+    """A provider in a few lines: what a new module under harness/interpreters/providers/ looks like."""
 
     name = Provider("fake")
     source = True
@@ -43,9 +43,9 @@ def test_explicit_is_not_a_discovery_source() -> None:
 
 
 def test_rank_is_registry_order_and_unknown_names_come_last() -> None:
-    assert Provider("explicit").rank == 0
-    assert Provider("pyenv").rank < Provider("debian").rank < Provider("path").rank
-    assert Provider("gone").rank == len(providers.REGISTRY)  # an old record's provider still loads
+    assert providers.rank(Provider("explicit")) == 0
+    assert providers.rank(Provider("pyenv")) < providers.rank(Provider("debian")) < providers.rank(Provider("path"))
+    assert providers.rank(Provider("gone")) == len(providers.REGISTRY)  # an old record's provider still loads
     assert Provider("uv").value == "uv"
 
 
@@ -53,20 +53,20 @@ def test_config_hints_list_registry_names(tmp_path: Path) -> None:
     path = tmp_path / "matrix.toml"
     path.write_text(GOOD.format(source="explicit"))
     with pytest.raises(ConfigError, match=r"discovery.sources\[0\]: explicit interpreters go in \[\[interpreters\]\]"):
-        load_matrix(path)
+        load_matrix(path, providers.names())
     path.write_text(GOOD.format(source="locall"))
     with pytest.raises(ConfigError, match="did you mean 'local'"):
-        load_matrix(path)
+        load_matrix(path, providers.names())
 
 
 def test_a_new_provider_is_one_registry_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "matrix.toml"
     path.write_text(GOOD.format(source="fake"))
     with pytest.raises(ConfigError, match="unknown value 'fake'"):
-        load_matrix(path)
+        load_matrix(path, providers.names())
     monkeypatch.setitem(providers.REGISTRY, "fake", Fake())
-    assert load_matrix(path).sources == ("fake",)
-    assert Provider("fake").rank == len(providers.REGISTRY) - 1
+    assert load_matrix(path, providers.names()).sources == ("fake",)
+    assert providers.rank(Provider("fake")) == len(providers.REGISTRY) - 1
 
 
 def test_unknown_provision_provider_is_a_config_error() -> None:

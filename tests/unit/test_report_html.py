@@ -12,8 +12,8 @@ from harness.__main__ import main
 from harness.errors import ConfigError
 from harness.reports.diff import diff
 from harness.reports.html import decode_data, html_report
+from harness.reports.write import rewrite
 from harness.run import records as results
-from harness.workflows.nightly import write_reports
 from tests.conftest import FIXTURES
 
 
@@ -61,4 +61,4 @@ def test_report_command_formats(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert "Changes since" in (run / "report.md").read_text()
     assert "6 regressions" in capsys.readouterr().out
     with pytest.raises(ConfigError, match="--format pdf: unknown"):
-        write_reports(run, ["pdf"])
+        rewrite(run, ["pdf"])

@@ -8,6 +8,7 @@ import pytest
 
 from harness.config.matrix import load_cases, load_matrix
 from harness.errors import ConfigError
+from harness.interpreters import providers
 from harness.model import Interpreter
 from harness.run import records as results
 from harness.run.plan import Plan, plan
@@ -24,9 +25,9 @@ def full_plan(
     cp315: Interpreter,
     cp315t: Interpreter,
 ) -> Plan:
-    matrix = load_matrix(REPO / "matrix.toml")
+    matrix = load_matrix(REPO / "matrix.toml", providers.names())
     everyone = [cp38, cp39, cp312, cp313, cp315, cp315t]
-    return plan(load_cases(matrix.cases_dir), matrix.targets, everyone, everyone)
+    return plan(load_cases(matrix.cases_dir, providers.names()), matrix.targets, everyone, everyone)
 
 
 def cells(p: Plan) -> list[str]:
@@ -81,8 +82,8 @@ def test_weights_from_a_recorded_run_override_the_estimate(full_plan: Plan) -> N
 
 
 def test_digest_tells_plans_apart(full_plan: Plan, cp312: Interpreter, cp313: Interpreter) -> None:
-    matrix = load_matrix(REPO / "matrix.toml")
-    smaller = plan(load_cases(matrix.cases_dir), matrix.targets, [cp312, cp313], [cp312, cp313])
+    matrix = load_matrix(REPO / "matrix.toml", providers.names())
+    smaller = plan(load_cases(matrix.cases_dir, providers.names()), matrix.targets, [cp312, cp313], [cp312, cp313])
     assert plan_digest(full_plan) == plan_digest(full_plan)
     assert plan_digest(full_plan) != plan_digest(smaller)
 

@@ -14,6 +14,8 @@ import pytest
 
 from harness import surface
 from harness.errors import HarnessError
+from harness.interpreters import providers
+from harness.model import Provider
 from harness.surface import ChangeKind, FindingKind, Flavour, Level, LevelProbe, Surface, breaks
 from harness.surface.measure import _list_findings, _missing_findings, symbols_script
 from harness.surface.probe import blamed_items, parse_probe_output, render_probe
@@ -349,3 +351,12 @@ def test_the_gate_holds_full_abi_layouts_only_between_builds_of_one_soabi() -> N
 def test_the_gate_does_not_hold_the_no_op_version_tag_bit_against_310() -> None:
     found = breaks.broken(load("cp39"), load("cp310"))
     assert not any("Py_TPFLAGS_DEFAULT" in b.subject for b in found)
+
+
+def test_a_flavour_is_compared_with_the_release_build_of_its_own_provider() -> None:
+    """Debian's 3.14d against Debian's 3.14, not against another provider's 3.14 that ranks first."""
+    cp314, cp314d = load("cp314"), load("cp314d")
+    other = replace(cp314, interpreter=replace(cp314.interpreter, id="cp314-uv", provider=Provider("uv")))
+    assert providers.rank(Provider("uv")) < providers.rank(cp314.interpreter.provider)
+    (compared,) = surface.flavour_layouts([other, cp314d, cp314])
+    assert (compared.base, compared.other) == ("cp314", "cp314d")

@@ -4,6 +4,7 @@ known issue in matrix.toml, so its fix shows as xpass. Adding a pair here is a d
 from __future__ import annotations
 
 from harness.config.matrix import load_cases, load_matrix
+from harness.interpreters import providers
 from tests.conftest import REPO
 
 STABLE = ("abi3", "abi3t", "abi3.abi3t")
@@ -25,6 +26,6 @@ BY_DESIGN = {
 
 
 def test_unsupported_is_only_what_is_impossible_by_design() -> None:
-    cases = load_cases(load_matrix(REPO / "matrix.toml").cases_dir)
+    cases = load_cases(load_matrix(REPO / "matrix.toml", providers.names()).cases_dir, providers.names())
     declared = {(case.id, kind.value) for case in cases for kind, _ in case.unsupported}
     assert declared == BY_DESIGN

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from harness.config.matrix import ProviderNames
 from harness.interpreters.providers import debian, explicit, local, path, pyenv, uv
 from harness.interpreters.providers.base import Candidate, Context, InterpreterProvider, Provisioner, Say
 
@@ -32,6 +33,7 @@ __all__ = [
     "Provisioner",
     "Say",
     "get",
+    "names",
     "provisioners",
     "rank",
     "source_names",
@@ -51,6 +53,11 @@ def rank(name: str) -> int:
 def source_names() -> list[str]:
     """What `[discovery] sources` and `[build] providers` may name."""
     return [name for name, p in REGISTRY.items() if p.source]
+
+
+def names() -> ProviderNames:
+    """What config may name: every registered provider, and those `[discovery] sources` may select."""
+    return ProviderNames(known=tuple(REGISTRY), sources=tuple(source_names()))
 
 
 def provisioners() -> dict[str, Provisioner]:

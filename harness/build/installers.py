@@ -6,19 +6,22 @@ interpreter's rootfs (bubblewrap) when it has one, so the same code serves host 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
-import json
 import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar, Protocol
+from typing import ClassVar, Literal, Protocol
+
+import msgspec
 
 from harness.errors import ConfigError, HarnessError
 from harness.infra import proc, rootfs
-from harness.interpreters.discover import find_uv
+from harness.interpreters.providers.uv import find_uv
 from harness.model import Installer, Interpreter
+from harness.schema.decode import decode_json
 
 # What each installer prints when the tags (or Requires-Python) rule a wheel out, as opposed to
 # any other failure. Recorded messages are in tests/unit/test_installers.py.
@@ -31,6 +34,34 @@ _UV_REFUSAL = re.compile(
 )
 _PIP_REFUSAL = re.compile(r"is not a supported wheel on this platform|requires a different Python")
 _PIP_VERSIONS: dict[tuple[str, str], str] = {}  # seeded pip differs per interpreter only
+
+
+class PipMetadata(msgspec.Struct, frozen=True):
+    name: str
+    version: str
+
+
+class PipDownload(msgspec.Struct, frozen=True):
+    url: str  # the file pip would install (a local path or an index URL)
+
+
+class PipItem(msgspec.Struct, frozen=True):
+    metadata: PipMetadata
+    download_info: PipDownload
+
+
+class PipReport(msgspec.Struct, frozen=True):
+    """The parts of pip's `install --report` JSON (format version 1) the harness uses: what would be
+    installed, from which file. pip writes many more keys; they are not read (so not declared)."""
+
+    version: Literal["1"]
+    install: tuple[PipItem, ...]
+
+
+def pip_report(out: proc.Outcome) -> PipReport:
+    """pip's report on stdout, or HarnessError naming the field that does not fit (a pip that changed
+    its report is said, not taken for an empty answer)."""
+    return decode_json(out.stdout, PipReport, source="pip's --report", error=HarnessError)
 
 
 @functools.cache
@@ -252,10 +283,10 @@ class PipToolchain(_Launching):
         if not out.ok:
             return None, out
         try:
-            report = json.loads(out.stdout)
-            pins = [f"{i['metadata']['name']}=={i['metadata']['version']}" for i in report["install"]]
-        except (json.JSONDecodeError, KeyError):
-            return None, out
+            report = pip_report(out)
+        except HarnessError as exc:  # the failed resolution's message says why
+            return None, dataclasses.replace(out, stderr=f"{out.stderr}\nerror: {exc}")
+        pins = [f"{item.metadata.name}=={item.metadata.version}" for item in report.install]
         return sorted(pins, key=str.lower), out
 
     def build_wheel(
