@@ -23,11 +23,12 @@ from harness.build.installers import parse_installers, toolchains
 from harness.config import casegen
 from harness.config.matrix import load_case, load_cases, load_matrix
 from harness.errors import ConfigError, HarnessError
+from harness.infra import escape
 from harness.infra.paths import UnsafePath, cache_dir, provision_dir
 from harness.interpreters import providers, provision
 from harness.interpreters.discover import Discovery, discover, select
 from harness.reports import diff as diffs
-from harness.reports import escape, history
+from harness.reports import history
 from harness.reports import markdown as report
 from harness.reports import write as report_files
 from harness.run import merge as merging
@@ -87,7 +88,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     """The matrix's stages on given wheels: one case per distribution version, one row per wheel."""
 
     def say(line: str) -> None:
-        print(line, file=sys.stderr, flush=True)
+        print(escape.text(line), file=sys.stderr, flush=True)  # names a release and an index from the user
 
     wheels = check.wheel_specs(args, say)  # bad targets stop here, before any interpreter is probed
     discovery, matrix = _discover(args)
@@ -203,7 +204,7 @@ def cmd_gate(args: argparse.Namespace) -> int:
         verbose=args.verbose >= 1,
         rerun=args.rerun,
     )
-    result = gate.gate(request, lambda line: print(line, file=sys.stderr, flush=True))
+    result = gate.gate(request, lambda line: print(escape.text(line), file=sys.stderr, flush=True))
     print(json.dumps(result.to_json(), indent=2) if args.json else gate_report.text(result))
     return result.exit_code
 
@@ -219,7 +220,7 @@ def cmd_cases(args: argparse.Namespace) -> int:
         return 0
     for case in cases:
         kinds = ", ".join(k.value for k, _ in case.recipes)
-        print(f"{case.id:<28} {kinds:<28} {case.description}")
+        print(escape.text(f"{case.id:<28} {kinds:<28} {case.description}"))  # case.toml's text
     return 0
 
 
@@ -682,10 +683,11 @@ def guarded(command: Callable[[], int]) -> int:
     try:
         return command()
     except HarnessError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        # messages quote values from files and tools: their lines kept, control sequences shown as escapes
+        print(escape.text(f"error: {exc}", newlines=True), file=sys.stderr)
         return exc.exit_code
     except UnsafePath as exc:  # a path from data leaving its root that no caller named more precisely
-        print(f"error: {exc}; nothing was written there", file=sys.stderr)
+        print(escape.text(f"error: {exc}; nothing was written there", newlines=True), file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # before or after the cells (a run's cells handle it themselves)
         print("interrupted", file=sys.stderr)

@@ -12,7 +12,6 @@ import difflib
 import fnmatch
 import re
 import shutil
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +37,7 @@ class SharedFile:
     case: str
     path: str
     template: str
+    key: str  # the destination as cases.toml writes it ("src/{module}.c"): new-case copies it so
 
 
 def names(backend: str, binding: str) -> dict[str, str]:
@@ -83,7 +83,7 @@ def parse_manifest(cases_dir: Path, data: dict[str, Any]) -> tuple[SharedFile, .
             if why is not None:
                 problems.append(f"{path}: [{case_id!r}].{dest!r}: {why}")
                 continue
-            files.append(SharedFile(case_id, copy, template))
+            files.append(SharedFile(case_id, copy, template, dest))
     if problems:
         raise ConfigError(problems)
     return tuple(files)
@@ -197,8 +197,7 @@ def new_case(source: Case, cases_dir: Path, backend: str, binding: str, into: Pa
         (dest / rename(shared.path)).write_text(render(template, new))
     if entries and into.resolve() == cases_dir.resolve():
         manifest = manifest_path(cases_dir)
-        table = tomllib.loads(manifest.read_text())[source.id]
-        lines = [f'\n["{backend}/{binding}"]\n'] + [f'"{k}" = "{v}"\n' for k, v in table.items()]
+        lines = [f'\n["{backend}/{binding}"]\n'] + [f'"{s.key}" = "{s.template}"\n' for s in entries]
         manifest.write_text(manifest.read_text() + "".join(lines))
     return dest
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.errors import HarnessError
-from harness.infra import atomic
+from harness.infra import atomic, escape
 from harness.infra.paths import UnsafePath
-from harness.reports import escape
 
 
 def write(run_dir: Path, name: str, text: str) -> Path:

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from harness.infra import escape
+from harness.infra.escape import markdown as md
 from harness.model import Status
 from harness.reports.markdown import totals
 from harness.run.records import Record
@@ -105,38 +107,37 @@ def text(result: GateResult) -> str:
     lines += [f"NOT VERIFIED {note}" for note in result.unverified]
     lines.append(f"evidence: {result.run_dir} (results.jsonl, logs/, gate.md, gate-junit.xml, gate.json)")
     lines.append(f"verdict: {PASSED if result.holds else FAILED} ({result.new} against {result.baseline})")
-    return "\n".join(lines)
+    return "\n".join(escape.text(line) for line in lines)  # ids, reasons, descriptions from tools and files
 
 
 def markdown(result: GateResult) -> str:
     verdict = "✅ every promise holds" if result.holds else "❌ a promise is broken"
     lines = [
-        f"# Gate: {result.new} against {result.baseline}: {verdict}",
+        f"# Gate: {md(result.new)} against {md(result.baseline)}: {verdict}",
         "",
-        f"- new build: {result.new_described}",
-        f"- baseline: {result.baseline_described}",
-        *(f"- {line}" for line in _cell_counts(result)),
-        f"- evidence: `{result.run_dir}` (each cell's record and log)",
+        f"- new build: {md(result.new_described)}",
+        f"- baseline: {md(result.baseline_described)}",
+        *(f"- {md(line)}" for line in _cell_counts(result)),
+        f"- evidence: `{md(result.run_dir)}` (each cell's record and log)",
         "",
     ]
     if result.cell_problems:
         lines += ["## Cells", "", "| promise | cell | role | status | stage | reason |", "|---|---|---|---|---|---|"]
         for r in result.cell_problems:
-            reason = r.reason.replace("|", "\\|").replace("\n", " ")
-            lines.append(
-                f"| {promise_of(r)} | `{r.cell}` | {role(r, result.new)} | {r.status} | {r.stage} | {reason} |"
-            )
+            promise, where = md(promise_of(r)), md(role(r, result.new))
+            lines.append(f"| {promise} | `{md(r.cell)}` | {where} | {md(r.status)} | {md(r.stage)} | {md(r.reason)} |")
         lines.append("")
     lines += ["## Surface against the baseline", ""]
     if result.surface:
         lines += ["| promise | what | detail |", "|---|---|---|"]
-        lines += [f"| {b.promise} | `{b.subject}` | {b.detail} |" for b in result.surface]
+        lines += [f"| {md(b.promise)} | `{md(b.subject)}` | {md(b.detail)} |" for b in result.surface]
     else:
-        lines.append(f"No stable-ABI symbol, limited-API layout or constant, suffix or tag of {result.baseline} lost.")
+        base = md(result.baseline)
+        lines.append(f"No stable-ABI symbol, limited-API layout or constant, suffix or tag of {base} lost.")
     if result.compared:
-        lines += ["", f"Compared: {result.compared}."]
+        lines += ["", f"Compared: {md(result.compared)}."]
     if result.unverified:
-        lines += ["", "## Not verified", "", *(f"- {note}" for note in result.unverified)]
+        lines += ["", "## Not verified", "", *(f"- {md(note)}" for note in result.unverified)]
     return "\n".join(lines) + "\n"
 
 

@@ -14,8 +14,9 @@ from pathlib import Path
 import msgspec
 
 from harness.errors import ConfigError
+from harness.infra import escape
 from harness.model import Status
-from harness.reports import escape, files
+from harness.reports import files
 from harness.reports.markdown import SYMBOLS, finding_counts
 from harness.reports.overview import SEVERITY, display_status
 from harness.run.manifest import RunManifest

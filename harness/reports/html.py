@@ -11,10 +11,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from harness.infra import escape
 from harness.model import Status
 from harness.reports import diff as diffs
-from harness.reports import escape, overview
 from harness.reports import history as nights
+from harness.reports import overview
 from harness.reports.markdown import (
     CLAIMS_INTRO,
     LEGEND,

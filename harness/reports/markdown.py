@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from harness.errors import DamagedResults
+from harness.infra import escape
+from harness.infra.escape import markdown as md
 from harness.infra.paths import UnsafePath, within
 from harness.model import Case, Status, TargetKind, ext_suffix
-from harness.reports import escape
-from harness.reports.escape import markdown as md
 from harness.run.manifest import RunManifest
 from harness.run.records import PREFERENCE_FILE, SURFACE_FILE, Record
 
@@ -357,5 +357,5 @@ def case_table(cases: Sequence[Case]) -> str:
     for case in cases:
         marks = ["yes" if case.recipe(k) else "no" for k in kinds]
         build = f" Builds on {', '.join(p.value for p in case.build_providers)} only." if case.build_providers else ""
-        lines.append(f"| `{case.id}` | " + " | ".join(marks) + f" | {case.description}{build} |")
+        lines.append(f"| `{md(case.id)}` | " + " | ".join(marks) + f" | {md(case.description)}{build} |")
     return "\n".join([CASES_BEGIN, *lines, CASES_END])

@@ -7,8 +7,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from harness.infra import escape
 from harness.model import Interpreter, Status, Target, ext_suffix
-from harness.reports import escape
 from harness.reports.markdown import SYMBOLS, refused
 from harness.run.manifest import RunManifest
 from harness.run.records import Record

@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsed
 from rich.progress import Progress as Bar
 from rich.text import Text
 
+from harness.infra import escape
 from harness.model import Status
 from harness.run.records import Record
 
@@ -37,7 +38,8 @@ _STYLES = {
 
 
 def cell_line(record: Record) -> str:
-    return f"{record.status:<7} {record.cell}  {record.reason[:110]}"
+    """A finished cell's line; its values came from a tool or a resumed record: no control sequences."""
+    return escape.text(f"{record.status:<7} {record.cell}  {record.reason[:110]}")
 
 
 class Progress:
@@ -93,6 +95,7 @@ class Progress:
         return f"[{self.done:>{width}}/{self.total} {share:3d}% eta {self.eta_s():4.0f}s] {self.summary()}"
 
     def note(self, text: str) -> None:
+        text = escape.text(text)  # a build's note names cases and tools' output
         if self._bar is not None:
             self._bar.update(self._task, description=text[:48])
             if self.verbose:

@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import abi3info  # type: ignore[import-untyped]
+import msgspec
 
 from harness.errors import HarnessError
 from harness.infra import atomic, proc, rootfs
 from harness.model import Interpreter
+from harness.schema.decode import decode_json
 from harness.surface.model import (
     SURFACE_VERSION,
     Finding,
@@ -77,12 +79,12 @@ def _fields_after_interpreter(s: Surface) -> tuple[Any, ...]:
 def _measure(interp: Interpreter, cache: Path) -> Surface:
     promise, findings = promise_for(interp)
     wanted = promised_symbols(interp.minor)
-    data = lookup_symbols(interp, wanted, cache)
-    if "error" in data:
-        findings.append(Finding(FindingKind.PROBE_FAILED, f"symbol lookup did not run: {data['error']}"))
-        data = {}
-    found: dict[str, str] = data.get("found", {})
-    macros: dict[str, bool] = data.get("feature_macros", {})
+    looked = lookup_symbols(interp, wanted, cache)
+    data = looked if isinstance(looked, SymbolLookup) else None
+    if data is None:
+        findings.append(Finding(FindingKind.PROBE_FAILED, f"symbol lookup did not run: {looked}"))
+    found = data.found if data else {}
+    macros = data.feature_macros if data else {}
     symbols = tuple(
         SymbolEntry(p.name, p.kind, p.added, found.get(p.name, ""), p.ifdef, not p.ifdef or bool(macros.get(p.ifdef)))
         for p in wanted
@@ -91,26 +93,45 @@ def _measure(interp: Interpreter, cache: Path) -> Surface:
         findings += _missing_findings(interp, symbols)
     ctypes_list, list_findings = _list_findings(interp, symbols, data)
     findings += list_findings
-    include_dirs = [d for d in (data.get("include", ""), data.get("platinclude", "")) if d]
+    include_dirs = [d for d in (data.include, data.platinclude) if d] if data else []
     probes = tuple(run_probe(interp, level, include_dirs, cache) for level in levels_for(interp))
     findings += _probe_findings(interp, probes)
-    return Surface(interp, promise, str(data.get("lookup", "not run")), ctypes_list, symbols, probes, tuple(findings))
+    lookup = data.lookup if data else "not run"
+    return Surface(interp, promise, lookup, ctypes_list, symbols, probes, tuple(findings))
 
 
-def lookup_symbols(interp: Interpreter, wanted: Sequence[Promised], cache: Path) -> dict[str, Any]:
-    """The symbol script's answer inside *interp*, or {"error": why} when it did not answer."""
+class SymbolLookup(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The last stdout line of resources/surface_symbols.py: every key is always written."""
+
+    lookup: str  # how the symbols were looked up ("ctypes.pythonapi", "ctypes.CDLL(libpython...)")
+    found: dict[str, str]  # symbol -> the name it is exported under ("" when not exported)
+    feature_macros: dict[str, bool]
+    feature_macros_source: str
+    ctypes_list: tuple[str, ...] | None  # the interpreter's own test_stable_abi_ctypes names, if shipped
+    ctypes_list_source: str
+    include: str
+    platinclude: str
+
+
+def lookup_symbols(interp: Interpreter, wanted: Sequence[Promised], cache: Path) -> SymbolLookup | str:
+    """The symbol script's answer inside *interp*, or why there is none (it failed, or its answer does
+    not fit: said as the surface's probe-failed finding)."""
     argv = [interp.path, "-I", "-c", symbols_script()]
     if interp.root:
         argv = rootfs.command(interp.root, argv, [cache])
     out = proc.run(argv, timeout=SYMBOLS_TIMEOUT_S, stdin=json.dumps(sorted(p.name for p in wanted)))
-    if out.ok:
-        try:
-            data: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
-        except (json.JSONDecodeError, IndexError):
-            data = {}
-        if data:
-            return data
-    return {"error": proc.last_line(out.stderr or out.stdout, prefer_errors=True)}
+    if not out.ok or not out.stdout.strip():
+        return proc.last_line(out.stderr or out.stdout, prefer_errors=True)
+    return symbol_lookup(out.stdout)
+
+
+def symbol_lookup(stdout: str) -> SymbolLookup | str:
+    """The script's answer (its last line), or the field that does not fit."""
+    try:
+        last = stdout.strip().splitlines()[-1]
+        return decode_json(last, SymbolLookup, source="surface_symbols.py's answer", error=HarnessError)
+    except HarnessError as exc:
+        return str(exc)
 
 
 def _missing_findings(interp: Interpreter, symbols: Sequence[SymbolEntry]) -> list[Finding]:
@@ -131,14 +152,15 @@ def _missing_findings(interp: Interpreter, symbols: Sequence[SymbolEntry]) -> li
 
 
 def _list_findings(
-    interp: Interpreter, symbols: Sequence[SymbolEntry], data: dict[str, Any]
+    interp: Interpreter, symbols: Sequence[SymbolEntry], data: SymbolLookup | None
 ) -> tuple[str, list[Finding]]:
     """Where the cross-check list came from, and where it and abi3info disagree (known gaps apart)."""
-    listed = data.get("ctypes_list")
-    source = str(data.get("ctypes_list_source", "not looked at"))
+    if data is None:
+        return "none: not looked at", []
+    listed, source = data.ctypes_list, data.ctypes_list_source
     if listed is None:
-        return f"none: {source}", [Finding(FindingKind.NO_LIST, f"no cross-check list: {source}")] if data else []
-    found: dict[str, str] = data.get("found", {})
+        return f"none: {source}", [Finding(FindingKind.NO_LIST, f"no cross-check list: {source}")]
+    found = data.found
     expected = {s.name for s in symbols if s.applicable}
     findings = []
     for name in sorted(set(listed) - expected):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from harness.infra import escape
+from harness.infra.escape import markdown as md
 from harness.model import Interpreter, Version
 from harness.surface.changes import Change, ChangeKind, compare, value_text
 from harness.surface.measure import collect
@@ -139,7 +141,7 @@ def text(surfaces: Sequence[Surface], discovered: Sequence[Interpreter] | None =
         out.append("")
     out += milestone_lines(surfaces, discovered)
     out += flavour_lines(surfaces)
-    return "\n".join(out)
+    return escape.text("\n".join(out), newlines=True)  # ids, symbols and findings from probes: no control sequences
 
 
 def flavour_lines(surfaces: Sequence[Surface]) -> list[str]:
@@ -180,7 +182,7 @@ def diff_text(a: Surface, b: Surface, changes: Sequence[Change], tag_limit: int 
         out.append(f"  ABI changes or removals ({len(breaks)}):")
         out += [f"    {c.describe()}" for c in breaks]
     if not changes:
-        return "\n".join(out)
+        return escape.text("\n".join(out), newlines=True)
     shown_tags = 0
     out.append("  all differences:")
     for c in changes:
@@ -191,7 +193,7 @@ def diff_text(a: Surface, b: Surface, changes: Sequence[Change], tag_limit: int 
         out.append(f"    {c.describe()}")
     if shown_tags > tag_limit:
         out.append(f"    ... {shown_tags - tag_limit} more tag differences (--json lists all)")
-    return "\n".join(out)
+    return escape.text("\n".join(out), newlines=True)
 
 
 def report_section(interpreters: Sequence[Interpreter], cache: Path) -> list[str]:
@@ -214,10 +216,10 @@ def section(surfaces: Sequence[Surface]) -> list[str]:
     for s in surfaces:
         applicable = [x for x in s.symbols if x.applicable]
         missing = [x.name for x in applicable if not x.present]
-        shown = ", ".join(f"`{m}`" for m in missing[:5]) + (" ..." if len(missing) > 5 else "")
-        levels = ", ".join(p.level if p.ok else f"~~{p.level}~~" for p in s.levels) or "-"
+        shown = ", ".join(f"`{md(m)}`" for m in missing[:5]) + (" ..." if len(missing) > 5 else "")
+        levels = ", ".join(md(p.level) if p.ok else f"~~{md(p.level)}~~" for p in s.levels) or "-"
         out.append(
-            f"| {s.id} | {s.promise} | {len(applicable) - len(missing)}/{len(applicable)} | "
+            f"| {md(s.id)} | {md(s.promise)} | {len(applicable) - len(missing)}/{len(applicable)} | "
             f"{shown or '-'} | {levels} | {len(s.findings)} |"
         )
     return [*out, *_milestone_table(surfaces), ""]
@@ -234,11 +236,12 @@ def _milestone_table(surfaces: Sequence[Surface]) -> list[str]:
     ]
     for m in found:
         change = m.last_change or "none seen"
-        out.append(f"| {m.flavour.value} | {m.level} | {m.last_addition} | {change} | {', '.join(m.builds)} |")
+        builds = md(", ".join(m.builds))
+        out.append(f"| {m.flavour.value} | {md(m.level)} | {md(m.last_addition)} | {md(change)} | {builds} |")
     known = dict.fromkeys(k.split(": ", 1)[1] for m in found for k in m.known)  # once, not once per level
-    out += [f"- {n}" for n in notes]
-    out += [f"- no ABI change: {k}" for k in known]
+    out += [f"- {md(n)}" for n in notes]
+    out += [f"- no ABI change: {md(k)}" for k in known]
     for f in flavour_layouts(surfaces):
-        shown = "; ".join(f"{c.name} {c.old} -> {c.new}" for c in f.changes) or "same layouts"
-        out.append(f"- full-ABI layouts {f.version}, {f.base} -> {f.other}: {shown}")
+        shown = "; ".join(f"{md(c.name)} {md(c.old)} -> {md(c.new)}" for c in f.changes) or "same layouts"
+        out.append(f"- full-ABI layouts {md(f.version)}, {md(f.base)} -> {md(f.other)}: {shown}")
     return out

@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from harness.errors import ConfigError
+from harness.infra import escape
 from harness.reports import diff as diffs
-from harness.reports import escape, history
+from harness.reports import history
 from harness.reports import markdown as report
 from harness.reports import write as report_files
 from harness.run import merge

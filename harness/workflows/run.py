@@ -22,6 +22,7 @@ from harness import __version__, surface
 from harness.build.installers import parse_installers, toolchains
 from harness.config.matrix import check_selectors, load_cases, load_matrix
 from harness.errors import ConfigError, HarnessError
+from harness.infra import escape
 from harness.infra.paths import provision_dir
 from harness.interpreters import providers, provision
 from harness.interpreters.discover import Discovery, discover, select
@@ -173,9 +174,9 @@ def make_plan(state: RunState) -> None:
     state.cases = load_cases(matrix.cases_dir, providers.names())
     selectors = check_selectors(matrix, discovery.interpreters, state.cases)
     for warning in selectors.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        print(escape.text(f"warning: {warning}"), file=sys.stderr)  # names matrix.toml's and case.toml's ids
     if selectors.absent:
-        print(f"note: {selectors.absent}", file=sys.stderr)
+        print(escape.text(f"note: {selectors.absent}"), file=sys.stderr)
     state.runners = select(discovery, list(request.python))
     the_plan = plan(
         state.cases, matrix.targets, discovery.interpreters, state.runners, list(request.case), list(request.target)

@@ -11,6 +11,7 @@ from harness.errors import ConfigError
 from harness.interpreters import providers, provision
 from harness.interpreters.providers import Candidate, Context, local
 from harness.model import Provider
+from tests.conftest import FIXTURES
 
 GOOD = '[discovery]\nsources = ["{source}"]\n[targets.abi3]\nmin_python = "3.9"\n'
 
@@ -100,6 +101,6 @@ def test_debian_says_how_to_provision_when_empty(tmp_path: Path) -> None:
     assert "nox -s provision" in debian.note_when_empty(ctx)
     ready = tmp_path / "debian" / "unstable" / "ready.json"
     ready.parent.mkdir(parents=True)
-    ready.write_text('{"interpreters": ["/usr/bin/python3.15"]}')
-    (cand,) = debian.candidates(ctx)
+    ready.write_text((FIXTURES / "provision" / "debian-unstable-ready.json").read_text())  # recorded
+    cand = next(c for c in debian.candidates(ctx) if c.path == "/usr/bin/python3.15")
     assert cand.host_path == str(tmp_path / "debian" / "unstable" / "root" / "usr" / "bin" / "python3.15")

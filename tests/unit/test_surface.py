@@ -17,7 +17,7 @@ from harness.errors import HarnessError
 from harness.interpreters import providers
 from harness.model import Provider
 from harness.surface import ChangeKind, FindingKind, Flavour, Level, LevelProbe, Surface, breaks
-from harness.surface.measure import _list_findings, _missing_findings, symbols_script
+from harness.surface.measure import SymbolLookup, _list_findings, _missing_findings, symbol_lookup, symbols_script
 from harness.surface.probe import blamed_items, parse_probe_output, render_probe
 from harness.surface.promise import promise_for, structs
 from harness.surface.render import level_lines
@@ -262,11 +262,16 @@ def test_the_ctypes_list_omissions_of_311_and_312_are_known() -> None:
     cp311 = load("cp311")
     assert [f.kind for f in cp311.findings] == [FindingKind.KNOWN_GAP, FindingKind.KNOWN_GAP]
     omitted = {"PyModule_Create2", "PyModule_FromDefAndSpec2"}
-    data = {
-        "found": {s.name: s.found_as for s in cp311.symbols},
-        "ctypes_list": [s.name for s in cp311.symbols if s.applicable and s.name not in omitted],
-        "ctypes_list_source": "test.test_stable_abi_ctypes",
-    }
+    data = SymbolLookup(
+        lookup=cp311.lookup,
+        found={s.name: s.found_as for s in cp311.symbols},
+        feature_macros={},
+        feature_macros_source="",
+        ctypes_list=tuple(s.name for s in cp311.symbols if s.applicable and s.name not in omitted),
+        ctypes_list_source="test.test_stable_abi_ctypes",
+        include="",
+        platinclude="",
+    )
     _, findings = _list_findings(cp311.interpreter, cp311.symbols, data)
     assert [(f.kind, f.message.split(" ")[0]) for f in findings] == [
         (FindingKind.KNOWN_GAP, "PyModule_Create2"),
@@ -360,3 +365,37 @@ def test_a_flavour_is_compared_with_the_release_build_of_its_own_provider() -> N
     assert providers.rank(Provider("uv")) < providers.rank(cp314.interpreter.provider)
     (compared,) = surface.flavour_layouts([other, cp314d, cp314])
     assert (compared.base, compared.other) == ("cp314", "cp314d")
+
+
+# Recorded: resources/surface_symbols.py run by pyenv's CPython 3.12.1 with four wanted names on stdin
+# (PyCFunction_New, PyModule_Create2, Py_FileSystemDefaultEncoding, PyType_GetName).
+SYMBOLS_CP312 = (FIXTURES / "symbols-cp312.out").read_text()
+
+
+def test_the_recorded_symbol_answer_is_read_whole() -> None:
+    answer = symbol_lookup(SYMBOLS_CP312)
+    assert isinstance(answer, SymbolLookup)
+    plain = json.loads(SYMBOLS_CP312.strip().splitlines()[-1])
+    assert answer.found == plain["found"]
+    assert answer.found["PyCFunction_New"] == "PyCFunction_New"
+    assert answer.ctypes_list == tuple(plain["ctypes_list"])
+    assert (answer.include, answer.lookup) == (plain["include"], plain["lookup"])
+
+
+@pytest.mark.parametrize(
+    ("damage", "named"),
+    [
+        ({"found": ["PyCFunction_New"]}, "found: expected object, got array"),
+        ({"found": {"PyCFunction_New": True}}, "found[...]: expected str, got bool"),
+        ({"feature_macros": {"HAVE_FORK": "yes"}}, "feature_macros[...]: expected bool, got str"),
+        ({"ctypes_list": "PyCFunction_New"}, "ctypes_list: expected array | null, got str"),
+        ({"include": None}, "include: expected str, got null"),
+    ],
+)
+def test_a_symbol_answer_that_does_not_fit_is_why_the_lookup_did_not_run(damage: dict[str, Any], named: str) -> None:
+    plain = json.loads(SYMBOLS_CP312.strip().splitlines()[-1])
+    said = symbol_lookup(json.dumps({**plain, **damage}))
+    assert isinstance(said, str)
+    assert said.startswith("surface_symbols.py's answer: ")
+    assert named in said
+    assert isinstance(symbol_lookup("Traceback (most recent call last):\n"), str)

@@ -11,11 +11,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Annotated
+
+import msgspec
 
 from harness.errors import HarnessError
 from harness.infra import atomic, proc, rootfs
 from harness.interpreters.providers.base import Candidate, Context, Say
 from harness.model import Provider
+from harness.schema.decode import decode_json
 
 NAME = Provider("debian")
 
@@ -59,6 +63,25 @@ def debian_packages(versions: Sequence[str] = DEBIAN_VERSIONS, extra: Sequence[s
     return [*pythons, "pypy3", "pypy3-dev", "pypy3-venv", *DEBIAN_TOOLS, *DEBIAN_RUST, *extra]
 
 
+# An absolute path inside the rootfs, no part empty, "." or ".." (it is run as <root><path>).
+_ROOTFS_PATH = r"^(/(?!\.\.?(/|$))[^/\x00]+)+$"
+
+
+class ReadyMarker(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """debian/<suite>/ready.json, written last by `provision debian`: what the rootfs holds."""
+
+    suite: str
+    mirror: str
+    packages: tuple[str, ...]
+    interpreters: tuple[Annotated[str, msgspec.Meta(pattern=_ROOTFS_PATH)], ...]
+    provisioned: str  # ISO 8601, UTC
+
+
+def read_marker(path: Path) -> ReadyMarker:
+    """A rootfs's ready marker (OSError when absent; HarnessError naming the field when it does not fit)."""
+    return decode_json(path.read_bytes(), ReadyMarker, source=path, error=HarnessError)
+
+
 @dataclass(frozen=True)
 class DebianRootfs:
     cache: Path
@@ -77,13 +100,13 @@ class DebianRootfs:
     def ready(self) -> Path:
         return self.base / "ready.json"
 
-    def provisioned(self, packages: Sequence[str]) -> dict[str, object] | None:
-        """The ready marker, if it covers *packages*."""
-        if not self.ready.is_file():
+    def provisioned(self, packages: Sequence[str]) -> ReadyMarker | None:
+        """The ready marker, if it covers *packages* (one that does not fit: provisioned again)."""
+        try:
+            marker = read_marker(self.ready)
+        except (OSError, HarnessError):
             return None
-        data: dict[str, object] = json.loads(self.ready.read_text())
-        have = data.get("packages", [])
-        return data if isinstance(have, list) and set(packages) <= set(have) else None
+        return marker if set(packages) <= set(marker.packages) else None
 
     def _inside(self, argv: Sequence[str], timeout: float = 1800) -> proc.Outcome:
         """A command in the rootfs, writable, apt without questions."""
@@ -142,20 +165,14 @@ class DebianRootfs:
         for package in DEBIAN_UNPACK_FALLBACK:
             self.install_or_unpack(package, say)
         interpreters = self.interpreters()
-        atomic.write_text(
-            self.ready,
-            json.dumps(
-                {
-                    "suite": self.suite,
-                    "mirror": self.mirror,
-                    "packages": sorted(set(packages)),
-                    "interpreters": interpreters,
-                    "provisioned": datetime.now(UTC).isoformat(timespec="seconds"),
-                },
-                indent=1,
-            )
-            + "\n",
+        marker = ReadyMarker(
+            suite=self.suite,
+            mirror=self.mirror,
+            packages=tuple(sorted(set(packages))),
+            interpreters=tuple(interpreters),
+            provisioned=datetime.now(UTC).isoformat(timespec="seconds"),
         )
+        atomic.write_text(self.ready, json.dumps(msgspec.to_builtins(marker), indent=1) + "\n")
         say(f"debian/{self.suite}: ready with {', '.join(interpreters)}")
 
     def install_or_unpack(self, package: str, say: Say) -> None:
@@ -190,21 +207,30 @@ class Debian:
     name = NAME
     source = True
     required = False
+    unread: list[str]  # ready markers that did not fit, said when nothing was found
+
+    def __init__(self) -> None:
+        self.unread = []
 
     def candidates(self, ctx: Context) -> list[Candidate]:
         """Interpreters of every provisioned rootfs (listed by `provision debian` in ready.json)."""
         found = []
+        self.unread = []
         for ready in sorted((ctx.provision_dir / "debian").glob("*/ready.json")):
             try:
-                data = json.loads(ready.read_text())
-            except (OSError, json.JSONDecodeError):
+                marker = read_marker(ready)
+            except OSError:
+                continue
+            except HarnessError as exc:  # said when nothing was found; provisioning again rewrites it
+                self.unread.append(str(exc))
                 continue
             root = str(ready.parent / "root")
-            found += [Candidate(path, NAME, root=root) for path in data.get("interpreters", [])]
+            found += [Candidate(path, NAME, root=root) for path in marker.interpreters]
         return found
 
     def note_when_empty(self, ctx: Context) -> str:
-        return f"no rootfs provisioned under {ctx.provision_dir / 'debian'}; run `nox -s provision`"
+        why = f"no rootfs provisioned under {ctx.provision_dir / 'debian'}; run `nox -s provision`"
+        return "; ".join([*self.unread, why])
 
     def add_provision_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--suite", default=DEFAULT_SUITE, help="Debian suite (default: %(default)s)")

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import msgspec
+
+from harness.errors import HarnessError
 from harness.infra import atomic, proc
 from harness.interpreters.providers.base import Candidate, Context, Say
 from harness.model import Provider
+from harness.schema.decode import decode_json
 
 NAME = Provider("uv")
 UV_VERSIONS = ("3.13t", "3.14t", "3.15t")
@@ -34,34 +37,49 @@ def uv_python_dir(cache: Path) -> Path:
     return cache / "uv-python"
 
 
+class UvPython(msgspec.Struct, frozen=True):
+    """One entry of `uv python list --output-format json` (uv 0.13): the part read; uv writes more keys."""
+
+    path: str | None = None  # None: a download uv knows of, not installed
+
+
+def installed_paths(out: proc.Outcome) -> list[str]:
+    """The interpreter paths uv listed, or HarnessError naming what in its answer does not fit."""
+    source = "uv python list --output-format json"
+    entries = decode_json(out.stdout, tuple[UvPython, ...], source=source, error=HarnessError)
+    return [entry.path for entry in entries if entry.path]
+
+
 class Uv:
     name = NAME
     source = True
     required = False
+    unread = ""  # why uv's last answer was not read (said when nothing was found)
 
     def candidates(self, ctx: Context) -> list[Candidate]:
         uv = find_uv()
         if uv is None:
             return []
         found: dict[str, Candidate] = {}
+        self.unread = ""
         for install_dir in (None, uv_python_dir(ctx.provision_dir)):
             env = {"UV_PYTHON_INSTALL_DIR": str(install_dir)} if install_dir else None
             argv = [uv, "python", "list", "--only-installed", "--output-format", "json"]
             out = proc.run(argv, env=env, timeout=60)
+            if not out.ok:
+                continue
             try:
-                entries = json.loads(out.stdout) if out.ok else []
-            except json.JSONDecodeError:
-                entries = []
+                paths = installed_paths(out)
+            except HarnessError as exc:
+                self.unread = str(exc)
+                continue
             managed = str(install_dir) if install_dir else "/uv/python/"
             # uv also lists interpreters it saw on PATH or in pyenv; keep only its own installs.
-            for entry in entries:
-                path = str(entry.get("path") or "")
-                if managed in path:
-                    found[path] = Candidate(path, NAME)
+            found.update((path, Candidate(path, NAME)) for path in paths if managed in path)
         return sorted(found.values(), key=lambda c: c.path)
 
     def note_when_empty(self, ctx: Context) -> str:
-        return "" if find_uv() else "uv not found (pip install uv)"
+        return self.unread if find_uv() else "uv not found (pip install uv)"
 
     def add_provision_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument(
