@@ -90,6 +90,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     def say(line: str) -> None:
         print(escape.text(line), file=sys.stderr, flush=True)  # names a release and an index from the user
 
+    checks.check_check(args)
     wheels = check.wheel_specs(args, say)  # bad targets stop here, before any interpreter is probed
     discovery, matrix = _discover(args)
     runners = select(discovery, args.python)
@@ -187,8 +188,7 @@ def cmd_gate(args: argparse.Namespace) -> int:
     from harness.reports import gate as gate_report  # noqa: PLC0415  (only this command needs them)
     from harness.workflows import gate  # noqa: PLC0415
 
-    if len(args.python) != 1:
-        raise ConfigError("gate: give the new build once: --python ID or --python PATH (e.g. ~/cpython/python)")
+    checks.check_gate(args)
     request = gate.Request(
         args.python[0],
         args.baseline,
@@ -283,8 +283,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    if args.last < 1:
-        raise ConfigError(f"--last {args.last}: at least 1")
+    checks.check_history(args)
     print(history.text(history.required(args.run_dir), args.last))
     return 0
 
@@ -396,7 +395,9 @@ def _add_check(sub: Subparsers) -> None:
         metavar="TARGET",
         help="a wheel file, a directory of wheels (a cibuildwheel wheelhouse), or NAME / NAME==VERSION from the index",
     )
-    chk.add_argument("--corpus", type=Path, default=None, help="also check the [[package]] list of this corpus.toml")
+    chk.add_argument(
+        "--corpus", type=checks.path, default=None, help="also check the [[package]] list of this corpus.toml"
+    )
     chk.add_argument(
         "--import",
         dest="imports",
@@ -409,7 +410,7 @@ def _add_check(sub: Subparsers) -> None:
     chk.add_argument("--index-url", default=None, help="default: $PIP_INDEX_URL, $UV_INDEX_URL, else PyPI")
     chk.add_argument("--installer", default=None, metavar="uv|pip|pip,uv", help="default: matrix.toml's")
     chk.add_argument("--jobs", "-j", type=_positive(int), default=os.cpu_count() or 2)
-    chk.add_argument("--results", type=Path, default=Path("results"), help="default: %(default)s")
+    chk.add_argument("--results", type=checks.path, default=Path("results"), help="default: %(default)s")
     chk.add_argument("--timeout", type=_positive(float), default=None, help="seconds per import (default: matrix.toml)")
     chk.add_argument("--shard", default=None, metavar="K/N", help="check shard K of N (each wheel in one shard)")
     chk.add_argument("--rerun", action="store_true", help="execute every cell (no reuse of recorded observations)")
@@ -436,7 +437,7 @@ def _add_gate(sub: Subparsers) -> None:
     gat.add_argument("--jobs", "-j", type=_positive(int), default=os.cpu_count() or 2)
     gat.add_argument("--installer", default=None, metavar="uv|pip|pip,uv", help="default: matrix.toml's")
     gat.add_argument("--timeout", type=_positive(float), default=None, help="seconds per import/call")
-    gat.add_argument("--results", type=Path, default=Path("results"), help="default: %(default)s")
+    gat.add_argument("--results", type=checks.path, default=Path("results"), help="default: %(default)s")
     gat.add_argument("--json", action="store_true", help="print the verdict as JSON")
     gat.add_argument(
         "--rerun", action="store_true", help="execute every cell (a rebuilt interpreter does anyway: its bytes changed)"
@@ -612,7 +613,7 @@ def _add_reports(sub: Subparsers) -> None:
     rep.set_defaults(func=cmd_report)
 
     his = sub.add_parser("history", help="the nightly's history carried in a merged run (history.json)")
-    his.add_argument("run_dir", type=Path)
+    his.add_argument("run_dir", type=checks.path, metavar="RUN_DIR")
     his.add_argument("--last", type=int, default=history.SHOWN, help="nights listed (%(default)s)")
     his.set_defaults(func=cmd_history)
 

@@ -26,8 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.build.installers import Toolchain, pip_report, toolchains
+from harness.build.keys import BuildFailure
 from harness.build.retag import retag
-from harness.build.wheel import BuildFailure, build
+from harness.build.wheel import build
 from harness.errors import HarnessError
 from harness.infra import proc
 from harness.interpreters import providers

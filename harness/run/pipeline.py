@@ -15,7 +15,8 @@ from typing import Any
 from harness.build.audit import audit_wheel
 from harness.build.audit_result import Audit
 from harness.build.installers import Toolchain
-from harness.build.wheel import BuildFailure, build
+from harness.build.keys import BuildFailure
+from harness.build.wheel import build
 from harness.build.wheelfile import given
 from harness.cell.execute import SharedEnvs, execute
 from harness.cell.observe import BuildObs, Observed, WheelObs

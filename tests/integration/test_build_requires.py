@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from harness.build.installers import toolchains
-from harness.build.wheel import BuildFailure, build
+from harness.build.keys import BuildFailure
+from harness.build.wheel import build
 from harness.config.matrix import load_case, load_matrix
 from harness.interpreters import providers
 from harness.interpreters.discover import discover, select

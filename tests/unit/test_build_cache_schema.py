@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from harness.build import wheel
+from harness.build import keys, requires, wheel
 from harness.errors import ConfigError
 from tests.conftest import FIXTURES, REPO
 
@@ -24,7 +24,7 @@ ARTIFACT = {
 
 def test_every_case_pyproject_is_read_with_the_backend_it_names() -> None:
     for pyproject in sorted((REPO / "extensions").glob("*/*/pyproject.toml")):
-        assert wheel.build_system(pyproject.parent).build_backend in pyproject.read_text(), pyproject
+        assert keys.build_system(pyproject.parent).build_backend in pyproject.read_text(), pyproject
 
 
 @pytest.mark.parametrize(
@@ -40,14 +40,14 @@ def test_every_case_pyproject_is_read_with_the_backend_it_names() -> None:
 def test_a_pyproject_that_does_not_fit_names_file_and_key(tmp_path: Path, text: str, named: str) -> None:
     (tmp_path / "pyproject.toml").write_text(text)
     with pytest.raises(ConfigError) as caught:
-        wheel.build_requires(tmp_path)
+        keys.build_requires(tmp_path)
     assert str(tmp_path / "pyproject.toml") in str(caught.value)
     assert named in str(caught.value)
 
 
 def test_pep518_defaults_without_a_build_system(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
-    assert wheel.build_requires(tmp_path) == ["setuptools"]
+    assert keys.build_requires(tmp_path) == ["setuptools"]
 
 
 def _entry(tmp_path: Path, meta: object) -> Path:
@@ -91,25 +91,25 @@ def test_an_unreadable_artifact_json_is_a_miss(tmp_path: Path) -> None:
 def test_a_cached_backend_answer_is_read_or_asked_again(tmp_path: Path) -> None:
     answer = tmp_path / "answer.json"
     answer.write_text(json.dumps(RECORDED["requires_answer"], indent=1))
-    assert wheel._known_answer(answer) == RECORDED["requires_answer"]["requires"]
+    assert requires._known_answer(answer) == RECORDED["requires_answer"]["requires"]
     damaged: object
     for damaged in ({**RECORDED["requires_answer"], "requires": [1]}, {"requires": ["cmake"]}, [], "x"):
         answer.write_text(json.dumps(damaged))
-        assert wheel._known_answer(answer) is None
-    assert wheel._known_answer(tmp_path / "absent.json") is None
+        assert requires._known_answer(answer) is None
+    assert requires._known_answer(tmp_path / "absent.json") is None
 
 
 def test_a_remembered_resolution_is_reused_only_when_whole_and_young(tmp_path: Path) -> None:
     path = tmp_path / "pins.json"
     shutil.copy(FIXTURES / "build_keys" / "pins-recorded.json", path)
     recorded = json.loads(path.read_text())
-    known = wheel._remembered(path, recorded["at"] + 60)
+    known = requires._remembered(path, recorded["at"] + 60)
     assert known is not None
     pins, out = known
     assert pins == recorded["pins"]
     assert list(out.cmd) == recorded["cmd"]
     assert out.ok
-    assert wheel._remembered(path, recorded["at"] + wheel.PINS_MAX_AGE_S + 1) is None  # too old
+    assert requires._remembered(path, recorded["at"] + requires.PINS_MAX_AGE_S + 1) is None  # too old
     for damaged in ({**recorded, "at": "yesterday"}, {**recorded, "pins": [None]}, {"at": recorded["at"]}):
         path.write_text(json.dumps(damaged))
-        assert wheel._remembered(path, recorded["at"]) is None
+        assert requires._remembered(path, recorded["at"]) is None

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from harness.build.wheel import build_backend, digest_of, settings_dict
+from harness.build.keys import digest_of
+from harness.build.requires import build_backend, settings_dict
 from tests.conftest import FIXTURES
 
 RECORDED: dict[str, Any] = json.loads((FIXTURES / "build_keys" / "skbuild-dynamic.json").read_text())

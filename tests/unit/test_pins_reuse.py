@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from harness.build import wheel
+from harness.build import requires
 from harness.infra import proc
 from harness.model import Installer, Interpreter
 from tests.conftest import recorded
@@ -40,8 +40,8 @@ def interp(tmp_path: Path) -> Interpreter:
 
 
 def resolve(toolchain: Any, interp: Interpreter, cache: Path, fresh: bool = False) -> list[str] | None:
-    wheel._RESOLVED.clear()  # a new run: nothing remembered in the process
-    return wheel._resolve_once(toolchain, ["setuptools"], interp, cache, fresh)[0]
+    requires._RESOLVED.clear()  # a new run: nothing remembered in the process
+    return requires._resolve_once(toolchain, ["setuptools"], interp, cache, fresh)[0]
 
 
 def test_a_second_run_reuses_a_young_resolution(interp: Interpreter, tmp_path: Path) -> None:
@@ -57,7 +57,7 @@ def test_an_old_resolution_or_rebuild_asks_again(interp: Interpreter, tmp_path: 
     resolve(toolchain, interp, cache)
     (stored,) = (cache / "pins").iterdir()
     data = json.loads(stored.read_text())
-    stored.write_text(json.dumps({**data, "at": time.time() - wheel.PINS_MAX_AGE_S - 1}))
+    stored.write_text(json.dumps({**data, "at": time.time() - requires.PINS_MAX_AGE_S - 1}))
     resolve(toolchain, interp, cache)
     assert toolchain.asked == 2
     resolve(toolchain, interp, cache, fresh=True)  # --rebuild
