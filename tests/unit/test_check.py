@@ -10,9 +10,11 @@ Variants change the one fact a rule reads, with dataclasses.replace.
 from __future__ import annotations
 
 import hashlib
+import json
 import zipfile
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from msgspec.structs import replace as restruct
@@ -21,7 +23,7 @@ from packaging.requirements import Requirement
 from harness.__main__ import main
 from harness.build import index
 from harness.build.wheelfile import is_extension, read_wheel
-from harness.cell.observe import LoadObs, LoadOutcome, Observed, Route
+from harness.cell.observe import FileLoad, LoadObs, LoadOutcome, Observed, Route
 from harness.config.corpus import load_corpus
 from harness.errors import ConfigError, HarnessError
 from harness.model import Cell, Status, TargetKind
@@ -147,6 +149,26 @@ def test_pep691_json_and_pep503_html_list_the_same_files() -> None:
     from_html = index.parse_page((CHECK / "markupsafe-simple.html").read_bytes(), "text/html", url)
     assert len(from_json) == 62
     assert {(f.filename, f.sha256) for f in from_json} == {(f.filename, f.sha256) for f in from_html}
+
+
+@pytest.mark.parametrize(
+    ("damage", "named"),
+    [
+        (lambda page: page.update(files={}), "files: expected array, got object"),
+        (lambda page: page["files"][0].update(filename=None), "files[0].filename: expected str, got null"),
+        (lambda page: page["files"][1].update(hashes=["sha256"]), "files[1].hashes: expected object, got array"),
+        (lambda page: page["files"][2].update(yanked=1), "files[2].yanked: expected bool | str, got int"),
+        (lambda page: page.pop("files"), "missing required field files"),
+    ],
+)
+def test_a_pep691_page_that_does_not_fit_names_the_field(damage: Any, named: str) -> None:
+    page = json.loads((CHECK / "markupsafe-simple.json").read_text())  # recorded from pypi.org
+    damage(page)
+    url = "https://pypi.org/simple/markupsafe/"
+    with pytest.raises(HarnessError) as caught:
+        index.parse_page(json.dumps(page).encode(), "application/vnd.pypi.simple.v1+json", url)
+    assert str(caught.value).startswith(f"{url} (PEP 691 JSON): ")
+    assert named in str(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -376,3 +398,39 @@ def test_an_unreachable_index_exits_1(tmp_path: Path, capsys: pytest.CaptureFixt
     argv = ["check", "markupsafe", "--index-url", "http://127.0.0.1:9/simple", "--cache-dir", str(tmp_path)]
     assert main([*argv, "--results", str(tmp_path / "out")]) == 1
     assert "http://127.0.0.1:9/simple/markupsafe/: index unreachable" in capsys.readouterr().err
+
+
+REFUSED = "cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64:index:cp313"  # its suffix not listed there
+
+
+@pytest.mark.parametrize(
+    ("outcome", "exception", "files", "status", "reason"),
+    [
+        # recorded: `import markupsafe` ran its pure-Python fallback, markupsafe._speedups was not found
+        (None, None, (), Status.PASS, "none of the wheel's extension files loaded (the imports ended: "),
+        # cryptography: `_rust/` holds .pyi stubs, so the name imports as a namespace package
+        (LoadOutcome.LOADED, "", (), Status.PASS, "none of the wheel's extension files loaded"),
+        # frozenlist on 3.8: its Python code fails before any binary is tried
+        (LoadOutcome.EXCEPTION, "AttributeError: module 'types' has no attribute 'GenericAlias'", (), Status.PASS, ""),
+        (
+            LoadOutcome.LOADED,
+            "",
+            (EXT,),
+            Status.FAIL,
+            f"did not fire (the interpreter does not list the file's suffix): {EXT} loaded",
+        ),
+    ],
+)
+def test_the_file_name_net_of_a_check_cell_is_judged_by_the_binaries_loaded(
+    outcome: LoadOutcome | None, exception: str | None, files: tuple[str, ...], status: Status, reason: str
+) -> None:
+    facts = _facts(REFUSED)
+    sys_path = facts.observed.load(Route.SYS_PATH)
+    assert sys_path is not None
+    if outcome is not None:
+        loaded = tuple(FileLoad(file=f, module="markupsafe._speedups") for f in files)
+        sys_path = restruct(sys_path, outcome=outcome, exception=exception or "", files=loaded)
+    others = tuple(x for x in facts.observed.loads if x.route is not Route.SYS_PATH)
+    verdict = judge(replace(facts, observed=restruct(facts.observed, loads=(sys_path, *others))), [])
+    assert verdict.stages["load:sys_path"].status is status
+    assert reason in verdict.stages["load:sys_path"].reason
