@@ -62,6 +62,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     def say(line: str) -> None:
         print(escape.text(line), file=sys.stderr, flush=True)  # names a release and an index from the user
 
+    checks.check_check(args)
     wheels = check.wheel_specs(args, say)  # bad targets stop here, before any interpreter is probed
     discovery, matrix = _discover(args)
     runners = select(discovery, args.python)
@@ -159,8 +160,7 @@ def cmd_gate(args: argparse.Namespace) -> int:
     from harness.reports import gate as gate_report  # noqa: PLC0415  (only this command needs them)
     from harness.workflows import gate  # noqa: PLC0415
 
-    if len(args.python) != 1:
-        raise ConfigError("gate: give the new build once: --python ID or --python PATH (e.g. ~/cpython/python)")
+    checks.check_gate(args)
     request = gate.Request(
         args.python[0],
         args.baseline,
@@ -255,8 +255,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    if args.last < 1:
-        raise ConfigError(f"--last {args.last}: at least 1")
+    checks.check_history(args)
     print(history.text(history.required(args.run_dir), args.last))
     return 0
 
@@ -316,21 +315,21 @@ def cmd_preference(args: argparse.Namespace) -> int:
 
 # Each subcommand's function, by the name cli.parser() gives it (args.command).
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "run": cmd_run,
     "check": cmd_check,
+    "gate": cmd_gate,
+    "run": cmd_run,
     "interpreters": cmd_interpreters,
     "surface": cmd_surface,
-    "gate": cmd_gate,
     "cases": cmd_cases,
+    "provision": cmd_provision,
     "sync-cases": cmd_sync_cases,
     "new-case": cmd_new_case,
+    "preference": cmd_preference,
     "report": cmd_report,
     "history": cmd_history,
     "diff": cmd_diff,
     "merge": cmd_merge,
     "nightly": cmd_nightly,
-    "provision": cmd_provision,
-    "preference": cmd_preference,
 }
 
 

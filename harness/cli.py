@@ -53,7 +53,9 @@ def add_check_parser(sub: Subparsers) -> None:
         metavar="TARGET",
         help="a wheel file, a directory of wheels (a cibuildwheel wheelhouse), or NAME / NAME==VERSION from the index",
     )
-    chk.add_argument("--corpus", type=Path, default=None, help="also check the [[package]] list of this corpus.toml")
+    chk.add_argument(
+        "--corpus", type=checks.path, default=None, help="also check the [[package]] list of this corpus.toml"
+    )
     chk.add_argument(
         "--import",
         dest="imports",
@@ -66,7 +68,7 @@ def add_check_parser(sub: Subparsers) -> None:
     chk.add_argument("--index-url", default=None, help="default: $PIP_INDEX_URL, $UV_INDEX_URL, else PyPI")
     chk.add_argument("--installer", default=None, metavar="uv|pip|pip,uv", help="default: matrix.toml's")
     chk.add_argument("--jobs", "-j", type=_positive(int), default=os.cpu_count() or 2)
-    chk.add_argument("--results", type=Path, default=Path("results"), help="default: %(default)s")
+    chk.add_argument("--results", type=checks.path, default=Path("results"), help="default: %(default)s")
     chk.add_argument("--timeout", type=_positive(float), default=None, help="seconds per import (default: matrix.toml)")
     chk.add_argument("--shard", default=None, metavar="K/N", help="check shard K of N (each wheel in one shard)")
     chk.add_argument("--rerun", action="store_true", help="execute every cell (no reuse of recorded observations)")
@@ -92,7 +94,7 @@ def add_gate_parser(sub: Subparsers) -> None:
     gat.add_argument("--jobs", "-j", type=_positive(int), default=os.cpu_count() or 2)
     gat.add_argument("--installer", default=None, metavar="uv|pip|pip,uv", help="default: matrix.toml's")
     gat.add_argument("--timeout", type=_positive(float), default=None, help="seconds per import/call")
-    gat.add_argument("--results", type=Path, default=Path("results"), help="default: %(default)s")
+    gat.add_argument("--results", type=checks.path, default=Path("results"), help="default: %(default)s")
     gat.add_argument("--json", action="store_true", help="print the verdict as JSON")
     gat.add_argument(
         "--rerun", action="store_true", help="execute every cell (a rebuilt interpreter does anyway: its bytes changed)"
@@ -259,7 +261,7 @@ def add_report_parsers(sub: Subparsers) -> None:
     )
 
     his = sub.add_parser("history", help="the nightly's history carried in a merged run (history.json)")
-    his.add_argument("run_dir", type=Path)
+    his.add_argument("run_dir", type=checks.path, metavar="RUN_DIR")
     his.add_argument("--last", type=int, default=history.SHOWN, help="nights listed (%(default)s)")
 
     dif = sub.add_parser("diff", help="what changed between two runs (exit 1 on a regression)")

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from harness.build.installers import parse_installers
 from harness.errors import ConfigError
 from harness.reports.write import FORMATS, check_outputs
 from harness.run import records as results
@@ -90,6 +92,42 @@ def shard(flag: str, text: str | None) -> list[str]:
     return []
 
 
+def interpreter(flag: str, value: str) -> list[str]:
+    """An interpreter id or glob, or the path of a python executable (a value holding a separator): a path
+    must be a file to run, said before discovery probes it and a run directory is made for it."""
+    if not value.strip():
+        return [f"{flag} {value!r}: empty; give an interpreter id (cp313) or a python executable's path"]
+    if os.sep not in value:
+        return []
+    found = Path(value).expanduser()
+    if not found.exists():
+        return [f"{flag} {value}: no such file; give an interpreter id (cp313) or a python executable's path"]
+    if not found.is_file() or not os.access(found, os.X_OK):
+        return [f"{flag} {value}: not an executable file; give a python executable's path"]
+    return []
+
+
+def selectors(flag: str, values: Sequence[str]) -> list[str]:
+    """--case/--target globs: an empty one would select nothing without a word."""
+    return [f"{flag} {v!r}: empty; give a name or a glob" for v in values if not v.strip()]
+
+
+def installer(flag: str, text: str | None) -> list[str]:
+    if text is None:
+        return []
+    try:
+        parse_installers(text, flag)
+    except ConfigError as exc:
+        return exc.problems
+    return []
+
+
+def file_to_read(flag: str, path: Path | None) -> list[str]:
+    if path is None or path.is_file():
+        return []
+    return [f"{flag} {path}: {'a directory' if path.is_dir() else 'no such file'}; give a file"]
+
+
 def raise_if(problems: Sequence[str]) -> None:
     if problems:
         raise ConfigError(list(problems))
@@ -149,4 +187,37 @@ def check_preference(args: argparse.Namespace) -> None:
         problems.append(f"--output {args.output}: a directory; give a file name for the JSON result")
     elif args.output is not None and directory_to_write("--output", args.output.parent):
         problems.append(f"--output {args.output}: its directory cannot be made (a file is in the way)")
+    raise_if(problems)
+
+
+def _cells_flags(args: argparse.Namespace) -> list[str]:
+    """The flags `gate` and `check` share with `run`: how cells run and where they are written."""
+    problems = timeout("--timeout", args.timeout) + jobs("--jobs", args.jobs)
+    problems += installer("--installer", args.installer) + directory_to_write("--results", args.results)
+    return problems + directory_to_write("--cache-dir", args.cache_dir)
+
+
+def check_gate(args: argparse.Namespace) -> None:
+    problems = [] if len(args.python) == 1 else ["--python: give the new build once: --python ID or --python PATH"]
+    problems += [p for value in args.python for p in interpreter("--python", value)]
+    problems += interpreter("--baseline", args.baseline) if args.baseline is not None else []
+    problems += selectors("--case", args.case) + selectors("--target", args.target)
+    raise_if(problems + _cells_flags(args))
+
+
+def check_check(args: argparse.Namespace) -> None:
+    empty = [t for t in args.targets if not t.strip()]
+    problems = [f"TARGET {t!r}: empty; give a wheel, a wheelhouse, NAME or NAME==VERSION" for t in empty]
+    problems += [f"--import {name!r}: empty; give a module name" for name in args.imports if not name.strip()]
+    if args.test is not None and not args.test.strip():
+        problems.append(f"--test {args.test!r}: empty; give a command or leave the flag out")
+    problems += file_to_read("--corpus", args.corpus) + shard("--shard", args.shard)
+    raise_if(problems + _cells_flags(args))
+
+
+def check_history(args: argparse.Namespace) -> None:
+    problems = [] if args.last >= 1 else [f"--last {args.last}: expected at least 1"]
+    if not args.run_dir.is_dir():
+        what = "is a file" if args.run_dir.exists() else "no such directory"
+        problems.append(f"RUN_DIR {args.run_dir}: {what}; give a merged run directory such as results/nightly/merged")
     raise_if(problems)

@@ -143,6 +143,15 @@ def shard_env(index: object, count: object) -> dict[str, str | bytes | None]:
     return {"results/s2/environment.json": json.dumps(env)}
 
 
+def gate(*args: str) -> tuple[str, ...]:
+    return ("gate", "--matrix", MATRIX, *args)
+
+
+def check_cmd(*args: str) -> tuple[str, ...]:
+    return ("check", "--matrix", MATRIX, *args)
+
+
+NEW_BUILD = ("--python", "cp312")
 MERGE = ("merge", S1, S2, "--out")
 BAD_FORMAT = "--format {bad}: unknown; choose from md,html,junit,summary"
 
@@ -561,6 +570,61 @@ ROWS = [
     ),
     Row("preference-case-unknown", ("preference", "--matrix", MATRIX, "--case", "nope/none"), ("--case nope/none",)),
     Row("preference-source-unknown", ("preference", "--matrix", MATRIX, "--source", "ftp"), ("--source ftp",)),
+    # --- gate: every flag checked before discovery probes a path or a run directory is made -----------------
+    Row("gate-python-none", gate(), ("--python: give the new build once",)),
+    Row("gate-python-twice", gate("--python", "cp312", "--python", "cp313"), ("--python: give the new build once",)),
+    Row("gate-python-empty", gate("--python", ""), ("--python '': empty",)),
+    Row("gate-python-path-missing", gate("--python", "{root}/nope/python"), ("--python {root}/nope/python: no such",)),
+    Row("gate-python-path-directory", gate("--python", "{root}/bin"), ("--python {root}/bin: not an executable",)),
+    Row("gate-python-not-executable", gate("--python", MATRIX), (f"--python {MATRIX}: not an executable",)),
+    Row("gate-baseline-path-missing", gate(*NEW_BUILD, "--baseline", "{root}/nope"), ("--baseline {root}/nope: no",)),
+    Row("gate-baseline-empty", gate(*NEW_BUILD, "--baseline", " "), ("--baseline ' ': empty",)),
+    Row("gate-case-empty", gate(*NEW_BUILD, "--case", ""), ("--case '': empty",)),
+    Row("gate-target-empty", gate(*NEW_BUILD, "--target", ""), ("--target '': empty",)),
+    Row("gate-timeout-inf", gate(*NEW_BUILD, "--timeout", "inf"), ("--timeout inf: expected seconds",)),
+    Row("gate-timeout-huge", gate(*NEW_BUILD, "--timeout", "1e23"), ("--timeout 1e+23: expected seconds",)),
+    Row("gate-installer-unknown", gate(*NEW_BUILD, "--installer", "conda"), ("--installer conda: choose from",)),
+    Row("gate-installer-empty", gate(*NEW_BUILD, "--installer", ","), ("--installer ,: choose from",)),
+    Row("gate-results-file", gate(*NEW_BUILD, "--results", MATRIX), (f"--results {MATRIX}: is a file",)),
+    Row("gate-results-empty", gate(*NEW_BUILD, "--results", ""), ("argument --results: empty",)),
+    Row("gate-cache-dir-file", gate(*NEW_BUILD, "--cache-dir", MATRIX), (f"--cache-dir {MATRIX}: is a file",)),
+    Row(
+        "gate-all-flags-together",
+        gate("--python", "{root}/nope", "--baseline", "", "--case", "", "--installer", "x", "--timeout", "inf"),
+        (
+            "--python {root}/nope: no such",
+            "--baseline '': empty",
+            "--case '': empty",
+            "--installer x:",
+            "--timeout inf",
+        ),
+    ),
+    # --- check ----------------------------------------------------------------------------------------------
+    Row("check-target-empty", check_cmd(""), ("TARGET '': empty",)),
+    Row(
+        "check-corpus-missing", check_cmd("--corpus", "{root}/none.toml"), ("--corpus {root}/none.toml: no such file",)
+    ),
+    Row("check-corpus-directory", check_cmd("--corpus", "{root}/extensions"), ("--corpus {root}/extensions: a dir",)),
+    Row("check-corpus-empty", check_cmd("--corpus", ""), ("argument --corpus: empty",)),
+    Row("check-import-empty", check_cmd("x==1", "--import", ""), ("--import '': empty",)),
+    Row("check-test-empty", check_cmd("x==1", "--test", " "), ("--test ' ': empty",)),
+    Row("check-shard-zero", check_cmd("x==1", "--shard", "0/2"), ("--shard",)),
+    Row("check-timeout-inf", check_cmd("x==1", "--timeout", "inf"), ("--timeout inf: expected seconds",)),
+    Row("check-installer-unknown", check_cmd("x==1", "--installer", "conda"), ("--installer conda: choose from",)),
+    Row("check-results-file", check_cmd("x==1", "--results", MATRIX), (f"--results {MATRIX}: is a file",)),
+    Row("check-results-empty", check_cmd("x==1", "--results", ""), ("argument --results: empty",)),
+    Row(
+        "check-all-flags-together",
+        check_cmd("", "--corpus", "{root}/none.toml", "--installer", "x", "--shard", "3/2"),
+        ("TARGET '': empty", "--corpus {root}/none.toml:", "--installer x:", "--shard"),
+    ),
+    # --- history --------------------------------------------------------------------------------------------
+    Row("history-run-missing", ("history", "{root}/nope"), ("RUN_DIR {root}/nope: no such directory",)),
+    Row("history-run-file", ("history", MATRIX), (f"RUN_DIR {MATRIX}: is a file",)),
+    Row("history-run-empty", ("history", ""), ("argument RUN_DIR: empty",)),
+    Row("history-last-zero", ("history", BASE, "--last", "0"), ("--last 0: expected at least 1",)),
+    Row("history-both", ("history", "{root}/nope", "--last", "-1"), ("RUN_DIR {root}/nope:", "--last -1:")),
+    Row("history-none-in-run", ("history", BASE), ("no history.json",)),
     # --- nightly --merge ------------------------------------------------------------------------------------
     Row("nightly-out-file", ("nightly", "--merge", S1, S2, "--out", MATRIX), (f"--out {MATRIX}: is a file",)),
     Row(
