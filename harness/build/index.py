@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
-import json
 import os
 import platform
 import re
@@ -23,6 +22,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
+import msgspec
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import (
     InvalidSdistFilename,
@@ -35,6 +35,7 @@ from packaging.version import Version
 
 from harness.errors import ConfigError, HarnessError
 from harness.infra import atomic
+from harness.schema.decode import decode_json
 
 DEFAULT_INDEX = "https://pypi.org/simple"
 _ACCEPT = "application/vnd.pypi.simple.v1+json, text/html;q=0.1"
@@ -104,14 +105,24 @@ class _Anchors(HTMLParser):
             self.links.append((str(found["href"]), "data-yanked" in found))
 
 
+class SimpleFile(msgspec.Struct, frozen=True):
+    """One file of a PEP 691 project page: the keys read (an index may write more)."""
+
+    url: str
+    filename: str
+    hashes: dict[str, str] = {}
+    yanked: bool | str = False  # a reason string is yanked too (PEP 592)
+
+
+class SimplePage(msgspec.Struct, frozen=True):
+    files: tuple[SimpleFile, ...]
+
+
 def parse_page(body: bytes, content_type: str, page_url: str) -> list[IndexFile]:
     """A project page, JSON (PEP 691) or HTML (PEP 503), as files with their sha256 (others left out)."""
     if "json" in content_type:
-        data = json.loads(body)
-        entries = [
-            (f["url"], f["filename"], f.get("hashes", {}).get("sha256", ""), bool(f.get("yanked")))
-            for f in data["files"]
-        ]
+        data = decode_json(body, SimplePage, source=f"{page_url} (PEP 691 JSON)", error=HarnessError)
+        entries = [(f.url, f.filename, f.hashes.get("sha256", ""), bool(f.yanked)) for f in data.files]
     else:
         parser = _Anchors()
         parser.feed(body.decode("utf-8", "replace"))

@@ -1,4 +1,5 @@
-"""The nightly rehearsal on a tiny subset: 3 shard runs merged equal one unsharded run, no wheel built twice."""
+"""The nightly rehearsal on a tiny subset: 3 shard runs merged equal one unsharded run, no wheel built twice;
+the next night carries the history forward."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.reports import history
 from harness.run.records import load
 
 from .conftest import Harness
@@ -47,3 +49,18 @@ def test_three_shards_merge_to_the_unsharded_run(
     diff = harness("diff", str(tmp_path / "single" / "latest"), str(merged))
     assert diff.returncode == 0
     assert "diff: no changes" in diff.stdout
+
+    # The next night (one shard, the first night's merged run as its default baseline): the history
+    # carried forward holds both nights, and `history` prints them.
+    first_night = merged.resolve()  # nightly-latest is a link: it moves to tonight's merged run
+    again = harness("nightly", "--shards", "1", "--results", str(tmp_path / "nightly"), "--", *subset)
+    assert again.returncode == 0, again.stdout + again.stderr
+    tonight = (tmp_path / "nightly" / "nightly-latest").resolve()
+    assert tonight != first_night
+    carried = history.required(tonight)
+    assert [n.run_id for n in carried.nights] == [environment.run_id, load(tonight)[1].run_id]
+    assert all(set(n.statuses) <= set(history.CODES.values()) for n in carried.nights)
+    printed = harness("history", str(tonight))
+    assert printed.returncode == 0
+    assert printed.stdout.startswith("history: 2 nights")
+    assert "id='history-plot'" in (tonight / "report.html").read_text()

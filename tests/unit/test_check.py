@@ -10,9 +10,11 @@ Variants change the one fact a rule reads, with dataclasses.replace.
 from __future__ import annotations
 
 import hashlib
+import json
 import zipfile
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from msgspec.structs import replace as restruct
@@ -147,6 +149,26 @@ def test_pep691_json_and_pep503_html_list_the_same_files() -> None:
     from_html = index.parse_page((CHECK / "markupsafe-simple.html").read_bytes(), "text/html", url)
     assert len(from_json) == 62
     assert {(f.filename, f.sha256) for f in from_json} == {(f.filename, f.sha256) for f in from_html}
+
+
+@pytest.mark.parametrize(
+    ("damage", "named"),
+    [
+        (lambda page: page.update(files={}), "files: expected array, got object"),
+        (lambda page: page["files"][0].update(filename=None), "files[0].filename: expected str, got null"),
+        (lambda page: page["files"][1].update(hashes=["sha256"]), "files[1].hashes: expected object, got array"),
+        (lambda page: page["files"][2].update(yanked=1), "files[2].yanked: expected bool | str, got int"),
+        (lambda page: page.pop("files"), "missing required field files"),
+    ],
+)
+def test_a_pep691_page_that_does_not_fit_names_the_field(damage: Any, named: str) -> None:
+    page = json.loads((CHECK / "markupsafe-simple.json").read_text())  # recorded from pypi.org
+    damage(page)
+    url = "https://pypi.org/simple/markupsafe/"
+    with pytest.raises(HarnessError) as caught:
+        index.parse_page(json.dumps(page).encode(), "application/vnd.pypi.simple.v1+json", url)
+    assert str(caught.value).startswith(f"{url} (PEP 691 JSON): ")
+    assert named in str(caught.value)
 
 
 @pytest.mark.parametrize(
