@@ -29,7 +29,8 @@ _UV_REFUSAL = re.compile(
     r"dependency is incompatible with the current platform"
     r"|is not compatible with the current platform"
     r"|has no wheels with a matching [\w ]*tag"  # the resolver: Python version / ABI / platform tag
-    r"|the current Python version \([\w.+]+\) does not satisfy Python"  # Requires-Python
+    # Requires-Python; a specifier with exclusions is listed as "all of: Python>3.9.0,<3.9.1 Python>3.9.1"
+    r"|the current Python version \([\w.+]+\) does not satisfy (?:(?:all|one) of: )?Python"
 )
 _PIP_REFUSAL = re.compile(r"is not a supported wheel on this platform|requires a different Python")
 _PIP_VERSIONS: dict[tuple[str, str], str] = {}  # seeded pip differs per interpreter only

@@ -130,6 +130,19 @@ def hammer(module, n_threads):
     return {"threads": n_threads, "calls": n_threads * CALLS_PER_THREAD, "errors": errors[:5]}
 
 
+def loaded_extensions(root):
+    """`check`'s sys_path load: the wheel's extension files (under ROOT) that the imports really loaded. A
+    name may import without its binary (a namespace package of stubs, a pure-Python fallback)."""
+    prefix = os.path.abspath(root) + os.sep
+    found = []
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None) or ""
+        suffixes = importlib.machinery.EXTENSION_SUFFIXES
+        if os.path.abspath(path).startswith(prefix) and any(path.endswith(s) for s in suffixes):
+            found.append({"file": os.path.relpath(path, root).replace(os.sep, "/"), "module": name})
+    return sorted(found, key=lambda f: f["file"])
+
+
 def check_call(module, shown, args, expected):
     try:
         got = module.add(*args)
@@ -179,7 +192,11 @@ def main(argv):
             failed = "import %s: " % current if import_only and current else ""
             result["import_error"] = failed + describe(exc)
             result["import_error_type"] = type(exc).__name__
+            if import_only and path and not by_path:
+                result["files"] = loaded_extensions(path)
             return result
+    if import_only and path and not by_path:
+        result["files"] = loaded_extensions(path)
     # A free-threaded build warns (RuntimeWarning) when an import re-enables the GIL.
     result["import_warnings"] = ["%s: %s" % (w.category.__name__, w.message) for w in caught]
     result["module_file"] = getattr(module, "__file__", None)

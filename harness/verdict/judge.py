@@ -19,10 +19,9 @@ from typing import Any
 
 import msgspec
 
-from harness.build.audit_result import Audit
 from harness.cell.observe import Dependencies, LoadObs, LoadOutcome, Observed, Route
 from harness.model import Cell, Expectation, Interpreter, KnownIssue, Status, Target, Verdict, ext_suffix
-from harness.verdict import artifact, oracle
+from harness.verdict import artifact, checked, oracle
 from harness.verdict.stages import (
     CLEAN_LOAD_ERRORS,
     Stage,
@@ -33,7 +32,6 @@ from harness.verdict.stages import (
     import_stage,
     platform_mismatch,
     resolve_stage,
-    test_stage,
     threads_stage,
     through_bwrap,
 )
@@ -48,6 +46,7 @@ class FindingKind(enum.StrEnum):
     NO_REPORT = "no report"
     DEPENDENCY_NOT_INSTALLABLE = "dependency not installable"  # the wheel's runtime requirements, there
     IMPORTS = "imports"  # `check`: a refused wheel's modules imported anyway (it has no calls to make)
+    IMPORTS_PURE = "imports, no extension loaded"  # `check`: the names imported, none of the binaries did
     REENABLES_GIL = "re-enables the GIL"  # `check`, free-threaded: an import turned the GIL back on
 
 
@@ -217,52 +216,11 @@ def cell_stages(facts: CellFacts, expectation: Expectation) -> list[Stage]:
     if load is None:
         return [*stages, Stage("import", Status.ERROR, "installed, but no import was observed")]
     if load.name:
-        return stages + checked_import_stages(facts, audit)
+        return stages + checked.import_stages(facts.run, facts.observed, audit)
     stages.append(platform_mismatch(run, audit, load) or import_stage(load))
     if load.outcome is LoadOutcome.LOADED:
         stages += [call_stage(load), threads_stage(run, load)]
     return stages
-
-
-def checked_import_stages(facts: CellFacts, audit: Audit | None) -> list[Stage]:
-    """A wheel under `check`: each module imported in its own process, the GIL after the imports on a
-    free-threaded interpreter, then the user's smoke command."""
-    loads = [x for x in facts.observed.loads if x.route is Route.INSTALLED]
-    for load in loads:
-        if load.outcome is not LoadOutcome.LOADED:
-            stage = platform_mismatch(facts.run, audit, load) or import_stage(load)
-            return [replace(stage, reason=f"{load.name}: {stage.reason}")]
-    names = ", ".join(x.name for x in loads)
-    stages = [Stage("import", Status.PASS, f"imported {len(loads)} module(s), each in its own process: {names}")]
-    stages.append(gil_stage(facts, loads))
-    return [*stages, test_stage(facts.observed.load(Route.TEST))]
-
-
-def claims_free_threading(tags: Sequence[str]) -> bool:
-    """A cp3XXt or abi3t tag: the wheel says it runs without the GIL."""
-    return any(t.split("-")[1] == "abi3t" or t.split("-")[1].endswith(("t", "td")) for t in tags)
-
-
-def gil_reenabled(load: LoadObs) -> str:
-    """Why the import turned the GIL back on, or "" (the RuntimeWarning, or sys._is_gil_enabled())."""
-    warned = [w for w in load.import_warnings if "GIL" in w]
-    if warned:
-        return f"importing {load.name} re-enabled the GIL ({warned[0]})"
-    return f"sys._is_gil_enabled() is True after importing {load.name}" if load.gil_enabled_after_import else ""
-
-
-def gil_stage(facts: CellFacts, loads: Sequence[LoadObs]) -> Stage:
-    """Free-threaded only: a wheel that claims free-threading must not re-enable the GIL; any other
-    wheel doing so is a finding (load_findings), not a failure."""
-    if not facts.run.free_threaded:
-        return Stage("threads", Status.SKIP, "not a free-threaded interpreter")
-    why = next((w for w in map(gil_reenabled, loads) if w), "")
-    assert facts.observed.wheel is not None
-    if why and claims_free_threading(facts.observed.wheel.tags):
-        return Stage("threads", Status.FAIL, f"{why}; the wheel's tags claim free-threading")
-    if why:
-        return Stage("threads", Status.PASS, f"{why}; its tags do not claim free-threading (a finding)")
-    return Stage("threads", Status.PASS, "the GIL stays disabled after every import")
 
 
 # -- refused wheels, loaded anyway -------------------------------------------------------------
@@ -312,6 +270,8 @@ def forced_load_stages(facts: CellFacts, expectation: Expectation) -> list[Stage
         if net_must_fire(facts, route, must) and missing:
             # The error may be the missing dependency's, not the net's: nothing to judge.
             stages.append(Stage(name, Status.SKIP, f"not judged: {missing}; the load ended: {load.exception}"))
+        elif net_must_fire(facts, route, must) and route is Route.SYS_PATH and load.name:
+            stages.append(checked.sys_path_stage(load, f"{NETS[route]} did not fire ({rule})", NETS[route]))
         elif net_must_fire(facts, route, must):
             if load.outcome is LoadOutcome.EXCEPTION and load.exception_type in CLEAN_LOAD_ERRORS:
                 stages.append(Stage(name, Status.PASS, f"refused cleanly by the {NETS[route]}: {load.exception}"))
@@ -348,9 +308,9 @@ def load_findings(facts: CellFacts) -> tuple[Finding, ...]:
     wheel = facts.observed.wheel
     if not facts.run.free_threaded or wheel is None:
         return tuple(found)
-    claimed = claims_free_threading(wheel.tags)
+    claimed = checked.claims_free_threading(wheel.tags)
     for load in facts.observed.loads:
-        why = gil_reenabled(load) if load.name and load.outcome is LoadOutcome.LOADED else ""
+        why = checked.gil_reenabled(load) if load.name and load.outcome is LoadOutcome.LOADED else ""
         if why and (load.route is not Route.INSTALLED or not claimed):
             found.append(Finding(route=load.route, kind=FindingKind.REENABLES_GIL, detail=why))
     return tuple(found)
@@ -375,6 +335,8 @@ def _finding(route: Route, load: LoadObs) -> Finding:
             detail=f"{detail}; the load ended: {load.exception}",
         )
     if load.outcome is LoadOutcome.LOADED and load.name and not load.calls:
+        if route is Route.SYS_PATH and not load.files:  # a namespace package of stubs, a pure fallback
+            return Finding(route=route, kind=FindingKind.IMPORTS_PURE, detail=f"{load.name} imported")
         return Finding(route=route, kind=FindingKind.IMPORTS, detail=f"{load.name} imported")
     if load.outcome is LoadOutcome.LOADED:
         wrong = [c for c in load.calls if not c.ok]

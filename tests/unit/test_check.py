@@ -23,7 +23,7 @@ from packaging.requirements import Requirement
 from harness.__main__ import main
 from harness.build import index
 from harness.build.wheelfile import is_extension, read_wheel
-from harness.cell.observe import LoadObs, LoadOutcome, Observed, Route
+from harness.cell.observe import FileLoad, LoadObs, LoadOutcome, Observed, Route
 from harness.config.corpus import load_corpus
 from harness.errors import ConfigError, HarnessError
 from harness.model import Cell, Status, TargetKind
@@ -398,3 +398,39 @@ def test_an_unreachable_index_exits_1(tmp_path: Path, capsys: pytest.CaptureFixt
     argv = ["check", "markupsafe", "--index-url", "http://127.0.0.1:9/simple", "--cache-dir", str(tmp_path)]
     assert main([*argv, "--results", str(tmp_path / "out")]) == 1
     assert "http://127.0.0.1:9/simple/markupsafe/: index unreachable" in capsys.readouterr().err
+
+
+REFUSED = "cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64:index:cp313"  # its suffix not listed there
+
+
+@pytest.mark.parametrize(
+    ("outcome", "exception", "files", "status", "reason"),
+    [
+        # recorded: `import markupsafe` ran its pure-Python fallback, markupsafe._speedups was not found
+        (None, None, (), Status.PASS, "none of the wheel's extension files loaded (the imports ended: "),
+        # cryptography: `_rust/` holds .pyi stubs, so the name imports as a namespace package
+        (LoadOutcome.LOADED, "", (), Status.PASS, "none of the wheel's extension files loaded"),
+        # frozenlist on 3.8: its Python code fails before any binary is tried
+        (LoadOutcome.EXCEPTION, "AttributeError: module 'types' has no attribute 'GenericAlias'", (), Status.PASS, ""),
+        (
+            LoadOutcome.LOADED,
+            "",
+            (EXT,),
+            Status.FAIL,
+            f"did not fire (the interpreter does not list the file's suffix): {EXT} loaded",
+        ),
+    ],
+)
+def test_the_file_name_net_of_a_check_cell_is_judged_by_the_binaries_loaded(
+    outcome: LoadOutcome | None, exception: str | None, files: tuple[str, ...], status: Status, reason: str
+) -> None:
+    facts = _facts(REFUSED)
+    sys_path = facts.observed.load(Route.SYS_PATH)
+    assert sys_path is not None
+    if outcome is not None:
+        loaded = tuple(FileLoad(file=f, module="markupsafe._speedups") for f in files)
+        sys_path = restruct(sys_path, outcome=outcome, exception=exception or "", files=loaded)
+    others = tuple(x for x in facts.observed.loads if x.route is not Route.SYS_PATH)
+    verdict = judge(replace(facts, observed=restruct(facts.observed, loads=(sys_path, *others))), [])
+    assert verdict.stages["load:sys_path"].status is status
+    assert reason in verdict.stages["load:sys_path"].reason

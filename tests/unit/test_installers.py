@@ -28,6 +28,16 @@ UV_REQUIRES_PYTHON = """error: No solution found when resolving dependencies
   cause: Because the current Python version (3.8.18) does not satisfy Python>=3.9 and x==1.0.0 depends on
          Python>=3.9, we can conclude that x==1.0.0 cannot be used.
 """
+# cryptography 50.0.2 (Requires-Python >=3.9,!=3.9.0,!=3.9.1) on 3.8, recorded by `check`:
+UV_REQUIRES_PYTHON_EXCLUSIONS = """error: No solution found when resolving dependencies
+  cause: Because the current Python version (3.8.18) does not satisfy all of:
+             Python>3.9.0,<3.9.1
+             Python>3.9.1
+         and cryptography==50.0.2 depends on one of:
+             Python>3.9.0,<3.9.1
+             Python>3.9.1
+         we can conclude that cryptography==50.0.2 cannot be used.
+"""
 PIP_REQUIRES_PYTHON = "ERROR: Package 'x' requires a different Python: 3.8.18 not in '>=3.9'"
 OTHER = "error: Failed to read `x.whl`\n  cause: No such file or directory (os error 2)"
 
@@ -47,6 +57,7 @@ def failed(stderr: str) -> Outcome:
         (UV_TOOLCHAIN, UV_PATH, "dependency is incompatible with the current platform"),
         (PIP_TOOLCHAIN, PIP, "is not a supported wheel on this platform"),
         (UV_TOOLCHAIN, UV_REQUIRES_PYTHON, "does not satisfy Python>=3.9"),
+        (UV_TOOLCHAIN, UV_REQUIRES_PYTHON_EXCLUSIONS, "does not satisfy all of: Python>3.9.0,<3.9.1"),
         (PIP_TOOLCHAIN, PIP_REQUIRES_PYTHON, "requires a different Python: 3.8.18 not in '>=3.9'"),
     ],
 )
