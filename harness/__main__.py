@@ -221,8 +221,10 @@ def cmd_new_case(args: argparse.Namespace) -> int:
         raise ConfigError(f"new-case: {args.case!r}: expected BACKEND/BINDING, e.g. setuptools/c-api-heaptype")
     source = casegen.pick_source(cases, backend, binding, args.source)
     into: Path = args.new_cases_dir or cases_dir
-    dest = casegen.new_case(source, cases_dir, backend, binding, into)
-    case = load_case(dest / "case.toml", into, providers.names())  # the renamed project must be a valid case
+    dest = casegen.new_case(
+        source, cases_dir, backend, binding, into, lambda toml, root: load_case(toml, root, providers.names())
+    )
+    case = load_case(dest / "case.toml", into, providers.names())
     print(f"new case {case.id} from {source.id} in {dest} (import name {case.module})")
     print("now: edit its case.toml and sources, then `python -m harness cases --markdown` into README.md")
     return 0

@@ -12,13 +12,14 @@ import difflib
 import fnmatch
 import re
 import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from harness.config.casefiles import render, source_files
-from harness.errors import ConfigError, HarnessError
+from harness.errors import ConfigError
 from harness.infra import atomic
 from harness.infra.paths import UnsafePath, part_problem, under
 from harness.model import Case
@@ -167,38 +168,70 @@ def _renamer(old: dict[str, str], new: dict[str, str]) -> Callable[[str], str]:
     return lambda text: pattern.sub(lambda m: by_old[m.group(0)], text)
 
 
-def new_case(source: Case, cases_dir: Path, backend: str, binding: str, into: Path) -> Path:
-    """Copy *source* to into/backend/binding with its names changed; shared files rendered anew.
+def _free(into: Path, backend: str, binding: str) -> Path:
+    """into/backend/binding: nothing there yet (not even a dangling symlink), no file where a parent directory
+    should be, no symlink on the way out of *into*."""
+    given = f"new-case BACKEND/BINDING {backend}/{binding}"
+    try:
+        dest = under(into, backend, binding)
+    except UnsafePath as exc:
+        raise ConfigError(f"{given}: {exc}") from None
+    if dest.exists() or dest.is_symlink():
+        raise ConfigError(f"{given}: {dest} already exists; choose another name or remove it")
+    for parent in dest.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ConfigError(f"{given}: {parent} is a file, not a directory")
+            break
+    return dest
 
-    When *into* is *cases_dir*, the new case also gets the source's entry in _shared/cases.toml,
-    so sync-cases keeps it in step."""
-    for part, what in ((backend, "BACKEND"), (binding, "BINDING")):
-        if not _NAME.fullmatch(part):
-            raise ConfigError(f"new-case: {what} {part!r}: use lower-case letters, digits and dashes")
-    dest = into / backend / binding
-    if dest.exists():
-        raise HarnessError(f"new-case: {dest} already exists")
-    old, new = names(source.backend, source.binding), names(backend, binding)
-    rename = _renamer(old, new)
+
+def _stage(source: Case, cases_dir: Path, entries: list[SharedFile], stage: Path, new: dict[str, str]) -> None:
+    """The new case's files written under *stage*: the source's renamed, its shared files rendered anew."""
+    rename = _renamer(names(source.backend, source.binding), new)
     for path in source_files(source.path):
         rel = path.relative_to(source.path)
         if any(fnmatch.fnmatch(part, pattern) for part in rel.parts for pattern in _SKIP):
             continue
-        target = dest / rename(str(rel))
+        target = stage / rename(str(rel))
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
             target.write_text(rename(path.read_text()))
         except UnicodeDecodeError:
             shutil.copyfile(path, target)
         shutil.copymode(path, target)
-    entries = [s for s in load_manifest(cases_dir) if s.case == source.id]
     for shared in entries:
-        template = (cases_dir / SHARED_DIR / shared.template).read_text()
-        (dest / rename(shared.path)).write_text(render(template, new))
-    if entries and into.resolve() == cases_dir.resolve():
-        manifest = manifest_path(cases_dir)
-        lines = [f'\n["{backend}/{binding}"]\n'] + [f'"{s.key}" = "{s.template}"\n' for s in entries]
-        manifest.write_text(manifest.read_text() + "".join(lines))
+        target = stage / rename(shared.path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(render(_read(cases_dir / SHARED_DIR / shared.template), new))
+
+
+def new_case(
+    source: Case, cases_dir: Path, backend: str, binding: str, into: Path, validate: Callable[[Path, Path], object]
+) -> Path:
+    """Copy *source* to into/backend/binding with its names changed; shared files rendered anew.
+
+    Everything is checked before the first byte lands in *into*: the names, the destination, and the renamed
+    case itself (*validate*(case.toml, its cases dir), on a staged copy in a temporary directory). When *into*
+    is *cases_dir*, the new case also gets the source's entry in _shared/cases.toml, so sync-cases keeps it
+    in step."""
+    for part, what in ((backend, "BACKEND"), (binding, "BINDING")):
+        if not _NAME.fullmatch(part):
+            raise ConfigError(f"new-case: {what} {part!r}: use lower-case letters, digits and dashes")
+    dest = _free(into, backend, binding)
+    entries = [s for s in load_manifest(cases_dir) if s.case == source.id]
+    joins = bool(entries) and into.resolve() == cases_dir.resolve()
+    manifest = manifest_path(cases_dir)
+    lines = [f'\n["{backend}/{binding}"]\n'] + [f'"{s.key}" = "{s.template}"\n' for s in entries]
+    appended = _read(manifest) + "".join(lines) if joins else ""
+    with tempfile.TemporaryDirectory(prefix="abi-harness-new-case-") as tmp:
+        staged = Path(tmp) / backend / binding
+        _stage(source, cases_dir, entries, staged, names(backend, binding))
+        validate(staged / "case.toml", Path(tmp))
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(staged, dest)
+    if joins:
+        atomic.write_text(manifest, appended)
     return dest
 
 

@@ -143,6 +143,10 @@ def shard_env(index: object, count: object) -> dict[str, str | bytes | None]:
     return {"results/s2/environment.json": json.dumps(env)}
 
 
+def new_case(*args: str) -> tuple[str, ...]:
+    return ("new-case", args[0], "--matrix", MATRIX, *args[1:])
+
+
 def gate(*args: str) -> tuple[str, ...]:
     return ("gate", "--matrix", MATRIX, *args)
 
@@ -524,6 +528,35 @@ ROWS = [
         ("new-case", "sysconfig/x", "--matrix", MATRIX, "--cases-dir", MATRIX + "/x"),
         ("{root}/matrix.toml is a file",),
     ),
+    Row("new-case-exists", new_case("sysconfig/c-api"), ("BACKEND/BINDING sysconfig/c-api:", "already exists")),
+    Row(
+        "new-case-dangling-symlink",
+        new_case("sysconfig/y"),
+        ("BACKEND/BINDING sysconfig/y:", "already exists"),
+        links={"extensions/sysconfig/y": "{root}/extensions/sysconfig/none"},
+    ),
+    Row(
+        "new-case-dangling-symlink-out",
+        new_case("sysconfig/y"),
+        ("BACKEND/BINDING sysconfig/y:", "leads outside"),
+        links={"extensions/sysconfig/y": "{root}/victim/none"},
+    ),
+    Row(
+        "new-case-backend-symlink-out",
+        new_case("meson/x", "--from", "sysconfig/c-api"),
+        ("{root}/extensions/meson/sub: no case.toml",),  # refused by the case loader before new-case looks
+        links={"extensions/meson": "{root}/victim"},
+    ),
+    Row(
+        "new-case-backend-is-file",
+        new_case("meson/x", "--from", "sysconfig/c-api"),
+        ("BACKEND/BINDING meson/x: {root}/extensions/meson is a file",),
+        files={"extensions/meson": "x"},
+    ),
+    Row("new-case-from-empty", new_case("sysconfig/x", "--from", ""), ("--from '': no such case",)),
+    Row("new-case-empty", new_case(""), ("expected BACKEND/BINDING",)),
+    Row("new-case-writes-inside", new_case("sysconfig/y"), (), code=0, absent=("victim/y",)),
+    Row("new-case-elsewhere", new_case("sysconfig/y", "--cases-dir", "{root}/more"), (), code=0),
     Row("new-case-dotdot", ("new-case", "../x", "--matrix", MATRIX), ("BACKEND '..'",)),
     Row("new-case-three-parts", ("new-case", "a/b/c", "--matrix", MATRIX), ("BINDING 'b/c'",)),
     Row("new-case-no-binding", ("new-case", "sysconfig", "--matrix", MATRIX), ("expected BACKEND/BINDING",)),

@@ -76,10 +76,14 @@ def test_names_match_the_case_model() -> None:
         assert casegen.names(case.backend, case.binding) == {"dist_name": case.dist_name, "module": case.module}
 
 
+def valid(case_toml: Path, cases_dir: Path) -> Case:
+    return load_case(case_toml, cases_dir, providers.names())
+
+
 @pytest.mark.parametrize("source", CASES, ids=lambda c: c.id)
 def test_new_case_from_each_case_is_a_valid_renamed_case(source: Case, tmp_path: Path) -> None:
     backend, binding = source.backend, f"{source.binding}-new"
-    dest = casegen.new_case(source, CASES_DIR, backend, binding, tmp_path)
+    dest = casegen.new_case(source, CASES_DIR, backend, binding, tmp_path, valid)
     case = load_case(dest / "case.toml", tmp_path, providers.names())  # pyproject's name must match the new case
     assert case.id == f"{backend}/{binding}"
     # nothing still carries the old import or distribution name (it would clash with the source case)
@@ -100,12 +104,12 @@ def test_new_case_from_each_case_is_a_valid_renamed_case(source: Case, tmp_path:
 def test_new_case_in_the_cases_dir_joins_the_manifest(cases_copy: Path) -> None:
     cases = load_cases(cases_copy, providers.names())
     source = casegen.pick_source(cases, "setuptools", "c-api-heaptype", "setuptools/c-api")
-    casegen.new_case(source, cases_copy, "setuptools", "c-api-heaptype", cases_copy)
+    casegen.new_case(source, cases_copy, "setuptools", "c-api-heaptype", cases_copy, valid)
     mine = {s.path: s.template for s in casegen.load_manifest(cases_copy) if s.case == "setuptools/c-api-heaptype"}
     assert mine == {"src/abitest_facts.h": "abitest_facts.h", "src/abitest_setuptools_c_api_heaptype.c": "c_api.c"}
     assert casegen.drift(cases_copy) == []
     with pytest.raises(Exception, match="already exists"):
-        casegen.new_case(source, cases_copy, "setuptools", "c-api-heaptype", cases_copy)
+        casegen.new_case(source, cases_copy, "setuptools", "c-api-heaptype", cases_copy, valid)
 
 
 def test_pick_source() -> None:
@@ -119,7 +123,7 @@ def test_pick_source() -> None:
 def test_new_case_rejects_bad_names(name: str, tmp_path: Path) -> None:
     backend, _, binding = name.partition("/")
     with pytest.raises(ConfigError, match="lower-case"):
-        casegen.new_case(CASES[0], CASES_DIR, backend, binding, tmp_path)
+        casegen.new_case(CASES[0], CASES_DIR, backend, binding, tmp_path, valid)
 
 
 def test_load_cases_ignores_the_shared_dir(cases_copy: Path) -> None:
@@ -144,3 +148,22 @@ def test_cli_sync_check_and_new_case(cases_copy: Path, capsys: pytest.CaptureFix
     assert main(["sync-cases", "--check", "--matrix", str(matrix)]) == 0  # the new case joined the manifest
     assert main(["new-case", "setuptools", "--matrix", str(matrix)]) == 2
     assert "expected BACKEND/BINDING" in capsys.readouterr().err
+
+
+def test_new_case_that_would_not_be_valid_writes_nothing(cases_copy: Path) -> None:
+    """The renamed case is validated on a staged copy: refused, neither the case nor the manifest is written."""
+    manifest = casegen.manifest_path(cases_copy).read_bytes()
+    source = next(c for c in load_cases(cases_copy, providers.names()) if c.id == "setuptools/c-api")
+    seen: list[Path] = []
+
+    def refuse(case_toml: Path, root: Path) -> None:
+        seen.append(case_toml)
+        assert case_toml.is_file()
+        raise ConfigError(f"{case_toml}: description: missing")
+
+    with pytest.raises(ConfigError, match="description: missing"):
+        casegen.new_case(source, cases_copy, "setuptools", "c-api-x", cases_copy, refuse)
+    assert seen
+    assert not seen[0].exists()  # the staging directory is gone
+    assert not (cases_copy / "setuptools" / "c-api-x").exists()
+    assert casegen.manifest_path(cases_copy).read_bytes() == manifest
