@@ -32,7 +32,8 @@ LAYERS: dict[str, int] = {
     "preference": 10,
     "reports": 11,
     "workflows": 12,
-    "__main__": 13,
+    "cli": 13,
+    "__main__": 14,
 }
 # Run inside other interpreters or the browser: read as files, never imported.
 UNIMPORTABLE = {"resources"}

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from harness.__main__ import parse_run
+from harness.cli import parse_run
 from harness.errors import ConfigError
 from harness.workflows import run as workflow
 from harness.workflows.run import RunRequest, RunState
