@@ -63,8 +63,14 @@ def totals(records: Sequence[Record]) -> str:
     return f"{len(records)} cells: " + (", ".join(parts) if parts else "none")
 
 
+def by_cell(records: Sequence[Record]) -> list[Record]:
+    """The records in the order of their cells, not the order in which the cells finished: every list in
+    the reports is drawn in this order, so two runs with the same results give the same files."""
+    return sorted(records, key=lambda r: r.cell)
+
+
 def problems(records: Sequence[Record]) -> list[Record]:
-    return sorted((r for r in records if Status(r.status).is_problem), key=lambda r: r.cell)
+    return [r for r in by_cell(records) if Status(r.status).is_problem]
 
 
 def free_threading_note(environment: RunManifest) -> str | None:
@@ -109,7 +115,7 @@ def terminal_summary(records: Sequence[Record], environment: RunManifest, run_di
 def installer_disagreements(records: Sequence[Record]) -> list[tuple[Record, str]]:
     """Cells where the installers (and packaging.tags) did not all give the same answer."""
     found = []
-    for r in sorted(records, key=lambda r: r.cell):
+    for r in by_cell(records):
         answers = resolve_answers(r)
         if r.packaging_accepts is not None:
             answers["packaging.tags"] = r.packaging_accepts
@@ -267,12 +273,12 @@ def _lists(records: Sequence[Record]) -> list[str]:
         out += ["", f"## Installer disagreements ({len(disagreements)})", ""]
         out += [f"- `{md(r.cell)}`: {md(why)}" for r, why in disagreements]
     out += loaded_anyway(records)
-    xfails = [r for r in records if r.status == Status.XFAIL.value]
+    xfails = [r for r in by_cell(records) if r.status == Status.XFAIL.value]
     if xfails:
         out += ["", f"## Known issues ({len(xfails)} cells)", ""]
         out += [f"- `{md(r.cell)}`: {md(r.reason)}" for r in xfails]
     skips: dict[str, list[str]] = defaultdict(list)
-    for r in records:
+    for r in by_cell(records):
         if r.status == Status.SKIP.value:
             skips[r.reason].append(r.cell)
     if skips:
@@ -288,7 +294,7 @@ def _lists(records: Sequence[Record]) -> list[str]:
 def loaded_anyway(records: Sequence[Record]) -> list[str]:
     """Refused binaries loaded anyway where CPython promised no refusal: findings, not problems."""
     groups: dict[tuple[str, str], list[Record]] = defaultdict(list)
-    for r in records:
+    for r in by_cell(records):
         for f in r.findings:
             groups[(f.route, f.kind)].append(r)
     if not groups:
@@ -308,7 +314,7 @@ def loaded_anyway(records: Sequence[Record]) -> list[str]:
     for (route, kind), rs in sorted(groups.items()):
         shown = ", ".join(f"`{md(r.cell)}`" for r in rs[:3]) + (", ..." if len(rs) > 3 else "")
         out.append(f"| {md(route)} | {md(kind)} | {len(rs)} | {shown} |")
-    crashes = [(r, f) for r in records for f in r.findings if f.kind in ("crash", "timeout", "no report")]
+    crashes = [(r, f) for r in by_cell(records) for f in r.findings if f.kind in ("crash", "timeout", "no report")]
     if crashes:
         out += ["", "Crashes and hangs:", ""]
         out += [f"- `{md(r.cell)}` ({md(f.route)}): {md(f.kind)}: {md(f.detail)}" for r, f in crashes]
