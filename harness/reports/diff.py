@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from harness.infra import escape
 from harness.model import Status, ext_suffix
 from harness.run.records import Record
 
@@ -129,16 +130,19 @@ SECTIONS = (
 
 
 def _line(c: Change, markdown: bool) -> str:
-    cell = f"`{c.cell}`" if markdown else c.cell
+    """One change on one line: every value from the two runs' records escaped (a reason's newline too)."""
+    esc = escape.markdown if markdown else escape.text
+    cell = f"`{esc(c.cell)}`" if markdown else esc(c.cell)
+    before, after = esc(c.before), esc(c.after)
     if not c.before:
-        return f"{cell}: new, {c.after}: {c.reason[:200]}"
+        return f"{cell}: new, {after}: {esc(c.reason[:200])}"
     if not c.after:
-        return f"{cell}: was {c.before}"
-    why = f"{c.reason[:200]}"
+        return f"{cell}: was {before}"
+    why = esc(c.reason[:200])
     if c.before == c.after:
-        old = ", ".join(EXCEPTION.findall(c.before_reason)) or "no exception"
-        return f"{cell}: {c.after}, was {old}, now: {why}"
-    return f"{cell}: {c.before} -> {c.after}: {why}"
+        old = esc(", ".join(EXCEPTION.findall(c.before_reason)) or "no exception")
+        return f"{cell}: {after}, was {old}, now: {why}"
+    return f"{cell}: {before} -> {after}: {why}"
 
 
 def headline(d: Diff) -> str:
@@ -158,12 +162,12 @@ def text(d: Diff, limit: int = 50) -> str:
                 lines.append(f"  ... and {len(items) - limit} more (--json for all)")
     if d.produced:
         lines.append(f"What a backend produced changed: {len(d.produced)}")
-        lines += [f"  {b.key}: {b.before} -> {b.after}" for b in d.produced[:limit]]
+        lines += [escape.text(f"  {b.key}: {b.before} -> {b.after}") for b in d.produced[:limit]]
     return "\n".join(lines)
 
 
 def markdown(d: Diff, baseline_id: str = "baseline") -> str:
-    out = [f"## Changes since {baseline_id}", "", headline(d) + ".", ""]
+    out = [f"## Changes since {escape.markdown(baseline_id)}", "", headline(d) + ".", ""]
     for name, title in SECTIONS:
         items: Sequence[Change] = getattr(d, name)
         if items:
@@ -172,6 +176,7 @@ def markdown(d: Diff, baseline_id: str = "baseline") -> str:
             out.append("")
     if d.produced:
         out += [f"### What a backend produced changed: {len(d.produced)}", ""]
-        out += [f"- `{b.key}`: {b.before} -> {b.after}" for b in d.produced]
+        md = escape.markdown
+        out += [f"- `{md(b.key)}`: {md(b.before)} -> {md(b.after)}" for b in d.produced]
         out.append("")
     return "\n".join(out)

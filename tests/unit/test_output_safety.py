@@ -14,6 +14,7 @@ from msgspec.structs import replace as with_fields
 
 from harness import surface
 from harness.infra import escape
+from harness.reports import diff as diffs
 from harness.reports import gate as gate_report
 from harness.reports.ci import step_summary
 from harness.reports.diff import diff
@@ -249,3 +250,16 @@ def test_sync_check_prints_a_hostile_copy_escaped(tmp_path: Path, capsys: pytest
     assert "facts.h" in out
     assert shown_raw(out) == [], out
     assert "\\x1b[2J" in out
+
+
+def test_diff_text_and_markdown_keep_a_hostile_reason_on_its_line() -> None:
+    before = [with_fields(r, status="pass", reason="ok") for r in hostile()]
+    change = diff(before, hostile())
+    text, md = diffs.text(change), diffs.markdown(change, "base\x1b[2J")
+    for out in (text, md):
+        assert shown_raw(out) == [], out
+        assert "\n## heading" not in out  # the reason's newline does not start a line of its own
+    (line,) = [ln for ln in md.splitlines() if "a/x:abi3:cp39:cp312" in ln]
+    assert "\\x1b[2J" in line
+    assert "\\|" in line
+    assert "<script>" not in md
