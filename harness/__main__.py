@@ -201,7 +201,7 @@ def cmd_sync_cases(args: argparse.Namespace) -> int:
     if args.check:
         drifted = casegen.drift(cases_dir)
         for copy, what in drifted:
-            print(f"{copy}: {what}")
+            print(escape.text(f"{copy}: {what}", newlines=True))  # a diff of case files: their text as it is
         if drifted:
             print(f"{len(drifted)} case files differ from {casegen.SHARED_DIR}/: run `python -m harness sync-cases`")
             return 1
@@ -303,7 +303,7 @@ def cmd_provision(args: argparse.Namespace) -> int:
     checks.check_provision(args)
 
     def say(line: str) -> None:
-        print(line, flush=True)
+        print(escape.text(line), flush=True)  # quotes uv's and debootstrap's output
 
     provision.provision(args.providers, args.into, args, say)
     say("now: python -m harness interpreters")

@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
 
+from harness.infra.escape import markdown as md
 from harness.model import Status
 from harness.reports import diff as diffs
 from harness.reports.markdown import free_threading_note, problems, totals
@@ -69,24 +70,28 @@ def step_summary(
     records: Sequence[Record], environment: RunManifest, change: diffs.Diff | None = None, limit: int = 20
 ) -> str:
     """Short Markdown for $GITHUB_STEP_SUMMARY: totals, regressions, xpasses, missing free-threaded columns."""
-    out = [f"### ABI matrix {environment.run_id or '?'}", "", totals(records) + "."]
+    # Markdown GitHub renders: every value from a record or the manifest through the one escape
+    out = [f"### ABI matrix {md(environment.run_id or '?')}", "", totals(records) + "."]
     if change is not None:
-        out += ["", f"Since the baseline: {diffs.headline(change)}."]
+        out += ["", f"Since the baseline: {md(diffs.headline(change))}."]
         if change.regressions:
             out += ["", f"**Regressions ({len(change.regressions)})**", ""]
-            out += [f"- `{c.cell}`: {c.before} -> {c.after}: {c.reason[:160]}" for c in change.regressions[:limit]]
+            out += [
+                f"- `{md(c.cell)}`: {md(c.before)} -> {md(c.after)}: {md(c.reason[:160])}"
+                for c in change.regressions[:limit]
+            ]
             if len(change.regressions) > limit:
                 out.append(f"- ... and {len(change.regressions) - limit} more in the HTML report")
     xpasses = [r for r in records if r.status == Status.XPASS.value]
     if xpasses:
         links = sorted({r.known_issue or "?" for r in xpasses})
-        out += ["", f"**xpass ({len(xpasses)} cells)**: known issues that no longer bite: {', '.join(links)}"]
+        out += ["", f"**xpass ({len(xpasses)} cells)**: known issues that no longer bite: {md(', '.join(links))}"]
     bad = [r for r in problems(records) if r.status != Status.XPASS.value]
     if bad:
         out += ["", f"Problems: {len(bad)} cells (see the HTML report)."]
     missing = missing_free_threaded(environment)
     if missing:
-        out += ["", f"Missing free-threaded columns: {', '.join(missing)} (abi3t untested on them)."]
+        out += ["", f"Missing free-threaded columns: {md(', '.join(missing))} (abi3t untested on them)."]
     elif free_threading_note(environment):
         out += ["", "No free-threaded interpreter: abi3t untested on free-threading."]
     return "\n".join(out) + "\n"

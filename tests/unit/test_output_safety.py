@@ -15,6 +15,8 @@ from msgspec.structs import replace as with_fields
 from harness import surface
 from harness.infra import escape
 from harness.reports import gate as gate_report
+from harness.reports.ci import step_summary
+from harness.reports.diff import diff
 from harness.reports.gate import GateResult
 from harness.reports.html import content_security_policy, decode_data, html_report
 from harness.reports.markdown import markdown, terminal_summary
@@ -222,3 +224,28 @@ def test_an_error_quoting_a_file_prints_no_control_sequence(tmp_path: Path, caps
     assert code == 2, err
     assert shown_raw(err) == [], err
     assert "\\x1b[2J" in err
+
+
+def test_step_summary_neutralises_records_and_manifest() -> None:
+    before = [with_fields(r, status="pass", reason="ok") for r in hostile()]
+    out = step_summary(hostile(), RunManifest(run_id="r\x1b[2J|x"), diff(before, hostile()))
+    assert shown_raw(out) == [], out
+    assert "<script>" not in out
+    assert "r\\x1b[2J\\|x" in out
+    (line,) = [ln for ln in out.splitlines() if "a/x:abi3:cp39:cp312" in ln]
+    assert "\\x1b]0;pwned" in line
+
+
+def test_sync_check_prints_a_hostile_copy_escaped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _project(tmp_path, Bad("x", ()))
+    shared = tmp_path / "extensions" / "_shared"
+    shared.mkdir()
+    (shared / "cases.toml").write_text('["sysconfig/c-api"]\n"src/facts.h" = "facts.h"\n')
+    (shared / "facts.h").write_text("/* {module} */\n")
+    (tmp_path / CASE / "src").mkdir(exist_ok=True)
+    (tmp_path / CASE / "src" / "facts.h").write_text("/* \x1b[2J\x1b]0;pwned\x07 \u202e */\n")
+    assert run_main(["sync-cases", "--check", "--matrix", str(tmp_path / "matrix.toml")]) == 1
+    out = capsys.readouterr().out
+    assert "facts.h" in out
+    assert shown_raw(out) == [], out
+    assert "\\x1b[2J" in out
