@@ -37,6 +37,7 @@ EXECUTION_CODE = (
     "infra/proc.py",
     "infra/rootfs.py",
     "build/audit.py",
+    "build/wheel.py",  # runtime_requirements: what a forced load's environment installs
 )
 KEY_VERSION = 1
 _DIGESTS: dict[tuple[str, int, int], str] = {}
