@@ -21,6 +21,7 @@ from packaging.utils import parse_wheel_filename
 
 from harness.build.installers import PipReport
 from harness.errors import DamagedResults
+from harness.infra import escape
 from harness.model import Installer
 from harness.schema.decode import decode_json
 
@@ -540,7 +541,7 @@ def markdown(result: Result) -> list[str]:
         if c.order_dependent
     ]
     out += ["", "Order-dependent choices: " + ("; ".join(dependent) if dependent else "none") + "."]
-    return out
+    return [escape.text(line) for line in out]  # preference.json may come from another machine
 
 
 def changes(old: Result, new: Result) -> list[str]:

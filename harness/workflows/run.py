@@ -73,7 +73,7 @@ class RunState:
 
     request: RunRequest
     parse: Callable[[Sequence[str]], RunRequest]  # a recorded `run` command line (for --resume)
-    say: Say = field(default=lambda line: print(line, file=sys.stderr, flush=True))
+    say: Say = field(default=lambda line: print(escape.text(line), file=sys.stderr, flush=True))  # tools' output
     resumed: results.Loaded | None = None
     matrix: Matrix | None = None
     discovery: Discovery | None = None

@@ -290,3 +290,12 @@ def test_changes_between_two_results_name_each_choice() -> None:
     assert (
         f"{row.interpreter} {row.wheel_set.value} {cell.installer.value} {cell.source.value} {order.value}" in lines[0]
     )
+
+
+def test_markdown_shows_a_hostile_result_escaped() -> None:
+    """preference.json may come from another machine: its text reaches report.md without control sequences."""
+    answers = _answers(Installer.PIP, {Order.SORTED: ABI3, Order.REVERSED: ABI3, Order.SHUFFLED: ABI3})
+    result = Result("c\x1b[2J", DIST, "1.0\r", 7, CANDIDATES, (FACTS,), tuple(answers), notes=("n\u202e\x07",))
+    text = "\n".join(markdown(result))
+    assert not any(c in text for c in "\x1b\r\x07\u202e"), text
+    assert "c\\x1b[2J" in text
