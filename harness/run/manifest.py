@@ -21,7 +21,7 @@ from msgspec import UNSET, UnsetType
 from harness.errors import DamagedResults
 from harness.infra import atomic
 from harness.model import Interpreter, Target, TargetKind, parse_version
-from harness.schema.decode import decode_json
+from harness.schema.decode import read_json
 from harness.schema.ids import check_ids
 
 ENVIRONMENT_FILE = "environment.json"
@@ -229,11 +229,7 @@ def read(run_dir: Path) -> RunManifest:
         return RunManifest()
     if not path.is_file():
         raise DamagedResults(f"{path}: not a regular file")
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise DamagedResults(f"{path}: cannot read: {exc.strerror or exc}") from None
-    return decode_json(raw, RunManifest, source=path)
+    return read_json(path, RunManifest)
 
 
 def write(run_dir: Path, manifest: RunManifest) -> None:
