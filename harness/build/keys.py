@@ -28,6 +28,7 @@ class BuildFailure:
     tools: tuple[tuple[str, str], ...] = ()
     # FAIL: the backend could not build the case; ERROR: the harness or index got in the way.
     status: Status = Status.FAIL
+    cached: bool = False  # the same build failed the same way in an earlier run (build.wheel.FailedBuild)
 
 
 class BuildSystem(msgspec.Struct, frozen=True, kw_only=True, rename="kebab"):

@@ -13,54 +13,18 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from harness.build.installers import Toolchain
 from harness.build.keys import BuildFailure, Recipe, digest_of, key_facts, rendered_recipe
-from harness.build.requires import Pins, pin_requirements
+from harness.build.metadata import requires_python
+from harness.build.requires import PINS_MAX_AGE_S, Pins, pin_requirements
 from harness.config.casefiles import IGNORED
 from harness.errors import HarnessError
 from harness.infra import atomic, proc
 from harness.infra.paths import UnsafePath, remove_tree, safe_name, under
 from harness.model import Artifact, BuildSpec
 from harness.schema.decode import decode_json
-
-
-def _metadata_headers(wheel: Path, field: str) -> list[str]:
-    """Every value of one core-metadata header (`Requires-Dist`, ...) of a wheel's METADATA."""
-    prefix = field.lower() + ":"
-    with zipfile.ZipFile(wheel) as zf:
-        name = next((n for n in zf.namelist() if n.endswith(".dist-info/METADATA")), None)
-        if name is None:
-            return []
-        values = []
-        for line in zf.read(name).decode("utf-8", "replace").splitlines():
-            if not line.strip():
-                break  # headers end at the first blank line
-            if line.lower().startswith(prefix):
-                values.append(line.split(":", 1)[1].strip())
-    return values
-
-
-def requires_python(wheel: Path) -> str:
-    """The wheel's Requires-Python (core metadata), or "" when it declares none."""
-    return next(iter(_metadata_headers(wheel, "Requires-Python")), "")
-
-
-def runtime_requirements(wheel: Path) -> tuple[str, ...]:
-    """The wheel's Requires-Dist, markers kept (the installer evaluates them for the interpreter it
-    installs into); requirements of an extra are left out, as a plain install leaves them out."""
-    kept = []
-    for text in _metadata_headers(wheel, "Requires-Dist"):
-        try:
-            requirement = Requirement(text)
-        except InvalidRequirement:
-            kept.append(text)  # the installer will say what is wrong with it
-            continue
-        if requirement.marker is None or "extra" not in str(requirement.marker):
-            kept.append(text)
-    return tuple(kept)
 
 
 def wheel_tags(wheel: Path) -> tuple[str, ...]:
@@ -90,6 +54,10 @@ def build(
     entry = cache / "wheels" / key
     present = entry.exists()  # before reading it: an entry a concurrent run publishes now is left alone
     wheel = None if rebuild else _cached_wheel(entry)
+    if wheel is None and not rebuild:
+        failed = remembered_failure(cache, spec.id, key, time.time())
+        if failed is not None:
+            return failed
     compiled = wheel is None
     if wheel is None:
         if present:  # --rebuild, or an entry that is not a whole one (entries are published whole)
@@ -142,6 +110,44 @@ class ArtifactMeta(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     duration_s: float
 
 
+class FailedBuild(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """cache/build-failures/<key>.json: a build whose backend refused (exit status, not a timeout), kept
+    so a warm run does not compile it again only to fail the same way (the failing abi3t builds of
+    maturin, meson-python and Cython were most of a warm run's wall time). Reused like pins, for
+    PINS_MAX_AGE_S, so a failure caused by the moment heals by itself; `--rebuild` tries at once."""
+
+    at: float  # time.time() of the failure
+    spec: str
+    reason: str
+    tools: tuple[tuple[str, str], ...]
+    log: str  # the build's transcript, written again as its log when the log is gone
+
+
+def _failure_file(cache: Path, key: str) -> Path:
+    return cache / "build-failures" / f"{key}.json"
+
+
+def remember_failure(cache: Path, key: str, failure: BuildFailure, log_text: str) -> None:
+    entry = FailedBuild(at=time.time(), spec=failure.spec_id, reason=failure.reason, tools=failure.tools, log=log_text)
+    atomic.write_bytes(_failure_file(cache, key), msgspec.json.encode(entry))
+
+
+def remembered_failure(cache: Path, spec_id: str, key: str, now: float) -> BuildFailure | None:
+    """The failure of *spec_id* recorded under *key* within PINS_MAX_AGE_S, as the build saw it; None
+    otherwise (an entry that does not fit, or names another build, is a miss: the build runs)."""
+    path = _failure_file(cache, key)
+    try:
+        entry = decode_json(path.read_bytes(), FailedBuild, source=path)
+    except (OSError, HarnessError):
+        return None
+    if entry.spec != spec_id or not 0 <= now - entry.at <= PINS_MAX_AGE_S:
+        return None
+    log_path = cache / "logs" / f"build-{safe_name(spec_id)}-{key}.log"
+    if not log_path.is_file():
+        atomic.write_text(log_path, entry.log)
+    return BuildFailure(spec_id, entry.reason, log_path, entry.tools, cached=True)
+
+
 def _cached_wheel(entry: Path) -> Path | None:
     """The wheel of a whole cache entry; None when absent, or its artifact.json is not one or names no
     wheel file inside the entry (a shared cache's entry names a file inside itself, or is built again)."""
@@ -185,9 +191,11 @@ def compile_wheel(
         wheels = sorted((work / "out").glob("*.whl")) if (work / "out").is_dir() else []
         why = _failed(out, wheels, timeout)
         if why:
-            log_path = cache / "logs" / f"build-{safe_name(spec.id)}-{key}.log"
-            atomic.write_text(log_path, log_text)
-            return BuildFailure(spec.id, why, log_path, pinned.tools)
+            failure = BuildFailure(spec.id, why, cache / "logs" / f"build-{safe_name(spec.id)}-{key}.log", pinned.tools)
+            atomic.write_text(failure.build_log, log_text)
+            if not out.timed_out:  # a timeout may be the machine's load, not the build's answer
+                remember_failure(cache, key, failure, log_text)
+            return failure
         staging = work / "entry"
         staging.mkdir()
         shutil.move(str(wheels[0]), staging / wheels[0].name)

@@ -18,7 +18,7 @@ from pathlib import Path
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
 from harness.build.keys import BuildFailure
-from harness.build.wheel import requires_python
+from harness.build.metadata import requires_python
 from harness.errors import ConfigError
 from harness.infra import atomic
 from harness.model import Artifact, WheelSpec

@@ -21,7 +21,7 @@ from pathlib import Path
 import msgspec
 
 from harness.build.installers import Toolchain
-from harness.build.wheel import runtime_requirements
+from harness.build.metadata import runtime_requirements
 from harness.cell.observe import (
     Answer,
     Call,

@@ -37,7 +37,7 @@ EXECUTION_CODE = (
     "infra/proc.py",
     "infra/rootfs.py",
     "build/audit.py",
-    "build/wheel.py",  # runtime_requirements: what a forced load's environment installs
+    "build/metadata.py",  # runtime_requirements: what a forced load's environment installs
 )
 KEY_VERSION = 1
 _DIGESTS: dict[tuple[str, int, int], str] = {}
@@ -102,14 +102,36 @@ def _interpreter_files(
     return (os.path.realpath(host_path), *sorted(found))
 
 
+_IDENTITIES: dict[Interpreter, tuple[tuple[tuple[str, int, int], ...], str]] = {}
+
+
+def _stamp(path: str) -> tuple[str, int, int]:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return path, -1, -1
+    return path, st.st_mtime_ns, st.st_size
+
+
 def interpreter_identity(interp: Interpreter) -> str:
-    """Probed facts (the id aside: a column renamed is the same build) and the binaries' bytes."""
+    """Probed facts (the id aside: a column renamed is the same build) and the binaries' bytes.
+    Remembered per interpreter while its files' stamps hold (each cell asking again serialised its
+    facts anew: a tenth of a warm run's CPU, py-spy)."""
+    files = interpreter_files(interp)
+    stamps = tuple(_stamp(path) for path in files)
+    with _LOCK:
+        known = _IDENTITIES.get(interp)
+    if known is not None and known[0] == stamps:
+        return known[1]
     facts = {k: v for k, v in interp.to_json().items() if k != "id"}
     digest = hashlib.sha256(json.dumps(facts, sort_keys=True).encode())
-    for path in interpreter_files(interp):
+    for path in files:
         with contextlib.suppress(OSError):
             digest.update(path.encode() + b"\0" + file_digest(path).encode())
-    return digest.hexdigest()
+    identity = digest.hexdigest()
+    with _LOCK:
+        _IDENTITIES[interp] = (stamps, identity)
+    return identity
 
 
 def cell_key(

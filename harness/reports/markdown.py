@@ -104,6 +104,12 @@ def terminal_summary(records: Sequence[Record], environment: RunManifest, run_di
     if found:
         shown = ", ".join(f"{n} {kind}" for kind, n in sorted(found.items()))
         lines.append(f"loaded anyway (findings, not problems): {shown}")
+    remembered = {r.build_log for r in records if r.stage == "build" and r.build_cached}
+    if remembered:
+        lines.append(
+            f"failed builds remembered from an earlier run, not compiled again: {len(remembered)} "
+            "(--rebuild tries them)"
+        )
     note = free_threading_note(environment)
     if note:
         lines.append(note)

@@ -98,6 +98,7 @@ def failed_build_records(
             ok=False,
             infrastructure=failure.status is Status.ERROR,
             message=failure.reason,
+            cached=failure.cached or None,  # None: compiled in this run, as before failures were kept
             tools=dict(failure.tools),
         )
     )
@@ -116,6 +117,7 @@ def failed_build_records(
             build_log=log,
             log=log,
             build_tools=dict(failure.tools),
+            build_cached=failure.cached or None,
         )
         for run in runners
     ]
@@ -314,7 +316,8 @@ class _Fanout:
     def built(self, spec: AnySpec, built: tuple[Artifact, Audit] | BuildFailure) -> None:
         ctx = self.ctx
         if isinstance(built, BuildFailure):
-            self.progress.note(f"build FAILED {spec.id}: {built.reason}")
+            again = " (failed the same way in an earlier run; --rebuild tries again)" if built.cached else ""
+            self.progress.note(f"build FAILED {spec.id}: {built.reason}{again}")
             records = failed_build_records(
                 ctx.run_id, spec, built, self.plan.runners(spec), ctx.run_dir, ctx.settings.known_issues
             )

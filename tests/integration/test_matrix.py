@@ -183,6 +183,17 @@ def test_failing_build_is_recorded_and_the_run_goes_on(
     assert failed.build_log is not None
     assert "deliberately broken" in (tmp_path / "results" / "latest" / failed.build_log).read_text()
     assert "fail    setuptools/broken:version-specific:cp312:cp312" in out.stdout
+    assert failed.build_cached is None  # compiled in this run
+
+    # Nothing changed: the failure is remembered, not compiled again; --rebuild compiles it again.
+    out, again = run_records(harness, tmp_path / "results", "--matrix", str(matrix), "--python", "cp312")
+    remembered = again["setuptools/broken:version-specific:cp312:cp312"]
+    assert (remembered.status, remembered.reason, remembered.build_cached) == ("fail", failed.reason, True)
+    assert remembered.build_log is not None
+    assert "deliberately broken" in (tmp_path / "results" / "latest" / remembered.build_log).read_text()
+    assert "failed builds remembered from an earlier run, not compiled again: 1" in out.stdout
+    out, rebuilt = run_records(harness, tmp_path / "results", "--matrix", str(matrix), "--python", "cp312", "--rebuild")
+    assert rebuilt["setuptools/broken:version-specific:cp312:cp312"].build_cached is None
 
 
 def test_explicit_interpreter_path_is_its_own_column(harness: Harness, interpreter_ids: list[str]) -> None:

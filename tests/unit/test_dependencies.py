@@ -7,7 +7,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from harness.build.wheel import runtime_requirements
+from harness.build.metadata import runtime_requirements
 from harness.cell.observe import Dependencies, LoadOutcome, Observed, Route
 from harness.model import Cell, Status, Target, TargetKind
 from harness.schema.decode import convert

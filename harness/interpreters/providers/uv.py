@@ -63,7 +63,9 @@ class Uv:
         found: dict[str, Candidate] = {}
         self.unread = ""
         for install_dir in (None, uv_python_dir(ctx.provision_dir)):
-            env = {"UV_PYTHON_INSTALL_DIR": str(install_dir)} if install_dir else None
+            # An empty PATH: uv would otherwise ask every python on PATH (each pyenv shim a bash script:
+            # 1.3 s a call here) for interpreters that are not its own and are dropped below anyway.
+            env = {"PATH": "", **({"UV_PYTHON_INSTALL_DIR": str(install_dir)} if install_dir else {})}
             argv = [uv, "python", "list", "--only-installed", "--output-format", "json"]
             out = proc.run(argv, env=env, timeout=60)
             if not out.ok:
