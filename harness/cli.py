@@ -170,6 +170,13 @@ def add_run_parser(sub: Subparsers) -> None:
         "are unchanged reuses its recorded observations (judged again with today's matrix.toml)",
     )
     run.add_argument(
+        "--no-fork",
+        dest="fork",
+        action="store_false",
+        help="start every load as a new interpreter process instead of forking it from one that waits "
+        "(the same observations, slower: for comparing, and `nox -s benchmark` measures both)",
+    )
+    run.add_argument(
         "--resume",
         type=checks.path,
         default=None,
@@ -309,6 +316,7 @@ def run_request(args: argparse.Namespace) -> RunRequest:
         provision=args.provision,
         surface=args.surface,
         rerun=args.rerun,
+        fork=args.fork,
         resume=args.resume,
         verbose=args.verbose,
         argv=tuple(getattr(args, "argv", ())),

@@ -82,6 +82,11 @@ class Toolchain(Protocol):
     def create_env(self, interp: Interpreter, dest: Path) -> proc.Outcome: ...
     def dry_run(self, interp: Interpreter, env_python: Path, wheel: Path) -> proc.Outcome: ...
     def install(self, interp: Interpreter, env_python: Path, wheel: Path) -> proc.Outcome: ...
+    def install_target(self, interp: Interpreter, env_python: Path, items: Sequence[str], target: Path) -> proc.Outcome:
+        """A wheel (or requirement strings) and its dependencies into the fresh directory *target*, for
+        *env_python*'s interpreter: its files as site-packages would hold them, no environment made."""
+        ...
+
     def install_requirements(self, interp: Interpreter, env_python: Path, requirements: Sequence[str]) -> proc.Outcome:
         """Requirement strings into an environment (a build backend, asked for its dynamic requirements)."""
         ...
@@ -215,6 +220,10 @@ class UvToolchain(_Launching):
     def install_requirements(self, interp: Interpreter, env_python: Path, requirements: Sequence[str]) -> proc.Outcome:
         return self.run(interp, [self.exe, "pip", "install", "--python", str(env_python), *requirements], timeout=600)
 
+    def install_target(self, interp: Interpreter, env_python: Path, items: Sequence[str], target: Path) -> proc.Outcome:
+        argv = [self.exe, "pip", "install", "--python", str(env_python), "--target", str(target), *items]
+        return self.run(interp, argv, timeout=600)
+
     def resolve(self, requires: Sequence[str], interp: Interpreter) -> tuple[list[str] | None, proc.Outcome]:
         """Pin the build requirements as they resolve for *interp* today."""
         argv = [self.exe, "pip", "compile", "-", "--python", interp.path, "--no-header", "--no-annotate", "--quiet"]
@@ -276,6 +285,10 @@ class PipToolchain(_Launching):
 
     def install_requirements(self, interp: Interpreter, env_python: Path, requirements: Sequence[str]) -> proc.Outcome:
         return self.run(interp, [str(env_python), "-m", "pip", "install", *requirements], timeout=600)
+
+    def install_target(self, interp: Interpreter, env_python: Path, items: Sequence[str], target: Path) -> proc.Outcome:
+        argv = [str(env_python), "-m", "pip", "install", "--no-cache-dir", "--target", str(target), *items]
+        return self.run(interp, argv, timeout=600)
 
     def resolve(self, requires: Sequence[str], interp: Interpreter) -> tuple[list[str] | None, proc.Outcome]:
         argv = [interp.path, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet", "--report", "-"]

@@ -9,19 +9,24 @@ crash or a hang is one cell's observation and never the run's end.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 import shutil
 import tempfile
 import threading
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any, TypeVar
 
 import msgspec
 
 from harness.build.installers import Toolchain
 from harness.build.metadata import runtime_requirements
+from harness.cell.forks import ForkServers
 from harness.cell.observe import (
     Answer,
     Call,
@@ -44,6 +49,7 @@ RESULT_MARKER = "ABI_HARNESS_RESULT "
 REPORT_SOURCE = "resources/call.py's report"  # decoded through the observation types, like a record
 LOADING_MARKER = "ABI_HARNESS_LOADING "
 THREADS = 8
+T = TypeVar("T")
 
 
 def call_script() -> str:
@@ -117,6 +123,9 @@ def _placeless(load: LoadObs, work: str) -> LoadObs:
         exception=load.exception.replace(work, "<cell>"),
         stderr_tail=load.stderr_tail.replace(work, "<cell>"),
         module_file=load.module_file.replace(work, "<cell>") if load.module_file else load.module_file,
+        files=tuple(
+            msgspec.structs.replace(f, abi_info_note=f.abi_info_note.replace(work, "<cell>")) for f in load.files
+        ),
     )
 
 
@@ -130,29 +139,43 @@ class CellRun:
     transcript: list[str] = field(default_factory=list)
     imports: tuple[str, ...] = ()  # `check`: every module to import, and no add() calls
     test: str = ""  # `check --test`: a shell command run in the installed environment
+    forks: ForkServers | None = None  # loads forked from a waiting interpreter (None: each started anew)
 
     def record(self, out: proc.Outcome) -> proc.Outcome:
         self.transcript.append(out.transcript())
         return out
 
     def load(self, route: Route, toolchain: Toolchain, python: Path, module: str, extra: Sequence[str]) -> LoadObs:
-        # -I: no user site, no PYTHONPATH, no current directory on sys.path.
-        argv = [str(python), "-I", "-c", call_script(), module, *extra]
+        call = [module, *extra]
         if self.imports:
-            argv += ["--import-only"]
+            call += ["--import-only"]
         elif self.interp.free_threaded:
-            argv += ["--threads", str(THREADS)]
+            call += ["--threads", str(THREADS)]
         self.transcript.append(f"# load route: {route.value}\n")
-        out = self.record(toolchain.run(self.interp, argv, cwd=self.work, timeout=self.timeout))
+        out = self.record(self.start(toolchain, python, call))
         seen = _placeless(load_obs(route, out, self.timeout), str(self.work))
         return msgspec.structs.replace(seen, module=module) if self.imports else seen
 
-    def installed(self, toolchain: Toolchain, python: Path, module: str) -> tuple[LoadObs, ...]:
-        """The installed wheel imported: the case's module, or (`check`) each module in its own
+    def start(self, toolchain: Toolchain, python: Path, call: Sequence[str]) -> proc.Outcome:
+        """`python -I -c call.py *call*` in the cell's directory: forked from a waiting interpreter when
+        there is one, else started on its own (also when the server could not answer)."""
+        if self.forks is not None:
+            launch = functools.partial(toolchain.launch, self.interp)
+            forked = self.forks.run(launch, python, call, code=call_script(), cwd=self.work, timeout=self.timeout)
+            if forked is not None:
+                return forked
+            self.transcript.append("# the fork server did not answer: this load started on its own\n")
+        argv = [str(python), "-I", "-c", call_script(), *call]  # -I: no user site, PYTHONPATH nor cwd on sys.path
+        return toolchain.run(self.interp, argv, cwd=self.work, timeout=self.timeout)
+
+    def installed(self, toolchain: Toolchain, python: Path, module: str, site: Path | None) -> tuple[LoadObs, ...]:
+        """The installed wheel imported (from *site*, the directory it was installed into, when it is
+        not *python*'s own environment): the case's module, or (`check`) each module in its own
         process, then the user's smoke command."""
+        extra = ["--site", str(site)] if site is not None else []
         if not self.imports:
-            return (self.load(Route.INSTALLED, toolchain, python, module, []),)
-        loads = [self.load(Route.INSTALLED, toolchain, python, name, []) for name in self.imports]
+            return (self.load(Route.INSTALLED, toolchain, python, module, extra),)
+        loads = [self.load(Route.INSTALLED, toolchain, python, name, extra) for name in self.imports]
         if self.test:
             loads.append(self.smoke(toolchain, python))
         return tuple(loads)
@@ -184,31 +207,58 @@ def _answer(toolchain: Toolchain, out: proc.Outcome) -> Answer:
 
 
 class SharedEnvs:
-    """One empty environment per (interpreter, installer) for a run: dry runs and forced loads change
-    nothing in it, so cells share it, and only an installer that accepts the wheel gets a fresh one."""
+    """One empty environment per (interpreter, installer) for a run: dry runs, installs into a fresh
+    target directory and forced loads change nothing in it, so cells share it (and its waiting
+    interpreters, `forks`). A forced load's runtime requirements are installed once per (interpreter,
+    installer, requirements) and only read by the loads."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, forks: ForkServers | None = None) -> None:
         self.root = root
-        self._made: dict[tuple[str, str], tuple[Answer, Path, str]] = {}
-        self._locks: dict[tuple[str, str], threading.Lock] = {}
+        self.forks = forks
+        self._made: dict[tuple[str, ...], Any] = {}
+        self._locks: dict[tuple[str, ...], threading.Lock] = {}
         self._lock = threading.Lock()
 
-    def ensure(self, interp: Interpreter, toolchain: Toolchain) -> tuple[Answer, Path, str]:
-        """The environment (made on first use): how its creation went, its python, the transcript."""
-        key = (interp.id, toolchain.installer.value)
+    def _once(self, key: tuple[str, ...], make: Callable[[], T]) -> T:
         with self._lock:
             lock = self._locks.setdefault(key, threading.Lock())
         with lock:
             if key not in self._made:
-                dest = self.root / f"{safe_name(key[0])}-{key[1]}"
-                out = toolchain.create_env(interp, dest)
-                self._made[key] = (_answer(toolchain, out), dest / "bin" / "python", out.transcript())
-        return self._made[key]
+                self._made[key] = make()
+        made: T = self._made[key]
+        return made
+
+    def ensure(self, interp: Interpreter, toolchain: Toolchain) -> tuple[Answer, Path, str]:
+        """The environment (made on first use): how its creation went, its python, the transcript."""
+        dest = self.root / f"{safe_name(interp.id)}-{toolchain.installer.value}"
+
+        def make() -> tuple[Answer, Path, str]:
+            out = toolchain.create_env(interp, dest)
+            return _answer(toolchain, out), dest / "bin" / "python", out.transcript()
+
+        return self._once((interp.id, toolchain.installer.value), make)
 
     def get(self, cell: CellRun, toolchain: Toolchain) -> tuple[Answer, Path]:
         answer, python, transcript = self.ensure(cell.interp, toolchain)
         cell.transcript.append(f"# shared environment {python.parent.parent} (made once):\n{transcript}")
         return answer, python
+
+    def dependencies(
+        self, cell: CellRun, toolchain: Toolchain, python: Path, requirements: Sequence[str]
+    ) -> tuple[Path, Dependencies]:
+        """A directory holding *requirements* as the installer resolved them for the cell's interpreter
+        (made on first use, then shared: the loads only read it), and what the installer answered."""
+        key = (cell.interp.id, toolchain.installer.value, *requirements)
+        dest = self.root / f"deps-{hashlib.sha256(json.dumps(key).encode()).hexdigest()[:16]}"
+
+        def make() -> tuple[Path, Dependencies, str]:
+            out = toolchain.install_target(cell.interp, python, requirements, dest)
+            message = "" if out.ok else toolchain.message(out)
+            return dest, Dependencies(requirements=tuple(requirements), ok=out.ok, message=message), out.transcript()
+
+        site, deps, transcript = self._once(key, make)
+        cell.transcript.append(f"# runtime requirements in {site} (installed once):\n{transcript}")
+        return site, deps
 
     def installer_versions(self, interp: Interpreter, toolchains: Sequence[Toolchain]) -> list[str]:
         """Each installer's version as used for *interp* (pip: the one seeded into its environments)."""
@@ -235,7 +285,7 @@ def execute(
     With *imports* (`check`), each of those modules is imported instead of *module*'s add() calls."""
     shared.root.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="cell-", dir=shared.root))
-    cell = CellRun(interp, work, timeout, imports=tuple(imports), test=test)
+    cell = CellRun(interp, work, timeout, imports=tuple(imports), test=test, forks=shared.forks)
     module = ",".join(imports) or module
     cell.transcript.append(f"# wheel: {artifact.wheel}\n# python: {interp.describe()}\n")
     try:
@@ -267,46 +317,42 @@ def _steps(
             return tuple(seen), ()  # the installer failed for another reason: nothing more to observe
     accepted = [n for n, obs in enumerate(seen) if obs.resolve is not None and obs.resolve.ok]
     if not accepted:
-        return tuple(seen), forced_loads(cell, artifact, module, toolchains[0], pythons[0])
-
-    fresh: list[Path] = []
+        return tuple(seen), forced_loads(cell, artifact, module, toolchains[0], pythons[0], shared)
+    places: list[tuple[Path, Path | None]] = []
     for n in accepted:
-        toolchain, env_dir = toolchains[n], cell.work / f"venv-{n}"
-        created = cell.record(toolchain.create_env(interp, env_dir))
-        if created.ok:
-            installed = toolchain.install(interp, env_dir / "bin" / "python", artifact.wheel)
-            answer = _answer(toolchain, cell.record(installed))
-        else:
-            answer = Answer(ok=False, message=f"could not create a fresh environment: {toolchain.message(created)}")
+        answer, place = _install(cell, toolchains[n], pythons[n], artifact.wheel, n)
         seen[n] = msgspec.structs.replace(seen[n], install=answer)
         if not answer.ok:
             return tuple(seen), ()
-        fresh.append(env_dir / "bin" / "python")
-    return tuple(seen), cell.installed(toolchains[accepted[0]], fresh[0], module)
+        places.append(place)
+    python, site = places[0]
+    return tuple(seen), cell.installed(toolchains[accepted[0]], python, module, site)
 
 
-def dependency_env(
-    toolchain: Toolchain, interp: Interpreter, requirements: Sequence[str], dest: Path
-) -> tuple[Path, Dependencies, list[proc.Outcome]]:
-    """A fresh environment of *interp* at *dest* holding *requirements*, resolved and installed for
-    that interpreter by the installer (which evaluates their markers there): its python, what the
-    installer answered, and the commands run (for the transcript)."""
-    created = toolchain.create_env(interp, dest)
+def _install(
+    cell: CellRun, toolchain: Toolchain, shared_python: Path, wheel: Path, n: int
+) -> tuple[Answer, tuple[Path, Path | None]]:
+    """Install the wheel as a user would, with its runtime dependencies from the index, into a fresh
+    directory of its own (the installer's --target, for the shared environment's interpreter): what
+    the installer answered, and (python, site directory) to import it with. `check --test` makes a
+    fresh environment instead, so the user's command finds the wheel's scripts and `python` there."""
+    if not cell.test:
+        target = cell.work / f"target-{n}"
+        out = cell.record(toolchain.install_target(cell.interp, shared_python, [str(wheel)], target))
+        return _answer(toolchain, out), (shared_python, target)
+    env_dir = cell.work / f"venv-{n}"
+    created = cell.record(toolchain.create_env(cell.interp, env_dir))
     if not created.ok:
-        why = f"could not create an environment: {toolchain.message(created)}"
-        return dest / "bin" / "python", Dependencies(requirements=tuple(requirements), ok=False, message=why), [created]
-    python = dest / "bin" / "python"
-    installed = toolchain.install_requirements(interp, python, requirements)
-    message = "" if installed.ok else toolchain.message(installed)
-    return (
-        python,
-        Dependencies(requirements=tuple(requirements), ok=installed.ok, message=message),
-        [created, installed],
-    )
+        return Answer(ok=False, message=f"could not create a fresh environment: {toolchain.message(created)}"), (
+            shared_python,
+            None,
+        )
+    installed = toolchain.install(cell.interp, env_dir / "bin" / "python", wheel)
+    return _answer(toolchain, cell.record(installed)), (env_dir / "bin" / "python", None)
 
 
 def forced_loads(
-    cell: CellRun, artifact: Artifact, module: str, toolchain: Toolchain, python: Path
+    cell: CellRun, artifact: Artifact, module: str, toolchain: Toolchain, python: Path, shared: SharedEnvs
 ) -> tuple[LoadObs, ...]:
     """A refused wheel's files, loaded anyway: by file name on sys.path, then each binary by path.
 
@@ -317,15 +363,15 @@ def forced_loads(
     with zipfile.ZipFile(artifact.wheel) as zf:
         zf.extractall(unpacked)
     deps = None
+    site: list[str] = []
     requirements = runtime_requirements(artifact.wheel)
     if requirements:
         cell.transcript.append(f"# forced loads: runtime requirements {', '.join(requirements)}\n")
-        python, deps, outs = dependency_env(toolchain, cell.interp, requirements, cell.work / "forced-env")
-        for out in outs:
-            cell.record(out)
-    loads = [cell.load(Route.SYS_PATH, toolchain, python, module, ["--path", str(unpacked)])]
+        deps_dir, deps = shared.dependencies(cell, toolchain, python, requirements)
+        site = ["--site", str(deps_dir)]
+    loads = [cell.load(Route.SYS_PATH, toolchain, python, module, [*site, "--path", str(unpacked)])]
     by_path = [a for f in artifact.ext_files for a in ("--by-path", f)]
-    loads.append(cell.load(Route.BY_PATH, toolchain, python, module, ["--path", str(unpacked), *by_path]))
+    loads.append(cell.load(Route.BY_PATH, toolchain, python, module, [*site, "--path", str(unpacked), *by_path]))
     if deps is None:
         return tuple(loads)
     return tuple(msgspec.structs.replace(load, dependencies=deps) for load in loads)

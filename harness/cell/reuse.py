@@ -31,6 +31,8 @@ from harness.schema.decode import decode_json
 # The code that decides what a cell observes. Changing any of it invalidates every reuse.
 EXECUTION_CODE = (
     "cell/execute.py",
+    "cell/forks.py",
+    "resources/forkserver.py",
     "resources/call.py",
     "build/installers.py",
     "cell/observe.py",

@@ -1,8 +1,10 @@
 """Run inside a cell's environment (stdlib only): import the case module, call add(), report JSON.
 
-Usage: call.py MODULE [--path DIR] [--by-path FILE ...] [--threads N] [--import-only]
+Usage: call.py MODULE [--site DIR] [--path DIR] [--by-path FILE ...] [--threads N] [--import-only]
   --import-only   a wheel under `check`: MODULE is NAME[,NAME...], imported in turn; no add() calls,
                   no threads (the GIL's state after the imports is still reported)
+  --site DIR      a site directory, added as a venv's site-packages is (the wheel installed there with
+                  the installer's --target, or a forced load's runtime requirements)
   --path DIR      put DIR first on sys.path (a refused wheel's files, loaded anyway)
   --by-path FILE  load DIR/FILE with ExtensionFileLoader before importing MODULE, whatever its suffix
                   (the runtime safety net); its PEP 793 Py_mod_abi is read first, without loading it
@@ -15,6 +17,7 @@ import importlib.machinery
 import importlib.util
 import json
 import os
+import site
 import sys
 import threading
 import types
@@ -166,6 +169,9 @@ def main(argv):
     by_path = [argv[i + 1] for i, arg in enumerate(argv) if arg == "--by-path"]
     import_only = "--import-only" in argv
     module = current = None
+    for i, arg in enumerate(argv):
+        if arg == "--site":
+            site.addsitedir(argv[i + 1])  # appended, its .pth files read, as a venv's site-packages
     if path:
         sys.path.insert(0, path)
     result = {"python": sys.version.split()[0]}

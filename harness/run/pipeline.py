@@ -19,6 +19,7 @@ from harness.build.keys import BuildFailure
 from harness.build.wheel import build
 from harness.build.wheelfile import given
 from harness.cell.execute import SharedEnvs, execute
+from harness.cell.forks import ForkServers
 from harness.cell.observe import BuildObs, Observed, WheelObs
 from harness.cell.reuse import Reused, Store, cell_key, reusable
 from harness.infra.paths import remove_tree, safe_name, under
@@ -41,6 +42,7 @@ class Settings:
     rebuild: bool = False
     rerun: bool = False  # execute every cell, even where recorded observations could be reused
     test: str = ""  # `check --test`: a smoke command run in each installed environment
+    fork_loads: bool = True  # each load forked from a waiting interpreter (cell.forks); False: started anew
 
     @property
     def toolchain(self) -> Toolchain:
@@ -268,7 +270,8 @@ def run_plan(
     resumed run's complete records) are neither run nor recorded again; a wheel all of whose cells are
     done is not built."""
     cells_root = settings.cache / "cells"
-    shared = SharedEnvs(under(cells_root, f"run-{run_id}"))  # a hostile run id cannot name another directory
+    forks = ForkServers() if settings.fork_loads else None
+    shared = SharedEnvs(under(cells_root, f"run-{run_id}"), forks)  # a hostile run id cannot name another directory
     ctx = CellContext(run_id, writer.run_dir, settings, shared, Store(settings.cache))
     for skip in plan.skips:
         _keep(skip_record(run_id, skip), done, writer, progress)
@@ -286,6 +289,8 @@ def run_plan(
         try:
             fanout.drain()
         finally:
+            if forks is not None:
+                forks.close()
             remove_tree(cells_root, shared.root)
 
 

@@ -57,6 +57,7 @@ class RunRequest:
     provision: bool = False
     surface: bool = True
     rerun: bool = False
+    fork: bool = True
     resume: Path | None = None
     verbose: int = 0
     argv: tuple[str, ...] = ()  # the command line, recorded in environment.json for --resume
@@ -201,6 +202,7 @@ def make_plan(state: RunState) -> None:
         matrix.known_issues,
         request.rebuild,
         request.rerun,
+        fork_loads=request.fork,
     )
 
 
