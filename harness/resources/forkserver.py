@@ -7,17 +7,23 @@ FILE, "stderr": FILE, "timeout": SECONDS}. The child becomes what `python -I -c 
 CWD would be (its own stdout and stderr files, stdin from /dev/null, its own process group), then
 ends through the interpreter's own finalisation, so a crash at exit is seen as it would be. One JSON
 line answers: {"returncode": N (negative: killed by that signal, as subprocess says it),
-"timed_out": BOOL}. Nothing else runs in the server, and of the wheel nothing: what the child inherits
-beyond a fresh start is a few stdlib modules (json, select, signal) already imported.
+"timed_out": BOOL}. Nothing else runs in the server, and nothing of the wheel: what a child inherits
+beyond a fresh start is stdlib modules already imported, call.py's own (which it imports first
+anyway) and the loop's (select, signal).
 """
 
 import contextlib
+import importlib.machinery  # noqa: F401 - call.py's imports, done once here instead of in every child
+import importlib.util  # noqa: F401
 import json
 import os
 import select
 import signal
 import sys
+import threading  # noqa: F401
 import time
+import types  # noqa: F401
+import warnings  # noqa: F401
 
 
 def child(request):
