@@ -9,7 +9,8 @@
    subset and are labelled so: a whole-matrix target is never judged from a subset (nothing is extrapolated).
 2. A bare `python -I -c "import m; m.add(1, 2)"` of the same installed module on the same
    interpreter, repeated, against each executed cell's own `duration_s` (accepted and refused
-   cells apart, from the `--rerun` run).
+   cells apart, from the `--rerun` run), and the same from a `--rerun --no-fork` run beside it (every
+   load started as a new interpreter instead of forked from a waiting one: what forking saves).
 3. The stable-abi-testing method (Quansight-Labs/stable-abi-testing, tests/test_wheel.py) on sample
    cells of the same runs: per interpreter a prepared environment holding `build`, pip and the
    backend (its tox environment, set up once and not charged to the cells); per cell, as its
@@ -406,6 +407,19 @@ def goals(f: Mapping[str, Any]) -> list[Goal]:
     ]
 
 
+# The per-cell figures also taken from the `--rerun --no-fork` run, under "started_".
+STARTED_KEYS = (
+    "cells_accepted",
+    "cells_refused",
+    "per_cell_accepted_s",
+    "per_cell_refused_s",
+    "ratio_accepted_vs_bare",
+    "ratio_refused_vs_bare",
+    "ratio_accepted_vs_bare_max",
+    "ratio_refused_vs_bare_max",
+)
+
+
 def fmt(value: float | None, unit: str = "s") -> str:
     return "n/a" if value is None else f"{value:.3f}{unit}" if unit == "s" else f"{value:.2f}{unit}"
 
@@ -420,6 +434,9 @@ def main() -> None:
     parser.add_argument("--jobs", "-j", type=int, default=None, help="passed to harness run and gate")
     parser.add_argument("--installer", default=None, help="passed to harness run and gate")
     parser.add_argument("--repeat", type=int, default=BARE_REPEAT, help="bare imports per interpreter")
+    parser.add_argument(
+        "--skip-started", action="store_true", help="leave out the `--rerun --no-fork` run (loads started anew)"
+    )
     parser.add_argument("--keep", type=Path, default=None, help="work here and keep it (default: a temporary dir)")
     args = parser.parse_args()
 
@@ -461,9 +478,14 @@ def bench(args: argparse.Namespace, work: Path, sel: Selection) -> None:
         rerun = HarnessRun("rerun", None, (), {}, why_no_rerun)
     else:
         rerun = harness_run("rerun", work, sel.run, [*sel.extra, "--rerun"])
+    started = HarnessRun("rerun --no-fork", None, (), {}, "left out (--skip-started)")
+    if not why_no_rerun and not args.skip_started:
+        started = harness_run("rerun --no-fork", work, sel.run, [*sel.extra, "--rerun", "--no-fork"])
     gate = gate_run("gate --rerun", work, sel.gate, sel.new, sel.extra)
     reference = rerun if rerun.wall_s is not None else cold  # executed cells on a warm wheel cache if possible
     per_cell, sat_cells, sat = cells_against_bare_and_sat(args, work, cold, reference)
+    bare = per_cell["bare_import_by_python_s"]
+    unforked = per_cell_figures(started.executed, bare) if started.wall_s is not None else {}
     figures: dict[str, Any] = {
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "full": args.full,
@@ -486,6 +508,8 @@ def bench(args: argparse.Namespace, work: Path, sel: Selection) -> None:
         "per_cell_wall_rerun_s": round(rerun.wall_s / rerun.cells, 3) if rerun.wall_s and rerun.cells else None,
         "per_cell_from": reference.label,
         **per_cell,
+        "rerun_started_s": started.wall_s,
+        **{f"started_{k}": unforked.get(k) for k in STARTED_KEYS},
         **sat,
         "bare_import_repeat": args.repeat,
     }
@@ -502,7 +526,7 @@ def bench(args: argparse.Namespace, work: Path, sel: Selection) -> None:
         {"goal": g.label, "value": g.value, "of_target": g.of_target, "status": g.status(args.full)}
         for g in goals(figures)
     ]
-    print_table(figures, [cold, warm, rerun, gate], sat_cells)
+    print_table(figures, [cold, warm, rerun, started, gate], sat_cells)
     print("BENCH " + json.dumps(figures, sort_keys=True))
 
 
@@ -625,11 +649,16 @@ def print_table(f: Mapping[str, Any], runs: Sequence[HarnessRun], sat: Sequence[
 def print_per_cell(f: Mapping[str, Any]) -> None:
     print(f"\nper cell (duration_s of each executed cell, {f['per_cell_from']} run) against a bare import")
     print(f"{'':<34}{'median':>10}{'cells':>7}{'x bare':>9}{'max x':>9}")
-    for kind in ("accepted", "refused"):
-        print(
-            f"{kind + ' cell':<34}{fmt(f[f'per_cell_{kind}_s']):>10}{f[f'cells_{kind}']:>7}"
-            f"{fmt(f[f'ratio_{kind}_vs_bare'], 'x'):>9}{fmt(f[f'ratio_{kind}_vs_bare_max'], 'x'):>9}"
-        )
+    for prefix, how in (("", "loads forked"), ("started_", "loads started anew")):
+        for kind in ("accepted", "refused"):
+            if f.get(f"{prefix}cells_{kind}") is None:
+                continue
+            row = {key: f[f"{prefix}{key.format(kind)}"] for key in ("per_cell_{}_s", "cells_{}", "ratio_{}_vs_bare")}
+            worst = f[f"{prefix}ratio_{kind}_vs_bare_max"]
+            print(
+                f"{f'{kind} cell, {how}':<34}{fmt(row['per_cell_{}_s']):>10}{row['cells_{}']:>7}"
+                f"{fmt(row['ratio_{}_vs_bare'], 'x'):>9}{fmt(worst, 'x'):>9}"
+            )
     print(f"\n{'on interpreter':<34}{'bare':>10}{'accepted':>10}{'x bare':>9}{'refused':>10}{'x bare':>9}")
     for python, row in f["per_cell_by_python"].items():
         bare_s, acc_s, ref_s = row["bare_import_s"], row["accepted_s"], row["refused_s"]

@@ -77,6 +77,11 @@ class Toolchain(Protocol):
     def cache(self) -> Path: ...
     @property
     def installer(self) -> Installer: ...
+    @property
+    def version_in_env(self) -> bool:
+        """Whether env_version depends on the environment (pip's seeded copy) or not (uv's binary)."""
+        ...
+
     def version(self) -> str: ...
     def env_version(self, interp: Interpreter, env_python: Path) -> str: ...
     def create_env(self, interp: Interpreter, dest: Path) -> proc.Outcome: ...
@@ -195,6 +200,10 @@ class UvToolchain(_Launching):
         return Installer.UV
 
     @property
+    def version_in_env(self) -> bool:
+        return False
+
+    @property
     def exe(self) -> str:
         assert self.uv is not None, "toolchains() makes a UvToolchain only when uv exists"
         return self.uv
@@ -258,6 +267,10 @@ class PipToolchain(_Launching):
     @property
     def installer(self) -> Installer:
         return Installer.PIP
+
+    @property
+    def version_in_env(self) -> bool:
+        return True
 
     def version(self) -> str:
         return "pip (the version inside each environment)"

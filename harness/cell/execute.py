@@ -261,9 +261,13 @@ class SharedEnvs:
         return site, deps
 
     def installer_versions(self, interp: Interpreter, toolchains: Sequence[Toolchain]) -> list[str]:
-        """Each installer's version as used for *interp* (pip: the one seeded into its environments)."""
+        """Each installer's version as used for *interp* (pip: the one seeded into its environments;
+        uv's needs no environment, so a warm run whose cells are all reused makes none)."""
         versions = []
         for toolchain in toolchains:
+            if not toolchain.version_in_env:
+                versions.append(toolchain.version())
+                continue
             made, python, _ = self.ensure(interp, toolchain)
             versions.append(toolchain.env_version(interp, python) if made.ok else toolchain.version())
         return versions
