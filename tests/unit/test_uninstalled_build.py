@@ -17,13 +17,16 @@ import msgspec
 import pytest
 
 from harness.cell.reuse import interpreter_files
+from harness.config.matrix import load_matrix
+from harness.interpreters import providers
 from harness.interpreters.discover import ProbeFacts, assign_ids, from_probe
 from harness.interpreters.providers import Candidate
-from harness.model import Interpreter, Provider
+from harness.model import Interpreter, Provider, Status
 from harness.reports import gate as report
 from harness.run.gate import default_baseline, flavour_note
 from harness.surface import breaks
-from tests.conftest import recorded
+from harness.verdict.judge import find_known_issue
+from tests.conftest import REPO, recorded
 
 BUILD_TREES = Path(__file__).parent.parent / "fixtures" / "build-trees"
 
@@ -164,3 +167,18 @@ def test_the_gate_report_says_the_baseline_is_of_another_flavour(machine: list[I
     same = replace(result, baseline_note="")
     assert "baseline_note" not in same.to_json()
     assert "NOTE" not in report.text(same)
+
+
+def test_matrix_toml_names_the_build_tree_issues_first() -> None:
+    """The repository's [[known_issue]]s: a meson-python build on a build tree is gh-127724 (before the
+    abi3-tagging entry that also covers cp31x ids), on an installed 3.13 it is nothing; cffi on the
+    free-threaded tree expects the install step's error."""
+    matrix = load_matrix(REPO / "matrix.toml", providers.names())
+    issue = find_known_issue(matrix.known_issues, "meson-python/c-api", "abi3", "cp313-build", "cp313-build")
+    assert issue is not None
+    assert issue.link.endswith("/127724")
+    assert find_known_issue(matrix.known_issues, "meson-python/c-api", "version-specific", "cp313", "cp313") is None
+    cffi = find_known_issue(matrix.known_issues, "maturin/cffi", "abi-none", "cp38", "cp313t-build")
+    assert cffi is not None
+    assert cffi.status is Status.ERROR
+    assert find_known_issue(matrix.known_issues, "maturin/cffi", "abi-none", "cp38", "cp314t") is None
