@@ -89,6 +89,17 @@ def gate(session: nox.Session) -> None:
 
 
 @nox.session
+def cpython_checkout(session: nox.Session) -> None:
+    """CPython 3.13.15 built as a core developer builds it, uninstalled (from Debian's source tarball, its
+    sha256 checked: `./configure && make` in the tree, `--disable-gil` out of tree in build-ft/), then
+    `gate --python` each build tree (args go to the build: `--dest DIR`, `-j N`, `--no-free-threaded`)."""
+    session.install("-e", ".")
+    built = session.run("python", "-m", "harness.interpreters.checkout", *session.posargs, silent=True)
+    for python in str(built).split():
+        session.run("python", "-m", "harness", "gate", "--python", python)
+
+
+@nox.session
 def check(session: nox.Session) -> None:
     """The matrix's stages on real wheels: corpus.toml's pinned PyPI releases on every interpreter found
     (args go to `check`: more TARGETs, `--python`, `--shard K/N`, `--results DIR`, ...)."""

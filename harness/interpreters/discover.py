@@ -165,7 +165,8 @@ def _preference(interp: Interpreter) -> tuple[bool, bool, int, str]:
 
 
 def assign_ids(interps: Iterable[Interpreter]) -> tuple[Interpreter, ...]:
-    """Dedupe, then give ids: cp312; a second cp312 from another provider becomes cp312-<provider>."""
+    """Dedupe, then give ids: cp312; a second cp312 from another provider becomes cp312-<provider>; an
+    uninstalled build (`./python` in a CPython checkout) is cp312-build, cp312-build-2, ..."""
     best: dict[tuple[str, str, str, str, str], Interpreter] = {}
     for interp in interps:
         key = _identity(interp)
@@ -192,12 +193,15 @@ def assign_ids(interps: Iterable[Interpreter]) -> tuple[Interpreter, ...]:
         if interp.id:
             result.append(interp)
             continue
-        new_id = interp.base_id
+        # An uninstalled build never takes the bare id: the installed columns keep theirs (and the
+        # [[known_issue]]s written for them), and `-build` selects build trees in matrix.toml.
+        where = "build" if interp.build_dir else interp.provider.value
+        new_id = f"{interp.base_id}-build" if interp.build_dir else interp.base_id
         if new_id in taken:
-            new_id = f"{interp.base_id}-{interp.provider.value}"
+            new_id = f"{interp.base_id}-{where}"
         n = 2
         while new_id in taken:
-            new_id = f"{interp.base_id}-{interp.provider.value}-{n}"
+            new_id = f"{interp.base_id}-{where}-{n}"
             n += 1
         taken.add(new_id)
         result.append(replace(interp, id=new_id))

@@ -35,6 +35,7 @@ class GateResult:
     unverified: tuple[str, ...]  # what could not be measured
     run_dir: str
     compared: str = ""  # what the surface comparison covered
+    baseline_note: str = ""  # the baseline is of another flavour (free-threaded, debug): what that limits
 
     @property
     def cell_problems(self) -> list[Record]:
@@ -62,6 +63,7 @@ class GateResult:
             "surface": [b.to_json() for b in self.surface],
             "unverified": list(self.unverified),
             "surface_compared": self.compared,
+            **({"baseline_note": self.baseline_note} if self.baseline_note else {}),
         }
 
 
@@ -97,6 +99,7 @@ def text(result: GateResult) -> str:
     lines = [
         f"gate {result.new_described}",
         f"  against {result.baseline_described}",
+        *([f"  NOTE {result.baseline_note}"] if result.baseline_note else []),
         *(f"  {line}" for line in _cell_counts(result)),
         f"  surface against {result.baseline}: {len(result.surface)} promises broken",
         *([f"  compared: {result.compared}"] if result.compared else []),
@@ -117,6 +120,7 @@ def markdown(result: GateResult) -> str:
         "",
         f"- new build: {md(result.new_described)}",
         f"- baseline: {md(result.baseline_described)}",
+        *([f"- **baseline of another flavour**: {md(result.baseline_note)}"] if result.baseline_note else []),
         *(f"- {md(line)}" for line in _cell_counts(result)),
         f"- evidence: `{md(result.run_dir)}` (each cell's record and log)",
         "",

@@ -38,10 +38,12 @@ def gate_plan(full: Plan, new: Interpreter, everyone: Sequence[Interpreter]) -> 
 def default_baseline(new: Interpreter, everyone: Sequence[Interpreter]) -> Interpreter:
     """The release NEW must stay compatible with: the newest other build of its own minor (a patch-level
     pair, e.g. pyenv's 3.13.0 against Debian's 3.13.18), else the newest of the previous minor; of the same
-    flavour (free-threaded, debug) where one exists."""
-    others = [i for i in everyone if i.is_cpython and i.id != new.id and i.free_threaded == new.free_threaded]
-    same_flavour = [i for i in others if i.debug == new.debug]
-    for pool in (same_flavour, others):
+    flavour (free-threaded, then debug) where one exists, else of another (`flavour_note` says so)."""
+    others = [i for i in everyone if i.is_cpython and i.id != new.id]
+    threading = [i for i in others if i.free_threaded == new.free_threaded]
+    same_flavour = [i for i in threading if i.debug == new.debug]
+    # Across flavours, a build of NEW's debug-ness: a free-threaded release build against a GIL release one.
+    for pool in (same_flavour, threading, [i for i in others if i.debug == new.debug], others):
         same_minor = [i for i in pool if i.minor == new.minor]
         older = [i for i in pool if i.minor < new.minor]
         newest_minor = max((i.minor for i in older), default=None)
@@ -52,4 +54,34 @@ def default_baseline(new: Interpreter, everyone: Sequence[Interpreter]) -> Inter
     raise ConfigError(
         f"--baseline: no CPython of {new.minor[0]}.{new.minor[1]} or an older minor to compare {new.id} with "
         f"(found: {have}); give one with --baseline ID"
+    )
+
+
+def _flavour(interp: Interpreter) -> str:
+    return ("free-threaded" if interp.free_threaded else "GIL") + (" debug" if interp.debug else "")
+
+
+def flavour_note(new: Interpreter, baseline: Interpreter, everyone: Sequence[Interpreter]) -> str:
+    """Empty when both builds are of one flavour; else what the gate compares across flavours, and why
+    (no build of NEW's flavour found, or --baseline chose another)."""
+    if (new.free_threaded, new.debug) == (baseline.free_threaded, baseline.debug):
+        return ""
+    kin = [
+        i.id
+        for i in everyone
+        if i.is_cpython
+        and i.id != new.id
+        and (i.free_threaded, i.debug) == (new.free_threaded, new.debug)
+        and i.minor <= new.minor
+    ]
+    why = (
+        f"other {_flavour(new)} builds found: {', '.join(kin)}"
+        if kin
+        else f"no other {_flavour(new)} CPython of {new.minor[0]}.{new.minor[1]} or older was found"
+    )
+    return (
+        f"the baseline {baseline.id} is a {_flavour(baseline)} build, {new.id} a {_flavour(new)} one ({why}): "
+        "compared only what holds across flavours (the stable-ABI symbols and levels that "
+        f"{new.id} promises, the suffixes and tags the tag rules make it accept); the full-ABI layouts "
+        "of two flavours differ by design and are not compared"
     )

@@ -96,14 +96,17 @@ def suffix_promise(suffix: str, interp: Interpreter) -> str:
     build (PEP 384), `.abi3t.so` from 3.15 (PEP 803), its own version-specific suffix (PEP 3149). The
     `.abi3-<multiarch>.so` form is upstream's only from 3.15 (gh-122931); Debian adds it to 3.13 and 3.14
     by patch, so its absence from another 3.13 build breaks no promise."""
-    own = f".cpython-{interp.version[0]}{interp.version[1]}"
+    # Its own SOABI only: a free-threaded or debug build need not list the GIL release build's
+    # `.cpython-313-<multiarch>.so` (nor the reverse); one flavour cannot load the other's version-specific files.
+    parts = interp.soabi.split("-")  # cpython-313t-x86_64-linux-gnu
+    own = f".cpython-{parts[1]}" if parts[0] == "cpython" and len(parts) > 1 else ""
     if suffix == ".abi3.so" and not interp.free_threaded:
         return LEVELS
     if suffix.startswith(".abi3-") and not interp.free_threaded and interp.minor >= ABI3T_FIRST:
         return LEVELS
     if suffix.startswith(".abi3t") and interp.minor >= ABI3T_FIRST:
         return ABI3T
-    if suffix.startswith(own) and suffix.endswith(".so"):
+    if own and (suffix.startswith(f"{own}-") or suffix == f"{own}.so") and suffix.endswith(".so"):
         return "PEP 3149"
     return ""
 
@@ -137,7 +140,11 @@ def broken(baseline: Surface, new: Surface) -> tuple[Broken, ...]:
 def compared(baseline: Surface, new: Surface) -> str:
     """What the comparison covered: the evidence behind "no promise broken"."""
     symbols = [e for e in new.symbols if e.applicable and e.added <= new.interpreter.minor]
-    shared = [p.level for p in new.levels if p.ok and (mine := baseline.level(p.level)) is not None and mine.ok]
+    shared = [
+        p.level
+        for p in new.levels
+        if p.ok and (mine := baseline.level(p.level)) is not None and mine.ok and _promised(p.level, baseline, new)
+    ]
     items = sum(len(p.layouts) + len(p.constants) for p in new.levels if p.level in shared)
     tags = len(baseline.interpreter.supported_tags)
     return (

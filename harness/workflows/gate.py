@@ -27,7 +27,7 @@ from harness.model import BuildSpec, Interpreter
 from harness.reports import gate as report
 from harness.run import manifest
 from harness.run import records as results
-from harness.run.gate import default_baseline, gate_plan
+from harness.run.gate import default_baseline, flavour_note, gate_plan
 from harness.run.manifest import CaseEntry, GateEntry, Host, InterpreterEntry, RunManifest, TargetEntry
 from harness.run.pipeline import Settings, run_plan
 from harness.run.plan import Plan, plan
@@ -156,6 +156,8 @@ def gate(request: Request, say: Callable[[str], None]) -> report.GateResult:
         f"gate {new.id} against {baseline.id}: {len(the_plan.builds)} wheels, {the_plan.total_cells} cells, "
         f"{request.jobs} jobs"
     )
+    if note := flavour_note(new, baseline, everyone):
+        say(f"note: {note}")
     surfaces = measure_surfaces(new, baseline, request.cache)
     progress = Progress(the_plan.total_cells, verbose=request.verbose)
     try:
@@ -174,6 +176,7 @@ def gate(request: Request, say: Callable[[str], None]) -> report.GateResult:
         unverified,
         str(run_dir),
         compared,
+        flavour_note(new, baseline, everyone),
     )
     write(run_dir, result)
     return result

@@ -41,7 +41,8 @@ def test_a_recorded_run_rejudged_is_itself_byte_for_byte(run: Path) -> None:
     and every line written back is the line that was read (the typed schema loses and adds nothing)."""
     records, environment = load(run)
     matrix = load_matrix(REPO / "matrix.toml", providers.names())
-    issues = matrix.known_issues if run.name == "base" else matrix.known_issues[1:]  # see runs/README.md
+    # regressed/ was judged without the gh-122931 entry (see runs/README.md)
+    issues = [k for k in matrix.known_issues if run.name == "base" or not k.link.endswith("/122931")]
     again, changes = rejudge(records, environment, matrix.targets, issues)
     assert changes == []
     lines = (run / "results.jsonl").read_text().splitlines()

@@ -81,10 +81,11 @@ def _run(argv):
 
 def _include_dirs():
     """INCLUDEPY, as distutils used; a CPython run from its build tree (not installed) has its headers in the
-    source tree and pyconfig.h in the build tree, where sysconfig's paths point (distutils did the same)."""
+    source tree and pyconfig.h in the build tree (distutils did the same). Not sysconfig.get_paths(): in a venv
+    of a build tree (every isolated build of uv) its "venv" scheme names the uninstalled prefix."""
     if sysconfig.is_python_build():
-        paths = sysconfig.get_paths()
-        return [paths["include"], paths["platinclude"]]
+        source = os.path.join(_var("srcdir"), "Include")
+        return [source, os.path.dirname(sysconfig.get_config_h_filename())]
     return [_var("INCLUDEPY")]
 
 
