@@ -304,6 +304,8 @@ class PipToolchain(_Launching):
         return self.run(interp, argv, timeout=600)
 
     def resolve(self, requires: Sequence[str], interp: Interpreter) -> tuple[list[str] | None, proc.Outcome]:
+        if not requires:  # pip refuses an empty install ("You must give at least one requirement"); nothing to pin
+            return [], proc.Outcome(("pip", "install", "(no build requirements)"), 0, "", "", 0.0)
         argv = [interp.path, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet", "--report", "-"]
         out = self.run(interp, [*argv, *requires], timeout=300)
         if not out.ok:

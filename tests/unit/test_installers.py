@@ -11,6 +11,7 @@ import pytest
 from harness.build.installers import PipToolchain, UvToolchain, pip_report
 from harness.errors import HarnessError
 from harness.infra.proc import Outcome
+from harness.model import Interpreter
 from tests.conftest import FIXTURES
 
 UV_RESOLVER_WRAPPED = """error: No solution found when resolving dependencies
@@ -117,3 +118,12 @@ def test_a_pip_report_that_does_not_fit_is_said(damage: Any, named: str) -> None
     assert named in str(caught.value)
     with pytest.raises(HarnessError, match="not valid JSON"):
         pip_report(_pip_out("Collecting scikit-build-core\n"))
+
+
+def test_pip_pins_no_build_requirements_without_asking_pip() -> None:
+    """pip refuses an empty install ("You must give at least one requirement to install"): a case without
+    build requirements (sysconfig/c-api) has nothing to pin, and pip is not started (the recorded cp312)."""
+    interp = Interpreter.from_json(json.loads((FIXTURES / "interpreters" / "cp312.json").read_text()))
+    pins, out = PipToolchain(Path("/nonexistent-cache"), None).resolve([], interp)
+    assert pins == []
+    assert out.ok
