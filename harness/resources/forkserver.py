@@ -13,6 +13,7 @@ anyway) and the loop's (select, signal).
 """
 
 import contextlib
+import gc
 import importlib.machinery  # noqa: F401 - call.py's imports, done once here instead of in every child
 import importlib.util  # noqa: F401
 import json
@@ -73,6 +74,10 @@ def wait(pid, done, timeout):
 
 
 def serve():
+    # The server's own objects, out of the collector's sight: a child's collections then do not touch
+    # (and copy, page by page) every object it inherited; they are alive in the server anyway.
+    gc.collect()
+    gc.freeze()
     compiled = {}  # call.py's source -> its code object, compiled once and not in every child
     for line in sys.stdin:
         request = json.loads(line)
