@@ -52,6 +52,7 @@ THREADS = 8
 T = TypeVar("T")
 
 
+@functools.cache
 def call_script() -> str:
     return resources.files("harness.resources").joinpath("call.py").read_text()
 

@@ -8,6 +8,7 @@ never depends on the server being healthy).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import selectors
@@ -27,6 +28,7 @@ from harness.schema.decode import decode_json
 _SLACK_S = 30.0
 
 
+@functools.cache
 def server_script() -> str:
     return resources.files("harness.resources").joinpath("forkserver.py").read_text()
 
