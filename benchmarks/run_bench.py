@@ -509,19 +509,10 @@ def bench(args: argparse.Namespace, work: Path, sel: Selection) -> None:
         rerun = HarnessRun("rerun", None, (), {}, why_no_rerun)
     else:
         rerun = harness_run("rerun", work, sel.run, [*sel.extra, "--rerun"])
-    started = HarnessRun("rerun --no-fork", None, (), {}, "left out (--skip-started)")
-    alone = HarnessRun("rerun --jobs 1", None, (), {}, "left out (--skip-alone)")
-    if not why_no_rerun and not args.skip_started:
-        started = harness_run("rerun --no-fork", work, sel.run, [*sel.extra, "--rerun", "--no-fork"])
-    if not why_no_rerun and not args.skip_alone:
-        unjobbed = [a for n, a in enumerate(sel.extra) if a != "--jobs" and (n == 0 or sel.extra[n - 1] != "--jobs")]
-        alone = harness_run("rerun --jobs 1", work, sel.run, [*unjobbed, "--rerun", "--jobs", "1"])
+    started, alone = other_reruns(args, work, sel, why_no_rerun)
     gate = gate_run("gate --rerun", work, sel.gate, sel.new, sel.extra)
     reference = rerun if rerun.wall_s is not None else cold  # executed cells on a warm wheel cache if possible
     per_cell, sat_cells, sat = cells_against_bare_and_sat(args, work, cold, reference)
-    bare = per_cell["bare_import_by_python_s"]
-    unforked = per_cell_figures(started.executed, bare) if started.wall_s is not None else {}
-    one_at_a_time = per_cell_figures(alone.executed, bare) if alone.wall_s is not None else {}
     figures: dict[str, Any] = {
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "full": args.full,
@@ -545,10 +536,8 @@ def bench(args: argparse.Namespace, work: Path, sel: Selection) -> None:
         "per_cell_wall_rerun_s": round(rerun.wall_s / rerun.cells, 3) if rerun.wall_s and rerun.cells else None,
         "per_cell_from": reference.label,
         **per_cell,
-        "rerun_started_s": started.wall_s,
-        **{f"started_{k}": unforked.get(k) for k in STARTED_KEYS},
-        "rerun_alone_s": alone.wall_s,
-        **{f"alone_{k}": one_at_a_time.get(k) for k in STARTED_KEYS},
+        **beside(per_cell["bare_import_by_python_s"], started, "started"),
+        **beside(per_cell["bare_import_by_python_s"], alone, "alone"),
         **sat,
         "bare_import_repeat": args.repeat,
     }
@@ -568,6 +557,26 @@ def bench(args: argparse.Namespace, work: Path, sel: Selection) -> None:
     ]
     print_table(figures, [cold, warm, rerun, started, alone, gate], sat_cells)
     print("BENCH " + json.dumps(figures, sort_keys=True))
+
+
+def beside(bare: Mapping[str, float], run: HarnessRun, name: str) -> dict[str, Any]:
+    """*run*'s wall time and per-cell figures under `rerun_<name>_s` and `<name>_...` (None when left out)."""
+    figures = per_cell_figures(run.executed, bare) if run.wall_s is not None else {}
+    return {f"rerun_{name}_s": run.wall_s, **{f"{name}_{k}": figures.get(k) for k in STARTED_KEYS}}
+
+
+def other_reruns(
+    args: argparse.Namespace, work: Path, sel: Selection, why_no_rerun: str
+) -> tuple[HarnessRun, HarnessRun]:
+    """`--rerun --no-fork` (loads started anew) and `--rerun --jobs 1` (one cell at a time), unless left out."""
+    started = HarnessRun("rerun --no-fork", None, (), {}, why_no_rerun or "left out (--skip-started)")
+    alone = HarnessRun("rerun --jobs 1", None, (), {}, why_no_rerun or "left out (--skip-alone)")
+    if not why_no_rerun and not args.skip_started:
+        started = harness_run("rerun --no-fork", work, sel.run, [*sel.extra, "--rerun", "--no-fork"])
+    if not why_no_rerun and not args.skip_alone:
+        unjobbed = [a for n, a in enumerate(sel.extra) if a != "--jobs" and (n == 0 or sel.extra[n - 1] != "--jobs")]
+        alone = harness_run("rerun --jobs 1", work, sel.run, [*unjobbed, "--rerun", "--jobs", "1"])
+    return started, alone
 
 
 def cells_against_bare_and_sat(
