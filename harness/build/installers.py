@@ -168,7 +168,10 @@ class _Launching:
         timeout: float | None = None,
         stdin: str | None = None,
     ) -> proc.Outcome:
-        return proc.run(self.launch(interp, argv, cwd), cwd=cwd, env=env, timeout=timeout, stdin=stdin)
+        # Never the caller's directory: uv reads the uv.toml or pyproject.toml [tool.uv] it finds from
+        # there up (an index, no-binary...), which would change what the installer answers.
+        where = cwd or self.cache
+        return proc.run(self.launch(interp, argv, where), cwd=where, env=env, timeout=timeout, stdin=stdin)
 
     _refusal: ClassVar[re.Pattern[str]]
 

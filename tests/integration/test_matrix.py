@@ -209,3 +209,20 @@ def test_explicit_interpreter_path_is_its_own_column(harness: Harness, interpret
         False,
         False,
     )
+
+
+def test_a_project_config_where_the_harness_runs_does_not_reach_the_installer(
+    harness: Harness, interpreter_ids: list[str], tmp_path: Path
+) -> None:
+    """uv reads the uv.toml or pyproject.toml [tool.uv] it finds from its working directory up: run from a
+    project that says `python-platform = "windows"`, a cell whose installer ran there would see its Linux
+    wheel refused. The installers run in the harness's cache instead, so the cell is as anywhere else."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text('[project]\nname = "x"\n[tool.uv.pip]\npython-platform = "windows"\n')
+    args = ("--matrix", str(REPO / "matrix.toml"), "--case", "setuptools/c-api", "--target", "version-specific")
+    out = harness("run", "--results", str(tmp_path / "results"), *args, "--python", "cp312", cwd=project)
+    assert out.returncode == 0, out.stdout + out.stderr[-2000:]
+    records, _ = load(tmp_path / "results" / "latest")
+    cell = {r.cell: r for r in records}["setuptools/c-api:version-specific:cp312:cp312"]
+    assert cell.status == "pass", cell.reason
