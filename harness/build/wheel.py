@@ -127,6 +127,11 @@ def _failure_file(cache: Path, key: str) -> Path:
     return cache / "build-failures" / f"{key}.json"
 
 
+def _failure_log(cache: Path, spec_id: str, key: str) -> Path:
+    """Where a failed build's transcript is kept (and written again when a remembered failure is used)."""
+    return cache / "logs" / f"build-{safe_name(spec_id)}-{key}.log"
+
+
 def remember_failure(cache: Path, key: str, failure: BuildFailure, log_text: str) -> None:
     entry = FailedBuild(at=time.time(), spec=failure.spec_id, reason=failure.reason, tools=failure.tools, log=log_text)
     atomic.write_bytes(_failure_file(cache, key), msgspec.json.encode(entry))
@@ -142,7 +147,7 @@ def remembered_failure(cache: Path, spec_id: str, key: str, now: float) -> Build
         return None
     if entry.spec != spec_id or not 0 <= now - entry.at <= PINS_MAX_AGE_S:
         return None
-    log_path = cache / "logs" / f"build-{safe_name(spec_id)}-{key}.log"
+    log_path = _failure_log(cache, spec_id, key)
     if not log_path.is_file():
         atomic.write_text(log_path, entry.log)
     return BuildFailure(spec_id, entry.reason, log_path, entry.tools, cached=True)
@@ -191,7 +196,7 @@ def compile_wheel(
         wheels = sorted((work / "out").glob("*.whl")) if (work / "out").is_dir() else []
         why = _failed(out, wheels, timeout)
         if why:
-            failure = BuildFailure(spec.id, why, cache / "logs" / f"build-{safe_name(spec.id)}-{key}.log", pinned.tools)
+            failure = BuildFailure(spec.id, why, _failure_log(cache, spec.id, key), pinned.tools)
             atomic.write_text(failure.build_log, log_text)
             if not out.timed_out:  # a timeout may be the machine's load, not the build's answer
                 remember_failure(cache, key, failure, log_text)
